@@ -1,0 +1,34 @@
+package dev.berth.gateway.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole gateway configuration, immutable and already validated. Built only by
+ * {@link ConfigLoader}; a reload builds a new one and swaps it, a bad file keeps the old.
+ *
+ * @param source the file it was read from, named in every error
+ * @param workingDirectory where process-launched handlers run: the folder holding the file
+ */
+public record BerthConfig(
+    Path source,
+    Path workingDirectory,
+    ListenConfig listen,
+    LauncherKind launcher,
+    DockerConfig docker,
+    List<RouteConfig> routes) {
+
+  public Optional<RouteConfig> routeForPath(String path) {
+    return routes.stream().filter(route -> route.path().equals(path)).findFirst();
+  }
+
+  public BerthConfig withListenPort(int port) {
+    return new BerthConfig(source, workingDirectory,
+        new ListenConfig(listen.host(), port, listen.maxFrameBytes()), launcher, docker, routes);
+  }
+
+  public BerthConfig withLauncher(LauncherKind kind) {
+    return new BerthConfig(source, workingDirectory, listen, kind, docker, routes);
+  }
+}

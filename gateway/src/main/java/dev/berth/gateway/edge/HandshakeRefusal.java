@@ -1,0 +1,41 @@
+package dev.berth.gateway.edge;
+
+import dev.berth.gateway.launcher.LaunchException;
+import dev.berth.gateway.launcher.LaunchFailure;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.logging.Logger;
+
+/**
+ * Answers a websocket upgrade that cannot be accepted, with one status per failure: 503 with
+ * Retry-After when Berth cannot launch now, 502 when the backend failed, and a one-line text body
+ * that says why. The same reason goes to the log.
+ */
+final class HandshakeRefusal {
+
+  static final int RETRY_AFTER_SECONDS = 5;
+  private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
+
+  private HandshakeRefusal() {}
+
+  static void send(HttpServerRequest request, Throwable error) {
+    LaunchException launch = LaunchException.wrap(error, LaunchFailure.START_FAILED, "launch failed");
+    int status = launch.failure().temporary() ? 503 : 502;
+    send(request, status, launch.failure().tag() + ": " + launch.getMessage());
+  }
+
+  static void send(HttpServerRequest request, int status, String reason) {
+    LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
+        + status + ": " + reason);
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      return; // the client left while we were launching
+    }
+    if (status == 503) {
+      response.putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+    } else if (status == 426) {
+      response.putHeader("Upgrade", "websocket");
+    }
+    response.setStatusCode(status).putHeader("Content-Type", "text/plain; charset=utf-8").end(reason + "\n");
+  }
+}

@@ -1,0 +1,48 @@
+package dev.berth.gateway.launcher;
+
+import io.vertx.core.Future;
+import io.vertx.core.net.SocketAddress;
+import java.util.function.Supplier;
+
+/**
+ * A running, ready session backend: where the gateway dials it (never shown to clients), how it
+ * ends, and how to stop it. The handle owns its cleanup, so whoever holds it can always stop it.
+ * Used on the event loop only.
+ */
+public final class Backend {
+
+  private final String description;
+  private final SocketAddress address;
+  private final Future<String> exited;
+  private final Supplier<Future<Void>> stopAction;
+  private Future<Void> stopping;
+
+  Backend(String description, SocketAddress address, Future<String> exited, Supplier<Future<Void>> stopAction) {
+    this.description = description;
+    this.address = address;
+    this.exited = exited;
+    this.stopAction = stopAction;
+  }
+
+  /** For log lines, e.g. "container berth-listings-1a2b (3f9e0c12ab34)". */
+  public String description() {
+    return description;
+  }
+
+  public SocketAddress address() {
+    return address;
+  }
+
+  /** Completes with a human-readable reason once the backend has exited, however it happened. */
+  public Future<String> exited() {
+    return exited;
+  }
+
+  /** Stops and removes the backend; idempotent, and "already gone" counts as done. */
+  public Future<Void> stop() {
+    if (stopping == null) {
+      stopping = stopAction.get();
+    }
+    return stopping;
+  }
+}

@@ -1,0 +1,123 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.config.BerthConfig;
+import dev.berth.gateway.config.ConfigException;
+import dev.berth.gateway.config.ConfigLoader;
+import dev.berth.gateway.config.LauncherKind;
+import dev.berth.gateway.config.RouteConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A bad config file stops the gateway with the file, the key, the problem and the fix. */
+class ConfigLoaderTest {
+
+  private static final String VALID_ROUTE = """
+      routes:
+        - name: listings
+          path: /ws
+          docker: {image: "berth/handler:0.1.0"}
+          process: {command: [java, -jar, handler.jar]}
+      """;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void defaultConfigLoadsWithDocumentedValues() {
+    BerthConfig config = ConfigLoader.load(TestGateway.ROOT.resolve("config/berth.yaml"));
+    assertEquals(LauncherKind.AUTO, config.launcher());
+    assertEquals(8080, config.listen().port());
+    assertEquals("127.0.0.1", config.listen().host());
+    RouteConfig route = config.routes().get(0);
+    assertEquals("/ws", route.path());
+    assertEquals("berth/handler:0.1.0", route.image());
+    assertEquals(128L << 20, route.limits().memoryBytes());
+    assertEquals(Duration.ofSeconds(30), route.timeouts().idleGrace());
+    assertEquals(TestGateway.ROOT.resolve("config"), config.workingDirectory());
+  }
+
+  @Test
+  void missingFileSaysWhichAndHowToFix() {
+    String message = failure(dir.resolve("nope.yaml"));
+    assertTrue(message.contains("nope.yaml: file not found"), message);
+    assertTrue(message.contains("--config"), message);
+  }
+
+  @Test
+  void brokenYamlNamesTheLine() throws Exception {
+    String message = failure(write("listen:\n  port: [8080\n"));
+    assertTrue(message.contains("not valid YAML at line"), message);
+  }
+
+  @Test
+  void misspelledKeyIsRejectedWithTheKnownKeys() throws Exception {
+    String message = failure(write(VALID_ROUTE + "    timeouts: {idleGarce: 5s}\n"));
+    assertTrue(message.contains("key 'routes[0].timeouts.idleGarce': unknown key"), message);
+    assertTrue(message.contains("idleGrace"), message);
+  }
+
+  @Test
+  void badDurationNamesTheKeyAndTheAcceptedForms() throws Exception {
+    String message = failure(write(VALID_ROUTE + "    timeouts: {ready: soon}\n"));
+    assertTrue(message.contains("key 'routes[0].timeouts.ready': 'soon' is not a duration"), message);
+    assertTrue(message.contains("Fix: write a number with a unit"), message);
+  }
+
+  @Test
+  void portOutOfRangeIsRejected() throws Exception {
+    String message = failure(write("listen: {port: 70000}\n" + VALID_ROUTE));
+    assertTrue(message.contains("key 'listen.port': 70000 is out of range"), message);
+  }
+
+  @Test
+  void unknownLauncherListsTheChoices() throws Exception {
+    String message = failure(write("launcher: kubernetes\n" + VALID_ROUTE));
+    assertTrue(message.contains("key 'launcher': 'kubernetes' is not a valid choice"), message);
+    assertTrue(message.contains("auto, docker, process"), message);
+  }
+
+  @Test
+  void dockerLauncherNeedsAnImage() throws Exception {
+    String message = failure(write("launcher: docker\nroutes:\n  - {name: a, path: /ws}\n"));
+    assertTrue(message.contains("key 'routes[0].docker.image': is missing while launcher is 'docker'"), message);
+    assertTrue(message.contains("build-image.sh"), message);
+  }
+
+  @Test
+  void twoRoutesCannotShareAPath() throws Exception {
+    String message = failure(write("launcher: process\nroutes:\n"
+        + "  - {name: a, path: /ws, process: {command: [x]}}\n"
+        + "  - {name: b, path: /ws, process: {command: [x]}}\n"));
+    assertTrue(message.contains("key 'routes[1].path': '/ws' is used by two routes"), message);
+  }
+
+  @Test
+  void reservedPathIsRefused() throws Exception {
+    String message = failure(write("launcher: process\nroutes:\n  - {name: a, path: /metrics, process: {command: [x]}}\n"));
+    assertTrue(message.contains("key 'routes[0].path': '/metrics' cannot be a websocket path"), message);
+  }
+
+  @Test
+  void emptyFileIsRefused() throws Exception {
+    assertTrue(failure(write("")).contains("the file is empty"));
+  }
+
+  private Path write(String yaml) throws Exception {
+    Path file = dir.resolve("berth.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private static String failure(Path file) {
+    String message = assertThrows(ConfigException.class, () -> ConfigLoader.load(file)).getMessage();
+    assertTrue(message.startsWith(file.toString()), "names the file first: " + message);
+    return message;
+  }
+}

@@ -1,0 +1,106 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.HostConfig;
+import dev.berth.gateway.config.LauncherKind;
+import io.vertx.core.http.UpgradeRejectedException;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The session behaviour with each session in its own container on a real Docker engine. */
+class DockerSessionTest extends SessionBehaviourTest {
+
+  @Override
+  LauncherKind launcher() {
+    return LauncherKind.DOCKER;
+  }
+
+  private DockerTestBackends docker() {
+    return (DockerTestBackends) backends;
+  }
+
+  private InspectContainerResponse containerOf(String key) {
+    Container container = docker().containers(gateway.route, key, false).get(0);
+    return docker().docker.inspectContainerCmd(container.getId()).exec();
+  }
+
+  @Test
+  void twoSessionsRunInTwoDifferentContainers() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient alice = connect(null); FrameClient bob = connect(null)) {
+      String aliceHost = alice.hello().getString("hostname");
+      String bobHost = bob.hello().getString("hostname");
+      assertNotEquals(aliceHost, bobHost);
+      assertEquals(aliceHost, containerOf(alice.hello().getString("session")).getConfig().getHostName());
+      assertEquals(bobHost, containerOf(bob.hello().getString("session")).getConfig().getHostName());
+    }
+  }
+
+  @Test
+  void containerIsLabelledLimitedLockedDownAndNeverPublished() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      InspectContainerResponse container = containerOf(key);
+      Map<String, String> labels = container.getConfig().getLabels();
+      assertEquals("true", labels.get("berth.managed"));
+      assertEquals(key, labels.get("berth.session"));
+      assertEquals(gateway.route, labels.get("berth.route"));
+      assertEquals("test", labels.get("berth.version"));
+      assertEquals("berth-" + gateway.route + "-" + key, container.getName().substring(1));
+
+      HostConfig host = container.getHostConfig();
+      assertEquals(128L << 20, host.getMemory());
+      assertEquals(500_000_000L, host.getNanoCPUs());
+      assertEquals(128L, host.getPidsLimit());
+      assertTrue(Arrays.asList(host.getCapDrop()).contains(Capability.ALL));
+      assertTrue(host.getSecurityOpts().contains("no-new-privileges"), String.valueOf(host.getSecurityOpts()));
+      assertTrue(host.getPortBindings() == null || host.getPortBindings().getBindings().isEmpty(),
+          "the handler port is never published");
+      assertEquals("berth-sessions", host.getNetworkMode());
+
+      String icc = docker().docker.inspectNetworkCmd().withNetworkId("berth-sessions").exec()
+          .getOptions().get("com.docker.network.bridge.enable_icc");
+      assertEquals("false", icc, "containers on the sessions network cannot reach each other");
+
+      String address = container.getNetworkSettings().getNetworks().get("berth-sessions").getIpAddress();
+      String handshake = client.socket().headers().toString() + client.hello().encode();
+      assertTrue(!handshake.contains(address), "the client never sees the backend address " + address);
+    }
+  }
+
+  @Test
+  void missingImageStopsTheGatewayAtStartWithTheBuildCommand() {
+    Exception error = assertThrows(Exception.class,
+        () -> gatewayOn().image("berth/handler:no-such-version").start(vertx));
+    assertTrue(error.getMessage().contains("berth/handler:no-such-version"), error.getMessage());
+    assertTrue(error.getMessage().contains("routes[0].docker.image"), error.getMessage());
+    assertTrue(error.getMessage().contains("build-image.sh"), error.getMessage());
+  }
+
+  @Test
+  void backendThatNeverGetsReadyIsAnswered502AndRemoved() throws Exception {
+    // No JVM starts and answers in 10ms: the ready deadline passes first.
+    gateway = gatewayOn().readyTimeout("10ms").start(vertx);
+    Throwable refusal = FrameClient.refusal(vertx, gateway.port);
+    assertEquals(502, assertInstanceOf(UpgradeRejectedException.class, refusal).getStatus());
+    awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the unready container is removed");
+    String metrics = get("/metrics");
+    assertTrue(metrics.contains("berth_launches_total{outcome=\"ready_timeout\",route=\"" + gateway.route + "\"} 1.0"), metrics);
+  }
+
+  @Test
+  void autoPicksDockerWhenTheEngineAnswers() throws Exception {
+    gateway = TestGateway.on(LauncherKind.AUTO).start(vertx);
+    assertTrue(get("/health").contains("\"launcher\":\"docker\""), get("/health"));
+  }
+}

@@ -1,0 +1,64 @@
+package dev.berth.gateway;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.berth.gateway.config.LauncherKind;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Containers behind a test gateway, found by their berth.* labels. */
+final class DockerTestBackends implements TestBackends {
+
+  final DockerClient docker;
+
+  DockerTestBackends() {
+    DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+        .withDockerHost("unix:///var/run/docker.sock").build();
+    docker = DockerClientImpl.getInstance(config,
+        new ApacheDockerHttpClient.Builder().dockerHost(config.getDockerHost()).build());
+  }
+
+  @Override
+  public LauncherKind kind() {
+    return LauncherKind.DOCKER;
+  }
+
+  List<Container> containers(String route, String sessionKey, boolean includeStopped) {
+    Map<String, String> labels = new HashMap<>(Map.of("berth.managed", "true", "berth.route", route));
+    if (sessionKey != null) {
+      labels.put("berth.session", sessionKey);
+    }
+    return docker.listContainersCmd().withShowAll(includeStopped).withLabelFilter(labels).exec();
+  }
+
+  @Override
+  public int running(String route, String sessionKey) {
+    return containers(route, sessionKey, false).size();
+  }
+
+  @Override
+  public int running(String route) {
+    return containers(route, null, true).size();
+  }
+
+  @Override
+  public void kill(String route, String sessionKey) {
+    containers(route, sessionKey, false).forEach(c -> docker.killContainerCmd(c.getId()).exec());
+  }
+
+  @Override
+  public int removeAll(String route) {
+    List<Container> left = containers(route, null, true);
+    left.forEach(c -> docker.removeContainerCmd(c.getId()).withForce(true).exec());
+    return left.size();
+  }
+
+  @Override
+  public void close() throws Exception {
+    docker.close();
+  }
+}

@@ -1,0 +1,24 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.config.LauncherKind;
+import org.junit.jupiter.api.Test;
+
+/** The session behaviour with each handler as a child process of the gateway. */
+class ProcessSessionTest extends SessionBehaviourTest {
+
+  @Override
+  LauncherKind launcher() {
+    return LauncherKind.PROCESS;
+  }
+
+  @Test
+  void autoPicksProcessWhenNoEngineAnswers() throws Exception {
+    gateway = TestGateway.on(LauncherKind.AUTO).dockerHost("unix:///nonexistent/docker.sock").start(vertx);
+    assertTrue(get("/health").contains("\"launcher\":\"process\""), get("/health"));
+    try (FrameClient client = connect(null)) {
+      assertTrue(backends.running(gateway.route, client.hello().getString("session")) == 1);
+    }
+  }
+}

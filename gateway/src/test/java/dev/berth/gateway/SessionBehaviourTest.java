@@ -1,0 +1,340 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.config.LauncherKind;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What a user of Berth can count on, whichever launcher runs the sessions: each launcher's test
+ * class runs every test here against a real engine or real child processes, with real websocket
+ * clients. After each test the gateway is stopped, and the test fails if any backend outlives it.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+abstract class SessionBehaviourTest {
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  Vertx vertx;
+  TestBackends backends;
+  TestGateway gateway;
+
+  abstract LauncherKind launcher();
+
+  @BeforeEach
+  void createBackendsView(Vertx vertx) {
+    this.vertx = vertx;
+    this.backends = TestBackends.of(launcher());
+  }
+
+  @AfterEach
+  void stopGatewayAndCheckNothingIsLeft() throws Exception {
+    int left = 0;
+    try {
+      if (gateway != null) {
+        gateway.close();
+        left = backends.removeAll(gateway.route);
+      }
+    } finally {
+      backends.close();
+    }
+    assertEquals(0, left, "backends still there after the gateway stopped");
+  }
+
+  TestGateway.Builder gatewayOn() {
+    return TestGateway.on(launcher());
+  }
+
+  FrameClient connect(String token) throws Exception {
+    return FrameClient.connect(vertx, gateway.port, token);
+  }
+
+  @Test
+  void twoClientsGetTwoDifferentBackends() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient alice = connect(null); FrameClient bob = connect(null)) {
+      String aliceKey = alice.hello().getString("session");
+      String bobKey = bob.hello().getString("session");
+      assertNotEquals(aliceKey, bobKey);
+      assertNotEquals(alice.sessionToken(), bob.sessionToken());
+      assertEquals(1, backends.running(gateway.route, aliceKey));
+      assertEquals(1, backends.running(gateway.route, bobKey));
+
+      alice.socket().writeTextMessage("only alice's backend sees this");
+      alice.nextDataFrame();
+      assertEquals(1, alice.state().getLong("framesReceived"));
+      assertEquals(0, bob.state().getLong("framesReceived"));
+    }
+  }
+
+  @Test
+  void sessionTokenIsLongRandomAndSetAsAStrictCookie() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String token = client.sessionToken();
+      assertTrue(token.matches("[A-Za-z0-9_-]{32}"), "192-bit base64url token, got " + token);
+      String cookie = client.socket().headers().get("Set-Cookie");
+      assertTrue(cookie.startsWith("berth_session=" + token), cookie);
+      String attributes = cookie.toLowerCase(java.util.Locale.ROOT);
+      assertTrue(attributes.contains("; httponly") && attributes.contains("; samesite=lax") && attributes.contains("; path=/"), cookie);
+      assertFalse(client.hello().encode().contains(token), "the backend must never see the client's token");
+    }
+  }
+
+  @Test
+  void everyKindOfFrameRoundTripsUnchanged() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      WebSocket socket = client.socket();
+
+      socket.writeTextMessage("héllo, wörld ✓");
+      WebSocketFrame text = client.nextDataFrame();
+      assertEquals(WebSocketFrameType.TEXT, text.type());
+      assertEquals("héllo, wörld ✓", text.textData());
+
+      byte[] mebibyte = new byte[1 << 20];
+      new Random(42).nextBytes(mebibyte);
+      socket.writeBinaryMessage(Buffer.buffer(mebibyte));
+      WebSocketFrame binary = client.nextDataFrame();
+      assertEquals(WebSocketFrameType.BINARY, binary.type());
+      assertArrayEquals(mebibyte, binary.binaryData().getBytes());
+
+      socket.writeFrame(WebSocketFrame.textFrame("first ", false));
+      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer("second "), false));
+      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer("third"), true));
+      assertFrame(client.nextDataFrame(), WebSocketFrameType.TEXT, false, "first ");
+      assertFrame(client.nextDataFrame(), WebSocketFrameType.CONTINUATION, false, "second ");
+      assertFrame(client.nextDataFrame(), WebSocketFrameType.CONTINUATION, true, "third");
+
+      socket.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[] {1, 2}), false));
+      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[] {3}), true));
+      WebSocketFrame firstPart = client.nextDataFrame();
+      assertEquals(WebSocketFrameType.BINARY, firstPart.type());
+      assertFalse(firstPart.isFinal());
+      assertArrayEquals(new byte[] {1, 2}, firstPart.binaryData().getBytes());
+      assertArrayEquals(new byte[] {3}, client.nextDataFrame().binaryData().getBytes());
+
+      socket.writePing(Buffer.buffer("are you there?"));
+      assertEquals("are you there?", client.nextPong().toString());
+
+      assertEquals(7, client.state().getLong("framesReceived"), "1 text + 1 binary + 3 text fragments + 2 binary fragments; pings are not data");
+    }
+  }
+
+  private static void assertFrame(WebSocketFrame frame, WebSocketFrameType type, boolean fin, String payload) {
+    assertEquals(type, frame.type());
+    assertEquals(fin, frame.isFinal());
+    assertEquals(payload, frame.binaryData().toString());
+  }
+
+  @Test
+  void closeCodeAndReasonTravelBothWays() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    String token;
+    try (FrameClient client = connect(null)) {
+      token = client.sessionToken();
+      client.socket().close((short) 4123, "client says bye").await(20, TimeUnit.SECONDS);
+    }
+    try (FrameClient again = connect(token)) {
+      JsonObject state = again.state();
+      assertEquals(4123, state.getInteger("lastCloseCode"), state.encode());
+      assertEquals("client says bye", state.getString("lastCloseReason"));
+
+      again.sendJson(new JsonObject().put("cmd", "close").put("code", 4321).put("reason", "handler says bye"));
+      assertEquals(4321, again.awaitClose());
+      assertEquals("handler says bye", again.closeReason());
+    }
+  }
+
+  @Test
+  void reconnectWithTheCookieReturnsToTheSameBackendWithItsState() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    String token;
+    String key;
+    try (FrameClient first = connect(null)) {
+      token = first.sessionToken();
+      key = first.hello().getString("session");
+      for (int i = 0; i < 3; i++) {
+        first.socket().writeTextMessage("frame " + i);
+        first.nextDataFrame();
+      }
+    }
+    try (FrameClient second = connect(token)) {
+      assertEquals(key, second.hello().getString("session"));
+      assertEquals(2, second.hello().getInteger("connection"), "the same handler counts a second connection");
+      assertEquals(3, second.state().getLong("framesReceived"));
+      assertEquals(1, backends.running(gateway.route), "no second backend for a returning client");
+    }
+  }
+
+  @Test
+  void newerConnectionForASessionReplacesTheOlderOne() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient older = connect(null); FrameClient newer = connect(older.sessionToken())) {
+      assertEquals(4001, older.awaitClose());
+      assertEquals(older.hello().getString("session"), newer.hello().getString("session"));
+      newer.socket().writeTextMessage("still piped");
+      assertEquals("still piped", newer.nextDataFrame().textData());
+    }
+  }
+
+  @Test
+  void malformedCookieGetsAFreshSession() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect("not-a-session-token")) {
+      assertNotEquals("not-a-session-token", client.sessionToken());
+      assertEquals(1, client.hello().getInteger("connection"));
+    }
+  }
+
+  @Test
+  void backendOfAClientThatLeftIsRemovedAfterTheGracePeriod() throws Exception {
+    gateway = gatewayOn().idleGrace("2s").start(vertx);
+    String key;
+    try (FrameClient client = connect(null)) {
+      key = client.hello().getString("session");
+    }
+    Thread.sleep(500);
+    assertEquals(1, backends.running(gateway.route, key), "kept during the grace period");
+    awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "backend removed after the grace period");
+    assertTrue(get("/health").contains("\"sessions\":0"));
+  }
+
+  @Test
+  void killedBackendClosesItsClientWith1011() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      backends.kill(gateway.route, key);
+      assertEquals(1011, client.awaitClose());
+      assertFalse(client.closeReason().isEmpty(), "the close says why");
+      awaitTrue(() -> get("/health").contains("\"sessions\":0"), 20_000, "the dead session is forgotten");
+      try (FrameClient returning = connect(client.sessionToken())) {
+        assertNotEquals(key, returning.hello().getString("session"), "a dead session is not resumed");
+      }
+    }
+  }
+
+  @Test
+  void slowReaderPausesTheWriterAndLosesNothing() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      WebSocket socket = client.socket();
+      client.sendJson(new JsonObject().put("cmd", "feed").put("perSecond", 0));
+      client.nextMessage("feed");
+      socket.pause(); // this client stops reading: echoes back up through gateway and handler
+
+      byte[] chunk = new byte[256 << 10];
+      long sent = 0;
+      long stalledSince = 0;
+      long cap = 512L << 20;
+      while (sent < cap) {
+        if (socket.writeQueueFull()) {
+          stalledSince = stalledSince == 0 ? System.nanoTime() : stalledSince;
+          if (System.nanoTime() - stalledSince > TimeUnit.SECONDS.toNanos(2)) {
+            break;
+          }
+          Thread.sleep(20);
+        } else {
+          stalledSince = 0;
+          socket.writeBinaryMessage(Buffer.buffer(chunk));
+          sent += chunk.length;
+        }
+      }
+      assertTrue(sent < cap, "the writer was never held back: sent " + (sent >> 20) + " MiB");
+
+      socket.resume();
+      long echoed = 0;
+      while (echoed < sent) {
+        echoed += client.nextDataFrame().binaryData().length();
+      }
+      assertEquals(sent, echoed, "every byte came back once the reader caught up");
+    }
+  }
+
+  @Test
+  void plainHttpOnTheWebsocketPathIsAnswered426() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    HttpResponse<String> response = HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port + "/ws")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(426, response.statusCode());
+    assertTrue(response.body().contains("websocket"), response.body());
+    assertEquals(0, backends.running(gateway.route), "no backend is launched for a non-websocket request");
+  }
+
+  @Test
+  void routeAtCapacityRefusesNewSessionsWith503AndRetryAfter() throws Exception {
+    gateway = gatewayOn().maxSessions(1).start(vertx);
+    try (FrameClient first = connect(null)) {
+      Throwable refusal = FrameClient.refusal(vertx, gateway.port);
+      UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
+      assertEquals(503, rejected.getStatus());
+      assertEquals("5", rejected.getHeaders().get("Retry-After"));
+      assertEquals(1, backends.running(gateway.route));
+      first.socket().writeTextMessage("the existing session is undisturbed");
+      assertEquals("the existing session is undisturbed", first.nextDataFrame().textData());
+    }
+  }
+
+  @Test
+  void metricsCountLaunchesSessionsAndFrames() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      client.socket().writeTextMessage("count me");
+      client.nextDataFrame();
+      String metrics = get("/metrics");
+      String route = "route=\"" + gateway.route + "\"";
+      assertTrue(metrics.contains("berth_launches_total{outcome=\"success\"," + route + "} 1.0"), metrics);
+      assertTrue(metrics.contains("berth_launch_duration_seconds_count{outcome=\"success\"," + route + "} 1"), metrics);
+      assertTrue(metrics.contains("berth_sessions_active 1.0"), metrics);
+      assertTrue(metrics.matches("(?s).*berth_frames_total\\{direction=\"client_to_backend\"} [1-9].*"), metrics);
+      assertTrue(metrics.matches("(?s).*berth_frame_bytes_total\\{direction=\"backend_to_client\"} [1-9].*"), metrics);
+      assertFalse(metrics.contains("172.") || metrics.contains(":8080"), "no backend address leaks into metrics");
+    }
+  }
+
+  String get(String path) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port + path)).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+    } catch (Exception e) {
+      throw new AssertionError("GET " + path + " failed", e);
+    }
+  }
+
+  static void awaitTrue(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + withinMs;
+    while (!condition.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("not within " + withinMs + "ms: " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+}

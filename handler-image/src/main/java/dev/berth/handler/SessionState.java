@@ -1,0 +1,80 @@
+package dev.berth.handler;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counters for the whole process, i.e. for the session: they survive reconnects, which is how a
+ * reconnecting client can tell it got the same container back.
+ */
+public final class SessionState {
+
+  private final long startedAt = System.currentTimeMillis();
+  private final AtomicLong framesReceived = new AtomicLong();
+  private final AtomicLong bytesReceived = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicLong listingSeq = new AtomicLong();
+  private volatile Short lastCloseCode;
+  private volatile String lastCloseReason;
+
+  /** Epoch millis when this process's state was created. */
+  public long startedAt() {
+    return startedAt;
+  }
+
+  /** Counts one echoed data frame (text, binary or continuation) carrying {@code payloadBytes}. */
+  public void frameReceived(int payloadBytes) {
+    framesReceived.incrementAndGet();
+    bytesReceived.addAndGet(payloadBytes);
+  }
+
+  public long framesReceived() {
+    return framesReceived.get();
+  }
+
+  public long bytesReceived() {
+    return bytesReceived.get();
+  }
+
+  /** Records a new websocket and returns its number: 1 for the first this process saw. */
+  public long connectionOpened() {
+    open.incrementAndGet();
+    return connections.incrementAndGet();
+  }
+
+  /** Records a websocket closing and returns how many remain open. */
+  public int connectionClosed() {
+    return open.decrementAndGet();
+  }
+
+  /** Websockets seen since start. */
+  public long connections() {
+    return connections.get();
+  }
+
+  /** Websockets open now. */
+  public int openConnections() {
+    return open.get();
+  }
+
+  /** The next listing event sequence number, increasing across all connections of the process. */
+  public long nextListingSeq() {
+    return listingSeq.incrementAndGet();
+  }
+
+  /** Remembers how the latest websocket closed, so a reconnecting client can ask. */
+  public void lastClose(Short code, String reason) {
+    lastCloseCode = code;
+    lastCloseReason = reason;
+  }
+
+  /** The close code of the latest websocket that closed, or null (none yet, or no close frame). */
+  public Short lastCloseCode() {
+    return lastCloseCode;
+  }
+
+  public String lastCloseReason() {
+    return lastCloseReason;
+  }
+}

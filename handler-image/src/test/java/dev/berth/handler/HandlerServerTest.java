@@ -1,0 +1,321 @@
+package dev.berth.handler;
+
+import static dev.berth.handler.TestClient.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the real server on a free port and talks to it as the gateway and the browser would.
+ * Each test gets its own Vertx from {@link VertxExtension}, closed (with the server) after it.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+class HandlerServerTest {
+
+  private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0);
+
+  private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+  private final HandlerLog log = new HandlerLog("s-test", new PrintStream(logBytes, true, StandardCharsets.UTF_8));
+  private final CountDownLatch exited = new CountDownLatch(1);
+  private final List<TestClient> clients = new ArrayList<>();
+  private final SessionState state = new SessionState();
+  private int port;
+
+  private void start(Vertx vertx, HandlerConfig config) throws Exception {
+    HandlerServer server = new HandlerServer(config, state, "test-host", log, exited::countDown);
+    await(vertx.deployVerticle(server));
+    port = server.actualPort();
+  }
+
+  private TestClient connect(Vertx vertx) throws Exception {
+    TestClient client = TestClient.connect(vertx, port, "/session/s-test/ws");
+    clients.add(client);
+    return client;
+  }
+
+  @AfterEach
+  void closeClients() throws Exception {
+    for (TestClient client : clients) {
+      client.close();
+    }
+  }
+
+  private String logText() {
+    return logBytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void readyAnswers200AndOtherPlainRequests404(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    HttpClient http = vertx.createHttpClient();
+    try {
+      // body() must be asked for on the event loop, inside the chain: called later from this
+      // thread, the body may already have gone by and the future never completes.
+      assertEquals("200 ready", await(http.request(HttpMethod.GET, port, "localhost", "/ready")
+          .compose(req -> req.send())
+          .compose(resp -> resp.body().map(body -> resp.statusCode() + " " + body))));
+      assertEquals(404, (int) await(http.request(HttpMethod.GET, port, "localhost", "/session/x")
+          .compose(req -> req.send())
+          .compose(resp -> resp.body().map(body -> resp.statusCode()))));
+      assertEquals(404, (int) await(http.request(HttpMethod.POST, port, "localhost", "/ready")
+          .compose(req -> req.send("x"))
+          .compose(resp -> resp.body().map(body -> resp.statusCode()))));
+    } finally {
+      await(http.close());
+    }
+    assertTrue(logText().contains("berth-handler[s-test] listening on 127.0.0.1:" + port), logText());
+  }
+
+  @Test
+  void helloFrameCarriesSessionVersionHostnameAndConnectionNumber(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    TestClient.Frame first = client.nextFrame();
+    assertEquals(WebSocketFrameType.TEXT, first.type());
+    JsonObject hello = first.json();
+    assertEquals(new JsonObject()
+        .put("type", "hello")
+        .put("session", "s-test")
+        .put("version", "9.9.9")
+        .put("hostname", "test-host")
+        .put("connection", 1), hello);
+    assertTrue(first.text().startsWith("{\"type\":\"hello\",\"session\":\"s-test\""), first.text());
+  }
+
+  @Test
+  void websocketUpgradeIsAcceptedOnAnyPath(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    for (String path : List.of("/", "/ws", "/session/abc/deep/path?x=1")) {
+      TestClient client = TestClient.connect(vertx, port, path);
+      clients.add(client);
+      assertEquals("hello", client.nextOfType("hello").getString("type"));
+    }
+  }
+
+  @Test
+  void oneMebibyteBinaryMessageInOneFrameEchoesBackByteIdentical(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    byte[] payload = new byte[1024 * 1024];
+    new Random(42).nextBytes(payload);
+    client.send(WebSocketFrame.binaryFrame(Buffer.buffer(payload), true));
+
+    TestClient.Frame echo = client.nextFrame();
+    assertEquals(WebSocketFrameType.BINARY, echo.type());
+    assertTrue(echo.fin(), "came back as one final frame");
+    assertArrayEquals(payload, echo.payload().getBytes());
+    assertEquals(1, state.framesReceived());
+    assertEquals(payload.length, state.bytesReceived());
+  }
+
+  @Test
+  void echoPausesForAClientThatStopsReadingAndLosesNothing(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    client.socket().pause(); // stop reading: the server's write queue fills up
+    int frames = 256; // 64 MiB: far more than socket buffers and inbound queues can absorb
+    byte[] chunk = new byte[256 * 1024];
+    List<io.vertx.core.Future<Void>> writes = new ArrayList<>();
+    for (int i = 0; i < frames; i++) {
+      chunk[0] = (byte) i;
+      writes.add(client.socket().writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(chunk.clone()), true)));
+    }
+    Thread.sleep(500);
+    assertTrue(state.framesReceived() < frames, "server stopped reading: " + state.framesReceived());
+    client.socket().resume();
+    for (int i = 0; i < frames; i++) {
+      TestClient.Frame echo = client.nextFrame();
+      assertEquals(chunk.length, echo.payload().length());
+      assertEquals((byte) i, echo.payload().getByte(0), "frames come back in order");
+    }
+    await(io.vertx.core.Future.all(writes));
+    assertEquals(frames, state.framesReceived());
+  }
+
+  @Test
+  void fragmentedTextMessageEchoesBackAsTheSameFragments(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    byte[] whole = "fragmented caf\u00e9 message".getBytes(StandardCharsets.UTF_8);
+    int split = new String(whole, StandardCharsets.UTF_8).indexOf('\u00e9') + 1; // inside the 2-byte é
+    Buffer part1 = Buffer.buffer(whole).slice(0, 5);
+    Buffer part2 = Buffer.buffer(whole).slice(5, split);
+    Buffer part3 = Buffer.buffer(whole).slice(split, whole.length);
+    // The first fragment is a TEXT frame with fin=false; WebSocketFrame.textFrame takes a String,
+    // so build it from the raw bytes the same way for all three.
+    client.send(WebSocketFrame.textFrame(part1.toString(), false));
+    client.send(WebSocketFrame.continuationFrame(part2, false));
+    client.send(WebSocketFrame.continuationFrame(part3, true));
+
+    TestClient.Frame f1 = client.nextFrame();
+    TestClient.Frame f2 = client.nextFrame();
+    TestClient.Frame f3 = client.nextFrame();
+    assertEquals(WebSocketFrameType.TEXT, f1.type());
+    assertFalse(f1.fin());
+    assertEquals(part1, f1.payload());
+    assertEquals(WebSocketFrameType.CONTINUATION, f2.type());
+    assertFalse(f2.fin());
+    assertEquals(part2, f2.payload());
+    assertEquals(WebSocketFrameType.CONTINUATION, f3.type());
+    assertTrue(f3.fin());
+    assertEquals(part3, f3.payload());
+    assertEquals(3, state.framesReceived());
+    assertEquals(whole.length, state.bytesReceived());
+  }
+
+  @Test
+  void feedCommandStopsAndStartsTheListingFeed(Vertx vertx) throws Exception {
+    start(vertx, BASE.withFeedPerSecond(2));
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    JsonObject firstListing = client.nextOfType("listing");
+    assertListing(firstListing);
+
+    client.send("{\"cmd\":\"feed\",\"perSecond\":0}");
+    assertEquals(new JsonObject().put("type", "feed").put("perSecond", 0), client.nextOfType("feed"));
+    client.frames.clear();
+    Thread.sleep(1_200);
+    assertTrue(client.frames.isEmpty(), "no frames after perSecond 0: " + client.frames);
+
+    client.send("{\"cmd\":\"feed\",\"perSecond\":50}");
+    assertEquals(new JsonObject().put("type", "feed").put("perSecond", 50), client.nextOfType("feed"));
+    long start = System.nanoTime();
+    long lastSeq = -1;
+    for (int i = 0; i < 20; i++) {
+      JsonObject listing = client.nextOfType("listing");
+      assertListing(listing);
+      assertTrue(listing.getLong("seq") > lastSeq, "seq increases");
+      lastSeq = listing.getLong("seq");
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 2_000, "20 events at 50/s took " + millis + " ms");
+    assertEquals(0, state.framesReceived(), "commands are not counted as frames");
+  }
+
+  private static void assertListing(JsonObject listing) {
+    assertEquals("listing", listing.getString("type"));
+    assertNotNull(listing.getLong("seq"));
+    assertTrue(listing.getString("id").matches("L-\\d+"), listing.encode());
+    assertTrue(ListingFeed.CITIES.contains(listing.getString("city")), listing.encode());
+    assertTrue(listing.getInteger("price") > 0, listing.encode());
+    assertTrue(ListingFeed.STATUSES.contains(listing.getString("status")), listing.encode());
+    assertTrue(Math.abs(System.currentTimeMillis() - listing.getLong("at")) < 10_000, listing.encode());
+  }
+
+  @Test
+  void badOrUnknownCommandsAnswerAnErrorAndKeepTheConnection(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    client.send("{\"cmd\":\"dance\"}");
+    assertTrue(client.nextOfType("error").getString("message").contains("unknown cmd"));
+    client.send("{\"cmd\": broken");
+    assertTrue(client.nextOfType("error").getString("message").contains("JSON"));
+    client.send("{\"cmd\":\"feed\",\"perSecond\":1001}");
+    assertTrue(client.nextOfType("error").getString("message").contains("perSecond"));
+    client.send("plain text is echoed");
+    assertEquals("plain text is echoed", client.nextFrame().text());
+    assertEquals(1, state.framesReceived());
+  }
+
+  @Test
+  void stateCountsSurviveAReconnect(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient first = connect(vertx);
+    assertEquals(1, first.nextOfType("hello").getInteger("connection"));
+    first.send("abc");
+    assertEquals("abc", first.nextFrame().text());
+    first.send(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[100]), true));
+    assertEquals(100, first.nextFrame().payload().length());
+    first.close();
+
+    TestClient second = connect(vertx);
+    assertEquals(2, second.nextOfType("hello").getInteger("connection"));
+    second.send("{\"cmd\":\"state\"}");
+    JsonObject reply = second.nextOfType("state");
+    assertEquals("s-test", reply.getString("session"));
+    assertEquals("test-host", reply.getString("hostname"));
+    assertEquals("9.9.9", reply.getString("version"));
+    assertEquals(2L, reply.getLong("framesReceived"));
+    assertEquals(103L, reply.getLong("bytesReceived"));
+    assertEquals(2L, reply.getLong("connections"));
+    assertEquals(state.startedAt(), reply.getLong("startedAt"));
+    assertTrue(logText().contains("disconnect #1"), logText());
+  }
+
+  @Test
+  void closeCommandClosesWithTheAskedCodeAndTheNextStateReportsIt(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    TestClient first = connect(vertx);
+    first.nextOfType("hello");
+    first.send("{\"cmd\":\"close\",\"code\":2000}");
+    assertTrue(first.nextOfType("error").getString("message").contains("3000-4999"));
+    first.send("{\"cmd\":\"close\",\"code\":4321,\"reason\":\"handler says bye\"}");
+    assertEquals((short) 4321, first.awaitClosed());
+    assertEquals("handler says bye", first.socket().closeReason());
+
+    TestClient second = connect(vertx);
+    second.nextOfType("hello");
+    second.send("{\"cmd\":\"state\"}");
+    JsonObject reply = second.nextOfType("state");
+    assertEquals(4321, reply.getInteger("lastCloseCode"));
+    assertEquals("handler says bye", reply.getString("lastCloseReason"));
+  }
+
+  @Test
+  void idleGraceExpiryRunsTheExitAction(Vertx vertx) throws Exception {
+    start(vertx, BASE.withIdleGraceMs(300));
+    assertTrue(exited.await(5, TimeUnit.SECONDS), "exit action ran");
+    assertTrue(logText().contains("idle: no websocket for 300 ms, exiting"), logText());
+  }
+
+  @Test
+  void idleGraceIsCancelledWhileConnectedAndRestartsAfterTheLastDisconnect(Vertx vertx) throws Exception {
+    start(vertx, BASE.withIdleGraceMs(400));
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    assertFalse(exited.await(1_000, TimeUnit.MILLISECONDS), "no exit while a websocket is open");
+    client.close();
+    assertTrue(exited.await(5, TimeUnit.SECONDS), "exit after the last disconnect");
+  }
+
+  @Test
+  void closeAllSendsGoingAway1001(Vertx vertx) throws Exception {
+    HandlerServer server = new HandlerServer(BASE, state, "test-host", log, exited::countDown);
+    await(vertx.deployVerticle(server));
+    port = server.actualPort();
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    await(server.closeAll((short) 1001, "session over"));
+    assertEquals((short) 1001, client.awaitClosed());
+    assertEquals("session over", client.socket().closeReason());
+  }
+}
