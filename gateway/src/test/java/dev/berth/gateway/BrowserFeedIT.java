@@ -53,10 +53,11 @@ class BrowserFeedIT {
           .directory(root.toFile())
           .redirectErrorStream(true)
           .start();
+      Path profile = Files.createTempDirectory("berth-chromium");
       WebDriver browser = null;
       try {
         String url = awaitListening(gateway, log);
-        browser = headlessChromium();
+        browser = headlessChromium(profile);
         browser.get(url);
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.until(page -> page.findElements(By.cssSelector("#feed tr.listing")).size() >= 3);
@@ -85,6 +86,9 @@ class BrowserFeedIT {
           browser.quit();
         }
         gateway.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        try (var files = Files.walk(profile)) {
+          files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
         for (String id : containerIds(docker)) {
           if (!before.contains(id)) {
             docker.docker.removeContainerCmd(id).withForce(true).exec();
@@ -123,7 +127,7 @@ class BrowserFeedIT {
     return url.get(180, TimeUnit.SECONDS);
   }
 
-  private static WebDriver headlessChromium() throws Exception {
+  private static WebDriver headlessChromium(Path profile) {
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File("/usr/bin/chromedriver"))
         .usingAnyFreePort()
@@ -133,7 +137,7 @@ class BrowserFeedIT {
         .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--window-size=1100,900",
-            "--user-data-dir=" + Files.createTempDirectory("berth-chromium"));
+            "--user-data-dir=" + profile);
     return new ChromeDriver(service, options);
   }
 }
