@@ -25,12 +25,14 @@ final class HandshakeRefusal {
   }
 
   static void send(HttpServerRequest request, int status, String reason) {
-    LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
-        + status + ": " + reason);
     HttpServerResponse response = request.response();
     if (response.ended() || response.closed()) {
-      return; // the client left while we were launching
+      LOG.info("client " + request.remoteAddress() + " left " + request.path()
+          + " before its session was ready; the session waits for it through its grace period");
+      return;
     }
+    LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
+        + status + ": " + reason);
     if (status == 503) {
       response.putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
     } else if (status == 426) {

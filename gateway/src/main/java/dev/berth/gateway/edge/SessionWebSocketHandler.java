@@ -92,7 +92,7 @@ final class SessionWebSocketHandler implements Handler<RoutingContext> {
         .onSuccess(client -> {
           client.pause();
           session.attach(client, backendSocket);
-          LOG.fine(session + ": client " + request.remoteAddress() + " attached");
+          LOG.info(session + ": client " + request.remoteAddress() + " attached");
         })
         .onFailure(error -> backendSocket.close())
         .mapEmpty();

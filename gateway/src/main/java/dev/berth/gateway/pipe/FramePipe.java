@@ -26,42 +26,39 @@ public final class FramePipe {
   private static final int TLS_FAILURE = 1015;
   private static final Logger LOG = Logger.getLogger(FramePipe.class.getName());
 
-  private final WebSocketBase client;
-  private final WebSocketBase backend;
+  private final End client;
+  private final End backend;
   private final Promise<PipeEnd> ended = Promise.promise();
-  private boolean clientClosing;
-  private boolean backendClosing;
 
-  private FramePipe(WebSocketBase client, WebSocketBase backend) {
-    this.client = client;
-    this.backend = backend;
+  private FramePipe(WebSocketBase clientSocket, WebSocketBase backendSocket) {
+    this.client = new End(clientSocket, PipeEnd.Side.CLIENT);
+    this.backend = new End(backendSocket, PipeEnd.Side.BACKEND);
   }
 
   /** Starts piping; both sockets may be paused, and are resumed once their handlers are set. */
   public static FramePipe connect(WebSocketBase client, WebSocketBase backend, FrameMeter meter) {
     FramePipe pipe = new FramePipe(client, backend);
-    pipe.relay(client, backend, Direction.CLIENT_TO_BACKEND, meter);
-    pipe.relay(backend, client, Direction.BACKEND_TO_CLIENT, meter);
-    client.closeHandler(v -> pipe.clientClosed());
-    backend.closeHandler(v -> pipe.backendClosed());
-    client.exceptionHandler(error -> LOG.log(Level.FINE, "client socket error", error));
-    backend.exceptionHandler(error -> LOG.log(Level.FINE, "backend socket error", error));
+    pipe.relay(pipe.client, pipe.backend, Direction.CLIENT_TO_BACKEND, meter);
+    pipe.relay(pipe.backend, pipe.client, Direction.BACKEND_TO_CLIENT, meter);
+    client.closeHandler(v -> pipe.closed(pipe.client, pipe.backend, 1001, "client went away"));
+    backend.closeHandler(v -> pipe.closed(pipe.backend, pipe.client, 1011, "session backend connection lost"));
     client.resume();
     backend.resume();
     return pipe;
   }
 
-  private void relay(WebSocketBase from, WebSocketBase to, Direction direction, FrameMeter meter) {
-    to.drainHandler(drained -> from.resume());
-    from.frameHandler(frame -> {
-      if (frame.isClose() || clientClosing || backendClosing) {
+  private void relay(End from, End to, Direction direction, FrameMeter meter) {
+    to.socket.drainHandler(drained -> from.socket.resume());
+    from.socket.exceptionHandler(error -> LOG.log(Level.FINE, from.side + " socket error", error));
+    from.socket.frameHandler(frame -> {
+      if (frame.isClose() || from.closing || to.closing) {
         return; // close travels through the close handlers, with its code and reason; nothing follows it
       }
       int payloadBytes = frame.binaryData().length(); // before the write: writing consumes the buffer
-      to.writeFrame(frame);
+      to.socket.writeFrame(frame);
       meter.forwarded(direction, payloadBytes);
-      if (to.writeQueueFull()) {
-        from.pause();
+      if (to.socket.writeQueueFull()) {
+        from.socket.pause();
       }
     });
   }
@@ -73,60 +70,44 @@ public final class FramePipe {
 
   /** Ends the pipe from the gateway's side: the client gets {@code code}, the backend 1000. */
   public void close(int code, String reason) {
-    closeClient(code, reason);
-    closeBackend(1000, "client connection closed by the gateway");
+    client.close(code, reason);
+    backend.close(1000, "client connection closed by the gateway");
   }
 
-  private void clientClosed() {
-    Short code = client.closeStatusCode();
-    String reason = client.closeReason();
-    clientClosing = true;
-    if (droppedWithoutClose(code)) {
-      closeBackend(1001, "client went away");
+  /** Passes one side's close on to the other: its own code when it sent one, else the fallback. */
+  private void closed(End end, End other, int codeIfDropped, String reasonIfDropped) {
+    end.closing = true;
+    Short code = end.socket.closeStatusCode();
+    String reason = end.socket.closeReason();
+    // Vert.x reports a connection that dropped without a close frame as no code or as 1006.
+    boolean dropped = code == null || code == ABNORMAL;
+    if (dropped) {
+      other.close(codeIfDropped, reasonIfDropped);
+    } else if (code == NO_STATUS || code == TLS_FAILURE) {
+      other.close(1000, null);
     } else {
-      closeBackend(sendable(code) ? code : 1000, sendable(code) ? reason : null);
+      other.close(code, reason);
     }
-    ended.tryComplete(new PipeEnd(PipeEnd.Side.CLIENT, droppedWithoutClose(code) ? null : code, reason));
+    ended.tryComplete(new PipeEnd(end.side, dropped ? null : code, reason));
   }
 
-  private void backendClosed() {
-    Short code = backend.closeStatusCode();
-    String reason = backend.closeReason();
-    backendClosing = true;
-    if (droppedWithoutClose(code)) {
-      closeClient(1011, "session backend connection lost");
-    } else {
-      closeClient(sendable(code) ? code : 1000, sendable(code) ? reason : null);
+  /** One side of the pipe; {@code closing} turns true once a close was sent or received. */
+  private static final class End {
+    final WebSocketBase socket;
+    final PipeEnd.Side side;
+    boolean closing;
+
+    End(WebSocketBase socket, PipeEnd.Side side) {
+      this.socket = socket;
+      this.side = side;
     }
-    ended.tryComplete(new PipeEnd(PipeEnd.Side.BACKEND, droppedWithoutClose(code) ? null : code, reason));
-  }
 
-  private void closeClient(int code, String reason) {
-    if (!clientClosing) {
-      clientClosing = true;
-      closeSocket(client, code, reason);
+    void close(int code, String reason) {
+      if (!closing) {
+        closing = true;
+        socket.resume(); // a socket paused for backpressure must read again to see the close reply
+        socket.close((short) code, reason);
+      }
     }
-  }
-
-  private void closeBackend(int code, String reason) {
-    if (!backendClosing) {
-      backendClosing = true;
-      closeSocket(backend, code, reason);
-    }
-  }
-
-  /** A socket paused for backpressure must read again, or the peer's close reply is never seen. */
-  private static void closeSocket(WebSocketBase socket, int code, String reason) {
-    socket.resume();
-    socket.close((short) code, reason);
-  }
-
-  /** Vert.x reports a connection that dropped without a close frame as no code or as 1006. */
-  private static boolean droppedWithoutClose(Short code) {
-    return code == null || code == ABNORMAL;
-  }
-
-  private static boolean sendable(int code) {
-    return code != NO_STATUS && code != ABNORMAL && code != TLS_FAILURE;
   }
 }

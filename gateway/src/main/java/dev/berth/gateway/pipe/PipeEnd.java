@@ -8,7 +8,9 @@ public record PipeEnd(Side side, Short code, String reason) {
 
   public enum Side { CLIENT, BACKEND }
 
-  public boolean abnormal() {
-    return code == null;
+  @Override
+  public String toString() {
+    String who = side == Side.CLIENT ? "client" : "backend";
+    return code == null ? who + " connection dropped" : who + " closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + reason + ")");
   }
 }

@@ -85,6 +85,7 @@ public final class Session {
     pipe.ended().onSuccess(end -> {
       if (attached == pipe) {
         attached = null;
+        LOG.info(this + ": " + end + "; backend kept " + route.timeouts().idleGrace().toMillis() + "ms for a reconnect");
         awaitReconnect();
       }
     });
