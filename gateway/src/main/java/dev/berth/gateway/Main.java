@@ -6,7 +6,9 @@ import dev.berth.gateway.config.ConfigLoader;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import sun.misc.Signal;
 
 /**
  * Starts the gateway: {@code java -jar berth-gateway.jar [--config config/berth.yaml] [--port N]}.
@@ -38,14 +40,33 @@ public final class Main {
       System.err.println("berth: cannot start: " + error.getMessage());
       vertx.close().onComplete(closed -> System.exit(1));
     });
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("shutting down: ending sessions and stopping their backends");
-      try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("berth: shutdown did not finish cleanly: " + e);
-      }
-    }, "berth-shutdown"));
+    shutDownGracefullyOn(vertx, "TERM", "INT");
+  }
+
+  /**
+   * Handles the signals itself rather than in a shutdown hook: JUL's own hook would close the log
+   * handlers while sessions are still ending, and the shutdown would go unlogged.
+   */
+  private static void shutDownGracefullyOn(Vertx vertx, String... signals) {
+    AtomicBoolean shuttingDown = new AtomicBoolean();
+    for (String name : signals) {
+      Signal.handle(new Signal(name), signal -> {
+        if (!shuttingDown.compareAndSet(false, true)) {
+          LOG.info("SIG" + signal.getName() + " again: already shutting down");
+          return;
+        }
+        LOG.info("SIG" + signal.getName() + ": shutting down, ending sessions and stopping their backends");
+        int status = 0;
+        try {
+          vertx.close().await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+          LOG.info("shut down cleanly");
+        } catch (Exception e) {
+          LOG.severe("shutdown did not finish within " + SHUTDOWN_WAIT_SECONDS + "s: " + e);
+          status = 1;
+        }
+        System.exit(status);
+      });
+    }
   }
 
   static BerthConfig configFrom(String[] args) {

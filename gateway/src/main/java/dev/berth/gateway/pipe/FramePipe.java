@@ -51,8 +51,10 @@ public final class FramePipe {
     to.socket.drainHandler(drained -> from.socket.resume());
     from.socket.exceptionHandler(error -> LOG.log(Level.FINE, from.side + " socket error", error));
     from.socket.frameHandler(frame -> {
-      if (frame.isClose() || from.closing || to.closing) {
-        return; // close travels through the close handlers, with its code and reason; nothing follows it
+      // Close travels through the close handlers, with its code and reason; nothing follows it.
+      // The socket may also be closed before its close handler has run: writing then would throw.
+      if (frame.isClose() || from.closing || to.closing || to.socket.isClosed()) {
+        return;
       }
       int payloadBytes = frame.binaryData().length(); // before the write: writing consumes the buffer
       to.socket.writeFrame(frame);
