@@ -1,6 +1,7 @@
 package dev.berth.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -92,7 +93,12 @@ class DockerSessionTest extends SessionBehaviourTest {
     // No JVM starts and answers in 10ms: the ready deadline passes first.
     gateway = gatewayOn().readyTimeout("10ms").start(vertx);
     Throwable refusal = FrameClient.refusal(vertx, gateway.port);
-    assertEquals(502, assertInstanceOf(UpgradeRejectedException.class, refusal).getStatus());
+    UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
+    assertEquals(502, rejected.getStatus());
+    String body = rejected.getBody().toString();
+    assertTrue(body.startsWith("ready_timeout: the session's backend took too long to get ready"), body);
+    assertFalse(body.contains(gateway.route) || body.contains("container") || body.contains("routes["),
+        "no backend names or settings in what the client sees: " + body);
     awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the unready container is removed");
     String metrics = get("/metrics");
     assertTrue(metrics.contains("berth_launches_total{outcome=\"ready_timeout\",route=\"" + gateway.route + "\"} 1.0"), metrics);

@@ -9,7 +9,7 @@ import java.util.logging.Logger;
 /**
  * Answers a websocket upgrade that cannot be accepted, with one status per failure: 503 with
  * Retry-After when Berth cannot launch now, 502 when the backend failed, and a one-line text body
- * that says why. The same reason goes to the log.
+ * that says why in terms fit for a client. The log gets the full detail.
  */
 final class HandshakeRefusal {
 
@@ -20,11 +20,17 @@ final class HandshakeRefusal {
 
   static void send(HttpServerRequest request, Throwable error) {
     LaunchException launch = LaunchException.wrap(error, LaunchFailure.START_FAILED, "launch failed");
-    int status = launch.failure().temporary() ? 503 : 502;
-    send(request, status, launch.failure().tag() + ": " + launch.getMessage());
+    LaunchFailure failure = launch.failure();
+    send(request, failure.temporary() ? 503 : 502, failure.tag() + ": " + failure.publicReason(),
+        failure.tag() + ": " + launch.getMessage());
   }
 
   static void send(HttpServerRequest request, int status, String reason) {
+    send(request, status, reason, reason);
+  }
+
+  /** @param detail for the log only: it may name backends and their addresses */
+  private static void send(HttpServerRequest request, int status, String reason, String detail) {
     HttpServerResponse response = request.response();
     if (response.ended() || response.closed()) {
       LOG.info("client " + request.remoteAddress() + " left " + request.path()
@@ -32,7 +38,7 @@ final class HandshakeRefusal {
       return;
     }
     LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
-        + status + ": " + reason);
+        + status + ": " + detail);
     if (status == 503) {
       response.putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
     } else if (status == 426) {
