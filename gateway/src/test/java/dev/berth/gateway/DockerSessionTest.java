@@ -105,6 +105,33 @@ class DockerSessionTest extends SessionBehaviourTest {
   }
 
   @Test
+  void engineThatStopsAnsweringMeansRetryLater503UntilItIsBack() throws Exception {
+    try (EngineProxy engine = new EngineProxy()) {
+      gateway = gatewayOn().dockerHost(engine.host()).start(vertx);
+      try (FrameClient before = connect(null)) {
+        engine.cut();
+        Throwable refusal = FrameClient.refusal(vertx, gateway.port);
+        UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
+        assertEquals(503, rejected.getStatus());
+        assertEquals("5", rejected.getHeaders().get("Retry-After"));
+        assertTrue(rejected.getBody().toString().startsWith("engine_unavailable"), rejected.getBody().toString());
+        before.socket().writeTextMessage("the running session does not need the engine");
+        assertEquals("the running session does not need the engine", before.nextDataFrame().textData());
+
+        engine.restore();
+        try (FrameClient after = connect(null)) {
+          assertEquals(1, backends.running(gateway.route, after.hello().getString("session")));
+        }
+        backends.kill(gateway.route, before.hello().getString("session"));
+        assertEquals(1011, before.awaitClose());
+        // Only the engine's die event ends a session before its grace period: deaths are watched again.
+        awaitTrue(() -> get("/health").contains("\"sessions\":1"), 20_000, "the killed session ended");
+      }
+      gateway.close(); // while the engine answers, so the gateway removes its containers itself
+    }
+  }
+
+  @Test
   void autoPicksDockerWhenTheEngineAnswers() throws Exception {
     gateway = TestGateway.on(LauncherKind.AUTO).start(vertx);
     assertTrue(get("/health").contains("\"launcher\":\"docker\""), get("/health"));

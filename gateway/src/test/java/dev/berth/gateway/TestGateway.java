@@ -25,6 +25,7 @@ final class TestGateway implements AutoCloseable {
   final int port;
   private final Vertx vertx;
   private final String deployment;
+  private boolean closed;
 
   private TestGateway(Vertx vertx, String route, String deployment, int port) {
     this.vertx = vertx;
@@ -102,9 +103,12 @@ final class TestGateway implements AutoCloseable {
     }
   }
 
-  /** Undeploys: the gateway ends its sessions and stops their backends. */
+  /** Undeploys: the gateway ends its sessions and stops their backends. Runs once. */
   @Override
   public void close() throws Exception {
-    vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
+    if (!closed) {
+      closed = true;
+      vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
+    }
   }
 }

@@ -23,14 +23,16 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.net.SocketAddress;
 import java.io.Closeable;
+import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.logging.Level;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -45,6 +47,8 @@ final class DockerLauncher implements Launcher {
   static final String MANAGED_LABEL = "berth.managed";
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
   private static final int WORKER_POOL_SIZE = 8;
+  private static final long MIN_RECONNECT_DELAY_MS = 500;
+  private static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final Vertx vertx;
   private final Context context;
@@ -57,6 +61,8 @@ final class DockerLauncher implements Launcher {
   /** Removals under way, so closing the launcher waits for them instead of cutting them off. */
   private final Set<Future<Void>> removals = new HashSet<>();
   private Closeable eventStream;
+  private Instant eventsLostSince;
+  private long reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
   private boolean closed;
 
   private DockerLauncher(Vertx vertx, DockerConfig config) {
@@ -120,9 +126,19 @@ final class DockerLauncher implements Launcher {
           return blocking(() -> startAndLocate(id, route))
               .map(address -> new Backend(description, address, exit.future(), () -> remove(id, route)))
               .recover(error -> remove(id, route).transform(removed -> Future.failedFuture(
-                  LaunchException.wrap(error, LaunchFailure.START_FAILED, "cannot start " + description))));
-        }, error -> Future.failedFuture(LaunchException.wrap(error, LaunchFailure.START_FAILED,
+                  LaunchException.wrap(error, failureOf(error), "cannot start " + description))));
+        }, error -> Future.failedFuture(LaunchException.wrap(error, failureOf(error),
             "cannot create container from " + route.image() + " (" + route.key("docker.image") + ")")));
+  }
+
+  /** An engine that cannot be reached is "cannot launch now" (503), not a failed backend (502). */
+  private static LaunchFailure failureOf(Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof IOException) {
+        return LaunchFailure.ENGINE_UNAVAILABLE;
+      }
+    }
+    return LaunchFailure.START_FAILED;
   }
 
   private String createContainer(String name, LaunchRequest request) {
@@ -225,22 +241,46 @@ final class DockerLauncher implements Launcher {
   }
 
   private void watchDeaths() {
-    eventStream = docker.eventsCmd()
+    var events = docker.eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
         .withEventFilter("die")
-        .withLabelFilter(Map.of(MANAGED_LABEL, "true"))
-        .exec(new ResultCallback.Adapter<Event>() {
-          @Override
-          public void onNext(Event event) {
-            String exitCode = event.getActor() == null ? null : event.getActor().getAttributes().get("exitCode");
-            context.runOnContext(v -> containerDied(event.getId(), exitCode));
-          }
+        .withLabelFilter(Map.of(MANAGED_LABEL, "true"));
+    if (eventsLostSince != null) {
+      events.withSince(Long.toString(eventsLostSince.getEpochSecond())); // replay deaths we missed
+    }
+    eventStream = events.exec(new ResultCallback.Adapter<Event>() {
+      /** A broken stream may report both an error and its completion: reconnect once. */
+      private final AtomicBoolean ended = new AtomicBoolean();
 
-          @Override
-          public void onError(Throwable error) {
-            context.runOnContext(v -> eventStreamBroke(error));
-          }
+      @Override
+      public void onStart(Closeable stream) {
+        super.onStart(stream);
+        context.runOnContext(v -> {
+          eventsLostSince = null;
+          reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
         });
+      }
+
+      @Override
+      public void onNext(Event event) {
+        String exitCode = event.getActor() == null ? null : event.getActor().getAttributes().get("exitCode");
+        context.runOnContext(v -> containerDied(event.getId(), exitCode));
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        if (ended.compareAndSet(false, true)) {
+          context.runOnContext(v -> eventStreamBroke(error.getMessage()));
+        }
+      }
+
+      @Override
+      public void onComplete() {
+        if (ended.compareAndSet(false, true)) {
+          context.runOnContext(v -> eventStreamBroke("the engine ended it"));
+        }
+      }
+    });
   }
 
   private void containerDied(String id, String exitCode) {
@@ -256,12 +296,18 @@ final class DockerLauncher implements Launcher {
     }
   }
 
-  private void eventStreamBroke(Throwable error) {
+  /** Reconnects with a growing delay while the engine is away, asking for the deaths missed. */
+  private void eventStreamBroke(String why) {
     if (closed) {
       return;
     }
-    LOG.log(Level.WARNING, "lost the engine's event stream (" + error.getMessage() + "); reconnecting in 1s");
-    vertx.setTimer(1000, id -> {
+    if (eventsLostSince == null) {
+      eventsLostSince = Instant.now();
+    }
+    long delay = reconnectDelayMs;
+    reconnectDelayMs = Math.min(reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
+    LOG.warning("lost the engine's event stream (" + why + "); reconnecting in " + delay + "ms");
+    vertx.setTimer(delay, id -> {
       if (!closed) {
         watchDeaths();
       }

@@ -58,13 +58,16 @@ public final class SessionRegistry {
     return byToken.size();
   }
 
-  /** Ends every session, e.g. at shutdown; completes when their backends are stopped. */
+  /**
+   * Ends every session, e.g. at shutdown; completes when every backend was stopped or failed to
+   * stop (the launcher logs those: a shutdown goes on regardless).
+   */
   public Future<Void> endAll(int code, String reason) {
     List<Future<Void>> stops = new ArrayList<>();
     for (Session session : List.copyOf(byToken.values())) {
       stops.add(session.end(code, reason));
     }
-    return Future.join(stops).mapEmpty();
+    return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
   }
 
   private void forget(Session session) {
