@@ -2,7 +2,6 @@ package dev.berth.gateway.config;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The whole gateway configuration, immutable and already validated. Built only by
@@ -19,16 +18,9 @@ public record BerthConfig(
     DockerConfig docker,
     List<RouteConfig> routes) {
 
-  public Optional<RouteConfig> routeForPath(String path) {
-    return routes.stream().filter(route -> route.path().equals(path)).findFirst();
-  }
-
+  /** The same configuration listening on another port (the {@code --port} flag). */
   public BerthConfig withListenPort(int port) {
     return new BerthConfig(source, workingDirectory,
         new ListenConfig(listen.host(), port, listen.maxFrameBytes()), launcher, docker, routes);
-  }
-
-  public BerthConfig withLauncher(LauncherKind kind) {
-    return new BerthConfig(source, workingDirectory, listen, kind, docker, routes);
   }
 }
