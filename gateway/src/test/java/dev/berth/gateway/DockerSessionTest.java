@@ -13,6 +13,7 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,7 @@ class DockerSessionTest extends SessionBehaviourTest {
     try (EngineProxy engine = new EngineProxy()) {
       gateway = gatewayOn().dockerHost(engine.host()).start(vertx);
       try (FrameClient before = connect(null)) {
+        before.hello();
         engine.cut();
         Throwable refusal = FrameClient.refusal(vertx, gateway.port);
         UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
@@ -124,8 +126,9 @@ class DockerSessionTest extends SessionBehaviourTest {
         }
         backends.kill(gateway.route, before.hello().getString("session"));
         assertEquals(1011, before.awaitClose());
-        // Only the engine's die event ends a session before its grace period: deaths are watched again.
-        awaitTrue(() -> get("/health").contains("\"sessions\":1"), 20_000, "the killed session ended");
+        // The end is told as an exit only from the engine's die event: deaths are watched again.
+        awaitTrue(() -> get("/metrics").contains("berth_sessions_ended_total{reason=\"backend_exited\",route=\""
+            + gateway.route + "\"} 1.0"), 20_000, "the killed session ended as an exit");
       }
       gateway.close(); // while the engine answers, so the gateway removes its containers itself
     }
@@ -135,5 +138,93 @@ class DockerSessionTest extends SessionBehaviourTest {
   void autoPicksDockerWhenTheEngineAnswers() throws Exception {
     gateway = TestGateway.on(LauncherKind.AUTO).start(vertx);
     assertTrue(get("/health").contains("\"launcher\":\"docker\""), get("/health"));
+  }
+
+  @Test
+  void aKilledAndAnOomKilledContainerEndOnlyTheirOwnSessions() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient killed = connect(null); FrameClient leaking = connect(null); FrameClient bystander = connect(null)) {
+      String killedKey = killed.hello().getString("session");
+      String leakingKey = leaking.hello().getString("session");
+      String bystanderKey = bystander.hello().getString("session");
+
+      backends.kill(gateway.route, killedKey);
+      leaking.sendJson(new JsonObject().put("cmd", "leak").put("mib", 512)); // the limit is 128 MiB
+      assertEquals(1011, killed.awaitClose());
+      assertEquals(1011, leaking.awaitClose());
+      assertEquals("the session's backend stopped", leaking.closeReason(), "a fixed public reason, no detail");
+
+      bystander.socket().writeTextMessage("still here");
+      assertEquals("still here", bystander.nextDataFrame().textData());
+      assertEquals(1, bystander.state().getLong("connections"), "the bystander's backend connection was never cut");
+      assertEquals(1, backends.running(gateway.route, bystanderKey));
+      awaitTrue(() -> backends.running(gateway.route, killedKey) + backends.running(gateway.route, leakingKey) == 0,
+          20_000, "both dead containers removed");
+      assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"backend_exited\",route=\""
+          + gateway.route + "\"} 2.0"), get("/metrics"));
+    }
+  }
+
+  @Test
+  void eventStreamStaysOpenThroughAQuietSpellLongerThanTheApiTimeout() throws Exception {
+    gateway = gatewayOn().apiTimeout("1s").start(vertx);
+    Thread.sleep(3500); // no container event at all for more than three API timeouts
+    assertTrue(get("/metrics").contains("berth_engine_event_stream_reconnects_total 0.0"), get("/metrics"));
+  }
+
+  @Test
+  void restartedGatewayReadoptsRunningSessionsAndClientsGetTheirStateBack() throws Exception {
+    gateway = gatewayOn().onShutdown("keep").start(vertx);
+    Map<String, String> keyByToken = new java.util.HashMap<>();
+    for (int i = 0; i < 3; i++) {
+      try (FrameClient client = connect(null)) {
+        keyByToken.put(client.sessionToken(), client.hello().getString("session"));
+        client.socket().writeTextMessage("before the restart");
+        client.nextDataFrame();
+        gateway.close(); // the first time round: the next clients find the sessions kept
+        assertEquals(1012, client.awaitClose(), "told to reconnect");
+        gateway = gatewayOn().sameAs(gateway).onShutdown("keep").start(vertx);
+      }
+    }
+    assertEquals(3, backends.running(gateway.route), "every container kept through the restarts");
+    assertTrue(get("/health").contains("\"sessions\":3"), get("/health"));
+    for (Map.Entry<String, String> session : keyByToken.entrySet()) {
+      try (FrameClient back = connect(session.getKey())) {
+        JsonObject hello = back.hello();
+        assertEquals(session.getValue(), hello.getString("session"), "its own container");
+        assertEquals(1, back.state().getLong("framesReceived"), "with its state");
+      }
+    }
+    gateway.close();
+    assertEquals(0, backends.running(gateway.route), "onShutdown keep, but the clients ended their sessions with 1000");
+  }
+
+  @Test
+  void reaperAdoptsAContainerNoSessionHoldsAndRemovesItAfterTheGracePeriod() throws Exception {
+    gateway = gatewayOn().grace("2s").start(vertx);
+    // As a crash between launch and cleanup would leave it: running, labelled, held by no session.
+    String key = "0123456789abcdef01234567";
+    String id = docker().docker.createContainerCmd(TestGateway.IMAGE)
+        .withName("berth-" + gateway.route + "-" + key)
+        .withLabels(Map.of("berth.managed", "true", "berth.session", key, "berth.route", gateway.route,
+            "berth.version", "test"))
+        .withEnv("BERTH_SESSION=" + key, "BERTH_IDLE_GRACE_MS=300000")
+        .withHostConfig(HostConfig.newHostConfig().withNetworkMode("berth-sessions"))
+        .exec().getId();
+    docker().docker.startContainerCmd(id).exec();
+    awaitTrue(() -> get("/health").contains("\"sessions\":1"), 10_000, "the reaper adopted it");
+    awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "nobody came back: removed after the grace period");
+    assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"grace_expired\",route=\""
+        + gateway.route + "\"} 1.0"), get("/metrics"));
+  }
+
+  @Test
+  void gatewayThatCannotListenClosesItsLauncher() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Exception error = assertThrows(Exception.class, () -> gatewayOn().port(taken.getLocalPort()).start(vertx));
+      assertTrue(error.getMessage().contains("Address already in use"), error.getMessage());
+    }
+    awaitTrue(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("berth-docker")),
+        10_000, "the engine worker pools are closed");
   }
 }

@@ -46,6 +46,12 @@ final class DockerTestBackends implements TestBackends {
   }
 
   @Override
+  public String address(String route, String sessionKey) {
+    Container container = containers(route, sessionKey, false).get(0);
+    return container.getNetworkSettings().getNetworks().get("berth-sessions").getIpAddress() + ":8080";
+  }
+
+  @Override
   public void kill(String route, String sessionKey) {
     containers(route, sessionKey, false).forEach(c -> docker.killContainerCmd(c.getId()).exec());
   }

@@ -14,6 +14,9 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * A real websocket client for tests, driven from the test thread: it records every frame the
  * gateway sends, with its type and fin flag, so a test can check exactly what came back.
  */
-final class FrameClient implements AutoCloseable {
+public final class FrameClient implements AutoCloseable {
 
   static final int MAX_FRAME = 16 << 20;
   static final long WAIT_SECONDS = 20;
@@ -42,20 +45,31 @@ final class FrameClient implements AutoCloseable {
     socket.closeHandler(v -> closed.tryComplete());
   }
 
-  /** Connects to the gateway's /ws, presenting {@code sessionToken} as cookie when not null. */
-  static FrameClient connect(Vertx vertx, int port, String sessionToken) throws Exception {
+  /**
+   * Connects to the gateway's /ws, presenting {@code sessionToken} as cookie when not null. The
+   * backend's hello is read later, by {@link #hello()}: a client that resumes a session gets none
+   * (the backend's connection was never cut), only what the session held for it.
+   */
+  public static FrameClient connect(Vertx vertx, int port, String sessionToken) throws Exception {
+    return connect(vertx, port, sessionToken, null);
+  }
+
+  /** The same, offering {@code subprotocol} (e.g. berth.resume.v1) when not null. */
+  public static FrameClient connect(Vertx vertx, int port, String sessionToken, String subprotocol) throws Exception {
     FrameClient frameClient = new FrameClient(vertx);
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
     if (sessionToken != null) {
       options.addHeader("Cookie", "berth_session=" + sessionToken);
     }
+    if (subprotocol != null) {
+      options.addSubProtocol(subprotocol);
+    }
     frameClient.connected = frameClient.socket.connect(options).await(WAIT_SECONDS, TimeUnit.SECONDS);
-    frameClient.hello = frameClient.nextMessage("hello");
     return frameClient;
   }
 
   /** Tries to connect and returns the failure (e.g. an UpgradeRejectedException with its status). */
-  static Throwable refusal(Vertx vertx, int port) throws Exception {
+  public static Throwable refusal(Vertx vertx, int port) throws Exception {
     FrameClient frameClient = new FrameClient(vertx);
     Future<WebSocket> attempt = frameClient.socket.connect(
         new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"));
@@ -69,31 +83,45 @@ final class FrameClient implements AutoCloseable {
     throw new AssertionError("the gateway accepted a websocket it should have refused");
   }
 
-  JsonObject hello() {
+  /** The backend's hello: the first JSON message of type hello, waited for on the first call. */
+  public JsonObject hello() throws InterruptedException {
+    if (hello == null) {
+      hello = nextMessage("hello");
+    }
     return hello;
   }
 
+  /** Leaves as a browser tab does (1001, going away): the session waits for a reconnect. */
+  public void leave() throws Exception {
+    connected.close((short) 1001, "going away").await(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** The next frame of any kind, or null when none came within {@code ms}. */
+  public WebSocketFrame pollFrame(long ms) throws InterruptedException {
+    return frames.poll(ms, TimeUnit.MILLISECONDS);
+  }
+
   /** The session token from the 101 response's Berth-Session header. */
-  String sessionToken() {
+  public String sessionToken() {
     return connected.headers().get("Berth-Session");
   }
 
-  WebSocket socket() {
+  public WebSocket socket() {
     return connected;
   }
 
-  void sendJson(JsonObject command) {
+  public void sendJson(JsonObject command) {
     connected.writeTextMessage(command.encode());
   }
 
   /** Asks the handler for its per-session state and returns the reply. */
-  JsonObject state() throws InterruptedException {
+  public JsonObject state() throws InterruptedException {
     sendJson(new JsonObject().put("cmd", "state"));
     return nextMessage("state");
   }
 
   /** The next JSON text frame of the given type, skipping live-feed updates and control frames. */
-  JsonObject nextMessage(String type) throws InterruptedException {
+  public JsonObject nextMessage(String type) throws InterruptedException {
     while (true) {
       WebSocketFrame frame = nextDataFrame();
       if (frame.type() == WebSocketFrameType.TEXT && frame.isFinal() && frame.textData().startsWith("{")) {
@@ -106,7 +134,7 @@ final class FrameClient implements AutoCloseable {
   }
 
   /** The next text, binary or continuation frame that is not a live-feed update. */
-  WebSocketFrame nextDataFrame() throws InterruptedException {
+  public WebSocketFrame nextDataFrame() throws InterruptedException {
     while (true) {
       WebSocketFrame frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);
       assertNotNull(frame, "no frame within " + WAIT_SECONDS + "s");
@@ -118,8 +146,36 @@ final class FrameClient implements AutoCloseable {
     }
   }
 
+  /** The seq of each of the next {@code count} listing updates (waiting for each). */
+  public List<Long> listingSeqs(int count) throws InterruptedException {
+    List<Long> seqs = new ArrayList<>();
+    while (seqs.size() < count) {
+      WebSocketFrame frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertNotNull(frame, "listing " + seqs.size() + " of " + count + " did not come within " + WAIT_SECONDS + "s");
+      listingSeq(frame).ifPresent(seqs::add);
+    }
+    return seqs;
+  }
+
+  /** The seqs of the listing updates that came until this socket closed. */
+  public List<Long> listingSeqsUntilClosed() throws Exception {
+    closed.future().await(WAIT_SECONDS, TimeUnit.SECONDS);
+    List<Long> seqs = new ArrayList<>();
+    for (WebSocketFrame frame; (frame = frames.poll()) != null; ) {
+      listingSeq(frame).ifPresent(seqs::add);
+    }
+    return seqs;
+  }
+
+  private static Optional<Long> listingSeq(WebSocketFrame frame) {
+    if (frame.isText() && frame.isFinal() && frame.textData().startsWith("{\"type\":\"listing\"")) {
+      return Optional.of(new JsonObject(frame.textData()).getLong("seq"));
+    }
+    return Optional.empty();
+  }
+
   /** The next pong frame's payload. */
-  Buffer nextPong() throws InterruptedException {
+  public Buffer nextPong() throws InterruptedException {
     while (true) {
       WebSocketFrame frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);
       assertNotNull(frame, "no pong within " + WAIT_SECONDS + "s");
@@ -130,12 +186,12 @@ final class FrameClient implements AutoCloseable {
   }
 
   /** Waits for the gateway to close this socket; returns its close code. */
-  short awaitClose() throws Exception {
+  public short awaitClose() throws Exception {
     closed.future().await(WAIT_SECONDS, TimeUnit.SECONDS);
     return connected.closeStatusCode();
   }
 
-  String closeReason() {
+  public String closeReason() {
     return connected.closeReason();
   }
 

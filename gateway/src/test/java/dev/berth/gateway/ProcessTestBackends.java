@@ -47,6 +47,17 @@ final class ProcessTestBackends implements TestBackends {
   }
 
   @Override
+  public String address(String route, String sessionKey) {
+    String environment = environment(handlers(sessionKey).get(0));
+    for (String variable : environment.split("\0")) {
+      if (variable.startsWith("BERTH_PORT=")) {
+        return "127.0.0.1:" + variable.substring("BERTH_PORT=".length());
+      }
+    }
+    throw new AssertionError("no BERTH_PORT in the handler's environment");
+  }
+
+  @Override
   public void kill(String route, String sessionKey) {
     handlers(sessionKey).forEach(ProcessHandle::destroyForcibly);
   }

@@ -20,7 +20,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -113,6 +118,7 @@ abstract class SessionBehaviourTest {
   void everyKindOfFrameRoundTripsUnchanged() throws Exception {
     gateway = gatewayOn().start(vertx);
     try (FrameClient client = connect(null)) {
+      client.hello();
       WebSocket socket = client.socket();
 
       socket.writeTextMessage("héllo, wörld ✓");
@@ -142,10 +148,22 @@ abstract class SessionBehaviourTest {
       assertArrayEquals(new byte[] {1, 2}, firstPart.binaryData().getBytes());
       assertArrayEquals(new byte[] {3}, client.nextDataFrame().binaryData().getBytes());
 
-      socket.writePing(Buffer.buffer("are you there?"));
-      assertEquals("are you there?", client.nextPong().toString());
+      assertEquals(7, client.state().getLong("framesReceived"), "1 text + 1 binary + 3 text fragments + 2 binary fragments");
+    }
+  }
 
-      assertEquals(7, client.state().getLong("framesReceived"), "1 text + 1 binary + 3 text fragments + 2 binary fragments; pings are not data");
+  @Test
+  void pingsAreHopByHopAndAnsweredByExactlyOnePong() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      client.hello();
+      client.socket().writePing(Buffer.buffer("are you there?"));
+      assertEquals("are you there?", client.nextPong().toString());
+      long deadline = System.currentTimeMillis() + 500;
+      for (WebSocketFrame frame; (frame = client.pollFrame(deadline - System.currentTimeMillis())) != null; ) {
+        assertNotEquals(WebSocketFrameType.PONG, frame.type(), "a second pong: the ping was forwarded as well");
+      }
+      assertEquals(0, client.state().getLong("pingsReceived"), "the backend never sees the client's pings");
     }
   }
 
@@ -156,26 +174,36 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
-  void closeCodeAndReasonTravelBothWays() throws Exception {
+  void clientThatClosesWithACodeEndsItsSessionAndItsBackendAtOnce() throws Exception {
     gateway = gatewayOn().start(vertx);
     String token;
+    String key;
     try (FrameClient client = connect(null)) {
       token = client.sessionToken();
+      key = client.hello().getString("session");
       client.socket().close((short) 4123, "client says bye").await(20, TimeUnit.SECONDS);
     }
+    awaitTrue(() -> backends.running(gateway.route, key) == 0, 10_000, "backend removed well before the 30s grace");
+    assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"client_ended\",route=\"" + gateway.route + "\"} 1.0"));
     try (FrameClient again = connect(token)) {
-      JsonObject state = again.state();
-      assertEquals(4123, state.getInteger("lastCloseCode"), state.encode());
-      assertEquals("client says bye", state.getString("lastCloseReason"));
-
-      again.sendJson(new JsonObject().put("cmd", "close").put("code", 4321).put("reason", "handler says bye"));
-      assertEquals(4321, again.awaitClose());
-      assertEquals("handler says bye", again.closeReason());
+      assertNotEquals(key, again.hello().getString("session"), "an ended session is never resumed");
     }
   }
 
   @Test
-  void reconnectWithTheCookieReturnsToTheSameBackendWithItsState() throws Exception {
+  void backendCloseCodeAndReasonReachTheClient() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      client.sendJson(new JsonObject().put("cmd", "close").put("code", 4321).put("reason", "handler says bye"));
+      assertEquals(4321, client.awaitClose());
+      assertEquals("handler says bye", client.closeReason());
+      awaitTrue(() -> backends.running(gateway.route, key) == 0, 10_000, "the session ended with its backend's close");
+    }
+  }
+
+  @Test
+  void reconnectWithTheCookieReturnsToTheSameBackendWithoutRedialingIt() throws Exception {
     gateway = gatewayOn().start(vertx);
     String token;
     String key;
@@ -186,23 +214,159 @@ abstract class SessionBehaviourTest {
         first.socket().writeTextMessage("frame " + i);
         first.nextDataFrame();
       }
+      first.leave();
     }
     try (FrameClient second = connect(token)) {
-      assertEquals(key, second.hello().getString("session"));
-      assertEquals(2, second.hello().getInteger("connection"), "the same handler counts a second connection");
-      assertEquals(3, second.state().getLong("framesReceived"));
+      JsonObject state = second.state();
+      assertEquals(key, state.getString("session"));
+      assertEquals(3, state.getLong("framesReceived"));
+      assertEquals(1, state.getLong("connections"), "the session's own websocket to its backend outlived the client");
       assertEquals(1, backends.running(gateway.route), "no second backend for a returning client");
     }
   }
 
   @Test
-  void newerConnectionForASessionReplacesTheOlderOne() throws Exception {
+  void newerConnectionForASessionTakesItOverAndTheOlderGets4001() throws Exception {
     gateway = gatewayOn().start(vertx);
-    try (FrameClient older = connect(null); FrameClient newer = connect(older.sessionToken())) {
-      assertEquals(4001, older.awaitClose());
-      assertEquals(older.hello().getString("session"), newer.hello().getString("session"));
-      newer.socket().writeTextMessage("still piped");
-      assertEquals("still piped", newer.nextDataFrame().textData());
+    try (FrameClient older = connect(null)) {
+      String key = older.hello().getString("session");
+      try (FrameClient newer = connect(older.sessionToken())) {
+        assertEquals(4001, older.awaitClose());
+        assertEquals(key, newer.state().getString("session"));
+        newer.socket().writeTextMessage("still piped");
+        assertEquals("still piped", newer.nextDataFrame().textData());
+      }
+    }
+  }
+
+  @Test
+  void handoverLosesNoFrameTheBackendSentInBetween() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient older = connect(null)) {
+      older.hello();
+      older.sendJson(new JsonObject().put("cmd", "feed").put("perSecond", 200));
+      List<Long> seen = new ArrayList<>(older.listingSeqs(20));
+      try (FrameClient newer = connect(older.sessionToken())) {
+        assertEquals(4001, older.awaitClose());
+        seen.addAll(older.listingSeqsUntilClosed());
+        seen.addAll(newer.listingSeqs(40));
+        assertContiguous(seen);
+      }
+    }
+  }
+
+  @Test
+  void framesSentWhileNoClientIsAttachedAreDeliveredInOrderOnReturn() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    String token;
+    List<Long> seen = new ArrayList<>();
+    try (FrameClient first = connect(null)) {
+      token = first.sessionToken();
+      first.hello();
+      first.sendJson(new JsonObject().put("cmd", "feed").put("perSecond", 100));
+      seen.addAll(first.listingSeqs(10));
+      first.leave();
+      seen.addAll(first.listingSeqsUntilClosed());
+    }
+    Thread.sleep(1000); // about 100 listings are sent to no one
+    try (FrameClient second = connect(token)) {
+      seen.addAll(second.listingSeqs(150));
+      assertContiguous(seen);
+    }
+  }
+
+  @Test
+  void detachedSessionThatOutgrowsItsBufferEndsWithAClearReason() throws Exception {
+    gateway = gatewayOn().buffer("64k", 16).start(vertx);
+    String token;
+    String key;
+    try (FrameClient client = connect(null)) {
+      token = client.sessionToken();
+      key = client.hello().getString("session");
+      client.sendJson(new JsonObject().put("cmd", "feed").put("perSecond", 200));
+      client.listingSeqs(5);
+      client.leave();
+    }
+    awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "the session ended once 16 frames were held");
+    assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"buffer_overflow\",route=\"" + gateway.route + "\"} 1.0"));
+    try (FrameClient again = connect(token)) {
+      assertNotEquals(key, again.hello().getString("session"));
+    }
+  }
+
+  @Test
+  void tenSimultaneousConnectsWithOneCookieGiveOneBackend() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    String token;
+    String key;
+    try (FrameClient first = connect(null)) {
+      token = first.sessionToken();
+      key = first.hello().getString("session");
+      first.leave();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(10);
+    List<FrameClient> clients = new ArrayList<>();
+    try {
+      List<Future<FrameClient>> connecting = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        connecting.add(pool.submit(() -> connect(token)));
+      }
+      for (Future<FrameClient> each : connecting) {
+        clients.add(each.get(30, TimeUnit.SECONDS));
+      }
+      awaitTrue(() -> clients.stream().filter(c -> !c.socket().isClosed()).count() == 1, 10_000,
+          "all but the newest connection were taken over");
+      for (FrameClient client : clients) {
+        if (client.socket().isClosed()) {
+          assertEquals((short) 4001, client.socket().closeStatusCode());
+        } else {
+          assertEquals(key, client.state().getString("session"));
+        }
+      }
+      assertEquals(1, backends.running(gateway.route), "one backend for the one session");
+    } finally {
+      pool.shutdownNow();
+      for (FrameClient client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void resumeProtocolSurvivesAConnectionCutMidStreamWithNoLossOrDuplicateEitherWay() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FlakyLink link = new FlakyLink(vertx, gateway.port); ResumingClient client = new ResumingClient(vertx)) {
+      client.connect(link.port);
+      client.send("{\"cmd\":\"feed\",\"perSecond\":0}");
+      for (int i = 1; i <= 150; i++) {
+        client.send("m" + i);
+      }
+      client.receiveUntil("m", 20);
+      link.cut(); // mid-stream: messages are in flight both ways
+      assertFalse(client.receiveUntil("m", 150), "the cut dropped the connection");
+
+      client.connect(link.port);
+      for (int i = 151; i <= 300; i++) {
+        client.send("m" + i);
+      }
+      assertTrue(client.receiveUntil("m", 300));
+      List<String> echoes = client.received().stream().filter(text -> text.startsWith("m")).toList();
+      for (int i = 0; i < 300; i++) {
+        assertEquals("m" + (i + 1), echoes.get(i), "every echo once, in order");
+      }
+      client.send("{\"cmd\":\"state\"}");
+      assertTrue(client.receiveUntil("{\"type\":\"state\"", 1));
+      JsonObject state = new JsonObject(client.received().get(client.received().size() - 1));
+      assertEquals(300, state.getLong("framesReceived"), "the backend got every client message exactly once");
+      assertEquals(1, state.getLong("connections"), "the backend never saw the cut");
+    }
+  }
+
+  static void assertContiguous(List<Long> seqs) {
+    assertFalse(seqs.isEmpty());
+    for (int i = 1; i < seqs.size(); i++) {
+      assertEquals(seqs.get(i - 1) + 1, seqs.get(i), "listing " + i + " of " + seqs.size() + " after " + seqs.get(i - 1)
+          + ": every frame the backend sent arrives once, in order");
     }
   }
 
@@ -217,15 +381,16 @@ abstract class SessionBehaviourTest {
 
   @Test
   void backendOfAClientThatLeftIsRemovedAfterTheGracePeriod() throws Exception {
-    gateway = gatewayOn().idleGrace("2s").start(vertx);
+    gateway = gatewayOn().grace("2s").start(vertx);
     String key;
     try (FrameClient client = connect(null)) {
       key = client.hello().getString("session");
+      client.leave();
     }
     Thread.sleep(500);
     assertEquals(1, backends.running(gateway.route, key), "kept during the grace period");
     awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "backend removed after the grace period");
-    assertTrue(get("/health").contains("\"sessions\":0"));
+    awaitTrue(() -> get("/health").contains("\"sessions\":0"), 5_000, "the session is forgotten");
   }
 
   @Test
@@ -295,6 +460,7 @@ abstract class SessionBehaviourTest {
   void routeAtCapacityRefusesNewSessionsWith503AndRetryAfter() throws Exception {
     gateway = gatewayOn().maxSessions(1).start(vertx);
     try (FrameClient first = connect(null)) {
+      first.hello();
       Throwable refusal = FrameClient.refusal(vertx, gateway.port);
       UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
       assertEquals(503, rejected.getStatus());
@@ -318,7 +484,38 @@ abstract class SessionBehaviourTest {
       assertTrue(metrics.contains("berth_sessions_active 1.0"), metrics);
       assertTrue(metrics.matches("(?s).*berth_frames_total\\{direction=\"client_to_backend\"} [1-9].*"), metrics);
       assertTrue(metrics.matches("(?s).*berth_frame_bytes_total\\{direction=\"backend_to_client\"} [1-9].*"), metrics);
-      assertFalse(metrics.contains("172.") || metrics.contains(":8080"), "no backend address leaks into metrics");
+      assertTrue(metrics.contains("berth_session_transitions_total{route=\"" + gateway.route + "\",state=\"attached\"} 1.0"), metrics);
+    }
+  }
+
+  @Test
+  void noBackendAddressReachesTheClientOrTheOperatorEndpoints() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      String address = backends.address(gateway.route, key);
+      assertTrue(address.matches("[0-9.]+:\\d+"), address);
+      String host = address.substring(0, address.indexOf(':'));
+      String seen = client.socket().headers().toString() + client.hello().encode() + client.state().encode()
+          + get("/metrics") + get("/health") + get("/");
+      assertFalse(seen.contains(address), "the backend's address " + address + " leaked: " + seen);
+      if (!host.equals("127.0.0.1")) { // the gateway's own loopback address may appear; a bridge address must not
+        assertFalse(seen.contains(host), "the backend's host " + host + " leaked");
+      }
+    }
+  }
+
+  @Test
+  void refusalsAreCountedByReason() throws Exception {
+    gateway = gatewayOn().maxSessions(1).start(vertx);
+    try (FrameClient first = connect(null)) {
+      first.hello();
+      FrameClient.refusal(vertx, gateway.port);
+      get("/ws");
+      String metrics = get("/metrics");
+      String route = "route=\"" + gateway.route + "\"";
+      assertTrue(metrics.contains("berth_refusals_total{reason=\"capacity\"," + route + "} 1.0"), metrics);
+      assertTrue(metrics.contains("berth_refusals_total{reason=\"not_websocket\"," + route + "} 1.0"), metrics);
     }
   }
 

@@ -16,6 +16,9 @@ interface TestBackends extends AutoCloseable {
   /** Running backends of {@code route}, all sessions. */
   int running(String route);
 
+  /** Where the gateway dials the session's backend, as host:port. */
+  String address(String route, String sessionKey);
+
   /** Kills the session's backend outright (SIGKILL), as a crash would. */
   void kill(String route, String sessionKey);
 

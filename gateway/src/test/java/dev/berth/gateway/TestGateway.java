@@ -3,6 +3,7 @@ package dev.berth.gateway;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ConfigLoader;
 import dev.berth.gateway.config.LauncherKind;
+import dev.berth.gateway.launcher.LauncherFactory;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,14 +16,14 @@ import java.util.concurrent.TimeUnit;
  * operator would write one. Its route name is unique per test, so whatever it launches can be
  * found and removed by label even when the test fails.
  */
-final class TestGateway implements AutoCloseable {
+public final class TestGateway implements AutoCloseable {
 
-  static final Path ROOT = Path.of(System.getProperty("berth.root", "..")).toAbsolutePath().normalize();
+  public static final Path ROOT = Path.of(System.getProperty("berth.root", "..")).toAbsolutePath().normalize();
   static final String IMAGE = System.getProperty("berth.handler.image", "berth/handler:0.1.0");
   static final Path HANDLER_JAR = ROOT.resolve("handler-image/target/berth-handler.jar");
 
-  final String route;
-  final int port;
+  public final String route;
+  public final int port;
   private final Vertx vertx;
   private final String deployment;
   private boolean closed;
@@ -34,13 +35,28 @@ final class TestGateway implements AutoCloseable {
     this.port = port;
   }
 
-  static Builder on(LauncherKind launcher) {
+  public static Builder on(LauncherKind launcher) {
     return new Builder(launcher);
   }
 
-  static final class Builder {
+  /** A gateway whose launcher is not picked by the config but given, e.g. a fake one. */
+  public static Builder with(LauncherFactory.Source launchers) {
+    return new Builder(LauncherKind.PROCESS).launchers(launchers);
+  }
+
+  public static final class Builder {
     private final LauncherKind launcher;
-    private String idleGrace = "30s";
+    private LauncherFactory.Source launchers = LauncherFactory::create;
+    private String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    private int port;
+    private String grace = "30s";
+    private String idle = "30m";
+    private String maxLifetime = "12h";
+    private String keepalive = "25s";
+    private String bufferBytes = "8m";
+    private int bufferFrames = 10_000;
+    private String onShutdown = "end";
+    private String apiTimeout = "60s";
     private int maxSessions = 20;
     private String image = IMAGE;
     private String readyTimeout = "15s";
@@ -50,38 +66,86 @@ final class TestGateway implements AutoCloseable {
       this.launcher = launcher;
     }
 
-    Builder idleGrace(String duration) {
-      this.idleGrace = duration;
+    public Builder launchers(LauncherFactory.Source source) {
+      this.launchers = source;
       return this;
     }
 
-    Builder maxSessions(int count) {
+    /** Another gateway for the same sessions: same route name and port, as after a restart. */
+    public Builder sameAs(TestGateway earlier) {
+      this.route = earlier.route;
+      this.port = earlier.port;
+      return this;
+    }
+
+    public Builder port(int listenPort) {
+      this.port = listenPort;
+      return this;
+    }
+
+    public Builder grace(String duration) {
+      this.grace = duration;
+      return this;
+    }
+
+    public Builder idle(String duration) {
+      this.idle = duration;
+      return this;
+    }
+
+    public Builder maxLifetime(String duration) {
+      this.maxLifetime = duration;
+      return this;
+    }
+
+    public Builder keepalive(String duration) {
+      this.keepalive = duration;
+      return this;
+    }
+
+    public Builder buffer(String maxBytes, int maxFrames) {
+      this.bufferBytes = maxBytes;
+      this.bufferFrames = maxFrames;
+      return this;
+    }
+
+    public Builder onShutdown(String policy) {
+      this.onShutdown = policy;
+      return this;
+    }
+
+    public Builder apiTimeout(String duration) {
+      this.apiTimeout = duration;
+      return this;
+    }
+
+    public Builder maxSessions(int count) {
       this.maxSessions = count;
       return this;
     }
 
-    Builder image(String tag) {
+    public Builder image(String tag) {
       this.image = tag;
       return this;
     }
 
-    Builder readyTimeout(String duration) {
+    public Builder readyTimeout(String duration) {
       this.readyTimeout = duration;
       return this;
     }
 
-    Builder dockerHost(String host) {
+    public Builder dockerHost(String host) {
       this.dockerHost = host;
       return this;
     }
 
-    TestGateway start(Vertx vertx) throws Exception {
-      String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    public TestGateway start(Vertx vertx) throws Exception {
       Path file = Files.createTempFile("berth-test-", ".yaml");
       Files.writeString(file, """
-          listen: {host: 127.0.0.1, port: 0}
+          listen: {host: 127.0.0.1, port: %d}
           launcher: %s
-          docker: {host: "%s"}
+          docker: {host: "%s", apiTimeout: %s}
+          sessions: {onShutdown: %s, reapInterval: 1s}
           routes:
             - name: %s
               path: /ws
@@ -89,12 +153,14 @@ final class TestGateway implements AutoCloseable {
               docker: {image: "%s"}
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
-              timeouts: {idleGrace: %s, ready: %s, stop: 1s}
-          """.formatted(launcher.name().toLowerCase(Locale.ROOT), dockerHost, route, image,
-          HANDLER_JAR, maxSessions, idleGrace, readyTimeout));
+              timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
+              buffer: {maxBytes: %s, maxFrames: %d}
+          """.formatted(port, launcher.name().toLowerCase(Locale.ROOT), dockerHost, apiTimeout, onShutdown, route,
+          image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
+          bufferFrames));
       try {
         BerthConfig config = ConfigLoader.load(file);
-        GatewayVerticle gateway = new GatewayVerticle(config);
+        GatewayVerticle gateway = new GatewayVerticle(config, launchers);
         String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
         return new TestGateway(vertx, route, id, gateway.port());
       } finally {
@@ -103,7 +169,21 @@ final class TestGateway implements AutoCloseable {
     }
   }
 
-  /** Undeploys: the gateway ends its sessions and stops their backends. Runs once. */
+  /** GET {@code path} on the gateway, as text. */
+  public String get(String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    } catch (Exception e) {
+      throw new AssertionError("GET " + path + " failed", e);
+    }
+  }
+
+  /**
+   * Undeploys: the gateway ends its sessions and stops their backends (or keeps them, when the
+   * test asked for onShutdown keep). Runs once.
+   */
   @Override
   public void close() throws Exception {
     if (!closed) {

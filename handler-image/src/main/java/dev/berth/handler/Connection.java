@@ -77,8 +77,11 @@ final class Connection {
       case BINARY:
       case CONTINUATION:
         break;
+      case PING:
+        state.pingReceived(); // counted so a test can tell whether a proxy forwards pings
+        return;
       default:
-        return; // PING, PONG, CLOSE: Vert.x answers pings and completes the close handshake
+        return; // PONG, CLOSE: Vert.x answers pings and completes the close handshake
     }
     if (frame.isText() && frame.isFinal() && isCommand(frame.binaryData())) {
       command(frame.textData());
@@ -130,14 +133,17 @@ final class Connection {
           .put("framesReceived", state.framesReceived())
           .put("bytesReceived", state.bytesReceived())
           .put("connections", state.connections())
+          .put("pingsReceived", state.pingsReceived())
           .put("startedAt", state.startedAt())
           .put("lastCloseCode", state.lastCloseCode())
           .put("lastCloseReason", state.lastCloseReason()));
     } else if ("close".equals(name)) {
       closeCommand(command);
+    } else if ("leak".equals(name)) {
+      leakCommand(command);
     } else {
       reply(error("unknown cmd " + (name instanceof String ? "\"" + name + "\"" : String.valueOf(name))
-          + "; known: feed, state, close"));
+          + "; known: feed, state, close, leak"));
     }
   }
 
@@ -165,6 +171,20 @@ final class Connection {
       return;
     }
     socket.close(((Integer) code).shortValue(), (String) reason);
+  }
+
+  /**
+   * Takes and touches native memory that is never given back, as a leaking app would: lets a test
+   * see what the container's memory limit does to a session (the kernel kills the process).
+   */
+  private void leakCommand(JsonObject command) {
+    Object mib = command.getValue("mib");
+    if (!(mib instanceof Integer size) || size < 1 || size > 65536) {
+      reply(error("leak needs \"mib\": an integer from 1 to 65536"));
+      return;
+    }
+    reply(new JsonObject().put("type", "leak").put("mib", size));
+    NativeMemory.leak((long) size << 20);
   }
 
   private static JsonObject error(String message) {

@@ -15,6 +15,7 @@ public final class SessionState {
   private final AtomicLong connections = new AtomicLong();
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong listingSeq = new AtomicLong();
+  private final AtomicLong pingsReceived = new AtomicLong();
   private volatile Short lastCloseCode;
   private volatile String lastCloseReason;
 
@@ -35,6 +36,15 @@ public final class SessionState {
 
   public long bytesReceived() {
     return bytesReceived.get();
+  }
+
+  public void pingReceived() {
+    pingsReceived.incrementAndGet();
+  }
+
+  /** Ping frames that reached the handler (a proxy that answers pings itself forwards none). */
+  public long pingsReceived() {
+    return pingsReceived.get();
   }
 
   /** Records a new websocket and returns its number: 1 for the first this process saw. */

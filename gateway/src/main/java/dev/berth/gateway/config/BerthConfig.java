@@ -16,11 +16,17 @@ public record BerthConfig(
     ListenConfig listen,
     LauncherKind launcher,
     DockerConfig docker,
+    SessionsConfig sessions,
     List<RouteConfig> routes) {
+
+  /** The route called {@code name}, if the configuration has one. */
+  public java.util.Optional<RouteConfig> route(String name) {
+    return routes.stream().filter(route -> route.name().equals(name)).findFirst();
+  }
 
   /** The same configuration listening on another port (the {@code --port} flag). */
   public BerthConfig withListenPort(int port) {
     return new BerthConfig(source, workingDirectory,
-        new ListenConfig(listen.host(), port, listen.maxFrameBytes()), launcher, docker, routes);
+        new ListenConfig(listen.host(), port, listen.maxFrameBytes()), launcher, docker, sessions, routes);
   }
 }

@@ -44,7 +44,7 @@ public final class ConfigLoader {
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
     }
-    ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "routes"));
+    ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "routes"));
     LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
     return new BerthConfig(
         absolute,
@@ -52,6 +52,7 @@ public final class ConfigLoader {
         listen(root.child("listen")),
         launcher,
         docker(root.child("docker")),
+        sessions(root.child("sessions")),
         routes(root.child("routes"), launcher));
   }
 
@@ -64,12 +65,20 @@ public final class ConfigLoader {
   }
 
   private static DockerConfig docker(ConfigNode node) {
-    node.onlyKeys(Set.of("host", "network"));
+    node.onlyKeys(Set.of("host", "network", "apiTimeout"));
     String host = node.child("host").string("unix:///var/run/docker.sock");
     if (!host.startsWith("unix://") && !host.startsWith("tcp://")) {
       throw node.child("host").error("'" + host + "' is not an engine address", "use unix:///var/run/docker.sock or tcp://host:port");
     }
-    return new DockerConfig(host, node.child("network").string("berth-sessions"));
+    return new DockerConfig(host, node.child("network").string("berth-sessions"),
+        node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)));
+  }
+
+  private static SessionsConfig sessions(ConfigNode node) {
+    node.onlyKeys(Set.of("onShutdown", "reapInterval"));
+    return new SessionsConfig(
+        node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
+        node.child("reapInterval").duration(Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofHours(1)));
   }
 
   private static List<RouteConfig> routes(ConfigNode node, LauncherKind launcher) {
@@ -93,7 +102,7 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "maxSessions", "limits", "timeouts"));
+    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "maxSessions", "limits", "timeouts", "buffer"));
     String name = node.child("name").requiredString(node.path() + ".name: listings");
     if (!ROUTE_NAME.matcher(name).matches()) {
       throw node.child("name").error("'" + name + "' is not a valid route name", "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
@@ -124,6 +133,7 @@ public final class ConfigLoader {
         node.child("maxSessions").integer(100, 1, 100_000),
         limits(node.child("limits")),
         timeouts(node.child("timeouts")),
+        buffer(node.child("buffer")),
         node.path());
   }
 
@@ -136,12 +146,22 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig.Timeouts timeouts(ConfigNode node) {
-    node.onlyKeys(Set.of("start", "ready", "idleGrace", "stop"));
+    node.onlyKeys(Set.of("start", "ready", "grace", "stop", "idle", "maxLifetime", "keepalive"));
     Duration min = Duration.ofMillis(10);
     return new RouteConfig.Timeouts(
         node.child("start").duration(Duration.ofSeconds(10), min, Duration.ofMinutes(5)),
         node.child("ready").duration(Duration.ofSeconds(15), min, Duration.ofMinutes(5)),
-        node.child("idleGrace").duration(Duration.ofSeconds(30), min, Duration.ofHours(24)),
-        node.child("stop").duration(Duration.ofSeconds(3), Duration.ZERO, Duration.ofMinutes(1)));
+        node.child("grace").duration(Duration.ofSeconds(30), min, Duration.ofHours(24)),
+        node.child("stop").duration(Duration.ofSeconds(3), Duration.ZERO, Duration.ofMinutes(1)),
+        node.child("idle").duration(Duration.ofMinutes(30), Duration.ofSeconds(1), Duration.ofDays(7)),
+        node.child("maxLifetime").duration(Duration.ofHours(12), Duration.ofSeconds(1), Duration.ofDays(30)),
+        node.child("keepalive").duration(Duration.ofSeconds(25), Duration.ofMillis(100), Duration.ofMinutes(10)));
+  }
+
+  private static RouteConfig.Buffer buffer(ConfigNode node) {
+    node.onlyKeys(Set.of("maxBytes", "maxFrames"));
+    return new RouteConfig.Buffer(
+        node.child("maxBytes").bytes(8L * MIB, 64L << 10, 1L << 30),
+        node.child("maxFrames").integer(10_000, 16, 10_000_000));
   }
 }

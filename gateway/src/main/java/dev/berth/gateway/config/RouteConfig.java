@@ -24,20 +24,34 @@ public record RouteConfig(
     int maxSessions,
     Limits limits,
     Timeouts timeouts,
+    Buffer buffer,
     String configKey) {
 
   /** Resource limits of one session's backend. */
   public record Limits(long memoryBytes, double cpus, long pids) {}
 
   /**
-   * The two launch phases each have a deadline, so an error can say which one to raise.
+   * The two launch phases each have a deadline, so an error can say which one to raise; then the
+   * session's lifetimes.
    *
    * @param start from launch request until the backend process or container runs
    * @param ready from running until its readiness endpoint answers 200
-   * @param idleGrace how long a session without a client keeps its backend for a reconnect
+   * @param grace how long a session without a client keeps its backend for a reconnect
    * @param stop how long a backend gets to exit after being told to, before it is killed
+   * @param idle a session with no data frame either way for this long ends (pings do not count)
+   * @param maxLifetime a session ends this long after it started, whatever it does
+   * @param keepalive how often an attached client is pinged; one that answers nothing for two
+   *     intervals is taken for dead and its session waits for it through the grace period
    */
-  public record Timeouts(Duration start, Duration ready, Duration idleGrace, Duration stop) {}
+  public record Timeouts(Duration start, Duration ready, Duration grace, Duration stop, Duration idle,
+      Duration maxLifetime, Duration keepalive) {}
+
+  /**
+   * What a session holds of the backend's frames for its client: while no client is attached
+   * (past it the session ends), and unacknowledged ones of a resume-protocol client (past it the
+   * backend is paused until acknowledgements free room).
+   */
+  public record Buffer(long maxBytes, int maxFrames) {}
 
   /** The full key of one of this route's settings, as an error message should name it. */
   public String key(String setting) {

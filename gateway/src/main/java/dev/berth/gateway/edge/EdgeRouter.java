@@ -5,46 +5,56 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
- * What the one stable URL serves: the feed page at {@code /}, a websocket endpoint per route,
- * {@code /health} and {@code /metrics}. Backend addresses never appear in any answer.
+ * What the one stable URL serves: the feed page at {@code /} and its resume client at
+ * {@code /berth.js}, a websocket endpoint per route, {@code /health} and {@code /metrics}. Backend addresses never appear in any answer.
  */
 public final class EdgeRouter {
 
   private EdgeRouter() {}
 
-  public static Router create(Vertx vertx, BerthConfig config, SessionRegistry registry, WebSocketClient upstream,
-      GatewayMetrics metrics, String launcherName) {
+  public static Router create(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+      String launcherName) {
     Router router = Router.router(vertx);
-    String page = indexPage(config.routes().get(0));
+    String page = resource("/web/index.html").replace("{{WS_PATH}}", config.routes().get(0).path());
+    String client = resource("/web/berth.js");
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(page));
-    router.get("/health").handler(ctx -> ctx.json(new JsonObject()
-        .put("status", "UP")
-        .put("launcher", launcherName)
-        .put("sessions", registry.size())));
+    router.get("/berth.js").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/javascript; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache")
+        .end(client));
+    router.get("/health").handler(ctx -> {
+      JsonObject states = new JsonObject();
+      registry.countByState().forEach((state, count) -> states.put(state.name().toLowerCase(Locale.ROOT), count));
+      ctx.json(new JsonObject()
+          .put("status", "UP")
+          .put("launcher", launcherName)
+          .put("sessions", registry.size())
+          .put("states", states));
+    });
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
     for (RouteConfig route : config.routes()) {
-      router.get(route.path()).handler(new SessionWebSocketHandler(route, registry, upstream));
+      router.get(route.path()).handler(new SessionWebSocketHandler(route, registry, metrics));
     }
     return router;
   }
 
-  private static String indexPage(RouteConfig route) {
-    try (InputStream in = EdgeRouter.class.getResourceAsStream("/web/index.html")) {
+  private static String resource(String name) {
+    try (InputStream in = EdgeRouter.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException("web/index.html is missing from the gateway jar");
+        throw new IllegalStateException(name + " is missing from the gateway jar");
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("{{WS_PATH}}", route.path());
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

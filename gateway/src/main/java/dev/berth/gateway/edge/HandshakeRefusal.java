@@ -1,49 +1,53 @@
 package dev.berth.gateway.edge;
 
-import dev.berth.gateway.launcher.LaunchException;
-import dev.berth.gateway.launcher.LaunchFailure;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.session.SessionMeter;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.logging.Logger;
 
 /**
- * Answers a websocket upgrade that cannot be accepted, with one status per failure: 503 with
- * Retry-After when Berth cannot launch now, 502 when the backend failed, and a one-line text body
- * that says why in terms fit for a client. The log gets the full detail.
+ * Answers a websocket upgrade that cannot be accepted with its failure's HTTP status (503 with
+ * Retry-After when Berth cannot launch now, 502 when the backend failed, 426 when it was no
+ * websocket request) and a one-line text body that says why in terms fit for a client. The log
+ * gets the full detail; every refusal is counted by route and failure.
  */
 final class HandshakeRefusal {
 
-  static final int RETRY_AFTER_SECONDS = 5;
   private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
 
-  private HandshakeRefusal() {}
+  private final String route;
+  private final SessionMeter meter;
 
-  static void send(HttpServerRequest request, Throwable error) {
-    LaunchException launch = LaunchException.wrap(error, LaunchFailure.START_FAILED, "launch failed");
-    LaunchFailure failure = launch.failure();
-    send(request, failure.temporary() ? 503 : 502, failure.tag() + ": " + failure.publicReason(),
-        failure.tag() + ": " + launch.getMessage());
+  HandshakeRefusal(String route, SessionMeter meter) {
+    this.route = route;
+    this.meter = meter;
   }
 
-  static void send(HttpServerRequest request, int status, String reason) {
-    send(request, status, reason, reason);
+  void send(HttpServerRequest request, Throwable error) {
+    FailureException known = FailureException.wrap(error, Failure.START_FAILED, "launch failed");
+    send(request, known.failure(), known.getMessage());
   }
 
   /** @param detail for the log only: it may name backends and their addresses */
-  private static void send(HttpServerRequest request, int status, String reason, String detail) {
+  void send(HttpServerRequest request, Failure failure, String detail) {
     HttpServerResponse response = request.response();
     if (response.ended() || response.closed()) {
-      LOG.info("client " + request.remoteAddress() + " left " + request.path()
-          + " before its session was ready; the session waits for it through its grace period");
+      LOG.info("client " + request.remoteAddress() + " left " + request.path() + " before its session was ready ("
+          + failure.tag() + ": " + detail + ")");
       return;
     }
+    meter.refused(route, failure);
     LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
-        + status + ": " + detail);
-    if (status == 503) {
-      response.putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-    } else if (status == 426) {
+        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
+    if (failure.temporary()) {
+      response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
+    } else if (failure == Failure.NOT_WEBSOCKET) {
       response.putHeader("Upgrade", "websocket");
     }
-    response.setStatusCode(status).putHeader("Content-Type", "text/plain; charset=utf-8").end(reason + "\n");
+    response.setStatusCode(failure.httpStatus())
+        .putHeader("Content-Type", "text/plain; charset=utf-8")
+        .end(failure.tag() + ": " + failure.publicReason() + "\n");
   }
 }

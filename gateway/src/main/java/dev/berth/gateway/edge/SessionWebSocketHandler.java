@@ -1,10 +1,10 @@
 package dev.berth.gateway.edge;
 
 import dev.berth.gateway.config.RouteConfig;
-import dev.berth.gateway.launcher.Backend;
-import dev.berth.gateway.launcher.LaunchException;
-import dev.berth.gateway.launcher.LaunchFailure;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.session.Session;
+import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -12,90 +12,68 @@ import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
-import java.util.logging.Logger;
 
 /**
- * The life of a websocket upgrade on a route, upstream first: find the client's session (or open
- * one), have its backend launched and ready, connect to it, and only then accept the client's
- * handshake and start the pipe. Anything that fails before the handshake is answered with an HTTP
- * status; nothing after it is, since by then the client has a websocket and gets close codes.
+ * The life of a websocket upgrade on a route, upstream first: find the client's session by its
+ * token (or open one), claim it, wait until the session is piped to its backend, and only then
+ * accept the client's handshake and attach it. Anything that fails before the handshake is
+ * answered with an HTTP status; after it, the client has a websocket and gets close codes.
  */
 final class SessionWebSocketHandler implements Handler<RoutingContext> {
 
   static final String COOKIE = "berth_session";
   static final String SESSION_HEADER = "Berth-Session";
-  private static final long UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
-  private static final Logger LOG = Logger.getLogger(SessionWebSocketHandler.class.getName());
+  /** The opt-in resume protocol (docs/sessions.md); clients that do not ask get plain frames. */
+  static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
 
   private final RouteConfig route;
   private final SessionRegistry registry;
-  private final WebSocketClient upstream;
+  private final HandshakeRefusal refusal;
 
-  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, WebSocketClient upstream) {
+  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, SessionMeter meter) {
     this.route = route;
     this.registry = registry;
-    this.upstream = upstream;
+    this.refusal = new HandshakeRefusal(route.name(), meter);
   }
 
   @Override
   public void handle(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     if (!isUpgrade(request)) {
-      HandshakeRefusal.send(request, 426, "this is a websocket endpoint: connect with a websocket client");
+      refusal.send(request, Failure.NOT_WEBSOCKET, "a plain " + request.method() + " request");
       return;
     }
-    // Held until the handshake is accepted: the upgrade completes only once we have a backend.
+    // Held until the handshake is accepted: the upgrade completes only once the session is piped.
     request.pause();
+    Cookie presented = request.getCookie(COOKIE);
+    String presentedToken = presented == null ? null : presented.getValue();
     Session session;
     try {
-      Cookie presented = request.getCookie(COOKIE);
-      session = registry.find(presented == null ? null : presented.getValue(), route)
-          .orElseGet(() -> registry.open(route));
-    } catch (LaunchException full) {
-      HandshakeRefusal.send(request, full);
+      session = registry.find(presentedToken, route).orElseGet(() -> registry.open(route));
+    } catch (FailureException refused) {
+      refusal.send(request, refused);
       return;
     }
-    session.backend()
-        .compose(backend -> connect(backend, request))
-        .compose(backendSocket -> accept(request, session, backendSocket))
+    String token = session.id().token() != null ? session.id().token() : presentedToken;
+    Session.Claim claim = session.claim();
+    request.connection().closeHandler(v -> claim.release()); // a no-op once attached
+    claim.ready()
+        .compose(piped -> accept(request, token))
+        .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
         .onFailure(error -> {
-          HandshakeRefusal.send(request, error);
-          session.awaitReconnect();
+          claim.release();
+          refusal.send(request, error);
         });
   }
 
-  private Future<WebSocket> connect(Backend backend, HttpServerRequest request) {
-    WebSocketConnectOptions options = new WebSocketConnectOptions()
-        .setServer(backend.address())
-        .setHost(backend.address().host())
-        .setPort(backend.address().port())
-        .setURI(request.uri())
-        .setConnectTimeout(UPSTREAM_CONNECT_TIMEOUT_MS)
-        .addHeader("X-Forwarded-For", request.remoteAddress().hostAddress());
-    return upstream.connect(options)
-        .onSuccess(WebSocket::pause) // until the client's side is accepted and the pipe is set up
-        .recover(error -> Future.failedFuture(new LaunchException(LaunchFailure.UNREACHABLE,
-            backend.description() + " refused the websocket: " + error.getMessage(), error)));
-  }
-
-  private Future<Void> accept(HttpServerRequest request, Session session, WebSocket backendSocket) {
-    String token = session.id().token();
+  private Future<ServerWebSocket> accept(HttpServerRequest request, String token) {
     Cookie cookie = Cookie.cookie(COOKIE, token).setPath("/").setHttpOnly(true).setSameSite(CookieSameSite.LAX);
     request.response().headers()
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);
-    return request.toWebSocket()
-        .onSuccess(client -> {
-          client.pause();
-          session.attach(client, backendSocket);
-          LOG.info(session + ": client " + request.remoteAddress() + " attached");
-        })
-        .onFailure(error -> backendSocket.close())
-        .mapEmpty();
+    return request.toWebSocket().onSuccess(ServerWebSocket::pause);
   }
 
   private static boolean isUpgrade(HttpServerRequest request) {

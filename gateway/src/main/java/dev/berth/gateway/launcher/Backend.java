@@ -5,20 +5,25 @@ import io.vertx.core.net.SocketAddress;
 import java.util.function.Supplier;
 
 /**
- * A running, ready session backend: where the gateway dials it (never shown to clients), how it
- * ends, and how to stop it. The handle owns its cleanup, so whoever holds it can always stop it.
- * Used on the event loop only.
+ * A running, ready session backend: whose it is, where the gateway dials it (never shown to
+ * clients), how it ends, and how to stop it. The handle owns its cleanup, so whoever holds it can
+ * always stop it. Used on the event loop only.
  */
 public final class Backend {
 
   private final String description;
+  private final String sessionKey;
+  private final String routeName;
   private final SocketAddress address;
   private final Future<String> exited;
   private final Supplier<Future<Void>> stopAction;
   private Future<Void> stopping;
 
-  Backend(String description, SocketAddress address, Future<String> exited, Supplier<Future<Void>> stopAction) {
+  Backend(String description, String sessionKey, String routeName, SocketAddress address, Future<String> exited,
+      Supplier<Future<Void>> stopAction) {
     this.description = description;
+    this.sessionKey = sessionKey;
+    this.routeName = routeName;
     this.address = address;
     this.exited = exited;
     this.stopAction = stopAction;
@@ -27,6 +32,15 @@ public final class Backend {
   /** For log lines, e.g. "container berth-listings-1a2b (3f9e0c12ab34)". */
   public String description() {
     return description;
+  }
+
+  /** The public key of the session this backend belongs to (from its label when re-adopted). */
+  public String sessionKey() {
+    return sessionKey;
+  }
+
+  public String routeName() {
+    return routeName;
   }
 
   public SocketAddress address() {

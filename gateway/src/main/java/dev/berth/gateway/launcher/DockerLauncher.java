@@ -1,11 +1,14 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
@@ -27,8 +30,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -39,25 +44,40 @@ import java.util.logging.Logger;
  * Runs each session in its own container through the Docker Engine API. Containers carry the
  * {@code berth.*} labels and a deterministic name, sit on a bridge network where they cannot
  * reach each other, publish no port (the gateway dials their bridge address), and run with the
- * route's memory, CPU and pids limits. Engine calls block, so they run on a named worker pool;
- * engine events arrive on a docker-java thread and are handed back to the launcher's context.
+ * route's memory, CPU and pids limits. Engine calls block, so they run on named worker pools: one
+ * for launches and one for stops, so a burst of session ends never delays new sessions. Engine
+ * events arrive on a docker-java thread and are handed back to the launcher's context.
  */
 final class DockerLauncher implements Launcher {
 
   static final String MANAGED_LABEL = "berth.managed";
+  static final String SESSION_LABEL = "berth.session";
+  static final String ROUTE_LABEL = "berth.route";
+  static final String VERSION_LABEL = "berth.version";
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
-  private static final int WORKER_POOL_SIZE = 8;
+  private static final int LAUNCH_WORKERS = 8;
+  private static final int STOP_WORKERS = 16;
+  private static final int DEFAULT_STOP_SECONDS = 3;
   private static final long MIN_RECONNECT_DELAY_MS = 500;
   private static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final Vertx vertx;
   private final Context context;
   private final DockerClient docker;
+  /** The event stream's own client: a response timeout would cut the stream after a quiet spell. */
+  private final DockerClient eventsClient;
   private final DockerConfig config;
-  private final WorkerExecutor workers;
+  private final Map<String, RouteConfig> routes = new HashMap<>();
+  private final EngineWatch watch;
+  private final WorkerExecutor launchWorkers;
+  private final WorkerExecutor stopWorkers;
   private final TwoPhaseLaunch launches;
-  /** Exit promises of the containers this launcher made, by container id; event-loop only. */
+  /** Exit promises of the containers this launcher holds a handle for, by container id; event-loop only. */
   private final Map<String, Promise<String>> exits = new HashMap<>();
+  /** Names of containers being created, so discovery never adopts a launch in flight. */
+  private final Set<String> creating = new HashSet<>();
+  /** Containers the engine reported out of memory, until their death is reported. */
+  private final Set<String> outOfMemory = new HashSet<>();
   /** Removals under way, so closing the launcher waits for them instead of cutting them off. */
   private final Set<Future<Void>> removals = new HashSet<>();
   private Closeable eventStream;
@@ -65,37 +85,44 @@ final class DockerLauncher implements Launcher {
   private long reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
   private boolean closed;
 
-  private DockerLauncher(Vertx vertx, DockerConfig config) {
+  private DockerLauncher(Vertx vertx, DockerConfig config, List<RouteConfig> routes, EngineWatch watch) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.config = config;
+    this.watch = watch;
+    routes.forEach(route -> this.routes.put(route.name(), route));
     DockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
         .withDockerHost(config.host())
         .build();
-    this.docker = DockerClientImpl.getInstance(clientConfig, new ApacheDockerHttpClient.Builder()
-        .dockerHost(clientConfig.getDockerHost())
-        .maxConnections(WORKER_POOL_SIZE + 2)
-        .connectionTimeout(Duration.ofSeconds(3))
-        .responseTimeout(Duration.ofSeconds(60))
-        .build());
-    this.workers = vertx.createSharedWorkerExecutor("berth-docker", WORKER_POOL_SIZE);
+    this.docker = client(clientConfig, LAUNCH_WORKERS + STOP_WORKERS + 2, config.apiTimeout());
+    this.eventsClient = client(clientConfig, 2, Duration.ZERO); // zero: no response timeout
+    this.launchWorkers = vertx.createSharedWorkerExecutor("berth-docker", LAUNCH_WORKERS);
+    this.stopWorkers = vertx.createSharedWorkerExecutor("berth-docker-stop", STOP_WORKERS);
     this.launches = new TwoPhaseLaunch(vertx);
+  }
+
+  private static DockerClient client(DockerClientConfig config, int connections, Duration responseTimeout) {
+    return DockerClientImpl.getInstance(config, new ApacheDockerHttpClient.Builder()
+        .dockerHost(config.getDockerHost())
+        .maxConnections(connections)
+        .connectionTimeout(Duration.ofSeconds(3))
+        .responseTimeout(responseTimeout)
+        .build());
   }
 
   /**
    * Connects to the engine and prepares it: the sessions network exists, every route's image is
-   * present, and container deaths are watched. Fails with {@link LaunchFailure#ENGINE_UNAVAILABLE}
+   * present, and container deaths are watched. Fails with {@link Failure#ENGINE_UNAVAILABLE}
    * when no engine answers, so {@code launcher: auto} can fall back.
    */
-  static Future<Launcher> connect(Vertx vertx, DockerConfig config, List<RouteConfig> routes) {
-    DockerLauncher launcher = new DockerLauncher(vertx, config);
+  static Future<Launcher> connect(Vertx vertx, DockerConfig config, List<RouteConfig> routes, EngineWatch watch) {
+    DockerLauncher launcher = new DockerLauncher(vertx, config, routes, watch);
     return launcher.blocking(() -> launcher.docker.pingCmd().exec())
-        .recover(error -> Future.failedFuture(new LaunchException(LaunchFailure.ENGINE_UNAVAILABLE,
+        .recover(error -> Future.failedFuture(new FailureException(Failure.ENGINE_UNAVAILABLE,
             "no Docker engine answers at " + config.host() + " (" + error.getMessage() + ")", error)))
         .compose(pong -> launcher.blocking(() -> {
           launcher.ensureNetwork();
           routes.forEach(launcher::requireImage);
-          launcher.removeExitedContainers();
           return null;
         }))
         .onFailure(error -> launcher.closeQuietly())
@@ -117,28 +144,39 @@ final class DockerLauncher implements Launcher {
 
   private Future<Backend> createAndStart(LaunchRequest request) {
     RouteConfig route = request.route();
-    String name = "berth-" + route.name() + "-" + request.sessionKey();
+    String name = containerName(route.name(), request.sessionKey());
+    creating.add(name);
     return blocking(() -> createContainer(name, request))
+        .onComplete(created -> creating.remove(name))
         .compose(id -> {
-          Promise<String> exit = Promise.promise();
-          exits.put(id, exit);
-          String description = "container " + name + " (" + id.substring(0, 12) + ")";
+          Backend backend = handle(id, name, request.sessionKey(), route.name(), null);
           return blocking(() -> startAndLocate(id, route))
-              .map(address -> new Backend(description, address, exit.future(), () -> remove(id, route)))
-              .recover(error -> remove(id, route).transform(removed -> Future.failedFuture(
-                  LaunchException.wrap(error, failureOf(error), "cannot start " + description))));
-        }, error -> Future.failedFuture(LaunchException.wrap(error, failureOf(error),
+              .map(address -> handle(id, name, request.sessionKey(), route.name(), address))
+              .recover(error -> backend.stop().transform(removed -> Future.failedFuture(
+                  FailureException.wrap(error, failureOf(error), "cannot start " + backend.description()))));
+        }, error -> Future.failedFuture(FailureException.wrap(error, failureOf(error),
             "cannot create container from " + route.image() + " (" + route.key("docker.image") + ")")));
   }
 
+  private static String containerName(String route, String sessionKey) {
+    return "berth-" + route + "-" + sessionKey;
+  }
+
+  /** The handle of one of our containers; its exit is reported by the engine's events. */
+  private Backend handle(String id, String name, String sessionKey, String route, SocketAddress address) {
+    Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
+    return new Backend("container " + name + " (" + id.substring(0, 12) + ")", sessionKey, route, address,
+        exit.future(), () -> remove(id, route));
+  }
+
   /** An engine that cannot be reached is "cannot launch now" (503), not a failed backend (502). */
-  private static LaunchFailure failureOf(Throwable error) {
+  private static Failure failureOf(Throwable error) {
     for (Throwable cause = error; cause != null; cause = cause.getCause()) {
       if (cause instanceof IOException) {
-        return LaunchFailure.ENGINE_UNAVAILABLE;
+        return Failure.ENGINE_UNAVAILABLE;
       }
     }
-    return LaunchFailure.START_FAILED;
+    return Failure.START_FAILED;
   }
 
   private String createContainer(String name, LaunchRequest request) {
@@ -156,9 +194,9 @@ final class DockerLauncher implements Launcher {
         .withName(name)
         .withLabels(Map.of(
             MANAGED_LABEL, "true",
-            "berth.session", request.sessionKey(),
-            "berth.route", route.name(),
-            "berth.version", route.version()))
+            SESSION_LABEL, request.sessionKey(),
+            ROUTE_LABEL, route.name(),
+            VERSION_LABEL, route.version()))
         .withEnv(HandlerEnvironment.of(request, route.containerPort()).asList())
         .withHostConfig(host)
         .exec()
@@ -170,16 +208,20 @@ final class DockerLauncher implements Launcher {
     ContainerNetwork network = docker.inspectContainerCmd(id).exec()
         .getNetworkSettings().getNetworks().get(config.network());
     if (network == null || network.getIpAddress() == null || network.getIpAddress().isEmpty()) {
-      throw new LaunchException(LaunchFailure.START_FAILED,
+      throw new FailureException(Failure.START_FAILED,
           "container " + id.substring(0, 12) + " has no address on network " + config.network());
     }
     return SocketAddress.inetSocketAddress(route.containerPort(), network.getIpAddress());
   }
 
-  /** Stop (SIGTERM, then SIGKILL after the route's stop timeout) and remove; gone is done. */
-  private Future<Void> remove(String id, RouteConfig route) {
-    int stopSeconds = (int) Math.ceil(route.timeouts().stop().toMillis() / 1000.0);
-    Future<Void> removal = this.<Void>blocking(() -> {
+  /**
+   * Stop (SIGTERM, then SIGKILL after the route's stop timeout) and remove; gone is done. Runs on
+   * the stop pool, so ending many sessions at once never holds up launches.
+   */
+  private Future<Void> remove(String id, String routeName) {
+    RouteConfig route = routes.get(routeName);
+    int stopSeconds = route == null ? DEFAULT_STOP_SECONDS : (int) Math.ceil(route.timeouts().stop().toMillis() / 1000.0);
+    Future<Void> removal = stopWorkers.<Void>executeBlocking(() -> {
       try {
         docker.stopContainerCmd(id).withTimeout(stopSeconds).exec();
       } catch (NotFoundException | NotModifiedException alreadyStopped) {
@@ -187,7 +229,7 @@ final class DockerLauncher implements Launcher {
       }
       forceRemove(id);
       return null;
-    }).onComplete(done -> {
+    }, false).onComplete(done -> {
       exits.remove(id);
       if (done.failed()) {
         LOG.warning("could not remove container " + id.substring(0, 12) + ": " + done.cause().getMessage());
@@ -224,26 +266,78 @@ final class DockerLauncher implements Launcher {
     try {
       docker.inspectImageCmd(route.image()).exec();
     } catch (NotFoundException e) {
-      throw new LaunchException(LaunchFailure.START_FAILED, "image " + route.image() + " ("
+      throw new FailureException(Failure.START_FAILED, "image " + route.image() + " ("
           + route.key("docker.image") + ") is not on this engine and no registry can be pulled from; "
           + "build it with handler-image/build-image.sh");
     }
   }
 
-  /** Containers that died while no gateway watched are only garbage: remove them. */
-  private void removeExitedContainers() {
-    docker.listContainersCmd()
+  @Override
+  public Future<List<Backend>> discover() {
+    Set<String> held = new HashSet<>(exits.keySet());
+    Set<String> inFlight = Set.copyOf(creating);
+    return blocking(() -> docker.listContainersCmd()
         .withShowAll(true)
         .withLabelFilter(Map.of(MANAGED_LABEL, "true"))
-        .withStatusFilter(List.of("exited", "dead"))
-        .exec()
-        .forEach(container -> forceRemove(container.getId()));
+        .exec())
+        .map(containers -> {
+          List<Backend> found = new ArrayList<>();
+          for (Container container : containers) {
+            String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
+            boolean ours = routes.containsKey(container.getLabels().get(ROUTE_LABEL)); // other routes: another gateway's
+            if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())) {
+              continue;
+            }
+            leftover(container, name).ifPresent(found::add);
+          }
+          return found;
+        });
+  }
+
+  /**
+   * A running container becomes a handle to adopt. A dead one, or one created but never started
+   * (its launch broke off), is garbage and removed.
+   */
+  private Optional<Backend> leftover(Container container, String name) {
+    String state = container.getState() == null ? "" : container.getState();
+    Map<String, String> labels = container.getLabels();
+    String key = labels.get(SESSION_LABEL);
+    String route = labels.get(ROUTE_LABEL);
+    String address = addressOf(container);
+    if (state.equals("running") && key != null && route != null && address != null) {
+      SocketAddress at = SocketAddress.inetSocketAddress(routes.get(route).containerPort(), address);
+      return Optional.of(handle(container.getId(), name, key, route, at));
+    }
+    boolean launchBrokeOff = state.equals("created")
+        && Instant.ofEpochSecond(container.getCreated()).isBefore(Instant.now().minusSeconds(60));
+    if (state.equals("exited") || state.equals("dead") || launchBrokeOff) {
+      LOG.info("removing leftover container " + name + " (" + state + ")");
+      stopWorkers.executeBlocking(() -> {
+        forceRemove(container.getId());
+        return null;
+      }, false);
+    }
+    return Optional.empty();
+  }
+
+  private String addressOf(Container container) {
+    if (container.getNetworkSettings() == null || container.getNetworkSettings().getNetworks() == null) {
+      return null;
+    }
+    ContainerNetwork network = container.getNetworkSettings().getNetworks().get(config.network());
+    return network == null || network.getIpAddress() == null || network.getIpAddress().isEmpty()
+        ? null : network.getIpAddress();
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return true;
   }
 
   private void watchDeaths() {
-    var events = docker.eventsCmd()
+    var events = eventsClient.eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
-        .withEventFilter("die")
+        .withEventFilter("die", "oom")
         .withLabelFilter(Map.of(MANAGED_LABEL, "true"));
     if (eventsLostSince != null) {
       events.withSince(Long.toString(eventsLostSince.getEpochSecond())); // replay deaths we missed
@@ -263,8 +357,14 @@ final class DockerLauncher implements Launcher {
 
       @Override
       public void onNext(Event event) {
-        String exitCode = event.getActor() == null ? null : event.getActor().getAttributes().get("exitCode");
-        context.runOnContext(v -> containerDied(event.getId(), exitCode));
+        if ("oom".equals(event.getAction())) {
+          context.runOnContext(v -> outOfMemory.add(event.getId()));
+          return;
+        }
+        Map<String, String> attributes = event.getActor() == null ? Map.of() : event.getActor().getAttributes();
+        if (routes.containsKey(attributes.get(ROUTE_LABEL))) { // other routes: another gateway's to clean up
+          context.runOnContext(v -> containerDied(event.getId(), attributes.get("exitCode")));
+        }
       }
 
       @Override
@@ -285,14 +385,15 @@ final class DockerLauncher implements Launcher {
 
   private void containerDied(String id, String exitCode) {
     Promise<String> exit = exits.get(id);
+    boolean killedForMemory = outOfMemory.remove(id);
     if (exit != null) {
-      exit.tryComplete("container exited with status " + exitCode);
+      exit.tryComplete("container exited with status " + exitCode + (killedForMemory ? " (out of memory)" : ""));
     } else {
-      // Not one of ours (another gateway's, or left from an earlier run): dead anyway.
-      blocking(() -> {
+      // Not one we hold (another gateway's, or left from an earlier run): dead anyway.
+      stopWorkers.executeBlocking(() -> {
         forceRemove(id);
         return null;
-      });
+      }, false);
     }
   }
 
@@ -304,6 +405,7 @@ final class DockerLauncher implements Launcher {
     if (eventsLostSince == null) {
       eventsLostSince = Instant.now();
     }
+    watch.eventStreamReconnecting();
     long delay = reconnectDelayMs;
     reconnectDelayMs = Math.min(reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
     LOG.warning("lost the engine's event stream (" + why + "); reconnecting in " + delay + "ms");
@@ -315,7 +417,7 @@ final class DockerLauncher implements Launcher {
   }
 
   private <T> Future<T> blocking(Callable<T> call) {
-    return workers.executeBlocking(call, false);
+    return launchWorkers.executeBlocking(call, false);
   }
 
   @Override
@@ -332,8 +434,12 @@ final class DockerLauncher implements Launcher {
       if (eventStream != null) {
         eventStream.close();
       }
+      eventsClient.close();
       docker.close();
       return null;
-    }, false).<Void>mapEmpty().eventually(workers::close).recover(error -> Future.succeededFuture());
+    }, false).<Void>mapEmpty()
+        .eventually(launchWorkers::close)
+        .eventually(stopWorkers::close)
+        .recover(error -> Future.succeededFuture());
   }
 }

@@ -24,7 +24,7 @@ record HandlerEnvironment(Map<String, String> variables) {
     env.put("BERTH_VERSION", request.route().version());
     env.put("BERTH_PORT", Integer.toString(port));
     env.put("BERTH_IDLE_GRACE_MS",
-        Long.toString(request.route().timeouts().idleGrace().plus(BACKSTOP_MARGIN).toMillis()));
+        Long.toString(request.route().timeouts().grace().plus(BACKSTOP_MARGIN).toMillis()));
     return new HandlerEnvironment(Map.copyOf(env));
   }
 

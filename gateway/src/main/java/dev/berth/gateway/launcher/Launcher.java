@@ -1,18 +1,20 @@
 package dev.berth.gateway.launcher;
 
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
- * Starts one backend per session. The contract every launcher (docker, process, and later swarm
- * or kubernetes) keeps:
+ * Starts one backend per session and finds them again. The contract every launcher (docker,
+ * process, and later swarm or kubernetes) keeps:
  *
  * <ul>
  *   <li>{@link #launch} completes only once the backend answers its readiness check, or fails with
- *       a {@link LaunchException} whose {@link LaunchFailure} says why; whatever a failed launch
- *       started is already cleaned up.
+ *       a {@link dev.berth.gateway.failure.FailureException} whose failure says why; whatever a
+ *       failed launch started is already cleaned up.
  *   <li>The returned {@link Backend} owns its cleanup: {@link Backend#stop()} is idempotent and
  *       treats "already gone" as done.
- *   <li>Backends carry the session key and route, so a launcher can find them again by label.
+ *   <li>Backends carry the session key and route, so {@link #discover} can find them again by
+ *       label after a gateway restart; the engine, not the gateway, is the source of truth.
  * </ul>
  *
  * Launchers never block the event loop; their futures complete on the caller's context.
@@ -23,6 +25,16 @@ public interface Launcher {
   String name();
 
   Future<Backend> launch(LaunchRequest request);
+
+  /**
+   * Running backends this launcher manages but holds no handle for: left by an earlier gateway
+   * process, or by a launch whose cleanup failed. The caller adopts or stops them. Dead leftovers
+   * are removed on the way. Launchers whose backends cannot outlive the gateway find none.
+   */
+  Future<List<Backend>> discover();
+
+  /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */
+  boolean backendsOutliveGateway();
 
   /** Stops watching backends. It does not stop them: that is the session registry's call. */
   Future<Void> close();

@@ -1,5 +1,7 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.config.BerthConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,22 +10,28 @@ import java.util.logging.Logger;
 /** Picks the launcher the configuration asks for; {@code auto} prefers docker and says why. */
 public final class LauncherFactory {
 
+  /** Where a gateway gets its launcher: {@link #create} in production, a fake one in fast tests. */
+  @FunctionalInterface
+  public interface Source {
+    Future<Launcher> create(Vertx vertx, BerthConfig config, EngineWatch watch);
+  }
+
   private static final Logger LOG = Logger.getLogger(LauncherFactory.class.getName());
 
   private LauncherFactory() {}
 
-  public static Future<Launcher> create(Vertx vertx, BerthConfig config) {
+  public static Future<Launcher> create(Vertx vertx, BerthConfig config, EngineWatch watch) {
     return switch (config.launcher()) {
-      case DOCKER -> DockerLauncher.connect(vertx, config.docker(), config.routes())
+      case DOCKER -> DockerLauncher.connect(vertx, config.docker(), config.routes(), watch)
           .onSuccess(launcher -> LOG.info("launcher docker: configured; engine at " + config.docker().host()));
       case PROCESS -> {
         LOG.info("launcher process: configured; handlers run as child processes in " + config.workingDirectory());
         yield Future.succeededFuture(new ProcessLauncher(vertx, config.workingDirectory()));
       }
-      case AUTO -> DockerLauncher.connect(vertx, config.docker(), config.routes())
+      case AUTO -> DockerLauncher.connect(vertx, config.docker(), config.routes(), watch)
           .onSuccess(launcher -> LOG.info("launcher auto: picked docker, an engine answers at " + config.docker().host()))
           .recover(error -> {
-            if (error instanceof LaunchException launch && launch.failure() == LaunchFailure.ENGINE_UNAVAILABLE) {
+            if (error instanceof FailureException launch && launch.failure() == Failure.ENGINE_UNAVAILABLE) {
               LOG.info("launcher auto: picked process, " + error.getMessage());
               return Future.succeededFuture(new ProcessLauncher(vertx, config.workingDirectory()));
             }

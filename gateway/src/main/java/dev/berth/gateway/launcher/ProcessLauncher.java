@@ -1,5 +1,7 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,6 +13,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Runs each session's handler as a child process on loopback, for machines with no Docker engine.
@@ -53,7 +56,7 @@ final class ProcessLauncher implements Launcher {
       builder.environment().putAll(HandlerEnvironment.of(request, port).with("BERTH_HOST", LOOPBACK).variables());
       return new Started(builder.start(), port);
     }, false).map(started -> backendOf(started, request)).recover(error -> Future.failedFuture(
-        LaunchException.wrap(error, LaunchFailure.START_FAILED,
+        FailureException.wrap(error, Failure.START_FAILED,
             "cannot run " + request.route().command() + " (" + request.route().key("process.command") + ") in " + workingDirectory)));
   }
 
@@ -63,7 +66,7 @@ final class ProcessLauncher implements Launcher {
     process.onExit().thenAccept(gone -> context.runOnContext(v ->
         exit.tryComplete("process exited with status " + gone.exitValue())));
     String description = "process " + process.pid() + " (session " + request.sessionKey() + ")";
-    return new Backend(description, SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
+    return new Backend(description, request.sessionKey(), request.route().name(), SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
         () -> stop(process, exit.future(), request.route().timeouts().stop()));
   }
 
@@ -81,6 +84,17 @@ final class ProcessLauncher implements Launcher {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Child processes are not found again: a gateway that went away took their addresses with it. */
+  @Override
+  public Future<List<Backend>> discover() {
+    return Future.succeededFuture(List.of());
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return false;
   }
 
   @Override

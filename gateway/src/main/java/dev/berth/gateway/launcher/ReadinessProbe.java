@@ -1,5 +1,7 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -32,16 +34,16 @@ final class ReadinessProbe {
   Future<Void> awaitReady(Backend backend, Duration within, String settingKey) {
     Promise<Void> ready = Promise.promise();
     long deadline = System.nanoTime() + within.toNanos();
-    backend.exited().onSuccess(reason -> ready.tryFail(new LaunchException(LaunchFailure.EXITED_EARLY,
+    backend.exited().onSuccess(reason -> ready.tryFail(new FailureException(Failure.EXITED_EARLY,
         backend.description() + " exited before it was ready: " + reason)));
-    poll(backend.address(), deadline, ready, () -> new LaunchException(LaunchFailure.READY_TIMEOUT,
+    poll(backend.address(), deadline, ready, () -> new FailureException(Failure.READY_TIMEOUT,
         backend.description() + " did not answer GET /ready within " + within.toMillis() + "ms ("
             + settingKey + "); raise it, or check the handler's log"));
     return ready.future();
   }
 
   private void poll(SocketAddress address, long deadline, Promise<Void> ready,
-      Supplier<LaunchException> timeout) {
+      Supplier<FailureException> timeout) {
     if (ready.future().isComplete()) {
       return;
     }

@@ -1,5 +1,7 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.config.RouteConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -43,8 +45,8 @@ final class TwoPhaseLaunch {
   /** Fails at the deadline; a backend that starts after it is stopped rather than leaked. */
   private Future<Backend> withDeadline(Future<Backend> starting, Duration limit, String settingKey) {
     Promise<Backend> result = Promise.promise();
-    long timer = vertx.setTimer(limit.toMillis(), id -> result.tryFail(new LaunchException(
-        LaunchFailure.START_TIMEOUT,
+    long timer = vertx.setTimer(limit.toMillis(), id -> result.tryFail(new FailureException(
+        Failure.START_TIMEOUT,
         "backend not running within " + limit.toMillis() + "ms (" + settingKey + "); raise it, or check the engine")));
     starting.onComplete(outcome -> {
       vertx.cancelTimer(timer);

@@ -1,9 +1,11 @@
 package dev.berth.gateway.metrics;
 
 import dev.berth.gateway.config.RouteConfig;
-import dev.berth.gateway.launcher.LaunchFailure;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
-import dev.berth.gateway.pipe.FrameMeter;
+import dev.berth.gateway.session.Session;
+import dev.berth.gateway.session.SessionMeter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -14,54 +16,40 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * The gateway's metrics, behind domain methods. Every series is registered up front (all routes,
- * outcomes and directions), so a scrape shows zeros rather than missing lines, and the frame path
- * only touches pre-resolved counters.
- *
- * <p>Prometheus names: {@code berth_sessions_active}, {@code berth_launches_total{route,outcome}},
- * {@code berth_launch_duration_seconds{route,outcome}} (histogram), {@code
- * berth_frames_total{direction}}, {@code berth_frame_bytes_total{direction}}.
+ * outcomes, states, failures and directions), so a scrape shows zeros rather than missing lines,
+ * and the frame path only touches pre-resolved counters. Names are listed in docs/sessions.md and
+ * docs/architecture.md.
  */
-public final class GatewayMetrics implements FrameMeter {
+public final class GatewayMetrics implements SessionMeter, EngineWatch {
 
   public static final String SUCCESS = "success";
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Map<String, Counter>> launches = new HashMap<>();
   private final Map<String, Map<String, Timer>> launchDurations = new HashMap<>();
+  private final Map<String, Map<Session.State, Counter>> transitions = new HashMap<>();
+  private final Map<String, Map<Failure, Counter>> ends = new HashMap<>();
+  private final Map<String, Map<Failure, Counter>> refusals = new HashMap<>();
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
   private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
+  private final Counter eventStreamReconnects;
 
   public GatewayMetrics(List<RouteConfig> routes, Supplier<Number> activeSessions) {
     Gauge.builder("berth.sessions.active", activeSessions)
         .description("Sessions this gateway holds, with or without a client attached")
         .register(registry);
     for (RouteConfig route : routes) {
-      Map<String, Counter> byOutcome = new HashMap<>();
-      Map<String, Timer> durations = new HashMap<>();
-      for (String outcome : outcomes()) {
-        byOutcome.put(outcome, Counter.builder("berth.launches")
-            .description("Backend launches by outcome")
-            .tags("route", route.name(), "outcome", outcome)
-            .register(registry));
-        durations.put(outcome, Timer.builder("berth.launch.duration")
-            .description("Time from launch request to a ready backend, or to the failure")
-            .tags("route", route.name(), "outcome", outcome)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(50))
-            .maximumExpectedValue(Duration.ofMinutes(2))
-            .register(registry));
-      }
-      launches.put(route.name(), byOutcome);
-      launchDurations.put(route.name(), durations);
+      register(route.name());
     }
     for (Direction direction : Direction.values()) {
       frames.put(direction, Counter.builder("berth.frames")
-          .description("Websocket frames forwarded")
+          .description("Websocket data frames forwarded")
           .tag("direction", direction.tag())
           .register(registry));
       bytes.put(direction, Counter.builder("berth.frame.bytes")
@@ -70,21 +58,86 @@ public final class GatewayMetrics implements FrameMeter {
           .tag("direction", direction.tag())
           .register(registry));
     }
+    eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
+        .description("Times the engine's event stream broke and was opened again")
+        .register(registry);
+  }
+
+  private void register(String route) {
+    Map<String, Counter> byOutcome = new HashMap<>();
+    Map<String, Timer> durations = new HashMap<>();
+    for (String outcome : outcomes()) {
+      byOutcome.put(outcome, Counter.builder("berth.launches")
+          .description("Backend launches by outcome")
+          .tags("route", route, "outcome", outcome)
+          .register(registry));
+      durations.put(outcome, Timer.builder("berth.launch.duration")
+          .description("Time from launch request to a ready backend, or to the failure")
+          .tags("route", route, "outcome", outcome)
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(50))
+          .maximumExpectedValue(Duration.ofMinutes(2))
+          .register(registry));
+    }
+    launches.put(route, byOutcome);
+    launchDurations.put(route, durations);
+    Map<Session.State, Counter> byState = new EnumMap<>(Session.State.class);
+    for (Session.State state : Session.State.values()) {
+      byState.put(state, Counter.builder("berth.session.transitions")
+          .description("Sessions entering each state")
+          .tags("route", route, "state", state.name().toLowerCase(Locale.ROOT))
+          .register(registry));
+    }
+    transitions.put(route, byState);
+    Map<Failure, Counter> endsByReason = new EnumMap<>(Failure.class);
+    Map<Failure, Counter> refusalsByReason = new EnumMap<>(Failure.class);
+    for (Failure failure : Failure.values()) {
+      endsByReason.put(failure, Counter.builder("berth.sessions.ended")
+          .description("Sessions ended, by reason")
+          .tags("route", route, "reason", failure.tag())
+          .register(registry));
+      refusalsByReason.put(failure, Counter.builder("berth.refusals")
+          .description("Websocket upgrades refused before the handshake, by reason")
+          .tags("route", route, "reason", failure.tag())
+          .register(registry));
+    }
+    ends.put(route, endsByReason);
+    refusals.put(route, refusalsByReason);
   }
 
   private static List<String> outcomes() {
     List<String> outcomes = new ArrayList<>();
     outcomes.add(SUCCESS);
-    for (LaunchFailure failure : LaunchFailure.values()) {
+    for (Failure failure : Failure.values()) {
       outcomes.add(failure.tag());
     }
     return outcomes;
   }
 
-  /** @param outcome {@link #SUCCESS} or a {@link LaunchFailure#tag()} */
+  /** @param outcome {@link #SUCCESS} or a {@link Failure#tag()} */
   public void launchFinished(RouteConfig route, String outcome, Duration took) {
     launches.get(route.name()).get(outcome).increment();
     launchDurations.get(route.name()).get(outcome).record(took);
+  }
+
+  @Override
+  public void transition(String route, Session.State state) {
+    transitions.get(route).get(state).increment();
+  }
+
+  @Override
+  public void ended(String route, Failure reason) {
+    ends.get(route).get(reason).increment();
+  }
+
+  @Override
+  public void refused(String route, Failure reason) {
+    refusals.get(route).get(reason).increment();
+  }
+
+  @Override
+  public void eventStreamReconnecting() {
+    eventStreamReconnects.increment();
   }
 
   @Override

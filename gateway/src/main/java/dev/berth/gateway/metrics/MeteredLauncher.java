@@ -1,12 +1,13 @@
 package dev.berth.gateway.metrics;
 
 import dev.berth.gateway.launcher.Backend;
-import dev.berth.gateway.launcher.LaunchException;
-import dev.berth.gateway.launcher.LaunchFailure;
+import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.launcher.Launcher;
 import io.vertx.core.Future;
 import java.time.Duration;
+import java.util.List;
 import java.util.logging.Logger;
 
 /** Records every launch's outcome and duration, and logs it, around any launcher. */
@@ -37,12 +38,22 @@ public final class MeteredLauncher implements Launcher {
         LOG.info("launch session " + request.sessionKey() + " on " + request.route().name() + ": ready in "
             + took.toMillis() + "ms (" + outcome.result().description() + ")");
       } else {
-        LaunchFailure failure = LaunchException.wrap(outcome.cause(), LaunchFailure.START_FAILED, "launch").failure();
+        Failure failure = FailureException.wrap(outcome.cause(), Failure.START_FAILED, "launch").failure();
         metrics.launchFinished(request.route(), failure.tag(), took);
         LOG.warning("launch session " + request.sessionKey() + " on " + request.route().name() + ": "
             + failure.tag() + " after " + took.toMillis() + "ms: " + outcome.cause().getMessage());
       }
     });
+  }
+
+  @Override
+  public Future<List<Backend>> discover() {
+    return launcher.discover();
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return launcher.backendsOutliveGateway();
   }
 
   @Override

@@ -1,47 +1,129 @@
 package dev.berth.gateway.session;
 
 import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchRequest;
-import dev.berth.gateway.launcher.Launcher;
-import dev.berth.gateway.pipe.FrameMeter;
-import dev.berth.gateway.pipe.FramePipe;
+import dev.berth.gateway.pipe.SessionPipe;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.Promise;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocket;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
- * One user session: its backend (launched once, on first use; later callers join the same
- * launch), the client attached to it now, and the grace timer that runs while no client is.
- * Lives on the event loop; {@link #end} runs exactly once and is the only way out.
+ * One user session as an explicit state machine. The session, not a client connection, owns its
+ * backend and the gateway's websocket to it; clients attach and detach. Every transition is logged
+ * with the session key and counted.
+ *
+ * <pre>
+ *   LAUNCHING ──▶ CONNECTING ──▶ DETACHED ◀──▶ ATTACHED     (adopted sessions start at CONNECTING)
+ *        └────────────┴──────────────┴────────────┴──▶ ENDING ──▶ GONE
+ * </pre>
+ *
+ * Lives on the event loop. {@link #end} runs once and is the only way to ENDING; a session handed
+ * off at shutdown goes to GONE directly and leaves its backend running for the next gateway.
  */
-public final class Session {
+public final class Session implements SessionPipe.Listener {
 
-  /** Sent to a client whose session was resumed by a newer connection with the same cookie. */
-  public static final int CLOSE_REPLACED = 4001;
+  public enum State {
+    /** The backend is being launched. */
+    LAUNCHING,
+    /** The backend runs; the gateway is opening its websocket to it. */
+    CONNECTING,
+    /** Piped to the backend, no client: frames are held, the grace period runs. */
+    DETACHED,
+    /** A client is piped to the backend. */
+    ATTACHED,
+    /** Closing the client and stopping the backend. */
+    ENDING,
+    /** Over: forgotten by the registry. */
+    GONE
+  }
+
   private static final Logger LOG = Logger.getLogger(Session.class.getName());
+  private static final long BACKEND_EXIT_WAIT_MS = 1000;
+  /** How long a backend gets to answer the session's close frame before it is stopped anyway. */
+  private static final long BACKEND_CLOSE_WAIT_MS = 1000;
 
   private final SessionId id;
   private final RouteConfig route;
-  private final Vertx vertx;
-  private final Launcher launcher;
-  private final FrameMeter meter;
-  private final Consumer<Session> onEnd;
+  private final SessionServices services;
+  private final Consumer<Session> onGone;
+  private final Lifetimes lifetimes;
+  private final Promise<Void> connected = Promise.promise();
+  private final Promise<Void> over = Promise.promise();
+  private State state;
   private Future<Backend> backend;
-  private FramePipe attached;
-  private long graceTimer = -1;
-  private boolean ended;
+  private SessionPipe pipe;
+  private int waitingClients;
+  private boolean tokenDelivered;
 
-  Session(SessionId id, RouteConfig route, Vertx vertx, Launcher launcher, FrameMeter meter, Consumer<Session> onEnd) {
+  private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone, State first) {
     this.id = id;
     this.route = route;
-    this.vertx = vertx;
-    this.launcher = launcher;
-    this.meter = meter;
-    this.onEnd = onEnd;
+    this.services = services;
+    this.onGone = onGone;
+    this.lifetimes = new Lifetimes(services.vertx(), route.timeouts(), this::expired);
+    this.state = first;
+    services.meter().transition(route.name(), first);
+  }
+
+  /** A new session: its backend is launched now, before any client was accepted. */
+  static Session launch(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
+    Session session = new Session(id, route, services, onGone, State.LAUNCHING);
+    LOG.info(session + ": LAUNCHING");
+    session.backend = services.launcher().launch(new LaunchRequest(id.key(), route));
+    session.backend.onComplete(launched -> {
+      if (launched.succeeded()) {
+        session.connect(launched.result(), "launched " + launched.result().description());
+      } else {
+        session.end(FailureException.wrap(launched.cause(), Failure.START_FAILED, "launch").failure(),
+            launched.cause().getMessage());
+      }
+    });
+    session.lifetimes.start();
+    return session;
+  }
+
+  /** A session whose backend outlived an earlier gateway: found on the engine, its client may come back. */
+  static Session adopt(Backend found, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
+    Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone, State.CONNECTING);
+    session.backend = Future.succeededFuture(found);
+    session.tokenDelivered = true; // its client holds the token from before
+    session.connect(found, "adopted " + found.description());
+    session.lifetimes.start();
+    return session;
+  }
+
+  private void connect(Backend ready, String how) {
+    if (state == State.ENDING || state == State.GONE) {
+      return;
+    }
+    if (state != State.CONNECTING) {
+      moveTo(State.CONNECTING, how);
+    } else {
+      LOG.info(this + ": CONNECTING (" + how + ")");
+    }
+    ready.exited().onSuccess(why -> end(Failure.BACKEND_EXITED, why));
+    services.dialer().dial(ready, route.path()).onComplete(dialled -> {
+      if (dialled.failed()) {
+        end(Failure.UNREACHABLE, dialled.cause().getMessage());
+        return;
+      }
+      if (state == State.ENDING || state == State.GONE) {
+        dialled.result().close();
+        return;
+      }
+      RouteConfig.Buffer bound = route.buffer();
+      pipe = SessionPipe.open(services.vertx(), dialled.result(), bound.maxBytes(), bound.maxFrames(),
+          services.maxMessageBytes(), services.meter(), this);
+      moveTo(State.DETACHED, "piped to its backend");
+      awaitClient();
+      connected.tryComplete();
+    });
   }
 
   public SessionId id() {
@@ -52,79 +134,208 @@ public final class Session {
     return route;
   }
 
-  public boolean ended() {
-    return ended;
+  public State state() {
+    return state;
   }
 
-  /** The session's backend, launched on the first call. A failed launch ends the session. */
-  public Future<Backend> backend() {
-    if (backend == null) {
-      backend = launcher.launch(new LaunchRequest(id.key(), route));
-      backend.onSuccess(ready -> ready.exited().onSuccess(why -> end(1011, "session backend stopped: " + why)))
-          .onFailure(error -> end(1011, "launch failed"));
-    }
-    return backend;
+  /** Whether a client may still join this session. */
+  public boolean live() {
+    return state != State.ENDING && state != State.GONE;
   }
 
   /**
-   * Pipes a client to the backend. A client already attached is closed with
-   * {@link #CLOSE_REPLACED}: the newest connection for a session wins.
+   * A client presents this session: the grace period stops now, not once its handshake is done,
+   * so a client that came back in time keeps its session however long the handshake takes.
    */
-  public void attach(ServerWebSocket client, WebSocket backendSocket) {
-    if (ended) {
-      client.close((short) 1011, "session ended");
-      backendSocket.close();
-      return;
+  public Claim claim() {
+    lifetimes.stopGrace();
+    waitingClients++;
+    return new Claim();
+  }
+
+  /** A client connection on its way to being attached; exactly one of attach or release ends it. */
+  public final class Claim {
+
+    private boolean done;
+
+    private Claim() {}
+
+    /** Completes once the session is piped to its backend; fails with why it never will be. */
+    public Future<Void> ready() {
+      return connected.future();
     }
-    cancelGrace();
-    if (attached != null) {
-      attached.close(CLOSE_REPLACED, "session resumed by a newer connection");
-    }
-    FramePipe pipe = FramePipe.connect(client, backendSocket, meter);
-    attached = pipe;
-    pipe.ended().onSuccess(end -> {
-      if (attached == pipe) {
-        attached = null;
-        LOG.info(this + ": " + end + "; backend kept " + route.timeouts().idleGrace().toMillis() + "ms for a reconnect");
-        awaitReconnect();
+
+    /** Attaches the accepted client; a client already attached is closed with 4001 (handover). */
+    public void attach(ServerWebSocket client, boolean resume) {
+      if (!finish()) {
+        client.close((short) 1011, "session claim already used");
+        return;
       }
-    });
+      if (!live()) {
+        Failure gone = Failure.BACKEND_EXITED;
+        client.close((short) gone.closeCode(), gone.publicReason());
+        return;
+      }
+      tokenDelivered = true;
+      if (pipe.attached()) {
+        pipe.detach(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason());
+        LOG.info(Session.this + ": handover to a newer connection from " + client.remoteAddress());
+      }
+      pipe.attach(services.vertx(), client, resume, route.timeouts().keepalive());
+      moveTo(State.ATTACHED, "client " + client.remoteAddress() + (resume ? " (resume protocol)" : ""));
+    }
+
+    /** The client left, or was refused, before it was attached. */
+    public void release() {
+      if (finish() && live()) {
+        awaitClient();
+      }
+    }
+
+    private boolean finish() {
+      if (done) {
+        return false;
+      }
+      done = true;
+      waitingClients--;
+      return true;
+    }
   }
 
-  /** Keeps the backend for the route's grace period, for the client to come back. */
-  public void awaitReconnect() {
-    if (ended || attached != null || graceTimer >= 0) {
+  /**
+   * With no client attached or on its way, the session waits for one through the grace period;
+   * unless no client ever got its token, and then no one can come back: it ends now.
+   */
+  private void awaitClient() {
+    if (waitingClients > 0 || state == State.ATTACHED) {
       return;
     }
-    long graceMs = route.timeouts().idleGrace().toMillis();
-    graceTimer = vertx.setTimer(graceMs, id -> {
-      graceTimer = -1;
-      end(1001, "no client for " + graceMs + "ms");
+    if (!tokenDelivered) {
+      end(Failure.ABANDONED, "the client left before its session was ready, and no one else holds its token");
+    } else if (pipe != null) {
+      lifetimes.startGrace();
+    }
+  }
+
+  // --- what the pipe reports
+
+  @Override
+  public void clientClosed(Short code, String reason) {
+    boolean clientEnds = code != null && (code == 1000 || (code >= 3000 && code <= 4999));
+    if (clientEnds) {
+      end(Failure.CLIENT_ENDED, code, reason, "the client closed with " + code + describe(reason));
+    } else {
+      detach(null, "client " + (code == null ? "dropped" : "closed with " + code + describe(reason)));
+    }
+  }
+
+  @Override
+  public void clientMisbehaved(SessionPipe.ClientFault fault, String detail) {
+    detach(fault == SessionPipe.ClientFault.PROTOCOL ? Failure.RESUME_PROTOCOL : Failure.KEEPALIVE_TIMEOUT, detail);
+  }
+
+  private void detach(Failure why, String detail) {
+    if (state != State.ATTACHED) {
+      return;
+    }
+    pipe.detach(why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
+    moveTo(State.DETACHED, detail + "; backend kept " + route.timeouts().grace().toMillis() + "ms for a reconnect");
+    awaitClient();
+  }
+
+  @Override
+  public void backendClosed(Short code, String reason) {
+    boolean dropped = code == null || code == 1006;
+    if (dropped) {
+      // A crash drops the connection a moment before the engine reports the exit, which says why
+      // (killed, out of memory): give it that moment, so the end is told as what it was.
+      services.vertx().setTimer(BACKEND_EXIT_WAIT_MS, id ->
+          end(Failure.BACKEND_LOST, "the backend's websocket dropped without a close frame, and the backend still runs"));
+    } else {
+      int passed = code == 1005 || code == 1015 ? 1000 : code; // codes that must not go on the wire
+      end(Failure.BACKEND_ENDED, passed, reason, "the backend closed with " + code + describe(reason));
+    }
+  }
+
+  @Override
+  public void bufferOverflow(long bytes, int frames) {
+    end(Failure.BUFFER_OVERFLOW, "held " + frames + " frames, " + bytes + " bytes for an absent client, over "
+        + route.key("buffer") + " (" + route.buffer().maxFrames() + " frames, " + route.buffer().maxBytes()
+        + " bytes); raise it if the backend legitimately sends that much while its client is away");
+  }
+
+  @Override
+  public void dataFrame() {
+    lifetimes.dataFrame();
+  }
+
+  private void expired(Failure clock) {
+    end(clock, switch (clock) {
+      case GRACE_EXPIRED -> "no client for " + route.timeouts().grace().toMillis() + "ms (" + route.key("timeouts.grace") + ")";
+      case IDLE_TIMEOUT -> "no data frame for " + route.timeouts().idle().toMillis() + "ms (" + route.key("timeouts.idle") + ")";
+      default -> "alive for " + route.timeouts().maxLifetime().toMillis() + "ms (" + route.key("timeouts.maxLifetime") + ")";
     });
   }
 
-  /** Ends the session: closes its client with {@code code}, stops its backend. Runs once. */
-  public Future<Void> end(int code, String reason) {
-    if (ended) {
-      return Future.succeededFuture();
-    }
-    ended = true;
-    cancelGrace();
-    LOG.info(this + " ended: " + reason);
-    if (attached != null) {
-      attached.close(code, reason);
-      attached = null;
-    }
-    onEnd.accept(this);
-    return backend == null ? Future.succeededFuture() : backend.transform(launched ->
-        launched.succeeded() ? launched.result().stop() : Future.succeededFuture());
+  // --- the ways out
+
+  /** Ends the session: closes its client with the failure's code, stops its backend. Runs once. */
+  public Future<Void> end(Failure why, String detail) {
+    return end(why, why.closeCode(), why.publicReason(), detail);
   }
 
-  private void cancelGrace() {
-    if (graceTimer >= 0) {
-      vertx.cancelTimer(graceTimer);
-      graceTimer = -1;
+  private Future<Void> end(Failure why, int clientCode, String clientReason, String detail) {
+    if (!live()) {
+      return over.future();
     }
+    moveTo(State.ENDING, why.tag() + ": " + detail);
+    services.meter().ended(route.name(), why);
+    lifetimes.stopAll();
+    connected.tryFail(new FailureException(why == Failure.CLIENT_ENDED ? Failure.BACKEND_ENDED : why, detail));
+    Future<Void> told = Future.succeededFuture();
+    if (pipe != null) {
+      int backendCode = why == Failure.CLIENT_ENDED ? clientCode : 1001;
+      told = pipe.close(clientCode == 0 ? 1000 : clientCode, clientReason,
+          backendCode, why == Failure.CLIENT_ENDED ? clientReason : "session over: " + why.tag())
+          .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
+    told.transform(closed -> backend)
+        .transform(launched -> launched.succeeded() ? launched.result().stop() : Future.<Void>succeededFuture())
+        .onComplete(stopped -> gone("backend stopped"));
+    return over.future();
+  }
+
+  /**
+   * Lets go of the session at gateway shutdown without ending it: the client is told to reconnect
+   * (1012), the gateway's websocket to the backend is closed, and the backend keeps running for
+   * the next gateway to adopt.
+   */
+  public void handOff() {
+    if (!live()) {
+      return;
+    }
+    lifetimes.stopAll();
+    connected.tryFail(new FailureException(Failure.RESTARTING, "the gateway is shutting down"));
+    if (pipe != null) {
+      pipe.close(Failure.RESTARTING.closeCode(), Failure.RESTARTING.publicReason(), 1001, "gateway restarting");
+    }
+    gone("handed off: the backend keeps running for the next gateway");
+  }
+
+  private void gone(String detail) {
+    moveTo(State.GONE, detail);
+    onGone.accept(this);
+    over.tryComplete();
+  }
+
+  private void moveTo(State next, String detail) {
+    LOG.info(this + ": " + state + " -> " + next + " (" + detail + ")");
+    state = next;
+    services.meter().transition(route.name(), next);
+  }
+
+  private static String describe(String reason) {
+    return reason == null || reason.isEmpty() ? "" : " (" + reason + ")";
   }
 
   @Override

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * A session's identity in two forms. The {@code token} is the client's secret: 192 random bits from
  * a CSPRNG, sent only in the cookie and the 101 response. The {@code key} is derived from it by
  * SHA-256 and is safe to show: container names and labels, logs, metrics and the handler see the
- * key, so reading them never lets anyone take over a session.
+ * key, so reading them never lets anyone take over a session. A session re-adopted from the engine
+ * knows only its key (the token is null): its client brings the token back.
  */
 public record SessionId(String token, String key) {
 
@@ -34,6 +35,11 @@ public record SessionId(String token, String key) {
       return Optional.empty();
     }
     return Optional.of(fromToken(token));
+  }
+
+  /** A session known by its key alone, as found again on the engine. */
+  public static SessionId ofKey(String key) {
+    return new SessionId(null, key);
   }
 
   private static SessionId fromToken(String token) {

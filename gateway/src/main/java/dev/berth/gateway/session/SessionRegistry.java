@@ -1,77 +1,150 @@
 package dev.berth.gateway.session;
 
+import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
-import dev.berth.gateway.launcher.LaunchException;
-import dev.berth.gateway.launcher.LaunchFailure;
-import dev.berth.gateway.launcher.Launcher;
-import dev.berth.gateway.pipe.FrameMeter;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.launcher.Backend;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Logger;
 
 /**
- * The live sessions of this gateway, by token. Used on the event loop only. A session leaves the
- * registry when it ends, and only if the registry still maps its token to that very session.
+ * The sessions of this gateway, by public key. The engine is the source of truth: at start and
+ * then every {@code sessions.reapInterval}, running managed backends that no session holds are
+ * adopted as detached sessions (a client may come back for them; if none does, the grace period
+ * ends them), and dead ones are removed. Used on the event loop only. A session leaves the
+ * registry when it is gone, and only if the registry still maps its key to that very session.
  */
 public final class SessionRegistry {
 
-  private final Vertx vertx;
-  private final Launcher launcher;
-  private final FrameMeter meter;
-  private final Map<String, Session> byToken = new HashMap<>();
+  private static final Logger LOG = Logger.getLogger(SessionRegistry.class.getName());
+
+  private final BerthConfig config;
+  private final SessionServices services;
+  private final Map<String, Session> byKey = new HashMap<>();
   private final Map<String, Integer> countByRoute = new HashMap<>();
+  private long reapTimer = -1;
+  private boolean discovering;
 
-  public SessionRegistry(Vertx vertx, Launcher launcher, FrameMeter meter) {
-    this.vertx = vertx;
-    this.launcher = launcher;
-    this.meter = meter;
-  }
-
-  /** The live session a client's cookie names on this route, if any. */
-  public Optional<Session> find(String presentedToken, RouteConfig route) {
-    return SessionId.parse(presentedToken)
-        .map(id -> byToken.get(id.token()))
-        .filter(session -> !session.ended() && session.route().name().equals(route.name()));
+  public SessionRegistry(BerthConfig config, SessionServices services) {
+    this.config = config;
+    this.services = services;
   }
 
   /**
-   * A new session on {@code route}, or a {@link LaunchFailure#CAPACITY} failure when the route
-   * already holds its {@code maxSessions}.
+   * The live session a client's token names on this route, if any. A token whose session is gone
+   * (its backend exited, or it expired) names nothing: the client gets a new session and token.
+   */
+  public Optional<Session> find(String presentedToken, RouteConfig route) {
+    return SessionId.parse(presentedToken)
+        .map(id -> byKey.get(id.key()))
+        .filter(session -> session.live() && session.route().name().equals(route.name()));
+  }
+
+  /**
+   * A new session on {@code route}, its backend launching; or a {@link Failure#CAPACITY} failure
+   * when the route holds its {@code maxSessions}, counting sessions whose backend is still being
+   * stopped.
    */
   public Session open(RouteConfig route) {
     int current = countByRoute.getOrDefault(route.name(), 0);
     if (current >= route.maxSessions()) {
-      throw new LaunchException(LaunchFailure.CAPACITY, "route " + route.name() + " holds its maximum of "
+      throw new FailureException(Failure.CAPACITY, "route " + route.name() + " holds its maximum of "
           + route.maxSessions() + " sessions (" + route.key("maxSessions") + ")");
     }
-    Session session = new Session(SessionId.random(), route, vertx, launcher, meter, this::forget);
-    byToken.put(session.id().token(), session);
-    countByRoute.merge(route.name(), 1, Integer::sum);
+    return add(Session.launch(SessionId.random(), route, services, this::forget));
+  }
+
+  private Session add(Session session) {
+    byKey.put(session.id().key(), session);
+    countByRoute.merge(session.route().name(), 1, Integer::sum);
     return session;
   }
 
+  /** Adopts what the engine runs and no session holds; completes once every one is registered. */
+  public Future<Integer> discover() {
+    if (discovering) {
+      return Future.succeededFuture(0);
+    }
+    discovering = true;
+    return services.launcher().discover()
+        .map(found -> {
+          int adopted = 0;
+          for (Backend backend : found) {
+            adopted += adopt(backend) ? 1 : 0;
+          }
+          return adopted;
+        })
+        .onFailure(error -> LOG.warning("cannot look for sessions on the engine: " + error.getMessage()))
+        .onComplete(done -> discovering = false);
+  }
+
+  private boolean adopt(Backend backend) {
+    Optional<RouteConfig> route = config.route(backend.routeName());
+    Session holder = byKey.get(backend.sessionKey());
+    if (route.isEmpty()) {
+      LOG.warning(backend.description() + " belongs to route '" + backend.routeName()
+          + "', which the config no longer has: stopping it");
+      backend.stop();
+      return false;
+    }
+    if (holder != null) {
+      LOG.warning(backend.description() + " duplicates the backend of live " + holder + ": stopping it");
+      backend.stop();
+      return false;
+    }
+    add(Session.adopt(backend, route.get(), services, this::forget));
+    return true;
+  }
+
+  /** Looks at the engine every {@code sessions.reapInterval}, so nothing a failure left stays behind. */
+  public void startReaping() {
+    reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> discover()
+        .onSuccess(adopted -> {
+          if (adopted > 0) {
+            LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period unless a client comes back");
+          }
+        }));
+  }
+
   public int size() {
-    return byToken.size();
+    return byKey.size();
+  }
+
+  /** Sessions per state, for /health. */
+  public Map<Session.State, Integer> countByState() {
+    Map<Session.State, Integer> counts = new HashMap<>();
+    byKey.values().forEach(session -> counts.merge(session.state(), 1, Integer::sum));
+    return counts;
   }
 
   /**
-   * Ends every session, e.g. at shutdown; completes when every backend was stopped or failed to
-   * stop (the launcher logs those: a shutdown goes on regardless).
+   * At shutdown: with {@code keep}, lets every session go with its backend still running (a new
+   * gateway adopts it); otherwise ends every session and stops its backend. Completes when done
+   * (stop failures are logged by the launcher: a shutdown goes on regardless).
    */
-  public Future<Void> endAll(int code, String reason) {
+  public Future<Void> shutdown(boolean keepBackends) {
+    if (reapTimer >= 0) {
+      services.vertx().cancelTimer(reapTimer);
+    }
     List<Future<Void>> stops = new ArrayList<>();
-    for (Session session : List.copyOf(byToken.values())) {
-      stops.add(session.end(code, reason));
+    for (Session session : List.copyOf(byKey.values())) {
+      if (keepBackends && session.live()) {
+        session.handOff();
+      } else {
+        stops.add(session.end(Failure.SHUTDOWN, "the gateway is shutting down (sessions.onShutdown: end)"));
+      }
     }
     return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
   }
 
   private void forget(Session session) {
-    if (byToken.remove(session.id().token(), session)) {
+    if (byKey.remove(session.id().key(), session)) {
       countByRoute.merge(session.route().name(), -1, Integer::sum);
     }
   }

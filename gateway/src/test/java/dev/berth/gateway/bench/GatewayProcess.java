@@ -57,6 +57,12 @@ final class GatewayProcess {
 
   /** Starts the gateway from the repository {@code root}; its output goes to {@code logFile} and to {@code log}. */
   static GatewayProcess start(Path root, Path logFile, GatewayLog log, Deadline deadline) throws IOException {
+    return start(root, ARGUMENTS, logFile, log, deadline);
+  }
+
+  /** The same with other {@code arguments} after {@code java}, e.g. another config and a fixed port. */
+  static GatewayProcess start(Path root, List<String> arguments, Path logFile, GatewayLog log, Deadline deadline)
+      throws IOException {
     Path jar = root.resolve(JAR);
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: build it with "
@@ -64,7 +70,7 @@ final class GatewayProcess {
     }
     List<String> command = new ArrayList<>();
     command.add(javaTool("java"));
-    command.addAll(ARGUMENTS);
+    command.addAll(arguments);
     Progress.print("starting " + String.join(" ", command) + " (log: " + root.relativize(logFile) + ")");
     // opened first: once the process runs, nothing may fail before the caller holds it to stop it
     Writer logWriter = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8);
@@ -112,12 +118,17 @@ final class GatewayProcess {
 
   /** The number of sessions the gateway holds, from GET /health. */
   int sessions() throws Exception {
+    return health().getInteger("sessions");
+  }
+
+  /** GET /health: status, launcher, sessions and sessions per state; fails while nothing answers. */
+  JsonObject health() throws Exception {
     HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IllegalStateException("GET /health answered " + response.statusCode() + ": " + response.body());
     }
-    return new JsonObject(response.body()).getInteger("sessions");
+    return new JsonObject(response.body());
   }
 
   /** Polls /health until it reports {@code expected} sessions or {@code atMost} is over; returns the last count. */
@@ -172,7 +183,8 @@ final class GatewayProcess {
     // handler processes, should the process launcher be in use
     List<ProcessHandle> children = process.descendants().toList();
     long begun = System.nanoTime();
-    process.destroy();
+    // Through the handle: Process.destroy() would also close the output pipe, losing the shutdown lines.
+    process.toHandle().destroy();
     try {
       if (process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         notes.add(String.format(Locale.ROOT, "gateway exited with status %d %.1fs after SIGTERM",
@@ -197,6 +209,23 @@ final class GatewayProcess {
       Thread.currentThread().interrupt();
     }
     return notes;
+  }
+
+  /**
+   * Sends SIGKILL, as a crash or the OOM killer would: the gateway gets no chance to stop anything. Waits for the
+   * process to be gone and returns its exit status (137). The output pipe stays open for the log's last lines.
+   */
+  int kill() throws Exception {
+    process.toHandle().destroyForcibly();
+    if (!process.waitFor(deadline.boundedMillis(EXIT_TIMEOUT), TimeUnit.MILLISECONDS)) {
+      throw new TimeoutException("the gateway (pid " + process.pid() + ") was still there after SIGKILL");
+    }
+    logPump.join(5000);
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
   }
 
   /** The JDK tool {@code name} of the JVM running the benchmark, so gateway and jcmd match it; else from PATH. */

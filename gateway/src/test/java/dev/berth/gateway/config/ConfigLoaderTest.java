@@ -1,14 +1,10 @@
-package dev.berth.gateway;
+package dev.berth.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.gateway.config.BerthConfig;
-import dev.berth.gateway.config.ConfigException;
-import dev.berth.gateway.config.ConfigLoader;
-import dev.berth.gateway.config.LauncherKind;
-import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.TestGateway;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +35,14 @@ class ConfigLoaderTest {
     assertEquals("/ws", route.path());
     assertEquals("berth/handler:0.1.0", route.image());
     assertEquals(128L << 20, route.limits().memoryBytes());
-    assertEquals(Duration.ofSeconds(30), route.timeouts().idleGrace());
+    assertEquals(Duration.ofSeconds(30), route.timeouts().grace());
+    assertEquals(Duration.ofMinutes(30), route.timeouts().idle());
+    assertEquals(Duration.ofHours(12), route.timeouts().maxLifetime());
+    assertEquals(Duration.ofSeconds(25), route.timeouts().keepalive());
+    assertEquals(8L << 20, route.buffer().maxBytes());
+    assertEquals(10_000, route.buffer().maxFrames());
+    assertEquals(SessionsConfig.OnShutdown.KEEP, config.sessions().onShutdown(), "a restart loses no session by default");
+    assertEquals(Duration.ofSeconds(60), config.docker().apiTimeout());
     assertEquals(TestGateway.ROOT.resolve("config"), config.workingDirectory());
   }
 
@@ -58,9 +61,16 @@ class ConfigLoaderTest {
 
   @Test
   void misspelledKeyIsRejectedWithTheKnownKeys() throws Exception {
-    String message = failure(write(VALID_ROUTE + "    timeouts: {idleGarce: 5s}\n"));
-    assertTrue(message.contains("key 'routes[0].timeouts.idleGarce': unknown key"), message);
-    assertTrue(message.contains("idleGrace"), message);
+    String message = failure(write(VALID_ROUTE + "    timeouts: {graec: 5s}\n"));
+    assertTrue(message.contains("key 'routes[0].timeouts.graec': unknown key"), message);
+    assertTrue(message.contains("grace, idle, keepalive, maxLifetime"), message);
+  }
+
+  @Test
+  void unknownShutdownPolicyNamesTheChoices() throws Exception {
+    String message = failure(write("sessions: {onShutdown: vanish}\n" + VALID_ROUTE));
+    assertTrue(message.contains("key 'sessions.onShutdown': 'vanish' is not a valid choice"), message);
+    assertTrue(message.contains("use one of keep, end"), message);
   }
 
   @Test

@@ -1,0 +1,104 @@
+package dev.berth.gateway.failure;
+
+import java.util.Locale;
+
+/**
+ * Every way Berth refuses a connection or ends a session, in one place: the tag used in logs and
+ * metric labels, the HTTP status of a refused handshake, the close code and the public reason a
+ * client sees, and whether a retry later can succeed (503 with {@code Retry-After}).
+ *
+ * <p>Public reasons are fixed sentences fit for a client. Details that name containers, addresses
+ * or settings go to the log only. docs/sessions.md lists the same table for users.
+ */
+public enum Failure {
+  // Refusals: the handshake is answered with an HTTP status and nothing is launched or kept.
+  /** A plain HTTP request on a websocket path. */
+  NOT_WEBSOCKET(426, 0, "this is a websocket endpoint: connect with a websocket client"),
+  /** The route already holds its maximum number of sessions. */
+  CAPACITY(503, 1013, "no room for a new session right now"),
+  /** The launcher's engine does not answer. */
+  ENGINE_UNAVAILABLE(503, 1013, "sessions cannot be started right now"),
+  /** The engine refused or failed to create or start the backend. */
+  START_FAILED(502, 1011, "the session's backend could not be started"),
+  /** The backend was not running within the route's start timeout. */
+  START_TIMEOUT(502, 1011, "the session's backend took too long to start"),
+  /** The backend ran but did not answer its readiness check within the route's ready timeout. */
+  READY_TIMEOUT(502, 1011, "the session's backend took too long to get ready"),
+  /** The backend exited before it became ready. */
+  EXITED_EARLY(502, 1011, "the session's backend stopped while starting"),
+  /** The backend was ready but refused the gateway's websocket connection. */
+  UNREACHABLE(502, 1011, "the session's backend did not accept the connection"),
+
+  // Session ends: a client attached at the time gets the close code and reason.
+  /** The client closed with 1000 or an application code: it is done with the session. */
+  CLIENT_ENDED(0, 0, "the client ended the session"),
+  /** The backend closed its websocket with a code of its own, passed on to the client. */
+  BACKEND_ENDED(0, 0, "the session's backend ended the session"),
+  /** The backend's container or process exited (crash, out of memory, killed). */
+  BACKEND_EXITED(0, 1011, "the session's backend stopped"),
+  /** The gateway's connection to the backend dropped without a close frame. */
+  BACKEND_LOST(0, 1011, "the connection to the session's backend was lost"),
+  /** A client closed before its new session was ready; no one else holds its token. */
+  ABANDONED(0, 0, "the client left before its session was ready"),
+  /** No client came back within the route's grace period. */
+  GRACE_EXPIRED(0, 1001, "no client came back in time"),
+  /** No data frame either way for the route's idle timeout. */
+  IDLE_TIMEOUT(0, 1001, "session idle for too long: reconnect to start a new one"),
+  /** The session reached the route's maximum lifetime. */
+  MAX_LIFETIME(0, 1001, "session reached its maximum lifetime: reconnect to start a new one"),
+  /** The backend sent more than the route's detached buffer holds while no client was attached. */
+  BUFFER_OVERFLOW(0, 4002, "too much data for the session while no client was attached"),
+  /** The gateway ends sessions at shutdown (sessions.onShutdown: end). */
+  SHUTDOWN(0, 1001, "gateway shutting down"),
+
+  // Client connection ends that keep the session.
+  /** A newer connection presented the same session and took it over. */
+  REPLACED(0, 4001, "session taken over by a newer connection"),
+  /** The gateway restarts and keeps the session: reconnect to get it back. */
+  RESTARTING(0, 1012, "gateway restarting: reconnect to resume the session"),
+  /** A client that answers no keepalive ping is taken for dead; its session waits for it. */
+  KEEPALIVE_TIMEOUT(0, 1001, "no answer to keepalive pings"),
+  /** A resume-protocol client broke the protocol; its session waits for a well-behaved reconnect. */
+  RESUME_PROTOCOL(0, 1002, "resume protocol violation");
+
+  /** Seconds a client is asked to wait before retrying a 503. */
+  public static final int RETRY_AFTER_SECONDS = 5;
+
+  private final int httpStatus;
+  private final int closeCode;
+  private final String publicReason;
+
+  Failure(int httpStatus, int closeCode, String publicReason) {
+    this.httpStatus = httpStatus;
+    this.closeCode = closeCode;
+    this.publicReason = publicReason;
+  }
+
+  /** The status of a refused handshake: 503 (retry later), 502 (backend failed) or 426. */
+  public int httpStatus() {
+    return httpStatus == 0 ? 502 : httpStatus;
+  }
+
+  /** Whether a client should retry later: answered 503 with {@code Retry-After}. */
+  public boolean temporary() {
+    return httpStatus == 503;
+  }
+
+  /** The websocket close code a client attached at the time gets; 0 when the peer's own code is passed on or no client is told. */
+  public int closeCode() {
+    return closeCode;
+  }
+
+  /**
+   * What a client may be told. Exception messages stay in the log: they can name containers,
+   * addresses and settings that are not the client's business.
+   */
+  public String publicReason() {
+    return publicReason;
+  }
+
+  /** The value used as a metric tag and in log lines, e.g. "ready_timeout". */
+  public String tag() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,29 @@
+package dev.berth.gateway.failure;
+
+/** Something that failed with a {@link Failure}; the message is for the log and names the setting to change. */
+public final class FailureException extends RuntimeException {
+
+  private final Failure failure;
+
+  public FailureException(Failure failure, String message) {
+    super(message);
+    this.failure = failure;
+  }
+
+  public FailureException(Failure failure, String message, Throwable cause) {
+    super(message, cause);
+    this.failure = failure;
+  }
+
+  public Failure failure() {
+    return failure;
+  }
+
+  /** The failure of any error: a {@link FailureException}'s own, otherwise {@code fallback}. */
+  public static FailureException wrap(Throwable error, Failure fallback, String context) {
+    if (error instanceof FailureException known) {
+      return known;
+    }
+    return new FailureException(fallback, context + ": " + error.getMessage(), error);
+  }
+}

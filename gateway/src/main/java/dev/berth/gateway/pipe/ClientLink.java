@@ -1,0 +1,113 @@
+package dev.berth.gateway.pipe;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import java.time.Duration;
+
+/**
+ * One client connection attached to a session's pipe. It writes the outbox to the client as fast
+ * as the client reads, forwards the client's data frames to the backend, and keeps the
+ * connection alive with pings. Control frames are hop by hop: Vert.x answers the client's pings
+ * itself, and none are forwarded. Subclasses decide how messages look on the wire.
+ */
+abstract class ClientLink {
+
+  final ServerWebSocket socket;
+  final SessionPipe pipe;
+  private final Vertx vertx;
+  private final long keepaliveMs;
+  private long keepaliveTimer = -1;
+  private long lastHeardNanos = System.nanoTime();
+  private boolean closing;
+
+  ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive) {
+    this.vertx = vertx;
+    this.socket = socket;
+    this.pipe = pipe;
+    this.keepaliveMs = keepalive.toMillis();
+  }
+
+  /** Installs the handlers and starts reading; the pipe pumps the outbox once {@link #ready()}. */
+  void start() {
+    socket.frameHandler(this::onFrame);
+    socket.drainHandler(drained -> pipe.clientDrained(this));
+    socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    socket.closeHandler(v -> {
+      if (!closing) {
+        closing = true;
+        cancelKeepalive();
+        pipe.clientClosed(this, socket.closeStatusCode(), socket.closeReason());
+      }
+    });
+    keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> keepalive());
+    socket.resume();
+  }
+
+  private void onFrame(WebSocketFrame frame) {
+    lastHeardNanos = System.nanoTime();
+    if (closing || frame.isClose() || frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
+      return; // close travels through the close handler; pings are answered by Vert.x
+    }
+    onData(frame);
+  }
+
+  /** A client that answered nothing, not even a pong, for two intervals is gone: say so and let go. */
+  private void keepalive() {
+    if (System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
+      pipe.clientUnresponsive(this);
+    } else if (!closing) {
+      socket.writePing(Buffer.buffer("berth"));
+    }
+  }
+
+  /** Whether outbox frames may be written to this client now. */
+  abstract boolean ready();
+
+  abstract void onData(WebSocketFrame frame);
+
+  /** Writes one outbox frame; {@code entry.original} is consumed if still there. */
+  abstract void write(Outbox.Entry entry);
+
+  /** Whether the client's writes have backed up; the backend is paused until they drain. */
+  boolean backedUp() {
+    return socket.writeQueueFull();
+  }
+
+  /** Closes this connection from the gateway's side; the session goes on without it. */
+  void close(int code, String reason) {
+    if (!closing) {
+      closing = true;
+      cancelKeepalive();
+      socket.resume(); // a socket paused for backpressure must read again to see the close reply
+      socket.close((short) code, reason);
+    }
+  }
+
+  boolean closing() {
+    return closing;
+  }
+
+  private void cancelKeepalive() {
+    if (keepaliveTimer >= 0) {
+      vertx.cancelTimer(keepaliveTimer);
+      keepaliveTimer = -1;
+    }
+  }
+
+  /**
+   * Writes an outbox frame whose original is already spent (written before a rewind): a first
+   * frame becomes an empty frame of the message's type followed by its payload as a continuation,
+   * since a text frame cannot be rebuilt from raw bytes without decoding them.
+   */
+  void writeFromCopy(Outbox.Entry entry) {
+    if (entry.first) {
+      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+          ? WebSocketFrame.textFrame("", false)
+          : WebSocketFrame.binaryFrame(Buffer.buffer(), false));
+    }
+    socket.writeFrame(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
+  }
+}

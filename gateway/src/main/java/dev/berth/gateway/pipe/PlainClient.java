@@ -1,0 +1,35 @@
+package dev.berth.gateway.pipe;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import java.time.Duration;
+
+/** A client that asked for no subprotocol: frames pass both ways exactly as they are. */
+final class PlainClient extends ClientLink {
+
+  PlainClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive) {
+    super(vertx, socket, pipe, keepalive);
+  }
+
+  @Override
+  boolean ready() {
+    return true;
+  }
+
+  @Override
+  void onData(WebSocketFrame frame) {
+    pipe.toBackend(this, frame);
+  }
+
+  @Override
+  void write(Outbox.Entry entry) {
+    if (entry.original != null) {
+      WebSocketFrame frame = entry.original;
+      entry.original = null;
+      socket.writeFrame(frame);
+    } else {
+      writeFromCopy(entry);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package dev.berth.gateway.pipe;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * A client that speaks {@value #SUBPROTOCOL} (docs/sessions.md): every data message carries its
+ * sequence number, each side acknowledges what it received, and a reconnecting client says where
+ * it stopped, so nothing is lost or duplicated when a connection drops mid-stream.
+ *
+ * <p>Client messages are collected whole before they go to the backend (a browser sends each
+ * message as one frame anyway): a message cut by a dropped connection is sent again in full by
+ * the client, so the backend must never have seen part of it.
+ */
+final class ResumeClient extends ClientLink {
+
+  static final String SUBPROTOCOL = "berth.resume.v1";
+  private static final long ACK_DELAY_MS = 50;
+  private static final int ACK_EVERY = 32;
+
+  private final Vertx vertx;
+  private final int maxMessageBytes;
+  private boolean resumed;
+  private Buffer message;
+  private WebSocketFrameType messageType;
+  private long ackTimer = -1;
+  private int unacknowledged;
+
+  ResumeClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, int maxMessageBytes) {
+    super(vertx, socket, pipe, keepalive);
+    this.vertx = vertx;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  @Override
+  boolean ready() {
+    return resumed; // nothing is written before the client said where it stopped
+  }
+
+  @Override
+  void onData(WebSocketFrame frame) {
+    if (!frame.isContinuation()) {
+      if (message != null) {
+        pipe.protocolError(this, "a new message began before the previous one ended");
+        return;
+      }
+      message = Buffer.buffer();
+      messageType = frame.type();
+    } else if (message == null) {
+      pipe.protocolError(this, "a continuation frame outside a message");
+      return;
+    }
+    message.appendBuffer(frame.binaryData());
+    if (message.length() > maxMessageBytes) {
+      pipe.protocolError(this, "a message longer than " + maxMessageBytes + " bytes");
+    } else if (frame.isFinal()) {
+      Buffer whole = message;
+      message = null;
+      onMessage(messageType, whole);
+    }
+  }
+
+  private void onMessage(WebSocketFrameType type, Buffer payload) {
+    int space = indexOfSpace(payload);
+    String head = space < 0 ? null : payload.getString(0, space, "US-ASCII");
+    if (!resumed) {
+      String[] resume = type == WebSocketFrameType.TEXT && payload.length() < 80
+          ? payload.toString(StandardCharsets.US_ASCII).split(" ") : new String[0];
+      if (resume.length == 3 && resume[0].equals("resume") && isNumber(resume[1])) {
+        resumed = true;
+        pipe.resume(this, Long.parseLong(resume[1]), resume[2]);
+      } else {
+        pipe.protocolError(this, "the first message must be 'resume <seq> <stream>'");
+      }
+    } else if (type == WebSocketFrameType.TEXT && "ack".equals(head) && isNumber(payload.getString(space + 1, payload.length()))) {
+      pipe.acknowledged(Long.parseLong(payload.getString(space + 1, payload.length())));
+    } else if (head != null && isNumber(head)) {
+      Buffer data = payload.getBuffer(space + 1, payload.length());
+      pipe.fromResumeClient(this, Long.parseLong(head), type == WebSocketFrameType.TEXT
+          ? WebSocketFrame.textFrame(data.toString(StandardCharsets.UTF_8), true)
+          : WebSocketFrame.binaryFrame(data, true));
+    } else {
+      pipe.protocolError(this, "a message that is neither '<seq> <data>', 'ack <seq>' nor 'resume'");
+    }
+  }
+
+  /** Tells the client, soon and in one message, up to where its messages reached the backend. */
+  void received() {
+    if (++unacknowledged >= ACK_EVERY) {
+      sendAck();
+    } else if (ackTimer < 0) {
+      ackTimer = vertx.setTimer(ACK_DELAY_MS, id -> {
+        ackTimer = -1;
+        sendAck();
+      });
+    }
+  }
+
+  private void sendAck() {
+    if (ackTimer >= 0) {
+      vertx.cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
+    unacknowledged = 0;
+    if (!closing()) {
+      socket.writeTextMessage("ack " + pipe.clientSeq());
+    }
+  }
+
+  @Override
+  void close(int code, String reason) {
+    if (ackTimer >= 0) {
+      vertx.cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
+    super.close(code, reason);
+  }
+
+  @Override
+  void write(Outbox.Entry entry) {
+    entry.original = null; // the client gets a copy: the original may have to be written again
+    byte[] prefix = (entry.seq + " ").getBytes(StandardCharsets.US_ASCII);
+    if (entry.singleFrame()) {
+      Buffer payload = Buffer.buffer(prefix).appendBuffer(entry.retained);
+      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+          ? WebSocketFrame.textFrame(payload.toString(StandardCharsets.UTF_8), true)
+          : WebSocketFrame.binaryFrame(payload, true));
+      return;
+    }
+    if (entry.first) {
+      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+          ? WebSocketFrame.textFrame(new String(prefix, StandardCharsets.US_ASCII), false)
+          : WebSocketFrame.binaryFrame(Buffer.buffer(prefix), false));
+    }
+    socket.writeFrame(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
+  }
+
+  private static int indexOfSpace(Buffer payload) {
+    int limit = Math.min(payload.length(), 24);
+    for (int i = 0; i < limit; i++) {
+      if (payload.getByte(i) == ' ') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean isNumber(String text) {
+    if (text.isEmpty() || text.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,163 @@
+package dev.berth.gateway.launcher;
+
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A launcher whose backends are websocket echo servers inside the test JVM: the many session
+ * tests run in milliseconds, and each backend records what it saw, so a test can check what the
+ * gateway forwarded. It keeps the launcher contract (ready before use, idempotent stop, exit
+ * reported); the real engine is proven by the docker and process suites.
+ *
+ * <p>An echo backend sends {@code {"type":"hello","session":KEY,"connection":N}} on every new
+ * websocket and echoes every data frame as it came.
+ */
+public final class FakeLauncher implements Launcher {
+
+  /** One in-process backend and what it saw. */
+  public static final class EchoBackend {
+    public final String sessionKey;
+    public final AtomicInteger connections = new AtomicInteger();
+    public final AtomicInteger framesReceived = new AtomicInteger();
+    public final List<Short> closeCodes = new ArrayList<>();
+    final Promise<String> exit = Promise.promise();
+    HttpServer server;
+    ServerWebSocket current;
+    boolean stopped;
+
+    EchoBackend(String sessionKey) {
+      this.sessionKey = sessionKey;
+    }
+
+    /** Sends a text message to the gateway on the backend's current websocket. */
+    public void push(String text) {
+      current.writeTextMessage(text);
+    }
+
+    /** Dies as a crashed container would: the websocket drops and the exit is reported. */
+    public void crash() {
+      server.close();
+      if (current != null) {
+        current.close((short) 1011, "crash");
+      }
+      exit.tryComplete("crashed");
+    }
+
+    public boolean stopped() {
+      return stopped;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Duration launchTime;
+  private Duration handshakeTime = Duration.ZERO;
+  private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
+  public final AtomicInteger launches = new AtomicInteger();
+  private final List<Backend> leftovers = new ArrayList<>();
+
+  public FakeLauncher(Vertx vertx, Duration launchTime) {
+    this.vertx = vertx;
+    this.launchTime = launchTime;
+  }
+
+  @Override
+  public String name() {
+    return "fake";
+  }
+
+  /** Backends launched from now on accept each websocket only after {@code delay}, as a busy app would. */
+  public FakeLauncher slowHandshakes(Duration delay) {
+    this.handshakeTime = delay;
+    return this;
+  }
+
+  public EchoBackend backend(String sessionKey) {
+    return backends.get(sessionKey);
+  }
+
+  public int running() {
+    return (int) backends.values().stream().filter(backend -> !backend.stopped).count();
+  }
+
+  @Override
+  public Future<Backend> launch(LaunchRequest request) {
+    launches.incrementAndGet();
+    EchoBackend echo = new EchoBackend(request.sessionKey());
+    backends.put(request.sessionKey(), echo);
+    Promise<Void> waited = Promise.promise();
+    vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> waited.complete());
+    return waited.future()
+        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+                .setMaxWebSocketFrameSize(16 << 20).setMaxWebSocketMessageSize(16 << 20))
+            .requestHandler(upgrade -> {
+              upgrade.pause();
+              vertx.setTimer(Math.max(1, handshakeTime.toMillis()),
+                  id -> upgrade.toWebSocket().onSuccess(socket -> serve(echo, socket)));
+            })
+            .listen())
+        .map(server -> {
+          echo.server = server;
+          return handle(echo, request.route().name());
+        })
+        .recover(error -> Future.failedFuture(new FailureException(Failure.START_FAILED, error.getMessage(), error)));
+  }
+
+  private Backend handle(EchoBackend echo, String route) {
+    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, route,
+        SocketAddress.inetSocketAddress(echo.server.actualPort(), "127.0.0.1"), echo.exit.future(), () -> {
+          echo.stopped = true;
+          echo.exit.tryComplete("stopped");
+          return echo.server.close();
+        });
+  }
+
+  private void serve(EchoBackend echo, ServerWebSocket socket) {
+    echo.current = socket;
+    int number = echo.connections.incrementAndGet();
+    socket.closeHandler(v -> echo.closeCodes.add(socket.closeStatusCode()));
+    socket.frameHandler(frame -> {
+      if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+        echo.framesReceived.incrementAndGet();
+        socket.writeFrame(frame);
+      }
+    });
+    socket.writeTextMessage(new JsonObject().put("type", "hello").put("session", echo.sessionKey)
+        .put("connection", number).encode());
+  }
+
+  /** Makes the next {@link #discover} find this backend, as if an earlier gateway had left it running. */
+  public void leaveRunning(Backend backend) {
+    leftovers.add(backend);
+  }
+
+  @Override
+  public Future<List<Backend>> discover() {
+    List<Backend> found = List.copyOf(leftovers);
+    leftovers.clear();
+    return Future.succeededFuture(found);
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return true;
+  }
+
+  @Override
+  public Future<Void> close() {
+    return Future.succeededFuture();
+  }
+}
