@@ -34,7 +34,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * A newcomer's first run, automated: the README's run command brings the gateway up on the default
  * config, and a real headless Chromium at / shows the live feed coming from the session's own
- * container. Stopping the gateway removes that container.
+ * container; the gateway restarts, the page reconnects by itself and gets the same container back;
+ * the user ends the session and its container is removed.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BrowserFeedIT {
@@ -43,20 +44,18 @@ class BrowserFeedIT {
   private static final String DEFAULT_ROUTE = "listings";
 
   @Test
-  void runCommandServesAPageThatShowsTheFeedFromTheSessionsOwnContainer() throws Exception {
+  void pageShowsTheFeedFromItsOwnContainerAndGetsItBackAfterAGatewayRestart() throws Exception {
     Path root = TestGateway.ROOT;
-    Path log = root.resolve("gateway/target/browser-it-gateway.log");
+    int port = freePort(); // fixed, so the page can come back to the same URL after the restart
     try (DockerTestBackends docker = new DockerTestBackends()) {
       Set<String> before = containerIds(docker);
-      // The README's run command, on the default config; --port 0 only so the test never clashes.
-      Process gateway = new ProcessBuilder("./run.sh", "--port", "0")
-          .directory(root.toFile())
-          .redirectErrorStream(true)
-          .start();
+      Process gateway = null;
       Path profile = Files.createTempDirectory("berth-chromium");
       WebDriver browser = null;
       try {
-        String url = awaitListening(gateway, log);
+        // The README's run command, on the default config.
+        gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-1.log"));
+        String url = "http://127.0.0.1:" + port + "/";
         browser = headlessChromium(profile);
         browser.get(url);
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
@@ -71,21 +70,39 @@ class BrowserFeedIT {
         assertEquals(hostname, container.getConfig().getHostName(), "the feed comes from the session's own container");
         String address = container.getNetworkSettings().getNetworks().get("berth-sessions").getIpAddress();
         assertFalse(browser.getPageSource().contains(address), "the page never shows the backend address");
-
         Files.write(root.resolve("gateway/target/browser-feed.png"),
             ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        // SIGTERM, as an operator's Ctrl-C or a service manager would: the session is kept.
+        gateway.destroy();
+        assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
+        assertEquals(0, gateway.exitValue());
+        wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
+        assertEquals(1, docker.containers(DEFAULT_ROUTE, session, false).size(), "the container outlives the gateway");
+
+        gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-2.log"));
+        wait.until(page -> page.findElement(By.id("status")).getText().equals("open"));
+        int countBack = Integer.parseInt(browser.findElement(By.id("count")).getText());
+        wait.until(page -> Integer.parseInt(page.findElement(By.id("count")).getText()) >= countBack + 3);
+        assertEquals(session, browser.findElement(By.id("session")).getText(), "the page got its own session back");
+        assertEquals(hostname, browser.findElement(By.id("hostname")).getText(), "from the same container");
+        Files.write(root.resolve("gateway/target/browser-feed-after-restart.png"),
+            ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        browser.findElement(By.id("end")).click(); // the user ends the session: its container goes at once
+        wait.until(page -> page.findElement(By.id("status")).getText().startsWith("closed"));
+        awaitGone(docker, session);
         browser.quit();
         browser = null;
-
-        gateway.destroy(); // SIGTERM, as an operator's Ctrl-C or a service manager would
+        gateway.destroy();
         assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
-        assertTrue(docker.containers(DEFAULT_ROUTE, session, true).isEmpty(),
-            "stopping the gateway removed the session's container");
       } finally {
         if (browser != null) {
           browser.quit();
         }
-        gateway.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        if (gateway != null) {
+          gateway.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
         try (var files = Files.walk(profile)) {
           files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
         }
@@ -95,6 +112,29 @@ class BrowserFeedIT {
           }
         }
       }
+    }
+  }
+
+  private static Process runCommand(Path root, int port, Path log) throws Exception {
+    Process gateway = new ProcessBuilder("./run.sh", "--port", Integer.toString(port))
+        .directory(root.toFile())
+        .redirectErrorStream(true)
+        .start();
+    awaitListening(gateway, log);
+    return gateway;
+  }
+
+  private static void awaitGone(DockerTestBackends docker, String session) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!docker.containers(DEFAULT_ROUTE, session, true).isEmpty()) {
+      assertTrue(System.currentTimeMillis() < deadline, "the ended session's container was removed");
+      Thread.sleep(100);
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
     }
   }
 
