@@ -74,7 +74,7 @@ class BrowserFeedIT {
             ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         // SIGTERM, as an operator's Ctrl-C or a service manager would: the session is kept.
-        gateway.destroy();
+        gateway.toHandle().destroy(); // Process.destroy would also close our end of its output
         assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
         assertEquals(0, gateway.exitValue());
         wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
@@ -94,7 +94,7 @@ class BrowserFeedIT {
         awaitGone(docker, session);
         browser.quit();
         browser = null;
-        gateway.destroy();
+        gateway.toHandle().destroy();
         assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
       } finally {
         if (browser != null) {

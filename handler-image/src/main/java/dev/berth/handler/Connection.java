@@ -63,7 +63,7 @@ final class Connection {
         .put("hostname", hostname)
         .put("connection", number)
         .encode());
-    feed.rate(config.feedPerSecond());
+    feed.rate(state.feedPerSecondOr(config.feedPerSecond()));
   }
 
   /** Called from the close handler. */
@@ -158,6 +158,7 @@ final class Connection {
     }
     int perSecond = number.intValue();
     feed.rate(perSecond);
+    state.feedRequested(perSecond);
     reply(new JsonObject().put("type", "feed").put("perSecond", perSecond));
   }
 

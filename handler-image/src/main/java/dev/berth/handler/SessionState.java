@@ -16,6 +16,7 @@ public final class SessionState {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong listingSeq = new AtomicLong();
   private final AtomicLong pingsReceived = new AtomicLong();
+  private final AtomicInteger feedPerSecond = new AtomicInteger(-1);
   private volatile Short lastCloseCode;
   private volatile String lastCloseReason;
 
@@ -36,6 +37,19 @@ public final class SessionState {
 
   public long bytesReceived() {
     return bytesReceived.get();
+  }
+
+  /**
+   * The feed rate the session's client last asked for, or {@code initial} if it never asked: a
+   * gateway that reconnects (after its own restart) finds the feed as the user left it.
+   */
+  public int feedPerSecondOr(int initial) {
+    int asked = feedPerSecond.get();
+    return asked < 0 ? initial : asked;
+  }
+
+  public void feedRequested(int perSecond) {
+    feedPerSecond.set(perSecond);
   }
 
   public void pingReceived() {

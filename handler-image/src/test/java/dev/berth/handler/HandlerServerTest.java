@@ -220,6 +220,22 @@ class HandlerServerTest {
     assertEquals(0, state.framesReceived(), "commands are not counted as frames");
   }
 
+  @Test
+  void aNewConnectionStartsTheFeedAtTheRateTheSessionLastAskedFor(Vertx vertx) throws Exception {
+    start(vertx, BASE.withFeedPerSecond(50));
+    TestClient first = connect(vertx);
+    first.nextOfType("hello");
+    first.send("{\"cmd\":\"feed\",\"perSecond\":0}");
+    first.nextOfType("feed");
+    first.close();
+
+    TestClient second = connect(vertx); // as a restarted gateway reconnects
+    second.nextOfType("hello");
+    second.frames.clear();
+    Thread.sleep(600);
+    assertTrue(second.frames.isEmpty(), "the feed stays paused for the session: " + second.frames);
+  }
+
   private static void assertListing(JsonObject listing) {
     assertEquals("listing", listing.getString("type"));
     assertNotNull(listing.getLong("seq"));

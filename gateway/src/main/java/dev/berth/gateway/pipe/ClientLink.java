@@ -73,7 +73,15 @@ abstract class ClientLink {
 
   /** Whether the client's writes have backed up; the backend is paused until they drain. */
   boolean backedUp() {
-    return socket.writeQueueFull();
+    return open() && socket.writeQueueFull();
+  }
+
+  /**
+   * Whether frames can still be written: Vert.x marks a socket closed as soon as the client's close
+   * frame arrives, before the close handler runs; frames meanwhile go to the outbox.
+   */
+  boolean open() {
+    return !closing && !socket.isClosed();
   }
 
   /** Closes this connection from the gateway's side; the session goes on without it. */

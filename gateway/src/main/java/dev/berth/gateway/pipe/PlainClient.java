@@ -14,7 +14,7 @@ final class PlainClient extends ClientLink {
 
   @Override
   boolean ready() {
-    return true;
+    return open();
   }
 
   @Override

@@ -39,7 +39,7 @@ final class ResumeClient extends ClientLink {
 
   @Override
   boolean ready() {
-    return resumed; // nothing is written before the client said where it stopped
+    return resumed && open(); // nothing is written before the client said where it stopped
   }
 
   @Override

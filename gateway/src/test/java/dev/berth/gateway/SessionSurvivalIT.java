@@ -1,0 +1,436 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Sessions outlive their gateway. Twenty streaming sessions survive a SIGKILLed gateway and then a
+ * SIGTERMed one ({@code sessions.onShutdown: keep}): each gateway started afterwards on the same
+ * port re-adopts every container, and every client that comes back with its cookie finds its own
+ * container, with the frames it sent before counted there. The gateways are the packaged jar in
+ * child JVMs, on the real Docker engine; the route name is unique to the run so that cleanup can
+ * remove exactly what the run made, even when it fails.
+ */
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class SessionSurvivalIT {
+
+  private static final int SESSIONS = 20;
+  /** Sessions opened at a time: launching containers is CPU-bound and the machine may have 2 cores. */
+  private static final int OPEN_AT_ONCE = 4;
+  /** Clients reconnecting at a time: re-attaching is cheap, but bounded all the same. */
+  private static final int RECONNECT_AT_ONCE = 10;
+  private static final int FEED_PER_SECOND = 20;
+  private static final Duration LISTEN_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration PORT_BUSY_RETRY = Duration.ofSeconds(15);
+  private static final Pattern LISTENING = Pattern.compile("Berth gateway listening on http://[0-9.]+:(\\d+)/");
+  private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
+
+  private final String route = "it-" + UUID.randomUUID().toString().substring(0, 8);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final List<GatewayRun> gateways = new ArrayList<>();
+  private final List<Visitor> visitors = Collections.synchronizedList(new ArrayList<>());
+  private Vertx vertx;
+  private Path config;
+
+  @Test
+  void sessionsSurviveAKilledAndThenAStoppedGatewayWithTheirState() throws Exception {
+    vertx = Vertx.vertx();
+    try (DockerTestBackends docker = new DockerTestBackends()) {
+      try {
+        config = writeConfig();
+
+        GatewayRun first = startGateway(0);
+        int port = first.port;
+        openSessions(port);
+        assertAllContainersRunning(docker, "with the first gateway");
+
+        // SIGKILL: the gateway gets no chance to close anything; the kernel drops its sockets.
+        first.kill();
+        assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the SIGKILLed gateway is gone");
+        assertEquals(137, first.process.exitValue(), "128 + SIGKILL");
+        for (Visitor v : visitors) {
+          v.lastSeq = Math.max(v.lastSeq, max(v.client.listingSeqsUntilClosed()));
+          short code = v.client.awaitClose();
+          assertEquals(1006, code, v + ": dropped without a close frame (abnormal closure)");
+        }
+        assertAllContainersRunning(docker, "after the gateway was SIGKILLed");
+
+        GatewayRun second = startGateway(port);
+        awaitAdoption(second, "after SIGKILL");
+        reconnectAll(port, 2);
+
+        // SIGTERM with onShutdown keep: clients are told to come back (1012), containers stay.
+        second.terminate();
+        assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), "the gateway exits within 30s of SIGTERM");
+        assertEquals(0, second.process.exitValue(), "clean exit on SIGTERM; see " + second.log);
+        for (Visitor v : visitors) {
+          v.lastSeq = Math.max(v.lastSeq, max(v.client.listingSeqsUntilClosed()));
+          assertEquals(1012, v.client.awaitClose(), v + ": told to reconnect (service restart)");
+        }
+        assertAllContainersRunning(docker, "after the gateway was SIGTERMed");
+
+        GatewayRun third = startGateway(port);
+        awaitAdoption(third, "after SIGTERM");
+        reconnectAll(port, 3);
+
+        // A normal close (1000) ends the session: the gateway removes its container.
+        forEachInParallel(RECONNECT_AT_ONCE, v -> v.client.close());
+        awaitNoContainers(docker);
+        assertEquals(0, health(port).getInteger("sessions"), "every session ended");
+        third.terminate();
+        assertTrue(third.process.waitFor(30, TimeUnit.SECONDS), "the last gateway exits on SIGTERM");
+        assertEquals(0, third.process.exitValue(), "clean exit on SIGTERM; see " + third.log);
+      } finally {
+        cleanUp(docker);
+      }
+    }
+  }
+
+  // --- the gateway processes
+
+  /** A config of our own: unique route, docker launcher, containers kept at shutdown, 60s grace. */
+  private Path writeConfig() throws Exception {
+    Path file = Files.createTempFile("berth-survival-it-", ".yaml");
+    Files.writeString(file, """
+        listen: {host: 127.0.0.1, port: 0}
+        launcher: docker
+        sessions: {onShutdown: keep}
+        routes:
+          - name: %s
+            path: /ws
+            version: it
+            docker: {image: "%s"}
+            maxSessions: 40
+            timeouts: {grace: 60s}
+        """.formatted(route, TestGateway.IMAGE));
+    return file;
+  }
+
+  /**
+   * Starts the packaged jar on {@code port} (0: any) and waits for its listening line. Right after
+   * a gateway died its port may still be held for a moment, so a start that fails to bind is
+   * retried for a few seconds; each attempt gets its own log file.
+   */
+  private GatewayRun startGateway(int port) throws Exception {
+    long giveUp = System.nanoTime() + PORT_BUSY_RETRY.toNanos();
+    while (true) {
+      GatewayRun run = GatewayRun.start(javaCommand(port), LOG_DIR.resolve("survival-it-gateway-" + (gateways.size() + 1) + ".log"));
+      gateways.add(run);
+      try {
+        run.port = run.listening.get(LISTEN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        return run;
+      } catch (java.util.concurrent.ExecutionException exited) {
+        boolean portBusy = Files.readString(run.log).contains("Address already in use");
+        if (!portBusy || System.nanoTime() > giveUp) {
+          throw new AssertionError("the gateway did not start; see " + run.log, exited.getCause());
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private List<String> javaCommand(int port) {
+    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
+        TestGateway.ROOT.resolve("gateway/target/berth-gateway.jar").toString(),
+        "--config", config.toString(), "--port", Integer.toString(port));
+  }
+
+  /**
+   * Times what a restart costs before clients can come back: process start to the first /health
+   * answer, then to /health reporting every session re-adopted and piped to its container
+   * (detached: waiting for its client).
+   */
+  private void awaitAdoption(GatewayRun gateway, String when) throws Exception {
+    long healthAt = System.nanoTime();
+    while (health(gateway.port) == null) {
+      assertTrue(System.nanoTime() - healthAt < LISTEN_TIMEOUT.toNanos(), "/health never answered; see " + gateway.log);
+      Thread.sleep(20);
+    }
+    healthAt = System.nanoTime();
+    long toHealthMs = (healthAt - gateway.startedNanos) / 1_000_000;
+    JsonObject health = health(gateway.port);
+    while (detached(health) < SESSIONS) {
+      assertTrue(System.nanoTime() - healthAt < ADOPT_TIMEOUT.toNanos(),
+          "not every session was re-adopted " + ADOPT_TIMEOUT.toSeconds() + "s after /health answered: " + health
+              + "; see " + gateway.log);
+      Thread.sleep(20);
+      health = health(gateway.port);
+    }
+    long toAdoptedMs = (System.nanoTime() - healthAt) / 1_000_000;
+    assertEquals(SESSIONS, health.getInteger("sessions"), "only this run's sessions: " + health);
+    System.out.printf(Locale.ROOT, "SessionSurvivalIT %s: process start -> /health %d ms; /health -> %d sessions"
+        + " detached %d ms (%s)%n", when, toHealthMs, SESSIONS, toAdoptedMs, health.encode());
+  }
+
+  private static int detached(JsonObject health) {
+    return health == null ? 0 : health.getJsonObject("states", new JsonObject()).getInteger("detached", 0);
+  }
+
+  /** GET /health, or null while nothing answers. */
+  private JsonObject health(int port) throws InterruptedException {
+    try {
+      HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? new JsonObject(response.body()) : null;
+    } catch (java.io.IOException notYet) {
+      return null;
+    }
+  }
+
+  // --- the clients
+
+  /** Opens every session, a few at a time, each streaming its feed once it has echoed its frames. */
+  private void openSessions(int port) throws Exception {
+    List<Integer> indexes = new ArrayList<>();
+    for (int i = 0; i < SESSIONS; i++) {
+      indexes.add(i);
+    }
+    long begun = System.nanoTime();
+    forEachInParallel(OPEN_AT_ONCE, indexes, i -> visitors.add(openSession(port, i)));
+    System.out.printf(Locale.ROOT, "SessionSurvivalIT: %d sessions open and streaming after %d ms%n", SESSIONS,
+        (System.nanoTime() - begun) / 1_000_000);
+    assertEquals(SESSIONS, visitors.stream().map(v -> v.key).distinct().count(), "one session key per client");
+  }
+
+  /** A new session whose client sends {@code index + 1} frames, so each container holds a count of its own. */
+  private Visitor openSession(int port, int index) throws Exception {
+    FrameClient client = FrameClient.connect(vertx, port, null);
+    Visitor visitor = new Visitor(index, client);
+    JsonObject hello = client.hello();
+    visitor.key = hello.getString("session");
+    visitor.token = client.sessionToken();
+    assertEquals(1, hello.getInteger("connection"), visitor + ": a new container");
+    for (int n = 0; n < visitor.framesSent; n++) {
+      String text = "visitor " + index + " frame " + n;
+      client.socket().writeTextMessage(text);
+      assertEquals(text, client.nextDataFrame().textData(), visitor + ": echo of frame " + n);
+    }
+    startFeed(visitor);
+    return visitor;
+  }
+
+  /** Turns the listing feed up and waits until it flows, remembering the last seq seen. */
+  private static void startFeed(Visitor visitor) throws Exception {
+    visitor.client.sendJson(new JsonObject().put("cmd", "feed").put("perSecond", FEED_PER_SECOND));
+    visitor.lastSeq = Math.max(visitor.lastSeq, max(visitor.client.listingSeqs(3)));
+  }
+
+  /**
+   * Every client comes back with its cookie, a few at a time: each finds its own container (same
+   * key), which saw one more gateway connection, kept the frames it counted, and whose listing
+   * feed goes on past the last seq the client saw.
+   */
+  private void reconnectAll(int port, int expectedConnection) throws Exception {
+    long begun = System.nanoTime();
+    forEachInParallel(RECONNECT_AT_ONCE, v -> {
+      v.client.close(); // the old socket is closed already: this releases its WebSocketClient
+      v.client = FrameClient.connect(vertx, port, v.token);
+      JsonObject hello = v.client.hello();
+      assertEquals(v.key, hello.getString("session"), v + ": its own container");
+      assertEquals(expectedConnection, hello.getInteger("connection"),
+          v + ": the container saw one more gateway connection (the re-adopting gateway's)");
+      assertEquals(v.framesSent, v.client.state().getLong("framesReceived"), v + ": its state came back");
+      // The feed rate is per handler connection: the new one runs at the handler's default, so
+      // only the seqs (per container) are checked to go on; then the rate is turned up again.
+      List<Long> seqs = v.client.listingSeqs(2);
+      assertTrue(seqs.get(0) > v.lastSeq, v + ": listing seqs go on after " + v.lastSeq + ", got " + seqs);
+      assertTrue(seqs.get(1) > seqs.get(0), v + ": listing seqs increase: " + seqs);
+      v.lastSeq = seqs.get(1);
+      startFeed(v);
+    });
+    System.out.printf(Locale.ROOT, "SessionSurvivalIT: %d clients reconnected (connection %d) in %d ms%n", SESSIONS,
+        expectedConnection, (System.nanoTime() - begun) / 1_000_000);
+  }
+
+  private void assertAllContainersRunning(DockerTestBackends docker, String when) {
+    for (Visitor v : visitors) {
+      assertEquals(1, docker.containers(route, v.key, false).size(), v + ": its container is running " + when);
+    }
+  }
+
+  private void awaitNoContainers(DockerTestBackends docker) throws InterruptedException {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int left;
+    while ((left = docker.containers(route, null, true).size()) > 0 && System.nanoTime() < giveUp) {
+      Thread.sleep(250);
+    }
+    assertEquals(0, left, "the containers of sessions their clients closed with 1000 are removed");
+  }
+
+  private static long max(List<Long> seqs) {
+    return seqs.stream().mapToLong(Long::longValue).max().orElse(0);
+  }
+
+  private interface Step<T> {
+    void run(T item) throws Exception;
+  }
+
+  private void forEachInParallel(int atOnce, Step<Visitor> step) throws Exception {
+    forEachInParallel(atOnce, List.copyOf(visitors), step);
+  }
+
+  /** Runs {@code step} on every item, {@code atOnce} at a time; fails with the first failure, after all finished. */
+  private static <T> void forEachInParallel(int atOnce, List<T> items, Step<T> step) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(atOnce);
+    try {
+      List<Future<?>> running = new ArrayList<>();
+      for (T item : items) {
+        running.add(pool.submit(() -> {
+          step.run(item);
+          return null;
+        }));
+      }
+      Throwable first = null;
+      for (Future<?> f : running) {
+        try {
+          f.get(3, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException e) {
+          first = first == null ? e.getCause() : first;
+        } catch (TimeoutException e) {
+          first = first == null ? e : first;
+        }
+      }
+      if (first instanceof Error error) {
+        throw error;
+      }
+      if (first != null) {
+        throw new AssertionError(first.toString(), first);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  // --- cleanup
+
+  /** Runs whether the test passed or not: nothing this run made may outlive it. */
+  private void cleanUp(DockerTestBackends docker) throws Exception {
+    for (Visitor v : List.copyOf(visitors)) {
+      try {
+        v.client.close();
+      } catch (Exception ignored) {
+        // the gateway may be gone: the socket is removed with the containers below
+      }
+    }
+    for (GatewayRun run : gateways) {
+      if (run.process.isAlive()) {
+        run.kill();
+        run.process.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    int removed = docker.removeAll(route);
+    if (removed > 0) {
+      System.out.println("SessionSurvivalIT: removed " + removed + " leftover container(s) of route " + route);
+    }
+    if (config != null) {
+      Files.deleteIfExists(config);
+    }
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  /** One simulated user: the client of the moment, and what it knows about its session. */
+  private static final class Visitor {
+    final int index;
+    final int framesSent;
+    volatile FrameClient client;
+    volatile String token;
+    volatile String key;
+    volatile long lastSeq;
+
+    Visitor(int index, FrameClient client) {
+      this.index = index;
+      this.framesSent = index + 1;
+      this.client = client;
+    }
+
+    @Override
+    public String toString() {
+      return "client " + index + " (session " + key + ")";
+    }
+  }
+
+  /** A gateway child process: its output copied to a log file and scanned for the listening line. */
+  private static final class GatewayRun {
+    final Process process;
+    final Path log;
+    final long startedNanos;
+    final CompletableFuture<Integer> listening = new CompletableFuture<>();
+    volatile int port;
+
+    private GatewayRun(Process process, Path log, long startedNanos) {
+      this.process = process;
+      this.log = log;
+      this.startedNanos = startedNanos;
+    }
+
+    static GatewayRun start(List<String> command, Path log) throws Exception {
+      long started = System.nanoTime();
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      GatewayRun run = new GatewayRun(process, log, started);
+      Thread copier = new Thread(run::copyOutput, "gateway-output-" + process.pid());
+      copier.setDaemon(true);
+      copier.start();
+      return run;
+    }
+
+    /**
+     * SIGTERM. Sent through the ProcessHandle: Process.destroy() would also close our end of the
+     * gateway's output pipe, and its shutdown lines would never reach the log file.
+     */
+    void terminate() {
+      process.toHandle().destroy();
+    }
+
+    /** SIGKILL, keeping the output pipe open for the same reason. */
+    void kill() {
+      process.toHandle().destroyForcibly();
+    }
+
+    private void copyOutput() {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+           var file = Files.newBufferedWriter(log)) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          file.write(line);
+          file.newLine();
+          file.flush();
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) {
+            listening.complete(Integer.parseInt(m.group(1)));
+          }
+        }
+      } catch (Exception e) {
+        listening.completeExceptionally(e);
+      }
+      listening.completeExceptionally(new IllegalStateException("the gateway exited before listening; see " + log));
+    }
+  }
+}
