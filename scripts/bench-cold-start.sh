@@ -17,27 +17,4 @@
 # target/bench/cold-start-<timestamp>.md; the gateway's log to target/bench/gateway-<timestamp>.log;
 # progress to stderr. A default run takes about 3 minutes (30 s of it waiting out the warm-up
 # sessions' grace period) and needs jcmd (JDK) and a Docker engine.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-for arg in "$@"; do
-  case "$arg" in
-    -h|--help) sed -n '2,/^set /p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
-  esac
-done
-
-scripts/build.sh
-if ! docker info >/dev/null 2>&1; then
-  echo "bench-cold-start.sh: no Docker engine answers (docker info failed); this benchmark needs one" >&2
-  exit 1
-fi
-
-# exec:java runs the benchmark inside Maven's JVM with the gateway's test classpath; the working
-# directory (the repository root) is the benchmark's --root.
-exec mvn -q -B -pl gateway test-compile \
-  org.codehaus.mojo:exec-maven-plugin:3.5.1:java \
-  -Dexec.mainClass=dev.berth.gateway.bench.ColdStartBenchmark \
-  -Dexec.classpathScope=test \
-  -Dexec.cleanupDaemonThreads=false \
-  -Dstyle.color=never \
-  -Dexec.args="$*"
+exec "$(dirname "${BASH_SOURCE[0]}")/run-benchmark.sh" "${BASH_SOURCE[0]}" dev.berth.gateway.bench.ColdStartBenchmark "$@"

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * Every wait is bounded, and the whole run by {@code --time-limit-s}. Cleanup runs in a finally
  * block and in a shutdown hook, so an interrupted run still stops the gateway.
  */
-public final class ColdStartBenchmark {
+public final class ColdStartBenchmark implements Benchmark {
 
   private static final Duration GRACE_WAIT = Duration.ofSeconds(75); // idleGrace 30s + stop + slack
 
@@ -76,32 +76,11 @@ public final class ColdStartBenchmark {
       throw e;
     }
     ColdStartBenchmark bench = new ColdStartBenchmark(options);
-    Thread hook = new Thread(bench::cleanup, "bench-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    Exception failure = null;
-    try {
-      bench.run();
-    } catch (Exception e) {
-      failure = e;
-      Progress.print("FAILED: " + e);
-    } finally {
-      bench.cleanup();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running or has run
-      }
-    }
-    String report = bench.report(failure);
-    System.out.println(report);
-    Files.writeString(bench.reportFile, report);
-    Progress.print("report written to " + options.root().relativize(bench.reportFile));
-    if (failure != null) {
-      throw failure;
-    }
+    Benchmark.runAndReport(bench, options.root(), bench.reportFile);
   }
 
-  private void run() throws Exception {
+  @Override
+  public void run() throws Exception {
     Files.createDirectories(benchDir);
     loadBefore = Host.loadAverage();
     notes.addAll(containers.recordExisting());
@@ -146,7 +125,8 @@ public final class ColdStartBenchmark {
   }
 
   /** Closes every client, stops the gateway and removes what it left behind. Runs once. */
-  private synchronized void cleanup() {
+  @Override
+  public synchronized void cleanup() {
     if (cleanedUp) {
       return;
     }
@@ -171,7 +151,8 @@ public final class ColdStartBenchmark {
     return keys;
   }
 
-  private String report(Exception failure) {
+  @Override
+  public String report(Exception failure) {
     MarkdownReport report = new MarkdownReport(options);
     report.header(startedAt, loadBefore, loadAfter, containers.engineVersion(), gatewayLog.launcher(), logFile);
     if (failure != null) {

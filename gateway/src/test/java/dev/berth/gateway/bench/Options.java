@@ -1,8 +1,8 @@
 package dev.berth.gateway.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 
 /** The benchmark's command line. {@link #parse} fails with the usage text on anything it cannot use. */
 record Options(Path root, int sessions, int idle, int concurrency, long pauseMs, Duration timeLimit) {
@@ -25,60 +25,17 @@ record Options(Path root, int sessions, int idle, int concurrency, long pauseMs,
         --root DIR        repository root (default: the current directory)""";
 
   static Options parse(String[] args) {
-    Path root = Path.of("").toAbsolutePath();
-    int sessions = DEFAULT_SESSIONS;
-    int idle = DEFAULT_IDLE;
-    int concurrency = DEFAULT_CONCURRENCY;
-    long pauseMs = DEFAULT_PAUSE_MS;
-    long limitSeconds = DEFAULT_TIME_LIMIT_S;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("-h") || flag.equals("--help")) {
-        throw new IllegalArgumentException(USAGE);
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
-      }
-      String value = args[++i];
-      switch (flag) {
-        case "--root" -> root = Path.of(value).toAbsolutePath();
-        case "--sessions" -> sessions = number(flag, value, 1);
-        case "--idle" -> idle = number(flag, value, 0);
-        case "--concurrency" -> concurrency = number(flag, value, 1);
-        case "--pause-ms" -> pauseMs = number(flag, value, 0);
-        case "--time-limit-s" -> limitSeconds = number(flag, value, 10);
-        default -> throw new IllegalArgumentException("unknown argument '" + flag + "'\n" + USAGE);
-      }
-    }
+    CommandLine line = CommandLine.parse(args,
+        Set.of("--sessions", "--idle", "--concurrency", "--pause-ms", "--time-limit-s"), USAGE);
+    int sessions = line.number("--sessions", DEFAULT_SESSIONS, 1, 10_000);
+    int idle = line.number("--idle", DEFAULT_IDLE, 0, 10_000);
     if (idle != 0 && idle < sessions) {
       throw new IllegalArgumentException("--idle (" + idle + ") must be 0 or at least --sessions (" + sessions
           + "): the cold-start sessions stay open and are part of the idle set");
     }
-    return new Options(repositoryRoot(root), sessions, idle, concurrency, pauseMs, Duration.ofSeconds(limitSeconds));
-  }
-
-  /** {@code dir}, or its parent when the benchmark was started from gateway/; it must hold the gateway config. */
-  private static Path repositoryRoot(Path dir) {
-    String config = GatewayProcess.CONFIG;
-    if (!Files.isRegularFile(dir.resolve(config)) && Files.isRegularFile(dir.getParent().resolve(config))) {
-      return dir.getParent();
-    }
-    if (!Files.isRegularFile(dir.resolve(config))) {
-      throw new IllegalArgumentException(dir + " has no " + config + ": run from the repository root or pass --root");
-    }
-    return dir;
-  }
-
-  private static int number(String flag, String value, int min) {
-    try {
-      int n = Integer.parseInt(value);
-      if (n >= min) {
-        return n;
-      }
-    } catch (NumberFormatException ignored) {
-      // reported below
-    }
-    throw new IllegalArgumentException(flag + " takes a whole number >= " + min + ", not '" + value + "'");
+    return new Options(line.repositoryRoot(), sessions, idle, line.number("--concurrency", DEFAULT_CONCURRENCY, 1, 100),
+        line.number("--pause-ms", DEFAULT_PAUSE_MS, 0, 60_000),
+        Duration.ofSeconds(line.number("--time-limit-s", DEFAULT_TIME_LIMIT_S, 10, 86_400)));
   }
 
   /** The command that repeats this run: sessions and idle always, the other options where not the default. */

@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * Every wait is bounded, and the whole run by {@code --time-limit-s}. Cleanup runs in a finally block and in a
  * shutdown hook, so an interrupted run still stops the gateway and removes its containers.
  */
-public final class RestartBenchmark {
+public final class RestartBenchmark implements Benchmark {
 
   /** The sessions' grace: long enough for any round's downtime, so no session is lost to it. */
   private static final Duration GRACE = Duration.ofSeconds(120);
@@ -88,32 +88,11 @@ public final class RestartBenchmark {
       throw e;
     }
     RestartBenchmark bench = new RestartBenchmark(options);
-    Thread hook = new Thread(bench::cleanup, "bench-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    Exception failure = null;
-    try {
-      bench.run();
-    } catch (Exception e) {
-      failure = e;
-      Progress.print("FAILED: " + e);
-    } finally {
-      bench.cleanup();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running or has run
-      }
-    }
-    String report = bench.report(failure);
-    System.out.println(report);
-    Files.writeString(bench.reportFile, report);
-    Progress.print("report written to " + options.root().relativize(bench.reportFile));
-    if (failure != null) {
-      throw failure;
-    }
+    Benchmark.runAndReport(bench, options.root(), bench.reportFile);
   }
 
-  private void run() throws Exception {
+  @Override
+  public void run() throws Exception {
     Files.createDirectories(benchDir);
     loadBefore = Host.loadAverage();
     route = BenchRoute.create(options.sessions(), GRACE);
@@ -262,7 +241,8 @@ public final class RestartBenchmark {
   }
 
   /** Ends every session, stops the gateway, removes what is left of the route. Runs once. */
-  private synchronized void cleanup() {
+  @Override
+  public synchronized void cleanup() {
     if (cleanedUp) {
       return;
     }
@@ -319,7 +299,8 @@ public final class RestartBenchmark {
         : left + " container(s) still there 60s after their clients closed with 1000");
   }
 
-  private String report(Exception failure) {
+  @Override
+  public String report(Exception failure) {
     RestartReport report = new RestartReport(options);
     report.header(startedAt, loadBefore, loadAfter, engineVersion, route == null ? "?" : route.name, logFiles);
     if (failure != null) {

@@ -1,8 +1,8 @@
 package dev.berth.gateway.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 
 /** The restart benchmark's command line. {@link #parse} fails with the usage text on anything it cannot use. */
 record RestartOptions(Path root, int sessions, int rounds, int concurrency, int feedPerSecond, Duration timeLimit) {
@@ -25,59 +25,14 @@ record RestartOptions(Path root, int sessions, int rounds, int concurrency, int 
         --root DIR           repository root (default: the current directory)""";
 
   static RestartOptions parse(String[] args) {
-    Path root = Path.of("").toAbsolutePath();
-    int sessions = DEFAULT_SESSIONS;
-    int rounds = DEFAULT_ROUNDS;
-    int concurrency = DEFAULT_CONCURRENCY;
-    int feed = DEFAULT_FEED;
-    long limitSeconds = DEFAULT_TIME_LIMIT_S;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("-h") || flag.equals("--help")) {
-        throw new IllegalArgumentException(USAGE);
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
-      }
-      String value = args[++i];
-      switch (flag) {
-        case "--root" -> root = Path.of(value).toAbsolutePath();
-        case "--sessions" -> sessions = number(flag, value, 1, 1000);
-        case "--rounds" -> rounds = number(flag, value, 1, 100);
-        case "--concurrency" -> concurrency = number(flag, value, 1, 100);
-        case "--feed-per-second" -> feed = number(flag, value, 0, 1000);
-        case "--time-limit-s" -> limitSeconds = number(flag, value, 10, 86_400);
-        default -> throw new IllegalArgumentException("unknown argument '" + flag + "'\n" + USAGE);
-      }
-    }
-    return new RestartOptions(repositoryRoot(root), sessions, rounds, concurrency, feed,
-        Duration.ofSeconds(limitSeconds));
-  }
-
-  /** {@code dir}, or its parent when the benchmark was started from gateway/; it must hold the gateway module. */
-  private static Path repositoryRoot(Path dir) {
-    String marker = "gateway/pom.xml";
-    if (!Files.isRegularFile(dir.resolve(marker)) && dir.getParent() != null
-        && Files.isRegularFile(dir.getParent().resolve(marker))) {
-      return dir.getParent();
-    }
-    if (!Files.isRegularFile(dir.resolve(marker))) {
-      throw new IllegalArgumentException(dir + " has no " + marker + ": run from the repository root or pass --root");
-    }
-    return dir;
-  }
-
-  private static int number(String flag, String value, int min, int max) {
-    try {
-      int n = Integer.parseInt(value);
-      if (n >= min && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException ignored) {
-      // reported below
-    }
-    throw new IllegalArgumentException(flag + " takes a whole number from " + min + " to " + max + ", not '" + value
-        + "'");
+    CommandLine line = CommandLine.parse(args,
+        Set.of("--sessions", "--rounds", "--concurrency", "--feed-per-second", "--time-limit-s"), USAGE);
+    return new RestartOptions(line.repositoryRoot(),
+        line.number("--sessions", DEFAULT_SESSIONS, 1, 1000),
+        line.number("--rounds", DEFAULT_ROUNDS, 1, 100),
+        line.number("--concurrency", DEFAULT_CONCURRENCY, 1, 100),
+        line.number("--feed-per-second", DEFAULT_FEED, 0, 1000),
+        Duration.ofSeconds(line.number("--time-limit-s", DEFAULT_TIME_LIMIT_S, 10, 86_400)));
   }
 
   /** The command that repeats this run: sessions and rounds always, the other options where not the default. */
