@@ -1,8 +1,10 @@
 package dev.berth.gateway;
 
 import dev.berth.gateway.config.BerthConfig;
+import dev.berth.gateway.config.ListenConfig;
 import dev.berth.gateway.config.SessionsConfig;
 import dev.berth.gateway.edge.EdgeRouter;
+import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
 import dev.berth.gateway.launcher.LauncherFactory;
 import dev.berth.gateway.metrics.GatewayMetrics;
@@ -10,13 +12,18 @@ import dev.berth.gateway.metrics.MeteredLauncher;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.session.SessionRegistry;
 import dev.berth.gateway.session.SessionServices;
+import dev.berth.gateway.session.SessionTokens;
+import dev.berth.gateway.session.TokenSecret;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -50,41 +57,63 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int maxFrame = config.listen().maxFrameBytes();
+    ListenConfig listen = config.listen();
+    int maxFrame = listen.maxFrameBytes();
     upstream = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(maxFrame)
-        .setMaxMessageSize(maxFrame)
+        .setMaxMessageSize(listen.maxMessageBytes())
         .setTryUsePerMessageCompression(false)
         .setTryUsePerFrameCompression(false));
     metrics = new GatewayMetrics(config.routes(), () -> registry == null ? 0 : registry.size());
     long begun = System.nanoTime();
-    return launchers.create(vertx, config, metrics).compose(chosen -> {
-      launcher = new MeteredLauncher(chosen, metrics);
-      registry = new SessionRegistry(config,
-          new SessionServices(vertx, launcher, new BackendDialer(upstream), metrics, maxFrame));
-      return registry.discover();
-    }).compose(adopted -> {
+    SessionsConfig sessions = config.sessions();
+    return vertx.executeBlocking(() -> TokenSecret.loadOrCreate(sessions.tokenSecretFile()), false)
+        .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the token secret "
+            + sessions.tokenSecretFile() + " (sessions.tokenSecretFile): " + error.getMessage(), error)))
+        .compose(secret -> launchers.create(vertx, config, metrics).map(chosen -> {
+          LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
+          launcher = new MeteredLauncher(gate, metrics);
+          registry = new SessionRegistry(config, new SessionServices(vertx, launcher, gate, new BackendDialer(upstream),
+              metrics, new SessionTokens(secret, Clock.systemUTC()), listen.maxMessageBytes()));
+          return registry;
+        }))
+        .compose(ready -> registry.discover()).compose(adopted -> {
       if (adopted > 0) {
         LOG.info("adopted " + adopted + " running session(s) from the engine in "
             + (System.nanoTime() - begun) / 1_000_000 + "ms; their clients get them back by reconnecting");
       }
       registry.startReaping();
-      HttpServerOptions options = new HttpServerOptions()
-          .setHost(config.listen().host())
-          .setPort(config.listen().port())
-          .setMaxWebSocketFrameSize(maxFrame)
-          .setMaxWebSocketMessageSize(maxFrame)
-          .setWebSocketSubProtocols(List.of(RESUME_SUBPROTOCOL))
-          .setPerMessageWebSocketCompressionSupported(false)
-          .setPerFrameWebSocketCompressionSupported(false);
-      return vertx.createHttpServer(options)
-          .requestHandler(EdgeRouter.create(vertx, config, registry, metrics, launcher.name()))
+      EdgeRouter.Handlers edge = EdgeRouter.create(vertx, config, registry, metrics, launcher.name());
+      return vertx.createHttpServer(serverOptions(listen))
+          .connectionHandler(edge.connections())
+          .requestHandler(edge.requests())
           .listen();
     }).onSuccess(listening -> {
       server = listening;
-      LOG.info("Berth gateway listening on http://" + config.listen().host() + ":" + server.actualPort()
+      LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://" + listen.host() + ":" + server.actualPort()
           + "/ (launcher " + launcher.name() + ", config " + config.source() + ")");
     }).recover(error -> stop().transform(stopped -> Future.failedFuture(error)));
+  }
+
+  private static HttpServerOptions serverOptions(ListenConfig listen) {
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(listen.host())
+        .setPort(listen.port())
+        .setMaxHeaderSize(listen.maxHeaderBytes())
+        .setHttp2ClearTextEnabled(false) // websockets are HTTP/1.1; and a connection is seen from its first byte
+        .setIdleTimeout((int) listen.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setMaxWebSocketFrameSize(listen.maxFrameBytes())
+        .setMaxWebSocketMessageSize(listen.maxMessageBytes())
+        .setWebSocketSubProtocols(List.of(RESUME_SUBPROTOCOL))
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
+    if (listen.tls() != null) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(listen.tls().certificate().toString())
+          .setKeyPath(listen.tls().key().toString()));
+    }
+    return options;
   }
 
   /** The port the edge listens on; useful when the config asked for port 0. */

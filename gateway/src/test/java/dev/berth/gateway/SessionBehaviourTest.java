@@ -105,11 +105,11 @@ abstract class SessionBehaviourTest {
     gateway = gatewayOn().start(vertx);
     try (FrameClient client = connect(null)) {
       String token = client.sessionToken();
-      assertTrue(token.matches("[A-Za-z0-9_-]{32}"), "192-bit base64url token, got " + token);
+      assertTrue(token.matches("[A-Za-z0-9_-]{56}"), "144 random bits, an expiry and a 128-bit tag, base64url: " + token);
       String cookie = client.socket().headers().get("Set-Cookie");
       assertTrue(cookie.startsWith("berth_session=" + token), cookie);
       String attributes = cookie.toLowerCase(java.util.Locale.ROOT);
-      assertTrue(attributes.contains("; httponly") && attributes.contains("; samesite=lax") && attributes.contains("; path=/"), cookie);
+      assertTrue(attributes.contains("; httponly") && attributes.contains("; samesite=lax") && attributes.contains("; path=/ws"), cookie);
       assertFalse(client.hello().encode().contains(token), "the backend must never see the client's token");
     }
   }
@@ -371,12 +371,16 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
-  void malformedCookieGetsAFreshSession() throws Exception {
+  void forgedTokenIsRefusedWithoutLaunchingAnythingAndTheCookieCleared() throws Exception {
     gateway = gatewayOn().start(vertx);
-    try (FrameClient client = connect("not-a-session-token")) {
-      assertNotEquals("not-a-session-token", client.sessionToken());
-      assertEquals(1, client.hello().getInteger("connection"));
+    String forged = "A".repeat(56);
+    java.util.Map<String, String> cookie = java.util.Map.of("Cookie", "berth_session=" + forged);
+    try (RawWebSocket refused = RawWebSocket.open(gateway.port, cookie)) {
+      assertEquals(401, refused.status);
+      assertTrue(refused.headers.get("set-cookie").startsWith("berth_session=; Path=/ws; Max-Age=0"), refused.headers.toString());
     }
+    assertEquals(0, backends.running(gateway.route), "nothing launched for a forged token");
+    assertTrue(get("/metrics").contains("berth_refusals_total{reason=\"invalid_token\",route=\"" + gateway.route + "\"} 1.0"));
   }
 
   @Test

@@ -57,6 +57,11 @@ public final class TestGateway implements AutoCloseable {
     private int bufferFrames = 10_000;
     private String onShutdown = "end";
     private String apiTimeout = "60s";
+    private String maxFrameSize = "16m";
+    private String maxMessageSize = "64m";
+    private String listenExtra = "";
+    private String sessionsExtra = "";
+    private String routeExtra = "";
     private int maxSessions = 20;
     private String image = IMAGE;
     private String readyTimeout = "15s";
@@ -114,6 +119,34 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
+    /** More keys of the listen mapping, as YAML flow entries, e.g. "handshakeTimeout: 500ms". */
+    public Builder listen(String entries) {
+      this.listenExtra += ", " + entries;
+      return this;
+    }
+
+    /** More keys of the sessions mapping, e.g. "perClient: {maxSessions: 2}". */
+    public Builder sessions(String entries) {
+      this.sessionsExtra += ", " + entries;
+      return this;
+    }
+
+    /** More keys of the route, as a block line, e.g. "env: {BERTH_FEED_PER_SECOND: '0'}". */
+    public Builder route(String line) {
+      this.routeExtra += "\n    " + line;
+      return this;
+    }
+
+    public Builder maxFrameSize(String size) {
+      this.maxFrameSize = size;
+      return this;
+    }
+
+    public Builder maxMessageSize(String size) {
+      this.maxMessageSize = size;
+      return this;
+    }
+
     public Builder apiTimeout(String duration) {
       this.apiTimeout = duration;
       return this;
@@ -142,10 +175,10 @@ public final class TestGateway implements AutoCloseable {
     public TestGateway start(Vertx vertx) throws Exception {
       Path file = Files.createTempFile("berth-test-", ".yaml");
       Files.writeString(file, """
-          listen: {host: 127.0.0.1, port: %d}
+          listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
           docker: {host: "%s", apiTimeout: %s}
-          sessions: {onShutdown: %s, reapInterval: 1s}
+          sessions: {onShutdown: %s, reapInterval: 1s%s}
           routes:
             - name: %s
               path: /ws
@@ -154,10 +187,11 @@ public final class TestGateway implements AutoCloseable {
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
               timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
-              buffer: {maxBytes: %s, maxFrames: %d}
-          """.formatted(port, launcher.name().toLowerCase(Locale.ROOT), dockerHost, apiTimeout, onShutdown, route,
+              buffer: {maxBytes: %s, maxFrames: %d}%s
+          """.formatted(port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
+          dockerHost, apiTimeout, onShutdown, sessionsExtra, route,
           image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
-          bufferFrames));
+          bufferFrames, routeExtra.replace("\n    ", "\n              ")));
       try {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);

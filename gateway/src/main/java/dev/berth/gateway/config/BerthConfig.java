@@ -27,6 +27,6 @@ public record BerthConfig(
   /** The same configuration listening on another port (the {@code --port} flag). */
   public BerthConfig withListenPort(int port) {
     return new BerthConfig(source, workingDirectory,
-        new ListenConfig(listen.host(), port, listen.maxFrameBytes()), launcher, docker, sessions, routes);
+        listen.withPort(port), launcher, docker, sessions, routes);
   }
 }

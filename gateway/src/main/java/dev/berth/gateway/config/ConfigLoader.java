@@ -10,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -22,8 +24,13 @@ public final class ConfigLoader {
 
   private static final Pattern ROUTE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
   private static final Pattern ROUTE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
-  private static final Set<String> RESERVED_PATHS = Set.of("/", "/health", "/metrics");
+  private static final Set<String> RESERVED_PATHS = Set.of("/", "/health", "/metrics", "/berth.js");
+  private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
   private static final int MIB = 1 << 20;
+  private static final Pattern USER = Pattern.compile("\\d+(:\\d+)?");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final Set<String> RESERVED_ENV = Set.of("BERTH_SESSION", "BERTH_VERSION", "BERTH_PORT", "BERTH_HOST",
+      "BERTH_IDLE_GRACE_MS");
 
   private ConfigLoader() {}
 
@@ -49,19 +56,58 @@ public final class ConfigLoader {
     return new BerthConfig(
         absolute,
         absolute.getParent(),
-        listen(root.child("listen")),
+        listen(root.child("listen"), absolute.getParent()),
         launcher,
         docker(root.child("docker")),
-        sessions(root.child("sessions")),
+        sessions(root.child("sessions"), absolute.getParent()),
         routes(root.child("routes"), launcher));
   }
 
-  private static ListenConfig listen(ConfigNode node) {
-    node.onlyKeys(Set.of("host", "port", "maxFrameSize"));
+  private static ListenConfig listen(ConfigNode node, Path folder) {
+    node.onlyKeys(Set.of("host", "port", "maxFrameSize", "maxMessageSize", "maxHeaderSize", "handshakeTimeout",
+        "idleTimeout", "maxConnections", "allowedOrigins", "tls"));
+    int maxFrame = (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB);
+    int maxMessage = (int) node.child("maxMessageSize").bytes(64L * MIB, 1024, 1L << 30);
+    if (maxMessage < maxFrame) {
+      throw node.child("maxMessageSize").error("is smaller than listen.maxFrameSize (" + maxFrame + " bytes)",
+          "make it at least listen.maxFrameSize: a message holds one or more frames");
+    }
+    List<String> origins = node.child("allowedOrigins").list(origin -> {
+      String value = origin.string(null);
+      if (!value.equals("*") && !ORIGIN.matcher(value).matches()) {
+        throw origin.error("'" + value + "' is not an origin", "write scheme://host[:port], e.g. https://app.example.com, or *");
+      }
+      return value;
+    });
     return new ListenConfig(
         node.child("host").string("127.0.0.1"),
         node.child("port").integer(8080, 0, 65535),
-        (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB));
+        maxFrame,
+        maxMessage,
+        (int) node.child("maxHeaderSize").bytes(8L << 10, 1024, 1L * MIB),
+        node.child("handshakeTimeout").duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
+        node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
+        node.child("maxConnections").integer(10_000, 1, 1_000_000),
+        origins,
+        tls(node.child("tls"), folder));
+  }
+
+  private static ListenConfig.Tls tls(ConfigNode node, Path folder) {
+    if (!node.present()) {
+      return null;
+    }
+    node.onlyKeys(Set.of("cert", "key"));
+    return new ListenConfig.Tls(pemFile(node.child("cert"), folder), pemFile(node.child("key"), folder));
+  }
+
+  /** A PEM file that exists, relative to the config file's folder unless absolute. */
+  private static Path pemFile(ConfigNode node, Path folder) {
+    String name = node.requiredString(node.path() + ": /etc/berth/tls.pem");
+    Path file = folder.resolve(name).normalize();
+    if (!Files.isReadable(file)) {
+      throw node.error("'" + file + "' cannot be read", "point it at a PEM file the gateway can read");
+    }
+    return file;
   }
 
   private static DockerConfig docker(ConfigNode node) {
@@ -74,11 +120,19 @@ public final class ConfigLoader {
         node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)));
   }
 
-  private static SessionsConfig sessions(ConfigNode node) {
-    node.onlyKeys(Set.of("onShutdown", "reapInterval"));
+  private static SessionsConfig sessions(ConfigNode node, Path folder) {
+    node.onlyKeys(Set.of("onShutdown", "reapInterval", "tokenSecretFile", "maxSessions", "perClient", "launches"));
+    ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute"));
+    ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
     return new SessionsConfig(
         node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
-        node.child("reapInterval").duration(Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofHours(1)));
+        node.child("reapInterval").duration(Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofHours(1)),
+        folder.resolve(node.child("tokenSecretFile").string("berth-token.key")).normalize(),
+        node.child("maxSessions").integer(1000, 1, 1_000_000),
+        perClient.child("maxSessions").integer(100, 1, 1_000_000),
+        perClient.child("newPerMinute").integer(600, 1, 1_000_000),
+        launches.child("maxConcurrent").integer(8, 1, 1000),
+        launches.child("queue").integer(64, 0, 100_000));
   }
 
   private static List<RouteConfig> routes(ConfigNode node, LauncherKind launcher) {
@@ -102,7 +156,8 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "maxSessions", "limits", "timeouts", "buffer"));
+    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "env", "maxSessions", "limits", "timeouts",
+        "buffer"));
     String name = node.child("name").requiredString(node.path() + ".name: listings");
     if (!ROUTE_NAME.matcher(name).matches()) {
       throw node.child("name").error("'" + name + "' is not a valid route name", "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
@@ -111,7 +166,8 @@ public final class ConfigLoader {
     if (!ROUTE_PATH.matcher(path).matches() || RESERVED_PATHS.contains(path)) {
       throw node.child("path").error("'" + path + "' cannot be a websocket path", "use an absolute path such as /ws, other than " + RESERVED_PATHS);
     }
-    ConfigNode docker = node.child("docker").onlyKeys(Set.of("image", "port"));
+    ConfigNode docker = node.child("docker").onlyKeys(Set.of("image", "port", "egress", "user", "readOnlyRootFilesystem",
+        "tmpfsSize"));
     ConfigNode process = node.child("process").onlyKeys(Set.of("command"));
     String image = docker.child("image").string(null);
     List<String> command = process.child("command").list(part -> part.string(null));
@@ -129,12 +185,41 @@ public final class ConfigLoader {
         node.child("version").string("dev"),
         image,
         docker.child("port").integer(8080, 1, 65535),
+        sandbox(docker),
         command,
+        env(node.child("env")),
         node.child("maxSessions").integer(100, 1, 100_000),
         limits(node.child("limits")),
         timeouts(node.child("timeouts")),
         buffer(node.child("buffer")),
         node.path());
+  }
+
+  private static RouteConfig.Sandbox sandbox(ConfigNode docker) {
+    String user = docker.child("user").string("65534:65534");
+    if (!USER.matcher(user).matches()) {
+      throw docker.child("user").error("'" + user + "' is not a numeric user", "write uid or uid:gid, e.g. 65534:65534");
+    }
+    return new RouteConfig.Sandbox(
+        docker.child("egress").choice(RouteConfig.Egress.class, RouteConfig.Egress.NONE),
+        user,
+        docker.child("readOnlyRootFilesystem").bool(true),
+        docker.child("tmpfsSize").bytes(16L * MIB, MIB, 1L << 30));
+  }
+
+  private static Map<String, String> env(ConfigNode node) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String name : node.keys()) {
+      ConfigNode value = node.child(name);
+      if (!ENV_NAME.matcher(name).matches()) {
+        throw value.error("'" + name + "' is not an environment variable name", "use letters, digits and '_', e.g. BERTH_FEED_PER_SECOND");
+      }
+      if (RESERVED_ENV.contains(name)) {
+        throw value.error("is set by the gateway for every session", "remove it; the gateway sets " + RESERVED_ENV);
+      }
+      env.put(name, value.string(""));
+    }
+    return Map.copyOf(env);
   }
 
   private static RouteConfig.Limits limits(ConfigNode node) {

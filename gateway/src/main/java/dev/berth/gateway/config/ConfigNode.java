@@ -93,6 +93,29 @@ final class ConfigNode {
     return string(null);
   }
 
+  boolean bool(boolean fallback) {
+    if (node == null) {
+      return fallback;
+    }
+    if (!node.isBoolean()) {
+      throw error("expected true or false, found " + describe(node), "write " + path + ": true or " + path + ": false");
+    }
+    return node.booleanValue();
+  }
+
+  /** The keys of a mapping (none when absent), for maps whose keys are the user's own names. */
+  List<String> keys() {
+    if (node == null) {
+      return List.of();
+    }
+    if (!node.isObject()) {
+      throw error("expected a mapping of keys, found " + describe(node), "write it as 'NAME: value' lines");
+    }
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
   int integer(int fallback, int min, int max) {
     if (node == null) {
       return fallback;

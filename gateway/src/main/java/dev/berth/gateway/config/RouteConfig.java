@@ -2,6 +2,7 @@ package dev.berth.gateway.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One websocket route: the path clients connect to and what runs behind each session on it.
@@ -10,7 +11,9 @@ import java.util.List;
  * @param version the handler version sessions on this route are pinned to
  * @param image the container image for the docker launcher (null when unset)
  * @param containerPort the port the handler listens on inside its container
+ * @param sandbox how the docker launcher locks the container down
  * @param command the handler command for the process launcher (empty when unset)
+ * @param env extra environment for the handler, e.g. BERTH_FEED_PER_SECOND=0 for a pure echo
  * @param maxSessions sessions this route may hold at once; past it, new sessions get 503
  * @param configKey the route's key in the file, e.g. routes[0], for messages that name a setting
  */
@@ -20,12 +23,32 @@ public record RouteConfig(
     String version,
     String image,
     int containerPort,
+    Sandbox sandbox,
     List<String> command,
+    Map<String, String> env,
     int maxSessions,
     Limits limits,
     Timeouts timeouts,
     Buffer buffer,
     String configKey) {
+
+  /** Where a session's container may send traffic besides its gateway. */
+  public enum Egress {
+    /** Nowhere: an internal network, no route off the machine. */
+    NONE,
+    /** Anywhere but other session containers, through the engine's NAT. */
+    OPEN
+  }
+
+  /**
+   * How a container is locked down beyond what is never optional (all capabilities dropped,
+   * no-new-privileges, limits, no mounts, inter-container traffic off).
+   *
+   * @param user the uid[:gid] the handler runs as
+   * @param readOnlyRootFilesystem whether the image's filesystem is read-only; /tmp is then a tmpfs
+   * @param tmpfsBytes the size of that tmpfs
+   */
+  public record Sandbox(Egress egress, String user, boolean readOnlyRootFilesystem, long tmpfsBytes) {}
 
   /** Resource limits of one session's backend. */
   public record Limits(long memoryBytes, double cpus, long pids) {}

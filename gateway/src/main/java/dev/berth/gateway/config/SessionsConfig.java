@@ -1,17 +1,32 @@
 package dev.berth.gateway.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * What happens to sessions beyond one gateway process.
+ * Sessions across all routes: what happens to them beyond one gateway process, and admission.
  *
  * @param onShutdown KEEP leaves every session's container running at shutdown, so a restarted (or
  *     upgraded) gateway re-adopts them and clients get their sessions back; END ends every session
  *     and removes its container
  * @param reapInterval how often the engine is checked for managed containers that belong to no
  *     live session (they are adopted and expire after the grace period) or that are dead (removed)
+ * @param tokenSecretFile the key session tokens are signed with; made on first start if missing
+ * @param maxSessions sessions the gateway holds at once over all routes
+ * @param perClientMaxSessions sessions one client address may hold at once
+ * @param perClientNewPerMinute new sessions one client address may open per minute (and at once)
+ * @param maxConcurrentLaunches backends being launched at once
+ * @param launchQueue launches that may wait for a free slot; past it, new sessions get 503
  */
-public record SessionsConfig(OnShutdown onShutdown, Duration reapInterval) {
+public record SessionsConfig(
+    OnShutdown onShutdown,
+    Duration reapInterval,
+    Path tokenSecretFile,
+    int maxSessions,
+    int perClientMaxSessions,
+    int perClientNewPerMinute,
+    int maxConcurrentLaunches,
+    int launchQueue) {
 
   public enum OnShutdown { KEEP, END }
 }

@@ -4,7 +4,10 @@ import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.SessionRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
@@ -21,7 +24,16 @@ public final class EdgeRouter {
 
   private EdgeRouter() {}
 
-  public static Router create(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+  /** The edge server's two handlers: every connection is guarded, then its requests routed. */
+  public record Handlers(Handler<HttpConnection> connections, Handler<HttpServerRequest> requests) {}
+
+  public static Handlers create(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+      String launcherName) {
+    ConnectionGuard guard = new ConnectionGuard(vertx, config.listen());
+    return new Handlers(guard::connected, guard.guarding(router(vertx, config, registry, metrics, launcherName)));
+  }
+
+  private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
       String launcherName) {
     Router router = Router.router(vertx);
     String page = resource("/web/index.html").replace("{{WS_PATH}}", config.routes().get(0).path());
@@ -43,8 +55,10 @@ public final class EdgeRouter {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
+    boolean tls = config.listen().tls() != null;
+    OriginPolicy origins = new OriginPolicy(config.listen().allowedOrigins(), tls);
     for (RouteConfig route : config.routes()) {
-      router.get(route.path()).handler(new SessionWebSocketHandler(route, registry, metrics));
+      router.get(route.path()).handler(new SessionWebSocketHandler(route, registry, metrics, origins, tls));
     }
     return router;
   }

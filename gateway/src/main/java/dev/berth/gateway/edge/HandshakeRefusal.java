@@ -1,5 +1,6 @@
 package dev.berth.gateway.edge;
 
+import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.session.SessionMeter;
@@ -17,12 +18,14 @@ final class HandshakeRefusal {
 
   private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
 
-  private final String route;
+  private final RouteConfig route;
   private final SessionMeter meter;
+  private final String cookie;
 
-  HandshakeRefusal(String route, SessionMeter meter) {
+  HandshakeRefusal(RouteConfig route, SessionMeter meter, String cookie) {
     this.route = route;
     this.meter = meter;
+    this.cookie = cookie;
   }
 
   void send(HttpServerRequest request, Throwable error) {
@@ -38,13 +41,16 @@ final class HandshakeRefusal {
           + failure.tag() + ": " + detail + ")");
       return;
     }
-    meter.refused(route, failure);
+    meter.refused(route.name(), failure);
     LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
         + failure.httpStatus() + " " + failure.tag() + ": " + detail);
     if (failure.temporary()) {
       response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
     } else if (failure == Failure.NOT_WEBSOCKET) {
       response.putHeader("Upgrade", "websocket");
+    } else if (failure == Failure.INVALID_TOKEN) {
+      // Forget it, so the client's next attempt opens a new session instead of failing again.
+      response.putHeader("Set-Cookie", cookie + "=; Path=" + route.path() + "; Max-Age=0; HttpOnly; SameSite=Lax");
     }
     response.setStatusCode(failure.httpStatus())
         .putHeader("Content-Type", "text/plain; charset=utf-8")

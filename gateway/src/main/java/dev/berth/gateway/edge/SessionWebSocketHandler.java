@@ -31,11 +31,16 @@ final class SessionWebSocketHandler implements Handler<RoutingContext> {
   private final RouteConfig route;
   private final SessionRegistry registry;
   private final HandshakeRefusal refusal;
+  private final OriginPolicy origins;
+  private final boolean tls;
 
-  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, SessionMeter meter) {
+  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, SessionMeter meter, OriginPolicy origins,
+      boolean tls) {
     this.route = route;
     this.registry = registry;
-    this.refusal = new HandshakeRefusal(route.name(), meter);
+    this.refusal = new HandshakeRefusal(route, meter, COOKIE);
+    this.origins = origins;
+    this.tls = tls;
   }
 
   @Override
@@ -45,20 +50,24 @@ final class SessionWebSocketHandler implements Handler<RoutingContext> {
       refusal.send(request, Failure.NOT_WEBSOCKET, "a plain " + request.method() + " request");
       return;
     }
+    if (!origins.allows(request)) {
+      refusal.send(request, Failure.FORBIDDEN_ORIGIN, "Origin " + request.getHeader(HttpHeaders.ORIGIN));
+      return;
+    }
     // Held until the handshake is accepted: the upgrade completes only once the session is piped.
     request.pause();
     Cookie presented = request.getCookie(COOKIE);
     String presentedToken = presented == null ? null : presented.getValue();
     Session session;
     try {
-      session = registry.find(presentedToken, route).orElseGet(() -> registry.open(route));
+      session = registry.sessionFor(presentedToken, route, request.remoteAddress().hostAddress());
     } catch (FailureException refused) {
       refusal.send(request, refused);
       return;
     }
     String token = session.id().token() != null ? session.id().token() : presentedToken;
     Session.Claim claim = session.claim();
-    request.connection().closeHandler(v -> claim.release()); // a no-op once attached
+    request.response().closeHandler(v -> claim.release()); // the client left before it was attached
     claim.ready()
         .compose(piped -> accept(request, token))
         .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
@@ -69,7 +78,9 @@ final class SessionWebSocketHandler implements Handler<RoutingContext> {
   }
 
   private Future<ServerWebSocket> accept(HttpServerRequest request, String token) {
-    Cookie cookie = Cookie.cookie(COOKIE, token).setPath("/").setHttpOnly(true).setSameSite(CookieSameSite.LAX);
+    // One cookie per route (its path), so one route's token is never sent to another.
+    Cookie cookie = Cookie.cookie(COOKIE, token).setPath(route.path()).setHttpOnly(true).setSecure(tls)
+        .setSameSite(CookieSameSite.LAX);
     request.response().headers()
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);

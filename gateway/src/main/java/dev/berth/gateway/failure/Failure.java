@@ -14,8 +14,20 @@ public enum Failure {
   // Refusals: the handshake is answered with an HTTP status and nothing is launched or kept.
   /** A plain HTTP request on a websocket path. */
   NOT_WEBSOCKET(426, 0, "this is a websocket endpoint: connect with a websocket client"),
+  /** A browser page from an origin not in listen.allowedOrigins. */
+  FORBIDDEN_ORIGIN(403, 0, "websockets from this origin are not allowed"),
+  /** A session token that is malformed, forged, tampered with, expired or for another route. */
+  INVALID_TOKEN(401, 0, "the session token is not valid: connect again without it for a new session"),
+  /** This client address holds its maximum number of sessions. */
+  CLIENT_SESSION_LIMIT(429, 0, "too many sessions from this address"),
+  /** This client address opens new sessions faster than allowed. */
+  CLIENT_RATE_LIMIT(429, 0, "new sessions from this address too fast: slow down"),
   /** The route already holds its maximum number of sessions. */
   CAPACITY(503, 1013, "no room for a new session right now"),
+  /** The gateway as a whole holds its maximum number of sessions. */
+  GATEWAY_FULL(503, 1013, "no room for a new session right now"),
+  /** As many launches run as allowed and the queue for more is full. */
+  LAUNCH_QUEUE_FULL(503, 1013, "too many sessions are starting right now"),
   /** The launcher's engine does not answer. */
   ENGINE_UNAVAILABLE(503, 1013, "sessions cannot be started right now"),
   /** The engine refused or failed to create or start the backend. */
@@ -59,7 +71,24 @@ public enum Failure {
   /** A client that answers no keepalive ping is taken for dead; its session waits for it. */
   KEEPALIVE_TIMEOUT(0, 1001, "no answer to keepalive pings"),
   /** A resume-protocol client broke the protocol; its session waits for a well-behaved reconnect. */
-  RESUME_PROTOCOL(0, 1002, "resume protocol violation");
+  RESUME_PROTOCOL(0, 1002, "resume protocol violation"),
+  /** A frame that breaks RFC 6455 (reserved bits, unknown opcode, bad fragmentation or close). */
+  PROTOCOL_ERROR(0, 1002, "websocket protocol error"),
+  /** A text message that is not well-formed UTF-8. */
+  INVALID_UTF8(0, 1007, "text message is not valid UTF-8"),
+  /** A frame or message over the edge's size limits. */
+  MESSAGE_TOO_BIG(0, 1009, "message too big"),
+  /** The backend sent what RFC 6455 forbids; nothing of it reached the client. */
+  BACKEND_PROTOCOL(0, 1011, "the session's backend broke the websocket protocol");
+
+  /** The failure a websocket close code stands for, when a client or backend broke the protocol. */
+  public static Failure ofProtocolCloseCode(int code) {
+    return switch (code) {
+      case 1007 -> INVALID_UTF8;
+      case 1009 -> MESSAGE_TOO_BIG;
+      default -> PROTOCOL_ERROR;
+    };
+  }
 
   /** Seconds a client is asked to wait before retrying a 503. */
   public static final int RETRY_AFTER_SECONDS = 5;
@@ -79,9 +108,9 @@ public enum Failure {
     return httpStatus == 0 ? 502 : httpStatus;
   }
 
-  /** Whether a client should retry later: answered 503 with {@code Retry-After}. */
+  /** Whether a client should retry later: answered 503 or 429 with {@code Retry-After}. */
   public boolean temporary() {
-    return httpStatus == 503;
+    return httpStatus == 503 || httpStatus == 429;
   }
 
   /** The websocket close code a client attached at the time gets; 0 when the peer's own code is passed on or no client is told. */

@@ -121,7 +121,8 @@ final class DockerLauncher implements Launcher {
         .recover(error -> Future.failedFuture(new FailureException(Failure.ENGINE_UNAVAILABLE,
             "no Docker engine answers at " + config.host() + " (" + error.getMessage() + ")", error)))
         .compose(pong -> launcher.blocking(() -> {
-          launcher.ensureNetwork();
+          routes.stream().map(launcher::networkOf).distinct()
+              .forEach(network -> launcher.ensureNetwork(network, network.equals(config.network())));
           routes.forEach(launcher::requireImage);
           return null;
         }))
@@ -182,16 +183,22 @@ final class DockerLauncher implements Launcher {
   private String createContainer(String name, LaunchRequest request) {
     RouteConfig route = request.route();
     RouteConfig.Limits limits = route.limits();
+    RouteConfig.Sandbox sandbox = route.sandbox();
     HostConfig host = HostConfig.newHostConfig()
-        .withNetworkMode(config.network())
+        .withNetworkMode(networkOf(route))
         .withMemory(limits.memoryBytes())
         .withMemorySwap(limits.memoryBytes())
         .withNanoCPUs((long) (limits.cpus() * 1e9))
         .withPidsLimit(limits.pids())
         .withCapDrop(Capability.ALL)
-        .withSecurityOpts(List.of("no-new-privileges"));
+        .withSecurityOpts(List.of("no-new-privileges"))
+        .withReadonlyRootfs(sandbox.readOnlyRootFilesystem());
+    if (sandbox.readOnlyRootFilesystem()) {
+      host.withTmpFs(Map.of("/tmp", "rw,noexec,nosuid,nodev,size=" + sandbox.tmpfsBytes()));
+    }
     return docker.createContainerCmd(route.image())
         .withName(name)
+        .withUser(sandbox.user())
         .withLabels(Map.of(
             MANAGED_LABEL, "true",
             SESSION_LABEL, request.sessionKey(),
@@ -206,10 +213,10 @@ final class DockerLauncher implements Launcher {
   private SocketAddress startAndLocate(String id, RouteConfig route) {
     docker.startContainerCmd(id).exec();
     ContainerNetwork network = docker.inspectContainerCmd(id).exec()
-        .getNetworkSettings().getNetworks().get(config.network());
+        .getNetworkSettings().getNetworks().get(networkOf(route));
     if (network == null || network.getIpAddress() == null || network.getIpAddress().isEmpty()) {
       throw new FailureException(Failure.START_FAILED,
-          "container " + id.substring(0, 12) + " has no address on network " + config.network());
+          "container " + id.substring(0, 12) + " has no address on network " + networkOf(route));
     }
     return SocketAddress.inetSocketAddress(route.containerPort(), network.getIpAddress());
   }
@@ -248,18 +255,43 @@ final class DockerLauncher implements Launcher {
     }
   }
 
-  private void ensureNetwork() {
-    boolean exists = docker.listNetworksCmd().withNameFilter(config.network()).exec().stream()
-        .anyMatch(network -> network.getName().equals(config.network()));
-    if (!exists) {
-      docker.createNetworkCmd()
-          .withName(config.network())
-          .withDriver("bridge")
-          .withOptions(Map.of("com.docker.network.bridge.enable_icc", "false"))
-          .withLabels(Map.of(MANAGED_LABEL, "true"))
-          .exec();
-      LOG.info("created network " + config.network() + " (bridge, containers cannot reach each other)");
+  /** Sessions without egress sit on an internal network: no route off the machine at all. */
+  private String networkOf(RouteConfig route) {
+    return route.sandbox().egress() == RouteConfig.Egress.NONE ? config.network() : config.network() + "-egress";
+  }
+
+  /**
+   * Makes sure a routes' network exists as Berth needs it: a bridge with inter-container traffic
+   * off, internal unless it is the egress one. One left by an older Berth with other settings is
+   * made again while no container uses it; otherwise the gateway refuses to start rather than run
+   * sessions less isolated than configured.
+   */
+  private void ensureNetwork(String name, boolean internal) {
+    var existing = docker.listNetworksCmd().withNameFilter(name).exec().stream()
+        .filter(network -> network.getName().equals(name)).findFirst();
+    if (existing.isPresent()) {
+      var network = docker.inspectNetworkCmd().withNetworkId(existing.get().getId()).exec();
+      boolean isolated = "false".equals(network.getOptions().get("com.docker.network.bridge.enable_icc"))
+          && Boolean.TRUE.equals(network.getInternal()) == internal;
+      if (isolated) {
+        return;
+      }
+      if (network.getContainers() != null && !network.getContainers().isEmpty()) {
+        throw new FailureException(Failure.START_FAILED, "network " + name + " exists with other isolation settings"
+            + " and containers use it; stop them, remove it (docker network rm " + name + "), and start again");
+      }
+      docker.removeNetworkCmd(network.getId()).exec();
+      LOG.info("removed network " + name + ": it had other isolation settings than Berth needs");
     }
+    docker.createNetworkCmd()
+        .withName(name)
+        .withDriver("bridge")
+        .withInternal(internal)
+        .withOptions(Map.of("com.docker.network.bridge.enable_icc", "false"))
+        .withLabels(Map.of(MANAGED_LABEL, "true"))
+        .exec();
+    LOG.info("created network " + name + " (bridge, containers cannot reach each other"
+        + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
   }
 
   private void requireImage(RouteConfig route) {
@@ -303,7 +335,7 @@ final class DockerLauncher implements Launcher {
     Map<String, String> labels = container.getLabels();
     String key = labels.get(SESSION_LABEL);
     String route = labels.get(ROUTE_LABEL);
-    String address = addressOf(container);
+    String address = addressOf(container, routes.get(route));
     if (state.equals("running") && key != null && route != null && address != null) {
       SocketAddress at = SocketAddress.inetSocketAddress(routes.get(route).containerPort(), address);
       return Optional.of(handle(container.getId(), name, key, route, at));
@@ -320,11 +352,11 @@ final class DockerLauncher implements Launcher {
     return Optional.empty();
   }
 
-  private String addressOf(Container container) {
+  private String addressOf(Container container, RouteConfig route) {
     if (container.getNetworkSettings() == null || container.getNetworkSettings().getNetworks() == null) {
       return null;
     }
-    ContainerNetwork network = container.getNetworkSettings().getNetworks().get(config.network());
+    ContainerNetwork network = container.getNetworkSettings().getNetworks().get(networkOf(route));
     return network == null || network.getIpAddress() == null || network.getIpAddress().isEmpty()
         ? null : network.getIpAddress();
   }

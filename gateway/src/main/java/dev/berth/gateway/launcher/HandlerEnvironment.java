@@ -19,7 +19,7 @@ record HandlerEnvironment(Map<String, String> variables) {
   private static final Duration BACKSTOP_MARGIN = Duration.ofSeconds(30);
 
   static HandlerEnvironment of(LaunchRequest request, int port) {
-    Map<String, String> env = new LinkedHashMap<>();
+    Map<String, String> env = new LinkedHashMap<>(request.route().env()); // the config refuses the names set below
     env.put("BERTH_SESSION", request.sessionKey());
     env.put("BERTH_VERSION", request.route().version());
     env.put("BERTH_PORT", Integer.toString(port));

@@ -1,5 +1,7 @@
 package dev.berth.gateway.pipe;
 
+import dev.berth.gateway.failure.Failure;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -17,16 +19,18 @@ abstract class ClientLink {
 
   final ServerWebSocket socket;
   final SessionPipe pipe;
+  private final MessageCheck check;
   private final Vertx vertx;
   private final long keepaliveMs;
   private long keepaliveTimer = -1;
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
 
-  ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive) {
+  ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
     this.vertx = vertx;
     this.socket = socket;
     this.pipe = pipe;
+    this.check = new MessageCheck(maxMessageBytes);
     this.keepaliveMs = keepalive.toMillis();
   }
 
@@ -34,7 +38,12 @@ abstract class ClientLink {
   void start() {
     socket.frameHandler(this::onFrame);
     socket.drainHandler(drained -> pipe.clientDrained(this));
-    socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    socket.exceptionHandler(error -> {
+      // The decoder found a frame RFC 6455 forbids; Vert.x leaves answering it to us.
+      if (error instanceof CorruptedWebSocketFrameException corrupt) {
+        pipe.clientFailed(this, Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+      } // anything else: a broken connection, reported by the close handler
+    });
     socket.closeHandler(v -> {
       if (!closing) {
         closing = true;
@@ -51,13 +60,18 @@ abstract class ClientLink {
     if (closing || frame.isClose() || frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
       return; // close travels through the close handler; pings are answered by Vert.x
     }
-    onData(frame);
+    Failure broken = check.check(frame);
+    if (broken != null) {
+      pipe.clientFailed(this, broken, broken.publicReason());
+      return;
+    }
+    onData(frame, check.pendingUtf8());
   }
 
   /** A client that answered nothing, not even a pong, for two intervals is gone: say so and let go. */
   private void keepalive() {
     if (System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
-      pipe.clientUnresponsive(this);
+      pipe.clientFailed(this, Failure.KEEPALIVE_TIMEOUT, "no frame and no pong from the client for two keepalive intervals");
     } else if (!closing) {
       socket.writePing(Buffer.buffer("berth"));
     }
@@ -66,7 +80,8 @@ abstract class ClientLink {
   /** Whether outbox frames may be written to this client now. */
   abstract boolean ready();
 
-  abstract void onData(WebSocketFrame frame);
+  /** A data frame that passed its check; {@code pendingUtf8}: see {@link SessionPipe#toBackend}. */
+  abstract void onData(WebSocketFrame frame, int pendingUtf8);
 
   /** Writes one outbox frame; {@code entry.original} is consumed if still there. */
   abstract void write(Outbox.Entry entry);

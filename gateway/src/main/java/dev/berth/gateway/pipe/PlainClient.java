@@ -8,8 +8,8 @@ import java.time.Duration;
 /** A client that asked for no subprotocol: frames pass both ways exactly as they are. */
 final class PlainClient extends ClientLink {
 
-  PlainClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive) {
-    super(vertx, socket, pipe, keepalive);
+  PlainClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
+    super(vertx, socket, pipe, keepalive, maxMessageBytes);
   }
 
   @Override
@@ -18,8 +18,8 @@ final class PlainClient extends ClientLink {
   }
 
   @Override
-  void onData(WebSocketFrame frame) {
-    pipe.toBackend(this, frame);
+  void onData(WebSocketFrame frame, int pendingUtf8) {
+    pipe.toBackend(this, frame, pendingUtf8);
   }
 
   @Override

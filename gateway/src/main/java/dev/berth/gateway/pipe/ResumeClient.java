@@ -1,5 +1,6 @@
 package dev.berth.gateway.pipe;
 
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -24,7 +25,6 @@ final class ResumeClient extends ClientLink {
   private static final int ACK_EVERY = 32;
 
   private final Vertx vertx;
-  private final int maxMessageBytes;
   private boolean resumed;
   private Buffer message;
   private WebSocketFrameType messageType;
@@ -32,9 +32,8 @@ final class ResumeClient extends ClientLink {
   private int unacknowledged;
 
   ResumeClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, int maxMessageBytes) {
-    super(vertx, socket, pipe, keepalive);
+    super(vertx, socket, pipe, keepalive, maxMessageBytes);
     this.vertx = vertx;
-    this.maxMessageBytes = maxMessageBytes;
   }
 
   @Override
@@ -43,22 +42,13 @@ final class ResumeClient extends ClientLink {
   }
 
   @Override
-  void onData(WebSocketFrame frame) {
+  void onData(WebSocketFrame frame, int pendingUtf8) {
     if (!frame.isContinuation()) {
-      if (message != null) {
-        pipe.protocolError(this, "a new message began before the previous one ended");
-        return;
-      }
       message = Buffer.buffer();
       messageType = frame.type();
-    } else if (message == null) {
-      pipe.protocolError(this, "a continuation frame outside a message");
-      return;
     }
-    message.appendBuffer(frame.binaryData());
-    if (message.length() > maxMessageBytes) {
-      pipe.protocolError(this, "a message longer than " + maxMessageBytes + " bytes");
-    } else if (frame.isFinal()) {
+    message.appendBuffer(frame.binaryData()); // fragmentation and size were checked before
+    if (frame.isFinal()) {
       Buffer whole = message;
       message = null;
       onMessage(messageType, whole);
@@ -75,7 +65,7 @@ final class ResumeClient extends ClientLink {
         resumed = true;
         pipe.resume(this, Long.parseLong(resume[1]), resume[2]);
       } else {
-        pipe.protocolError(this, "the first message must be 'resume <seq> <stream>'");
+        pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "the first message must be 'resume <seq> <stream>'");
       }
     } else if (type == WebSocketFrameType.TEXT && "ack".equals(head) && isNumber(payload.getString(space + 1, payload.length()))) {
       pipe.acknowledged(Long.parseLong(payload.getString(space + 1, payload.length())));
@@ -85,7 +75,7 @@ final class ResumeClient extends ClientLink {
           ? WebSocketFrame.textFrame(data.toString(StandardCharsets.UTF_8), true)
           : WebSocketFrame.binaryFrame(data, true));
     } else {
-      pipe.protocolError(this, "a message that is neither '<seq> <data>', 'ack <seq>' nor 'resume'");
+      pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "a message that is neither '<seq> <data>', 'ack <seq>' nor 'resume'");
     }
   }
 

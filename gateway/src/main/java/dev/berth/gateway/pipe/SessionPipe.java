@@ -6,6 +6,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import dev.berth.gateway.failure.Failure;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -32,8 +35,11 @@ public final class SessionPipe {
     /** The attached client closed by itself: {@code code} null when it dropped without a close frame. */
     void clientClosed(Short code, String reason);
 
-    /** The attached client answers nothing, or broke the resume protocol; it should be let go. */
-    void clientMisbehaved(ClientFault fault, String detail);
+    /** The attached client answers nothing, or broke the protocol, and was closed with the failure's code. */
+    void clientMisbehaved(Failure failure, String detail);
+
+    /** The backend broke the protocol; nothing of the offending frame reached the client. */
+    void backendMisbehaved(Failure failure, String detail);
 
     /** More was held for an absent client than the route's buffer allows. */
     void bufferOverflow(long bytes, int frames);
@@ -41,9 +47,6 @@ public final class SessionPipe {
     /** A data frame passed, either way: the session is not idle. */
     void dataFrame();
   }
-
-  /** Why a client is let go by the pipe. */
-  public enum ClientFault { UNRESPONSIVE, PROTOCOL }
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -54,9 +57,12 @@ public final class SessionPipe {
   private final Listener listener;
   private final String stream;
   private final int maxMessageBytes;
+  private final MessageCheck backendCheck;
   private ClientLink client;
   private boolean backendPaused;
   private boolean clientMidMessage;
+  /** The start of a code point the client split across fragments, held until its end arrives. */
+  private Buffer heldUtf8;
   private long clientSeq;
 
   private SessionPipe(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxMessageBytes,
@@ -67,6 +73,7 @@ public final class SessionPipe {
     this.meter = meter;
     this.listener = listener;
     this.maxMessageBytes = maxMessageBytes;
+    this.backendCheck = new MessageCheck(maxMessageBytes);
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
     this.stream = HexFormat.of().formatHex(id);
@@ -78,7 +85,11 @@ public final class SessionPipe {
     SessionPipe pipe = new SessionPipe(vertx, backend, maxBytes, maxFrames, maxMessageBytes, meter, listener);
     backend.frameHandler(pipe::fromBackend);
     backend.drainHandler(drained -> pipe.backendDrained());
-    backend.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    backend.exceptionHandler(error -> {
+      if (error instanceof CorruptedWebSocketFrameException corrupt) {
+        listener.backendMisbehaved(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+      } // anything else: a broken connection, reported by the close handler
+    });
     backend.closeHandler(v -> listener.backendClosed(backend.closeStatusCode(), backend.closeReason()));
     backend.resume();
     return pipe;
@@ -93,7 +104,7 @@ public final class SessionPipe {
     outbox.rewind(resume);
     client = resume
         ? new ResumeClient(vertx, socket, this, keepalive, maxMessageBytes)
-        : new PlainClient(vertx, socket, this, keepalive);
+        : new PlainClient(vertx, socket, this, keepalive, maxMessageBytes);
     client.start();
     pump();
   }
@@ -107,8 +118,10 @@ public final class SessionPipe {
     client = null;
     leaving.close(code, reason);
     if (clientMidMessage) {
-      // The backend must not see the next client's frames inside this one's message: end it here.
+      // The backend must not see the next client's frames inside this one's message: end it here,
+      // on a code point boundary (a held partial code point is dropped), so it stays valid.
       clientMidMessage = false;
+      heldUtf8 = null;
       backend.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(), true));
     }
     outbox.rewind(false);
@@ -150,6 +163,11 @@ public final class SessionPipe {
   private void fromBackend(WebSocketFrame frame) {
     if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) {
       return; // control frames are hop by hop; close travels through the close handler
+    }
+    Failure broken = backendCheck.check(frame);
+    if (broken != null) {
+      listener.backendMisbehaved(broken, broken.publicReason());
+      return;
     }
     meter.forwarded(Direction.BACKEND_TO_CLIENT, frame.binaryData().length());
     listener.dataFrame();
@@ -197,17 +215,32 @@ public final class SessionPipe {
 
   // --- client half, called by the attached ClientLink
 
-  void toBackend(ClientLink from, WebSocketFrame frame) {
+  /**
+   * Forwards a client frame that passed its {@link MessageCheck}. A text fragment that ends inside
+   * a code point keeps that code point's first bytes back until the next fragment, so a message
+   * cut short by a leaving client still ends on a boundary.
+   */
+  void toBackend(ClientLink from, WebSocketFrame frame, int pendingUtf8) {
     if (from != client || backend.isClosed()) {
       return;
     }
     meter.forwarded(Direction.CLIENT_TO_BACKEND, frame.binaryData().length());
     listener.dataFrame();
     clientMidMessage = !frame.isFinal();
-    backend.writeFrame(frame);
+    backend.writeFrame(heldUtf8 == null && pendingUtf8 == 0 ? frame : withHeldUtf8(frame, pendingUtf8));
     if (backend.writeQueueFull()) {
       from.socket.pause();
     }
+  }
+
+  private WebSocketFrame withHeldUtf8(WebSocketFrame frame, int pendingUtf8) {
+    Buffer bytes = heldUtf8 == null ? frame.binaryData() : heldUtf8.appendBuffer(frame.binaryData());
+    int passing = bytes.length() - pendingUtf8;
+    heldUtf8 = pendingUtf8 == 0 ? null : bytes.getBuffer(passing, bytes.length());
+    Buffer whole = bytes.getBuffer(0, passing);
+    return frame.isText()
+        ? WebSocketFrame.textFrame(whole.toString(StandardCharsets.UTF_8), frame.isFinal())
+        : WebSocketFrame.continuationFrame(whole, frame.isFinal());
   }
 
   void fromResumeClient(ResumeClient from, long seq, WebSocketFrame message) {
@@ -215,11 +248,11 @@ public final class SessionPipe {
       return; // sent again after a reconnect, but the backend had it already
     }
     if (seq != clientSeq + 1) {
-      protocolError(from, "message " + seq + " after " + clientSeq);
+      clientFailed(from, Failure.RESUME_PROTOCOL, "message " + seq + " after " + clientSeq);
       return;
     }
     clientSeq = seq;
-    toBackend(from, message);
+    toBackend(from, message, 0);
     from.received();
   }
 
@@ -253,15 +286,10 @@ public final class SessionPipe {
     }
   }
 
-  void clientUnresponsive(ClientLink link) {
+  /** The attached client broke a rule: it is closed with the failure's code, its session goes on. */
+  void clientFailed(ClientLink link, Failure failure, String detail) {
     if (link == client) {
-      listener.clientMisbehaved(ClientFault.UNRESPONSIVE, "no frame and no pong from the client for two keepalive intervals");
-    }
-  }
-
-  void protocolError(ClientLink link, String detail) {
-    if (link == client) {
-      listener.clientMisbehaved(ClientFault.PROTOCOL, detail);
+      listener.clientMisbehaved(failure, detail);
     }
   }
 }

@@ -230,8 +230,17 @@ public final class Session implements SessionPipe.Listener {
   }
 
   @Override
-  public void clientMisbehaved(SessionPipe.ClientFault fault, String detail) {
-    detach(fault == SessionPipe.ClientFault.PROTOCOL ? Failure.RESUME_PROTOCOL : Failure.KEEPALIVE_TIMEOUT, detail);
+  public void clientMisbehaved(Failure failure, String detail) {
+    detach(failure, failure.tag() + ": " + detail);
+  }
+
+  @Override
+  public void backendMisbehaved(Failure failure, String detail) {
+    Failure ending = Failure.BACKEND_PROTOCOL;
+    if (pipe != null) {
+      pipe.close(ending.closeCode(), ending.publicReason(), failure.closeCode(), failure.publicReason());
+    }
+    end(ending, "the backend sent " + failure.tag() + " (" + detail + "); told it " + failure.closeCode());
   }
 
   private void detach(Failure why, String detail) {

@@ -19,6 +19,8 @@ import java.util.logging.Logger;
  * adopted as detached sessions (a client may come back for them; if none does, the grace period
  * ends them), and dead ones are removed. Used on the event loop only. A session leaves the
  * registry when it is gone, and only if the registry still maps its key to that very session.
+ * Admission is checked here, before anything is launched: the gateway's, the route's and the client
+ * address's session limits, the client's rate, and room in the launch queue.
  */
 public final class SessionRegistry {
 
@@ -28,36 +30,55 @@ public final class SessionRegistry {
   private final SessionServices services;
   private final Map<String, Session> byKey = new HashMap<>();
   private final Map<String, Integer> countByRoute = new HashMap<>();
+  /** The client address each session was opened for (adopted sessions have none). */
+  private final Map<String, String> clientByKey = new HashMap<>();
+  private final ClientAdmission clients;
   private long reapTimer = -1;
   private boolean discovering;
 
   public SessionRegistry(BerthConfig config, SessionServices services) {
     this.config = config;
     this.services = services;
+    this.clients = new ClientAdmission(config.sessions());
   }
 
   /**
-   * The live session a client's token names on this route, if any. A token whose session is gone
-   * (its backend exited, or it expired) names nothing: the client gets a new session and token.
+   * The session a connection is for: the live one its token names on this route, else a new one.
+   * A token this gateway did not issue for this route, or that expired, is refused with {@link
+   * Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its backend
+   * exited, or it ended) gets a new session and token.
+   *
+   * @param client the client's address, for per-client admission
    */
-  public Optional<Session> find(String presentedToken, RouteConfig route) {
-    return SessionId.parse(presentedToken)
-        .map(id -> byKey.get(id.key()))
-        .filter(session -> session.live() && session.route().name().equals(route.name()));
+  public Session sessionFor(String presentedToken, RouteConfig route, String client) {
+    if (presentedToken == null) {
+      return open(route, client);
+    }
+    SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
+        Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
+    Session live = byKey.get(id.key());
+    return live != null && live.live() && live.route().name().equals(route.name()) ? live : open(route, client);
   }
 
-  /**
-   * A new session on {@code route}, its backend launching; or a {@link Failure#CAPACITY} failure
-   * when the route holds its {@code maxSessions}, counting sessions whose backend is still being
-   * stopped.
-   */
-  public Session open(RouteConfig route) {
+  /** A new session on {@code route}, its backend launching, if every admission limit allows it. */
+  private Session open(RouteConfig route, String client) {
+    if (byKey.size() >= config.sessions().maxSessions()) {
+      throw new FailureException(Failure.GATEWAY_FULL, "the gateway holds its maximum of "
+          + config.sessions().maxSessions() + " sessions (sessions.maxSessions)");
+    }
     int current = countByRoute.getOrDefault(route.name(), 0);
     if (current >= route.maxSessions()) {
       throw new FailureException(Failure.CAPACITY, "route " + route.name() + " holds its maximum of "
           + route.maxSessions() + " sessions (" + route.key("maxSessions") + ")");
     }
-    return add(Session.launch(SessionId.random(), route, services, this::forget));
+    if (!services.gate().hasRoom()) {
+      throw new FailureException(Failure.LAUNCH_QUEUE_FULL, "launches run and wait at their limits "
+          + "(sessions.launches.maxConcurrent, sessions.launches.queue)");
+    }
+    clients.admit(client);
+    SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
+    clientByKey.put(id.key(), client);
+    return add(Session.launch(id, route, services, this::forget));
   }
 
   private Session add(Session session) {
@@ -104,12 +125,14 @@ public final class SessionRegistry {
 
   /** Looks at the engine every {@code sessions.reapInterval}, so nothing a failure left stays behind. */
   public void startReaping() {
-    reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> discover()
-        .onSuccess(adopted -> {
-          if (adopted > 0) {
-            LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period unless a client comes back");
-          }
-        }));
+    reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> {
+      clients.prune();
+      discover().onSuccess(adopted -> {
+        if (adopted > 0) {
+          LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period unless a client comes back");
+        }
+      });
+    });
   }
 
   public int size() {
@@ -146,6 +169,10 @@ public final class SessionRegistry {
   private void forget(Session session) {
     if (byKey.remove(session.id().key(), session)) {
       countByRoute.merge(session.route().name(), -1, Integer::sum);
+      String client = clientByKey.remove(session.id().key());
+      if (client != null) {
+        clients.released(client);
+      }
     }
   }
 }

@@ -1,8 +1,14 @@
 package dev.berth.gateway.session;
 
+import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
 import dev.berth.gateway.pipe.BackendDialer;
 import io.vertx.core.Vertx;
 
-/** What every session of a gateway shares. */
-public record SessionServices(Vertx vertx, Launcher launcher, BackendDialer dialer, SessionMeter meter, int maxMessageBytes) {}
+/**
+ * What every session of a gateway shares.
+ *
+ * @param launcher launches through {@code gate}; the registry asks the gate for room first
+ */
+public record SessionServices(Vertx vertx, Launcher launcher, LaunchGate gate, BackendDialer dialer, SessionMeter meter,
+    SessionTokens tokens, int maxMessageBytes) {}

@@ -1,0 +1,81 @@
+package dev.berth.gateway.launcher;
+
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * Lets at most {@code sessions.launches.maxConcurrent} launches run at once, with a short queue
+ * behind them, so a burst of new sessions cannot swamp the engine and the machine while live
+ * sessions run. The registry asks {@link #hasRoom} before it opens a session, so a full queue is
+ * refused before the upgrade and costs no container. Event-loop only.
+ */
+public final class LaunchGate implements Launcher {
+
+  private record Waiting(LaunchRequest request, Promise<Backend> launched) {}
+
+  private final Launcher launcher;
+  private final int maxConcurrent;
+  private final int maxQueued;
+  private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
+  private int running;
+
+  public LaunchGate(Launcher launcher, int maxConcurrent, int maxQueued) {
+    this.launcher = launcher;
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueued = maxQueued;
+  }
+
+  /** Whether one more launch would run now or find a place in the queue. */
+  public boolean hasRoom() {
+    return running < maxConcurrent || queue.size() < maxQueued;
+  }
+
+  @Override
+  public Future<Backend> launch(LaunchRequest request) {
+    if (running < maxConcurrent) {
+      return start(request);
+    }
+    if (queue.size() >= maxQueued) {
+      return Future.failedFuture(new FailureException(Failure.LAUNCH_QUEUE_FULL, maxConcurrent
+          + " launches run and " + maxQueued + " wait (sessions.launches.maxConcurrent, sessions.launches.queue)"));
+    }
+    Promise<Backend> launched = Promise.promise();
+    queue.add(new Waiting(request, launched));
+    return launched.future();
+  }
+
+  private Future<Backend> start(LaunchRequest request) {
+    running++;
+    return launcher.launch(request).onComplete(done -> {
+      running--;
+      Waiting next = queue.poll();
+      if (next != null) {
+        start(next.request()).onComplete(next.launched());
+      }
+    });
+  }
+
+  @Override
+  public String name() {
+    return launcher.name();
+  }
+
+  @Override
+  public Future<List<Backend>> discover() {
+    return launcher.discover();
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return launcher.backendsOutliveGateway();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return launcher.close();
+  }
+}

@@ -1,0 +1,67 @@
+package dev.berth.gateway.session;
+
+import dev.berth.gateway.config.SessionsConfig;
+import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.failure.FailureException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Per client address: how many sessions it holds ({@code sessions.perClient.maxSessions}) and how
+ * fast it opens new ones ({@code sessions.perClient.newPerMinute}, a token bucket that holds a
+ * minute's worth). One address cannot fill the gateway. Event-loop only.
+ */
+final class ClientAdmission {
+
+  private static final class Bucket {
+    double tokens;
+    long updatedNanos;
+  }
+
+  private final SessionsConfig config;
+  private final Map<String, Integer> sessions = new HashMap<>();
+  private final Map<String, Bucket> buckets = new HashMap<>();
+
+  ClientAdmission(SessionsConfig config) {
+    this.config = config;
+  }
+
+  /** Admits one more session from {@code client}, or fails with a 429 failure. */
+  void admit(String client) {
+    if (sessions.getOrDefault(client, 0) >= config.perClientMaxSessions()) {
+      throw new FailureException(Failure.CLIENT_SESSION_LIMIT, client + " holds " + config.perClientMaxSessions()
+          + " sessions (sessions.perClient.maxSessions)");
+    }
+    Bucket bucket = refilled(client);
+    if (bucket.tokens < 1) {
+      throw new FailureException(Failure.CLIENT_RATE_LIMIT, client + " opened more than "
+          + config.perClientNewPerMinute() + " sessions in a minute (sessions.perClient.newPerMinute)");
+    }
+    bucket.tokens--;
+    sessions.merge(client, 1, Integer::sum);
+  }
+
+  void released(String client) {
+    sessions.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
+  }
+
+  private Bucket refilled(String client) {
+    long now = System.nanoTime();
+    Bucket bucket = buckets.computeIfAbsent(client, address -> {
+      Bucket fresh = new Bucket();
+      fresh.tokens = config.perClientNewPerMinute();
+      fresh.updatedNanos = now;
+      return fresh;
+    });
+    double perNano = config.perClientNewPerMinute() / 60e9;
+    bucket.tokens = Math.min(config.perClientNewPerMinute(), bucket.tokens + (now - bucket.updatedNanos) * perNano);
+    bucket.updatedNanos = now;
+    return bucket;
+  }
+
+  /** Forgets full buckets of addresses holding no session, so many addresses cannot grow the maps. */
+  void prune() {
+    buckets.keySet().removeIf(client -> !sessions.containsKey(client)
+        && refilled(client).tokens >= config.perClientNewPerMinute());
+  }
+}

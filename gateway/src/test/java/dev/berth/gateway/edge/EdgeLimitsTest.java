@@ -1,0 +1,242 @@
+package dev.berth.gateway.edge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.RawWebSocket;
+import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.launcher.FakeLauncher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.junit5.VertxExtension;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every edge limit answered with its documented status, before anything is launched: slow or
+ * oversized handshakes, foreign origins, too many connections, per-client and gateway-wide
+ * admission, a full launch queue, tokens that were not issued here, and TLS.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EdgeLimitsTest {
+
+  private Vertx vertx;
+  private FakeLauncher launcher;
+  private TestGateway gateway;
+
+  @BeforeEach
+  void fakeLauncher(Vertx vertx) {
+    this.vertx = vertx;
+    launcher = new FakeLauncher(vertx, Duration.ofMillis(1));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (gateway != null) {
+      gateway.close();
+    }
+    assertEquals(0, launcher.running(), "backends left running");
+  }
+
+  private TestGateway.Builder gatewayOn() {
+    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
+  }
+
+  private static RawWebSocket from(String address, int port, Map<String, String> headers) throws Exception {
+    return RawWebSocket.open(InetAddress.getByName(address), port, "/ws", headers);
+  }
+
+  @Test
+  void aClientThatSendsHalfAHandshakeIsClosedAtTheHandshakeTimeout() throws Exception {
+    gateway = gatewayOn().listen("handshakeTimeout: 500ms").start(vertx);
+    try (Socket slow = new Socket("127.0.0.1", gateway.port)) {
+      slow.setSoTimeout(10_000);
+      slow.getOutputStream().write("GET /ws HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      assertEquals(-1, slow.getInputStream().read(), "closed without an answer");
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(tookMs < 3000, "closed after " + tookMs + "ms");
+    }
+  }
+
+  @Test
+  void anOversizedHandshakeIs431() throws Exception {
+    gateway = gatewayOn().listen("maxHeaderSize: 2k").start(vertx);
+    try (RawWebSocket big = RawWebSocket.open(gateway.port, Map.of("X-Padding", "x".repeat(4096)))) {
+      assertEquals(431, big.status);
+    }
+    assertEquals(0, launcher.launches.get());
+  }
+
+  @Test
+  void anIdleHttpConnectionIsClosedAtTheIdleTimeout() throws Exception {
+    gateway = gatewayOn().listen("idleTimeout: 1s").start(vertx);
+    try (Socket idle = new Socket("127.0.0.1", gateway.port)) {
+      idle.setSoTimeout(10_000);
+      idle.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      InputStream in = idle.getInputStream();
+      byte[] answer = new byte[4096];
+      assertTrue(in.read(answer) > 0, "answered");
+      long start = System.nanoTime();
+      while (in.read(answer) >= 0) {
+        // the rest of the answer, then the close
+      }
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(tookMs >= 500 && tookMs < 5000, "closed after " + tookMs + "ms");
+    }
+  }
+
+  @Test
+  void aForeignOriginIs403AndTheOwnAndAllowedOnesPass() throws Exception {
+    gateway = gatewayOn().listen("allowedOrigins: [\"https://app.example.com\"]").start(vertx);
+    try (RawWebSocket foreign = RawWebSocket.open(gateway.port, Map.of("Origin", "https://evil.example.net"))) {
+      assertEquals(403, foreign.status);
+    }
+    assertEquals(0, launcher.launches.get(), "nothing launched for a foreign page");
+    for (String origin : new String[] {"http://127.0.0.1:" + gateway.port, "https://app.example.com"}) {
+      try (RawWebSocket allowed = RawWebSocket.open(gateway.port, Map.of("Origin", origin))) {
+        assertEquals(101, allowed.status, origin);
+      }
+    }
+    try (RawWebSocket noBrowser = RawWebSocket.open(gateway.port, Map.of())) {
+      assertEquals(101, noBrowser.status, "no Origin: not a browser page");
+    }
+  }
+
+  @Test
+  void pastMaxConnectionsRequestsAre503() throws Exception {
+    gateway = gatewayOn().listen("maxConnections: 2").start(vertx);
+    try (RawWebSocket first = RawWebSocket.open(gateway.port, Map.of());
+        RawWebSocket second = RawWebSocket.open(gateway.port, Map.of());
+        RawWebSocket third = RawWebSocket.open(gateway.port, Map.of())) {
+      assertEquals(101, first.status);
+      assertEquals(101, second.status);
+      assertEquals(503, third.status);
+      assertEquals("5", third.headers.get("retry-after"));
+    }
+  }
+
+  @Test
+  void oneAddressCannotHoldMoreThanItsShareAndOthersAreStillAdmitted() throws Exception {
+    gateway = gatewayOn().sessions("perClient: {maxSessions: 2}").start(vertx);
+    List<RawWebSocket> open = new ArrayList<>();
+    try {
+      open.add(from("127.0.0.2", gateway.port, Map.of()));
+      open.add(from("127.0.0.2", gateway.port, Map.of()));
+      RawWebSocket third = from("127.0.0.2", gateway.port, Map.of());
+      open.add(third);
+      assertEquals(429, third.status);
+      assertTrue(third.headers.containsKey("retry-after"));
+      RawWebSocket other = from("127.0.0.3", gateway.port, Map.of());
+      open.add(other);
+      assertEquals(101, other.status, "another address is admitted");
+    } finally {
+      for (RawWebSocket socket : open) {
+        socket.close();
+      }
+    }
+    assertEquals(3, launcher.launches.get(), "the refused one launched nothing");
+    assertTrue(gateway.get("/metrics").contains("berth_refusals_total{reason=\"client_session_limit\",route=\""
+        + gateway.route + "\"} 1.0"));
+  }
+
+  @Test
+  void oneAddressOpeningSessionsTooFastIs429() throws Exception {
+    gateway = gatewayOn().sessions("perClient: {newPerMinute: 3}").start(vertx);
+    int refused = 0;
+    for (int i = 0; i < 5; i++) {
+      try (RawWebSocket client = from("127.0.0.4", gateway.port, Map.of())) {
+        refused += client.status == 429 ? 1 : 0;
+      }
+    }
+    assertEquals(2, refused, "a minute's worth (3) at once, then refused");
+  }
+
+  @Test
+  void theGatewayWideLimitIs503() throws Exception {
+    gateway = gatewayOn().sessions("maxSessions: 1").start(vertx);
+    try (RawWebSocket first = RawWebSocket.open(gateway.port, Map.of());
+        RawWebSocket second = RawWebSocket.open(gateway.port, Map.of())) {
+      assertEquals(101, first.status);
+      assertEquals(503, second.status);
+    }
+  }
+
+  @Test
+  void aFullLaunchQueueIs503AndCostsNoBackend() throws Exception {
+    launcher = new FakeLauncher(vertx, Duration.ofMillis(1500));
+    gateway = gatewayOn().sessions("launches: {maxConcurrent: 1, queue: 0}").start(vertx);
+    try (Socket launching = new Socket("127.0.0.1", gateway.port)) {
+      launching.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      Thread.sleep(200);
+      try (RawWebSocket queued = RawWebSocket.open(gateway.port, Map.of())) {
+        assertEquals(503, queued.status);
+      }
+      assertEquals(1, launcher.launches.get());
+    }
+  }
+
+  @Test
+  void aValidTokenWhoseSessionEndedGetsANewSession() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    String token;
+    try (RawWebSocket first = RawWebSocket.open(gateway.port, Map.of())) {
+      token = first.headers.get("berth-session");
+      first.send(true, RawWebSocket.CLOSE, RawWebSocket.closePayload(1000, new byte[0])); // ends the session
+      first.awaitClose();
+    }
+    Thread.sleep(200);
+    try (RawWebSocket again = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
+      assertEquals(101, again.status);
+      assertNotEquals(token, again.headers.get("berth-session"), "a new session, with a new token");
+    }
+  }
+
+  @Test
+  void tlsServesWssAndMarksTheCookieSecure(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=localhost", "-keyout", key.toString(), "-out", cert.toString())
+        .redirectErrorStream(true).start();
+    assertTrue(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0, new String(openssl.getInputStream().readAllBytes()));
+    gateway = gatewayOn().listen("tls: {cert: \"" + cert + "\", key: \"" + key + "\"}").start(vertx);
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setSsl(true).setTrustAll(true)
+        .setVerifyHost(false));
+    try {
+      WebSocket socket = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.port)
+          .setURI("/ws").setSsl(true)).await(20, TimeUnit.SECONDS);
+      String cookie = socket.headers().get("Set-Cookie");
+      assertTrue(cookie.toLowerCase().contains("; secure"), cookie);
+      socket.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      client.close().await(10, TimeUnit.SECONDS);
+    }
+    try (Socket plain = new Socket("127.0.0.1", gateway.port)) {
+      plain.setSoTimeout(5000);
+      plain.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      byte[] answer = plain.getInputStream().readNBytes(12);
+      assertTrue(!new String(answer, StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200"), "no plain http on a TLS listener");
+    }
+  }
+}
