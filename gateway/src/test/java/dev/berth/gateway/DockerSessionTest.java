@@ -70,9 +70,16 @@ class DockerSessionTest extends SessionBehaviourTest {
           "the handler port is never published");
       assertEquals("berth-sessions", host.getNetworkMode());
 
-      String icc = docker().docker.inspectNetworkCmd().withNetworkId("berth-sessions").exec()
-          .getOptions().get("com.docker.network.bridge.enable_icc");
-      assertEquals("false", icc, "containers on the sessions network cannot reach each other");
+      var network = docker().docker.inspectNetworkCmd().withNetworkId("berth-sessions").exec();
+      assertEquals("false", network.getOptions().get("com.docker.network.bridge.enable_icc"),
+          "containers on the sessions network cannot reach each other");
+      assertTrue(network.getInternal(), "no route off the machine (docker.egress: none)");
+      assertEquals("65534:65534", container.getConfig().getUser(), "not root");
+      assertTrue(host.getReadonlyRootfs(), "read-only root filesystem");
+      assertTrue(host.getTmpFs().get("/tmp").contains("size=16777216"), String.valueOf(host.getTmpFs()));
+      assertTrue(host.getBinds() == null || host.getBinds().length == 0, "nothing of the host is mounted");
+      assertTrue(container.getMounts() == null || container.getMounts().isEmpty(), "no volume, no engine socket");
+      assertFalse(host.getPrivileged());
 
       String address = container.getNetworkSettings().getNetworks().get("berth-sessions").getIpAddress();
       String handshake = client.socket().headers().toString() + client.hello().encode();
@@ -226,5 +233,30 @@ class DockerSessionTest extends SessionBehaviourTest {
     }
     awaitTrue(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("berth-docker")),
         10_000, "the engine worker pools are closed");
+  }
+
+  @Test
+  void fromInsideItsContainerASessionReachesNeitherAnotherSessionNorTheGatewayNorTheEngine() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient inside = connect(null); FrameClient other = connect(null)) {
+      inside.hello();
+      String otherAddress = backends.address(gateway.route, other.hello().getString("session"));
+      String bridgeGateway = docker().docker.inspectNetworkCmd().withNetworkId("berth-sessions").exec()
+          .getIpam().getConfig().get(0).getGateway();
+      String[][] targets = {
+          {otherAddress.substring(0, otherAddress.indexOf(':')), "8080", "another session's container"},
+          {bridgeGateway, Integer.toString(gateway.port), "the gateway's port on the host"},
+          {bridgeGateway, "2375", "the engine's TCP port on the host"},
+          {bridgeGateway, "22", "the host's ssh"},
+          {"127.0.0.1", Integer.toString(gateway.port), "the gateway through its own loopback"}};
+      for (String[] target : targets) {
+        inside.sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
+            .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
+        JsonObject probe = inside.nextMessage("probe");
+        assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
+      }
+      inside.sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
+      assertTrue(inside.nextMessage("probe").getBoolean("reachable"), "the probe itself works: its own handler answers");
+    }
   }
 }

@@ -362,6 +362,20 @@ abstract class SessionBehaviourTest {
     }
   }
 
+  @Test
+  void routeEnvironmentReachesTheBackendSoItsFeedCanBeSwitchedOff() throws Exception {
+    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
+    try (FrameClient client = connect(null)) {
+      client.hello();
+      long until = System.currentTimeMillis() + 1500; // the default feed sends 2 a second
+      for (WebSocketFrame frame; (frame = client.pollFrame(until - System.currentTimeMillis())) != null; ) {
+        assertFalse(frame.isText() && frame.textData().contains("\"listing\""), "a listing came: " + frame.textData());
+      }
+      client.socket().writeTextMessage("pure echo");
+      assertEquals("pure echo", client.nextDataFrame().textData());
+    }
+  }
+
   static void assertContiguous(List<Long> seqs) {
     assertFalse(seqs.isEmpty());
     for (int i = 1; i < seqs.size(); i++) {

@@ -119,6 +119,46 @@ class ConfigLoaderTest {
     assertTrue(failure(write("")).contains("the file is empty"));
   }
 
+  @Test
+  void routeEnvMayNotSetWhatTheGatewaySets() throws Exception {
+    String message = failure(write(VALID_ROUTE + "    env: {BERTH_SESSION: mine}\n"));
+    assertTrue(message.contains("key 'routes[0].env.BERTH_SESSION': is set by the gateway for every session"), message);
+  }
+
+  @Test
+  void routeEnvAndSandboxAreRead() throws Exception {
+    BerthConfig config = ConfigLoader.load(write("""
+        routes:
+          - name: listings
+            path: /ws
+            docker: {image: "berth/handler:0.1.0", egress: open, user: "1000", readOnlyRootFilesystem: false}
+            process: {command: [java, -jar, handler.jar]}
+            env: {BERTH_FEED_PER_SECOND: "0"}
+        """));
+    RouteConfig route = config.routes().get(0);
+    assertEquals(java.util.Map.of("BERTH_FEED_PER_SECOND", "0"), route.env());
+    assertEquals(new RouteConfig.Sandbox(RouteConfig.Egress.OPEN, "1000", false, 16L << 20), route.sandbox());
+  }
+
+  @Test
+  void theSandboxIsOnByDefault() {
+    RouteConfig route = ConfigLoader.load(TestGateway.ROOT.resolve("config/berth.yaml")).routes().get(0);
+    assertEquals(new RouteConfig.Sandbox(RouteConfig.Egress.NONE, "65534:65534", true, 16L << 20), route.sandbox());
+  }
+
+  @Test
+  void aMessageLimitBelowTheFrameLimitNamesBoth() throws Exception {
+    String message = failure(write("listen: {maxFrameSize: 1m, maxMessageSize: 64k}\n" + VALID_ROUTE));
+    assertTrue(message.contains("key 'listen.maxMessageSize': is smaller than listen.maxFrameSize"), message);
+  }
+
+  @Test
+  void anOriginMustBeSchemeHostAndPort() throws Exception {
+    String message = failure(write("listen: {allowedOrigins: [\"app.example.com\"]}\n" + VALID_ROUTE));
+    assertTrue(message.contains("'app.example.com' is not an origin"), message);
+    assertTrue(message.contains("scheme://host[:port]"), message);
+  }
+
   private Path write(String yaml) throws Exception {
     Path file = dir.resolve("berth.yaml");
     Files.writeString(file, yaml);
