@@ -1,22 +1,40 @@
 package dev.berth.handler;
 
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.regex.Pattern;
 
 /**
  * One websocket: sends the hello, runs the listing feed, answers commands and echoes every
  * other data frame back unchanged, frame by frame. Runs on the socket's event loop.
+ *
+ * <p>It is the example every user copies, so it keeps to RFC 6455 on its own: text messages must
+ * be UTF-8 (else 1007), a frame Netty's decoder rejects ends the connection with 1002, and the
+ * handler's own messages never start inside an echoed fragmented message (section 5.4).
  */
 final class Connection {
 
   private static final byte[] COMMAND_PREFIX = "{\"cmd\"".getBytes(StandardCharsets.US_ASCII);
+  /** An IP literal (IPv6 without brackets) or a host name, as the probe command accepts it. */
+  private static final Pattern PROBE_HOST = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
+  private static final int MAX_PROBE_MS = 5_000;
 
+  private final Vertx vertx;
   private final ServerWebSocket socket;
   private final SessionState state;
   private final HandlerConfig config;
@@ -24,16 +42,24 @@ final class Connection {
   private final long number;
   private final ListingFeed feed;
   private final long openedAtNanos = System.nanoTime();
+  private final Utf8Validator utf8 = new Utf8Validator();
+  /** The handler's own messages that came up while an echoed message was unfinished. */
+  private final Queue<String> held = new ArrayDeque<>();
   private long framesIn;
+  private boolean textMessage;   // the message being received is text (continuations carry no type)
+  private boolean midMessage;    // a non-final data frame was echoed, its final frame not yet
+  private boolean failed;        // this side closed the websocket for a protocol violation
+  private NetClient probeClient; // created by the first probe
 
   Connection(Vertx vertx, ServerWebSocket socket, SessionState state, HandlerConfig config, String hostname,
              long number) {
+    this.vertx = vertx;
     this.socket = socket;
     this.state = state;
     this.config = config;
     this.hostname = hostname;
     this.number = number;
-    this.feed = new ListingFeed(vertx, socket, state);
+    this.feed = new ListingFeed(vertx, socket, state, () -> midMessage);
   }
 
   long number() {
@@ -56,19 +82,24 @@ final class Connection {
   /** Installs the handlers, sends the hello and starts the feed. */
   void start() {
     socket.frameHandler(this::onFrame);
-    socket.writeTextMessage(new JsonObject()
+    socket.exceptionHandler(this::onException);
+    reply(new JsonObject()
         .put("type", "hello")
         .put("session", config.session())
         .put("version", config.version())
         .put("hostname", hostname)
-        .put("connection", number)
-        .encode());
+        .put("connection", number));
     feed.rate(state.feedPerSecondOr(config.feedPerSecond()));
   }
 
   /** Called from the close handler. */
   void stop() {
     feed.stop();
+    held.clear();
+    if (probeClient != null) {
+      probeClient.close();
+      probeClient = null;
+    }
   }
 
   private void onFrame(WebSocketFrame frame) {
@@ -83,6 +114,18 @@ final class Connection {
       default:
         return; // PONG, CLOSE: Vert.x answers pings and completes the close handshake
     }
+    if (failed) {
+      return; // frames that were already read when this side closed: never echoed
+    }
+    if (frame.type() != WebSocketFrameType.CONTINUATION) {
+      textMessage = frame.isText(); // Netty's decoder rejects continuations outside a message
+    }
+    // Checked before anything is echoed, so the frame holding the first invalid byte (or the
+    // final frame of a message cut off mid code point) never goes back out.
+    if (textMessage && !(utf8.accept(frame.binaryData()) && (!frame.isFinal() || utf8.complete()))) {
+      fail((short) 1007, "text message is not valid UTF-8");
+      return;
+    }
     if (frame.isText() && frame.isFinal() && isCommand(frame.binaryData())) {
       command(frame.textData());
       return;
@@ -95,9 +138,46 @@ final class Connection {
     // The received frame keeps its type (text stays text), fin bit and raw bytes, so a
     // fragmented message comes back fragmented the same way, even mid UTF-8 sequence.
     socket.writeFrame(frame);
+    midMessage = !frame.isFinal();
+    if (!midMessage) {
+      while (!held.isEmpty()) {
+        socket.writeTextMessage(held.poll());
+      }
+    }
     if (socket.writeQueueFull()) {
       socket.pause();
       socket.drainHandler(v -> socket.resume());
+    }
+  }
+
+  /**
+   * Netty's decoder rejects frames RFC 6455 forbids (reserved bits, unknown opcodes, fragmented
+   * or long control frames, continuations out of place, an invalid close code or close reason)
+   * and reports it here; Vert.x drops the TCP connection right after this handler returns, so
+   * the close frame written here is the peer's only chance to learn why.
+   */
+  private void onException(Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException violation) {
+      boolean tooBig = violation.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG;
+      fail(tooBig ? (short) 1009 : (short) 1002, tooBig ? "frame too big" : "protocol error");
+      // Frames already echoed in this same read wait for Vert.x's flush at the end of the read,
+      // which the drop overtakes, and the close frame with them: flush now.
+      if (socket instanceof WebSocketInternal internal) {
+        internal.channelHandlerContext().flush();
+      }
+    }
+  }
+
+  /** Fails the websocket (RFC 6455 section 7.1.7): closes it with {@code code}, echoes nothing more. */
+  private void fail(short code, String reason) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    held.clear();
+    feed.stop();
+    if (!socket.isClosed()) {
+      socket.close(code, reason);
     }
   }
 
@@ -141,9 +221,11 @@ final class Connection {
       closeCommand(command);
     } else if ("leak".equals(name)) {
       leakCommand(command);
+    } else if ("probe".equals(name)) {
+      probeCommand(command);
     } else {
       reply(error("unknown cmd " + (name instanceof String ? "\"" + name + "\"" : String.valueOf(name))
-          + "; known: feed, state, close, leak"));
+          + "; known: feed, state, close, leak, probe"));
     }
   }
 
@@ -188,12 +270,56 @@ final class Connection {
     NativeMemory.leak((long) size << 20);
   }
 
+  /**
+   * Tries a TCP connection from where the handler runs (inside the session's container) and
+   * answers whether it was accepted: lets a test prove which addresses a session can reach.
+   */
+  private void probeCommand(JsonObject command) {
+    Object host = command.getValue("host");
+    Object port = command.getValue("port");
+    Object timeout = command.getValue("timeoutMs", 1000);
+    if (!(host instanceof String h) || !PROBE_HOST.matcher(h).matches()
+        || !(port instanceof Integer p) || p < 1 || p > 65535
+        || !(timeout instanceof Integer t) || t < 1 || t > MAX_PROBE_MS) {
+      reply(error("probe needs \"host\": an IP address or host name of at most 255 characters, \"port\": 1-65535"
+          + " and an optional \"timeoutMs\": 1-" + MAX_PROBE_MS + " (default 1000)"));
+      return;
+    }
+    if (probeClient == null) {
+      probeClient = vertx.createNetClient();
+    }
+    // The connect timeout covers only the TCP handshake; the timer also bounds the name lookup.
+    Promise<Void> outcome = Promise.promise();
+    long timer = vertx.setTimer(t, id -> outcome.tryFail("timed out after " + t + " ms"));
+    probeClient.connect(new ConnectOptions().setHost(h).setPort(p).setTimeout(t)).onComplete(connected -> {
+      vertx.cancelTimer(timer);
+      if (connected.succeeded()) {
+        connected.result().close();
+        outcome.tryComplete();
+      } else {
+        Throwable cause = connected.cause();
+        outcome.tryFail(cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
+      }
+    });
+    outcome.future().onComplete(result -> {
+      JsonObject answer = new JsonObject().put("type", "probe").put("host", h).put("port", p)
+          .put("reachable", result.succeeded());
+      reply(result.succeeded() ? answer : answer.put("error", result.cause().getMessage()));
+    });
+  }
+
   private static JsonObject error(String message) {
     return new JsonObject().put("type", "error").put("message", message);
   }
 
+  /** Writes one of the handler's own messages, held back while an echoed message is unfinished. */
   private void reply(JsonObject message) {
-    if (!socket.isClosed()) {
+    if (failed || socket.isClosed()) {
+      return;
+    }
+    if (midMessage) {
+      held.add(message.encode());
+    } else {
       socket.writeTextMessage(message.encode());
     }
   }

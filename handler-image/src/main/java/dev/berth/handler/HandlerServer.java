@@ -149,7 +149,6 @@ public final class HandlerServer extends VerticleBase {
     Connection connection = new Connection(vertx, socket, state, config, hostname, number);
     connections.put(socket, connection);
     socket.closeHandler(v -> onClose(connection));
-    socket.exceptionHandler(err -> { }); // closes follow; nothing useful to add per frame
     log.info("connect #" + number + " from " + socket.remoteAddress() + " path " + socket.path()
         + " (open " + state.openConnections() + ", total " + state.connections() + ")");
     connection.start();

@@ -6,14 +6,17 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 
 /**
  * The live listing-update feed of one websocket connection, generated locally.
  *
  * <p>Events are paced by elapsed time rather than by counting ticks, so a rate is kept exactly
- * whatever the tick period. When the socket's write queue is full the tick's events are
- * dropped, never queued: a slow client sees gaps in {@code seq}, the process never grows.
- * All methods must run on the connection's event loop.
+ * whatever the tick period. When the socket's write queue is full, or while the connection
+ * is in the middle of echoing a fragmented message (a new message may not start before its
+ * final frame, RFC 6455 section 5.4), the tick's events are dropped, never queued: the process
+ * never grows, and as {@code seq} is only taken for an event actually written, the client sees
+ * it increase by one, with no gaps. All methods must run on the connection's event loop.
  */
 public final class ListingFeed {
 
@@ -28,16 +31,19 @@ public final class ListingFeed {
   private final Vertx vertx;
   private final ServerWebSocket socket;
   private final SessionState state;
+  private final BooleanSupplier holdOff;
 
   private int perSecond;
   private long timerId = -1;
   private long startedNanos;
   private long emitted;
 
-  public ListingFeed(Vertx vertx, ServerWebSocket socket, SessionState state) {
+  /** @param holdOff true while no message of the feed may be written (ticks are then skipped) */
+  public ListingFeed(Vertx vertx, ServerWebSocket socket, SessionState state, BooleanSupplier holdOff) {
     this.vertx = vertx;
     this.socket = socket;
     this.state = state;
+    this.holdOff = holdOff;
   }
 
   /** Current events per second, 0 when stopped. */
@@ -82,8 +88,8 @@ public final class ListingFeed {
       return;
     }
     for (long i = 0; i < count; i++) {
-      if (socket.writeQueueFull()) {
-        return; // backpressure: skip the rest of this tick
+      if (holdOff.getAsBoolean() || socket.writeQueueFull()) {
+        return; // mid-message or backpressure: skip the rest of this tick
       }
       socket.writeTextMessage(nextEvent(state.nextListingSeq(), System.currentTimeMillis()).encode());
     }

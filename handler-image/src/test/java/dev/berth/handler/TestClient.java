@@ -38,6 +38,8 @@ final class TestClient implements AutoCloseable {
   private final WebSocketClient client;
   private final ClientWebSocket socket;
   final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
+  /** Payloads of the pong frames received. */
+  final BlockingQueue<Buffer> pongs = new LinkedBlockingQueue<>();
   private final java.util.concurrent.CompletableFuture<Short> closed = new java.util.concurrent.CompletableFuture<>();
 
   private TestClient(WebSocketClient client, ClientWebSocket socket) {
@@ -55,6 +57,8 @@ final class TestClient implements AutoCloseable {
     socket.frameHandler(frame -> {
       if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
         testClient.frames.add(new Frame(frame.type(), frame.isFinal(), frame.binaryData().copy()));
+      } else if (frame.type() == WebSocketFrameType.PONG) {
+        testClient.pongs.add(frame.binaryData().copy());
       }
     });
     socket.closeHandler(v -> testClient.closed.complete(socket.closeStatusCode()));

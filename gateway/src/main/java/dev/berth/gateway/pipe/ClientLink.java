@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.internal.http.WebSocketInternal;
 import java.time.Duration;
 
 /**
@@ -42,6 +43,11 @@ abstract class ClientLink {
       // The decoder found a frame RFC 6455 forbids; Vert.x leaves answering it to us.
       if (error instanceof CorruptedWebSocketFrameException corrupt) {
         pipe.clientFailed(this, Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+        // Vert.x drops the connection right after this handler; what was written during the same
+        // read (our close frame included) waits for its flush at the end of the read: flush now.
+        if (socket instanceof WebSocketInternal internal) {
+          internal.channelHandlerContext().flush();
+        }
       } // anything else: a broken connection, reported by the close handler
     });
     socket.closeHandler(v -> {
