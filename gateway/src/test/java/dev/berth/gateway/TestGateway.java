@@ -133,7 +133,7 @@ public final class TestGateway implements AutoCloseable {
 
     /** More keys of the route, as a block line, e.g. "env: {BERTH_FEED_PER_SECOND: '0'}". */
     public Builder route(String line) {
-      this.routeExtra += "\n    " + line;
+      this.routeExtra += "\n    " + line; // the route's keys sit four spaces in
       return this;
     }
 
@@ -191,7 +191,7 @@ public final class TestGateway implements AutoCloseable {
           """.formatted(port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
           dockerHost, apiTimeout, onShutdown, sessionsExtra, route,
           image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
-          bufferFrames, routeExtra.replace("\n    ", "\n              ")));
+          bufferFrames, routeExtra));
       try {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);
