@@ -376,6 +376,30 @@ abstract class SessionBehaviourTest {
     }
   }
 
+  @Test
+  void protocolErrorsGetTheirCloseCodesAndNothingInvalidReachesTheBackend() throws Exception {
+    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
+    String token;
+    try (RawWebSocket client = RawWebSocket.open(gateway.port, java.util.Map.of())) {
+      token = client.headers.get("berth-session");
+      client.nextIgnoringPings(); // hello
+      client.send(false, RawWebSocket.TEXT, "valid ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      client.send(false, RawWebSocket.CONTINUATION, new byte[] {'a', (byte) 0xE2});
+      client.send(true, RawWebSocket.CONTINUATION, new byte[] {(byte) 0xC0, (byte) 0x80}); // invalid
+      assertEquals(1007, client.awaitClose().closeCode());
+    }
+    try (RawWebSocket again = RawWebSocket.open(gateway.port, java.util.Map.of("Cookie", "berth_session=" + token))) {
+      assertEquals(101, again.status, "the session waited for its client");
+      again.send(true, 0b100, RawWebSocket.TEXT, "rsv".getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+      assertEquals(1002, again.awaitClose().closeCode());
+    }
+    try (FrameClient back = connect(token)) {
+      JsonObject state = back.state(); // a backend that had seen invalid UTF-8 would have closed with 1007
+      assertEquals(3, state.getLong("framesReceived"), "two fragments, the second without its cut code point, then an empty final one");
+      assertEquals("valid a".length(), state.getLong("bytesReceived"));
+    }
+  }
+
   static void assertContiguous(List<Long> seqs) {
     assertFalse(seqs.isEmpty());
     for (int i = 1; i < seqs.size(); i++) {
