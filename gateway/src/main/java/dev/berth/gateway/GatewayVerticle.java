@@ -74,7 +74,7 @@ public final class GatewayVerticle extends VerticleBase {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
           registry = new SessionRegistry(config, new SessionServices(vertx, launcher, gate, new BackendDialer(upstream),
-              metrics, new SessionTokens(secret, Clock.systemUTC()), listen.maxMessageBytes()));
+              metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), listen.maxMessageBytes()));
           return registry;
         }))
         .compose(ready -> registry.discover()).compose(adopted -> {
@@ -83,6 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
             + (System.nanoTime() - begun) / 1_000_000 + "ms; their clients get them back by reconnecting");
       }
       registry.startReaping();
+      registry.fillPools();
       EdgeRouter.Handlers edge = EdgeRouter.create(vertx, config, registry, metrics, launcher.name());
       return vertx.createHttpServer(serverOptions(listen))
           .connectionHandler(edge.connections())

@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 /** Containers behind a test gateway, found by their berth.* labels. */
-final class DockerTestBackends implements TestBackends {
+public final class DockerTestBackends implements TestBackends {
 
-  final DockerClient docker;
+  public final DockerClient docker;
 
-  DockerTestBackends() {
+  public DockerTestBackends() {
     DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
         .withDockerHost("unix:///var/run/docker.sock").build();
     docker = DockerClientImpl.getInstance(config,
@@ -27,7 +27,7 @@ final class DockerTestBackends implements TestBackends {
     return LauncherKind.DOCKER;
   }
 
-  List<Container> containers(String route, String sessionKey, boolean includeStopped) {
+  public List<Container> containers(String route, String sessionKey, boolean includeStopped) {
     Map<String, String> labels = new HashMap<>(Map.of("berth.managed", "true", "berth.route", route));
     if (sessionKey != null) {
       labels.put("berth.session", sessionKey);

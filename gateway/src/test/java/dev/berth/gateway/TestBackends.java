@@ -6,7 +6,7 @@ import dev.berth.gateway.config.LauncherKind;
  * What a test needs to see of backends behind the gateway, per launcher: how many run for a
  * session, how to kill one, and how to remove whatever a failed test left.
  */
-interface TestBackends extends AutoCloseable {
+public interface TestBackends extends AutoCloseable {
 
   LauncherKind kind();
 

@@ -62,6 +62,8 @@ public final class TestGateway implements AutoCloseable {
     private String listenExtra = "";
     private String sessionsExtra = "";
     private String routeExtra = "";
+    private String version = "test";
+    private String reapInterval = "1s";
     private int maxSessions = 20;
     private String image = IMAGE;
     private String readyTimeout = "15s";
@@ -80,6 +82,16 @@ public final class TestGateway implements AutoCloseable {
     public Builder sameAs(TestGateway earlier) {
       this.route = earlier.route;
       this.port = earlier.port;
+      return this;
+    }
+
+    public Builder reapInterval(String duration) {
+      this.reapInterval = duration;
+      return this;
+    }
+
+    public Builder version(String routeVersion) {
+      this.version = routeVersion;
       return this;
     }
 
@@ -178,18 +190,18 @@ public final class TestGateway implements AutoCloseable {
           listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
           docker: {host: "%s", apiTimeout: %s}
-          sessions: {onShutdown: %s, reapInterval: 1s%s}
+          sessions: {onShutdown: %s, reapInterval: %s%s}
           routes:
             - name: %s
               path: /ws
-              version: test
+              version: %s
               docker: {image: "%s"}
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
               timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
               buffer: {maxBytes: %s, maxFrames: %d}%s
           """.formatted(port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
-          dockerHost, apiTimeout, onShutdown, sessionsExtra, route,
+          dockerHost, apiTimeout, onShutdown, reapInterval, sessionsExtra, route, version,
           image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
           bufferFrames, routeExtra));
       try {

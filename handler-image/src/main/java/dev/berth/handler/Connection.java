@@ -33,6 +33,7 @@ final class Connection {
   /** An IP literal (IPv6 without brackets) or a host name, as the probe command accepts it. */
   private static final Pattern PROBE_HOST = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
   private static final int MAX_PROBE_MS = 5_000;
+  private static final Pattern SESSION_KEY = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   private final Vertx vertx;
   private final ServerWebSocket socket;
@@ -79,13 +80,22 @@ final class Connection {
     return (System.nanoTime() - openedAtNanos) / 1_000_000L;
   }
 
-  /** Installs the handlers, sends the hello and starts the feed. */
+  /**
+   * Installs the handlers, then says hello and starts the feed; a pooled handler not yet claimed
+   * first waits for its gateway's {@code {"cmd":"claim","session":KEY}}.
+   */
   void start() {
     socket.frameHandler(this::onFrame);
     socket.exceptionHandler(this::onException);
+    if (state.sessionKey() != null) {
+      greet();
+    }
+  }
+
+  private void greet() {
     reply(new JsonObject()
         .put("type", "hello")
-        .put("session", config.session())
+        .put("session", state.sessionKey())
         .put("version", config.version())
         .put("hostname", hostname)
         .put("connection", number));
@@ -124,6 +134,10 @@ final class Connection {
     // final frame of a message cut off mid code point) never goes back out.
     if (textMessage && !(utf8.accept(frame.binaryData()) && (!frame.isFinal() || utf8.complete()))) {
       fail((short) 1007, "text message is not valid UTF-8");
+      return;
+    }
+    if (state.sessionKey() == null) {
+      claim(frame);
       return;
     }
     if (frame.isText() && frame.isFinal() && isCommand(frame.binaryData())) {
@@ -193,6 +207,22 @@ final class Connection {
     return true;
   }
 
+  /** The first frame a pooled handler gets names its session; anything else is refused (1008). */
+  private void claim(WebSocketFrame frame) {
+    JsonObject claim = null;
+    try {
+      claim = frame.isText() && frame.isFinal() ? new JsonObject(frame.textData()) : null;
+    } catch (DecodeException | ClassCastException notJson) {
+      // refused below
+    }
+    Object key = claim == null || !"claim".equals(claim.getValue("cmd")) ? null : claim.getValue("session");
+    if (!(key instanceof String text) || !SESSION_KEY.matcher(text).matches() || !state.claim(text)) {
+      fail((short) 1008, "a pooled handler must be claimed first");
+      return;
+    }
+    greet();
+  }
+
   private void command(String text) {
     JsonObject command;
     try {
@@ -207,7 +237,7 @@ final class Connection {
     } else if ("state".equals(name)) {
       reply(new JsonObject()
           .put("type", "state")
-          .put("session", config.session())
+          .put("session", state.sessionKey())
           .put("hostname", hostname)
           .put("version", config.version())
           .put("framesReceived", state.framesReceived())
@@ -219,6 +249,14 @@ final class Connection {
           .put("lastCloseReason", state.lastCloseReason()));
     } else if ("close".equals(name)) {
       closeCommand(command);
+    } else if ("claim".equals(name)) {
+      // Another connection claimed this handler first (a gateway racing for a pool entry): the
+      // same session is greeted again, any other refused.
+      if (state.sessionKey().equals(command.getValue("session"))) {
+        greet();
+      } else {
+        fail((short) 1008, "already claimed for another session");
+      }
     } else if ("leak".equals(name)) {
       leakCommand(command);
     } else if ("probe".equals(name)) {

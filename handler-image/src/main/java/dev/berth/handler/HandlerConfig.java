@@ -7,7 +7,8 @@ import java.util.Map;
  *
  * @param host          BERTH_HOST, the address to listen on (default 0.0.0.0; the process
  *                      launcher passes 127.0.0.1 so a handler on the host is not exposed)
- * @param session       BERTH_SESSION, the session's public key (default "local")
+ * @param session       BERTH_SESSION, the session's public key (default "local"); null with
+ *                      BERTH_POOL=1: a warm-pool handler learns its session when it is claimed
  * @param version       BERTH_VERSION, reported in hello and state replies (default "dev")
  * @param port          BERTH_PORT, the HTTP/websocket port; 0 picks a free one (default 8080)
  * @param idleGraceMs   BERTH_IDLE_GRACE_MS, how long the process may run with no websocket
@@ -49,7 +50,8 @@ public record HandlerConfig(String host, String session, String version, int por
   /** Reads the BERTH_* variables from {@code env}, using the defaults for unset ones. */
   public static HandlerConfig fromEnv(Map<String, String> env) throws InvalidConfig {
     String host = text(env, "BERTH_HOST", DEFAULT_HOST);
-    String session = text(env, "BERTH_SESSION", DEFAULT_SESSION);
+    boolean pooled = "1".equals(env.get("BERTH_POOL"));
+    String session = pooled ? null : text(env, "BERTH_SESSION", DEFAULT_SESSION);
     String version = text(env, "BERTH_VERSION", DEFAULT_VERSION);
     int port = (int) number(env, "BERTH_PORT", DEFAULT_PORT, 0, 65535,
         "an integer from 0 to 65535 (0 picks a free port)");

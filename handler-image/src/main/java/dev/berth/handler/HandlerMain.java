@@ -41,9 +41,9 @@ public final class HandlerMain {
     if (selfTest) {
       config = config.withPort(0);
     }
-    HandlerLog log = new HandlerLog(config.session());
+    HandlerLog log = new HandlerLog(config.session() == null ? "pool" : config.session());
     String hostname = hostname();
-    SessionState state = new SessionState();
+    SessionState state = new SessionState(config.session());
 
     Vertx vertx = Vertx.vertx(new VertxOptions()
         .setEventLoopPoolSize(1)       // one session, one user: one event loop is plenty

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SessionState {
 
   private final long startedAt = System.currentTimeMillis();
+  private volatile String sessionKey;
   private final AtomicLong framesReceived = new AtomicLong();
   private final AtomicLong bytesReceived = new AtomicLong();
   private final AtomicLong connections = new AtomicLong();
@@ -19,6 +20,26 @@ public final class SessionState {
   private final AtomicInteger feedPerSecond = new AtomicInteger(-1);
   private volatile Short lastCloseCode;
   private volatile String lastCloseReason;
+
+  public SessionState() {
+  }
+
+  public SessionState(String sessionKey) {
+    this.sessionKey = sessionKey;
+  }
+
+  /** The session this handler serves; null for a pooled handler not claimed yet. */
+  public String sessionKey() {
+    return sessionKey;
+  }
+
+  /** Claims a pooled handler for {@code key}; true if it now serves that key (also if it already did). */
+  public synchronized boolean claim(String key) {
+    if (sessionKey == null) {
+      sessionKey = key;
+    }
+    return sessionKey.equals(key);
+  }
 
   /** Epoch millis when this process's state was created. */
   public long startedAt() {

@@ -43,7 +43,7 @@ class HandlerServerTest {
   private final HandlerLog log = new HandlerLog("s-test", new PrintStream(logBytes, true, StandardCharsets.UTF_8));
   private final CountDownLatch exited = new CountDownLatch(1);
   private final List<TestClient> clients = new ArrayList<>();
-  private final SessionState state = new SessionState();
+  private SessionState state = new SessionState("s-test");
   private int port;
 
   private void start(Vertx vertx, HandlerConfig config) throws Exception {
@@ -234,6 +234,35 @@ class HandlerServerTest {
     second.frames.clear();
     Thread.sleep(600);
     assertTrue(second.frames.isEmpty(), "the feed stays paused for the session: " + second.frames);
+  }
+
+  @Test
+  void aPooledHandlerSaysNothingUntilClaimedAndServesOnlyThatSession(Vertx vertx) throws Exception {
+    state = new SessionState(); // BERTH_POOL=1: no session yet
+    start(vertx, BASE.withFeedPerSecond(0));
+    TestClient gateway = connect(vertx);
+    Thread.sleep(300);
+    assertTrue(gateway.frames.isEmpty(), "no hello before the claim: " + gateway.frames);
+    gateway.send("{\"cmd\":\"claim\",\"session\":\"k-123\"}");
+    JsonObject hello = gateway.nextOfType("hello");
+    assertEquals("k-123", hello.getString("session"));
+    gateway.send("{\"cmd\":\"state\"}");
+    assertEquals("k-123", gateway.nextOfType("state").getString("session"));
+    gateway.close();
+
+    TestClient thief = connect(vertx); // already claimed: says hello to anyone the gateway sends
+    assertEquals("k-123", thief.nextOfType("hello").getString("session"));
+    thief.close();
+  }
+
+  @Test
+  void aPooledHandlerRefusesAnythingButAClaimFirst(Vertx vertx) throws Exception {
+    state = new SessionState();
+    start(vertx, BASE);
+    TestClient client = connect(vertx);
+    client.send("hello?");
+    assertEquals((short) 1008, client.awaitClosed());
+    assertEquals(null, state.sessionKey());
   }
 
   private static void assertListing(JsonObject listing) {

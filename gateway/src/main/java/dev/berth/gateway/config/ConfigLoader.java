@@ -156,8 +156,8 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "env", "maxSessions", "limits", "timeouts",
-        "buffer"));
+    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "env", "maxSessions", "pool", "limits",
+        "timeouts", "buffer"));
     String name = node.child("name").requiredString(node.path() + ".name: listings");
     if (!ROUTE_NAME.matcher(name).matches()) {
       throw node.child("name").error("'" + name + "' is not a valid route name", "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
@@ -189,6 +189,7 @@ public final class ConfigLoader {
         command,
         env(node.child("env")),
         node.child("maxSessions").integer(100, 1, 100_000),
+        node.child("pool").onlyKeys(Set.of("size")).child("size").integer(0, 0, 1000),
         limits(node.child("limits")),
         timeouts(node.child("timeouts")),
         buffer(node.child("buffer")),

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param command the handler command for the process launcher (empty when unset)
  * @param env extra environment for the handler, e.g. BERTH_FEED_PER_SECOND=0 for a pure echo
  * @param maxSessions sessions this route may hold at once; past it, new sessions get 503
+ * @param poolSize ready backends kept waiting for new sessions (0: none)
  * @param configKey the route's key in the file, e.g. routes[0], for messages that name a setting
  */
 public record RouteConfig(
@@ -27,6 +28,7 @@ public record RouteConfig(
     List<String> command,
     Map<String, String> env,
     int maxSessions,
+    int poolSize,
     Limits limits,
     Timeouts timeouts,
     Buffer buffer,

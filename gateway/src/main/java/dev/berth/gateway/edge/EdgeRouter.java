@@ -7,6 +7,7 @@ import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -14,7 +15,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What the one stable URL serves: the feed page at {@code /} and its resume client at
@@ -30,7 +33,23 @@ public final class EdgeRouter {
   public static Handlers create(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
       String launcherName) {
     ConnectionGuard guard = new ConnectionGuard(vertx, config.listen());
-    return new Handlers(guard::connected, guard.guarding(router(vertx, config, registry, metrics, launcherName)));
+    Router router = router(vertx, config, registry, metrics, launcherName);
+    // Websocket routes bypass the router: its request wrapper would wrap the websocket too, hiding
+    // the channel the pipe answers protocol errors on.
+    boolean tls = config.listen().tls() != null;
+    OriginPolicy origins = new OriginPolicy(config.listen().allowedOrigins(), tls);
+    Map<String, SessionWebSocketHandler> websockets = new HashMap<>();
+    for (RouteConfig route : config.routes()) {
+      websockets.put(route.path(), new SessionWebSocketHandler(route, registry, metrics, origins, tls));
+    }
+    return new Handlers(guard::connected, guard.guarding(request -> {
+      SessionWebSocketHandler websocket = request.method() == HttpMethod.GET ? websockets.get(request.path()) : null;
+      if (websocket != null) {
+        websocket.handle(request);
+      } else {
+        router.handle(request);
+      }
+    }));
   }
 
   private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
@@ -55,11 +74,6 @@ public final class EdgeRouter {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
-    boolean tls = config.listen().tls() != null;
-    OriginPolicy origins = new OriginPolicy(config.listen().allowedOrigins(), tls);
-    for (RouteConfig route : config.routes()) {
-      router.get(route.path()).handler(new SessionWebSocketHandler(route, registry, metrics, origins, tls));
-    }
     return router;
   }
 

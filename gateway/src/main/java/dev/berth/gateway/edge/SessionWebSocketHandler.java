@@ -13,7 +13,6 @@ import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.ext.web.RoutingContext;
 
 /**
  * The life of a websocket upgrade on a route, upstream first: find the client's session by its
@@ -21,7 +20,7 @@ import io.vertx.ext.web.RoutingContext;
  * accept the client's handshake and attach it. Anything that fails before the handshake is
  * answered with an HTTP status; after it, the client has a websocket and gets close codes.
  */
-final class SessionWebSocketHandler implements Handler<RoutingContext> {
+final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
 
   static final String COOKIE = "berth_session";
   static final String SESSION_HEADER = "Berth-Session";
@@ -43,9 +42,9 @@ final class SessionWebSocketHandler implements Handler<RoutingContext> {
     this.tls = tls;
   }
 
+  /** Takes the server's own request, not a router's wrapper, so the websocket is Vert.x's own too. */
   @Override
-  public void handle(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
+  public void handle(HttpServerRequest request) {
     if (!isUpgrade(request)) {
       refusal.send(request, Failure.NOT_WEBSOCKET, "a plain " + request.method() + " request");
       return;

@@ -38,6 +38,8 @@ public enum Failure {
   READY_TIMEOUT(502, 1011, "the session's backend took too long to get ready"),
   /** The backend exited before it became ready. */
   EXITED_EARLY(502, 1011, "the session's backend stopped while starting"),
+  /** Another gateway claimed the pooled backend first; the claim moves on to the next one. */
+  POOL_CLAIM_LOST(502, 1011, "the session's backend could not be started"),
   /** The backend was ready but refused the gateway's websocket connection. */
   UNREACHABLE(502, 1011, "the session's backend did not accept the connection"),
 

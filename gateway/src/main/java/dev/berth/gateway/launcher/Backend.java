@@ -12,6 +12,8 @@ import java.util.function.Supplier;
 public final class Backend {
 
   private final String description;
+  /** The launcher's own name for it, e.g. the container's name; for launchers only. */
+  final String reference;
   private final String sessionKey;
   private final String routeName;
   private final SocketAddress address;
@@ -21,7 +23,13 @@ public final class Backend {
 
   Backend(String description, String sessionKey, String routeName, SocketAddress address, Future<String> exited,
       Supplier<Future<Void>> stopAction) {
+    this(description, description, sessionKey, routeName, address, exited, stopAction);
+  }
+
+  Backend(String description, String reference, String sessionKey, String routeName, SocketAddress address,
+      Future<String> exited, Supplier<Future<Void>> stopAction) {
     this.description = description;
+    this.reference = reference;
     this.sessionKey = sessionKey;
     this.routeName = routeName;
     this.address = address;
@@ -34,7 +42,12 @@ public final class Backend {
     return description;
   }
 
-  /** The public key of the session this backend belongs to (from its label when re-adopted). */
+  /** The same backend, now the backend of session {@code key} (a pooled one, claimed). */
+  Backend claimedBy(String key, String newDescription, String newReference) {
+    return new Backend(newDescription, newReference, key, routeName, address, exited, stopAction);
+  }
+
+  /** The public key of the session this backend belongs to (from its label or name when re-adopted); null in a pool. */
   public String sessionKey() {
     return sessionKey;
   }

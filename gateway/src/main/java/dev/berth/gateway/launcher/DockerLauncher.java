@@ -54,6 +54,9 @@ final class DockerLauncher implements Launcher {
   static final String SESSION_LABEL = "berth.session";
   static final String ROUTE_LABEL = "berth.route";
   static final String VERSION_LABEL = "berth.version";
+  /** On warm-pool containers: their session is named at claim time, by their new name. */
+  static final String POOL_LABEL = "berth.pool";
+  private static final java.util.regex.Pattern CLAIMED_NAME = java.util.regex.Pattern.compile("berth-(.+)-([0-9a-f]{24})");
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
   private static final int LAUNCH_WORKERS = 8;
   private static final int STOP_WORKERS = 16;
@@ -150,9 +153,10 @@ final class DockerLauncher implements Launcher {
     return blocking(() -> createContainer(name, request))
         .onComplete(created -> creating.remove(name))
         .compose(id -> {
-          Backend backend = handle(id, name, request.sessionKey(), route.name(), null);
+          String key = request.pooled() ? null : request.sessionKey();
+          Backend backend = handle(id, name, key, route.name(), null);
           return blocking(() -> startAndLocate(id, route))
-              .map(address -> handle(id, name, request.sessionKey(), route.name(), address))
+              .map(address -> handle(id, name, key, route.name(), address))
               .recover(error -> backend.stop().transform(removed -> Future.failedFuture(
                   FailureException.wrap(error, failureOf(error), "cannot start " + backend.description()))));
         }, error -> Future.failedFuture(FailureException.wrap(error, failureOf(error),
@@ -166,8 +170,27 @@ final class DockerLauncher implements Launcher {
   /** The handle of one of our containers; its exit is reported by the engine's events. */
   private Backend handle(String id, String name, String sessionKey, String route, SocketAddress address) {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
-    return new Backend("container " + name + " (" + id.substring(0, 12) + ")", sessionKey, route, address,
-        exit.future(), () -> remove(id, route));
+    return new Backend(describe(name, id), name, sessionKey, route, address, exit.future(), () -> remove(id, route));
+  }
+
+  private static String describe(String name, String id) {
+    return "container " + name + " (" + id.substring(0, 12) + ")";
+  }
+
+  /**
+   * Names the claimed container after its session, so a restarted gateway finds the session by
+   * name (its labels were fixed at creation, before the session existed). The claim itself was
+   * settled by the handler, which accepts one session only: only its winner renames it.
+   */
+  @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    String name = containerName(pooled.routeName(), sessionKey);
+    return blocking(() -> {
+      docker.renameContainerCmd(pooled.reference).withName(name).exec();
+      return name;
+    }).map(renamed -> pooled.claimedBy(sessionKey, pooled.description().replace(pooled.reference, renamed), renamed))
+        .recover(error -> Future.failedFuture(
+            FailureException.wrap(error, failureOf(error), "cannot rename " + pooled.description())));
   }
 
   /** An engine that cannot be reached is "cannot launch now" (503), not a failed backend (502). */
@@ -199,11 +222,10 @@ final class DockerLauncher implements Launcher {
     return docker.createContainerCmd(route.image())
         .withName(name)
         .withUser(sandbox.user())
-        .withLabels(Map.of(
-            MANAGED_LABEL, "true",
-            SESSION_LABEL, request.sessionKey(),
-            ROUTE_LABEL, route.name(),
-            VERSION_LABEL, route.version()))
+        .withLabels(request.pooled()
+            ? Map.of(MANAGED_LABEL, "true", POOL_LABEL, "true", ROUTE_LABEL, route.name(), VERSION_LABEL, route.version())
+            : Map.of(MANAGED_LABEL, "true", SESSION_LABEL, request.sessionKey(), ROUTE_LABEL, route.name(),
+                VERSION_LABEL, route.version()))
         .withEnv(HandlerEnvironment.of(request, route.containerPort()).asList())
         .withHostConfig(host)
         .exec()
@@ -333,10 +355,20 @@ final class DockerLauncher implements Launcher {
   private Optional<Backend> leftover(Container container, String name) {
     String state = container.getState() == null ? "" : container.getState();
     Map<String, String> labels = container.getLabels();
-    String key = labels.get(SESSION_LABEL);
     String route = labels.get(ROUTE_LABEL);
+    boolean pooled = "true".equals(labels.get(POOL_LABEL));
+    java.util.regex.Matcher claimed = CLAIMED_NAME.matcher(name);
+    // A pool container's session is in its name once claimed; before that it has none.
+    String key = !pooled ? labels.get(SESSION_LABEL) : claimed.matches() ? claimed.group(2) : null;
     String address = addressOf(container, routes.get(route));
-    if (state.equals("running") && key != null && route != null && address != null) {
+    boolean staleEntry = pooled && key == null && !routes.get(route).version().equals(labels.get(VERSION_LABEL));
+    if (state.equals("running") && staleEntry) {
+      LOG.info("removing pool container " + name + ": version " + labels.get(VERSION_LABEL) + ", the route runs "
+          + routes.get(route).version());
+      remove(container.getId(), route);
+      return Optional.empty();
+    }
+    if (state.equals("running") && (key != null || pooled) && address != null) {
       SocketAddress at = SocketAddress.inetSocketAddress(routes.get(route).containerPort(), address);
       return Optional.of(handle(container.getId(), name, key, route, at));
     }

@@ -20,7 +20,11 @@ record HandlerEnvironment(Map<String, String> variables) {
 
   static HandlerEnvironment of(LaunchRequest request, int port) {
     Map<String, String> env = new LinkedHashMap<>(request.route().env()); // the config refuses the names set below
-    env.put("BERTH_SESSION", request.sessionKey());
+    if (request.pooled()) {
+      env.put("BERTH_POOL", "1"); // it learns its session from the gateway's claim
+    } else {
+      env.put("BERTH_SESSION", request.sessionKey());
+    }
     env.put("BERTH_VERSION", request.route().version());
     env.put("BERTH_PORT", Integer.toString(port));
     env.put("BERTH_IDLE_GRACE_MS",

@@ -29,6 +29,11 @@ public final class LaunchGate implements Launcher {
     this.maxQueued = maxQueued;
   }
 
+  /** Whether a launch would run at once, with nothing waiting: background work (pool refills) only runs then. */
+  public boolean idleSlot() {
+    return running < maxConcurrent && queue.isEmpty();
+  }
+
   /** Whether one more launch would run now or find a place in the queue. */
   public boolean hasRoom() {
     return running < maxConcurrent || queue.size() < maxQueued;
@@ -67,6 +72,11 @@ public final class LaunchGate implements Launcher {
   @Override
   public Future<List<Backend>> discover() {
     return launcher.discover();
+  }
+
+  @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    return launcher.claim(pooled, sessionKey);
   }
 
   @Override

@@ -1,10 +1,27 @@
 package dev.berth.gateway.launcher;
 
 import dev.berth.gateway.config.RouteConfig;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 
 /**
  * What to launch: the handler of {@code route} for the session whose public key is
- * {@code sessionKey}. The key, not the client's secret token, is what backends, labels and logs
- * see.
+ * {@code sessionKey}, or, when {@code pooled}, a handler for a warm pool that learns its session
+ * when it is claimed ({@code sessionKey} is then the pool entry's own name). The key, not the
+ * client's secret token, is what backends, labels and logs see.
  */
-public record LaunchRequest(String sessionKey, RouteConfig route) {}
+public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled) {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  public LaunchRequest(String sessionKey, RouteConfig route) {
+    this(sessionKey, route, false);
+  }
+
+  /** A pool entry of {@code route}, named {@code pool-<random>}. */
+  public static LaunchRequest forPool(RouteConfig route) {
+    byte[] id = new byte[6];
+    RANDOM.nextBytes(id);
+    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true);
+  }
+}

@@ -15,6 +15,7 @@ import java.util.List;
  *       treats "already gone" as done.
  *   <li>Backends carry the session key and route, so {@link #discover} can find them again by
  *       label after a gateway restart; the engine, not the gateway, is the source of truth.
+ *       Pooled backends (no session yet) are found again too, with a null session key.
  * </ul>
  *
  * Launchers never block the event loop; their futures complete on the caller's context.
@@ -32,6 +33,16 @@ public interface Launcher {
    * are removed on the way. Launchers whose backends cannot outlive the gateway find none.
    */
   Future<List<Backend>> discover();
+
+  /**
+   * Records on the engine that a pooled backend (launched from {@link LaunchRequest#forPool}),
+   * already claimed from its handler, is session {@code sessionKey}'s, so a restarted gateway finds
+   * it as that session. The handle returned carries the session key.
+   */
+  default Future<Backend> claim(Backend pooled, String sessionKey) {
+    return Future.failedFuture(new dev.berth.gateway.failure.FailureException(
+        dev.berth.gateway.failure.Failure.START_FAILED, "launcher " + name() + " keeps no warm pool"));
+  }
 
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */
   boolean backendsOutliveGateway();

@@ -65,8 +65,8 @@ final class ProcessLauncher implements Launcher {
     Promise<String> exit = Promise.promise();
     process.onExit().thenAccept(gone -> context.runOnContext(v ->
         exit.tryComplete("process exited with status " + gone.exitValue())));
-    String description = "process " + process.pid() + " (session " + request.sessionKey() + ")";
-    return new Backend(description, request.sessionKey(), request.route().name(), SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
+    String description = "process " + process.pid() + " (" + (request.pooled() ? "" : "session ") + request.sessionKey() + ")";
+    return new Backend(description, request.pooled() ? null : request.sessionKey(), request.route().name(), SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
         () -> stop(process, exit.future(), request.route().timeouts().stop()));
   }
 
@@ -84,6 +84,13 @@ final class ProcessLauncher implements Launcher {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A child process serves one gateway only: claiming it cannot race. */
+  @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    return Future.succeededFuture(pooled.claimedBy(sessionKey, pooled.description().replace(")", ", session " + sessionKey + ")"),
+        pooled.reference));
   }
 
   /** Child processes are not found again: a gateway that went away took their addresses with it. */

@@ -4,6 +4,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
+import dev.berth.gateway.pool.PoolMeter;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
 import io.micrometer.core.instrument.Counter;
@@ -26,7 +27,7 @@ import java.util.function.Supplier;
  * and the frame path only touches pre-resolved counters. Names are listed in docs/sessions.md and
  * docs/architecture.md.
  */
-public final class GatewayMetrics implements SessionMeter, EngineWatch {
+public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter {
 
   public static final String SUCCESS = "success";
 
@@ -39,6 +40,10 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch {
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
   private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
   private final Counter eventStreamReconnects;
+  private final Map<String, Counter> poolHits = new HashMap<>();
+  private final Map<String, Counter> poolMisses = new HashMap<>();
+  private final Map<String, Timer> poolRefills = new HashMap<>();
+  private final Map<String, Map<String, Timer>> startPhases = new HashMap<>();
 
   public GatewayMetrics(List<RouteConfig> routes, Supplier<Number> activeSessions) {
     Gauge.builder("berth.sessions.active", activeSessions)
@@ -103,7 +108,29 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch {
     }
     ends.put(route, endsByReason);
     refusals.put(route, refusalsByReason);
+    poolHits.put(route, Counter.builder("berth.pool.claims").description("New sessions that asked the warm pool")
+        .tags("route", route, "outcome", "hit").register(registry));
+    poolMisses.put(route, Counter.builder("berth.pool.claims").description("New sessions that asked the warm pool")
+        .tags("route", route, "outcome", "empty").register(registry));
+    poolRefills.put(route, Timer.builder("berth.pool.refill.duration")
+        .description("From a pool backend's launch to ready and dialled").tags("route", route)
+        .publishPercentileHistogram().register(registry));
+    Map<String, Timer> phases = new HashMap<>();
+    for (String phase : START_PHASES) {
+      phases.put(phase, Timer.builder("berth.session.start.duration")
+          .description("A new session's start, by phase: backend (pool claim or launch), upstream (dial), "
+              + "handshake (to the 101), first_frame (to the first backend frame on the client), total")
+          .tags("route", route, "phase", phase)
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofMinutes(2))
+          .register(registry));
+    }
+    startPhases.put(route, phases);
   }
+
+  /** The phases of {@link #sessionStartPhase}. */
+  public static final List<String> START_PHASES = List.of("backend", "upstream", "handshake", "first_frame", "total");
 
   private static List<String> outcomes() {
     List<String> outcomes = new ArrayList<>();
@@ -133,6 +160,27 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch {
   @Override
   public void refused(String route, Failure reason) {
     refusals.get(route).get(reason).increment();
+  }
+
+  @Override
+  public void sessionStartPhase(String route, String phase, Duration took) {
+    startPhases.get(route).get(phase).record(took);
+  }
+
+  @Override
+  public void claimed(String route, boolean hit) {
+    (hit ? poolHits : poolMisses).get(route).increment();
+  }
+
+  @Override
+  public void refilled(String route, Duration took) {
+    poolRefills.get(route).record(took);
+  }
+
+  @Override
+  public void poolIdle(String route, Supplier<Number> idle) {
+    Gauge.builder("berth.pool.idle", idle).description("Ready backends waiting in the warm pool")
+        .tag("route", route).register(registry);
   }
 
   @Override

@@ -52,6 +52,11 @@ public final class MeteredLauncher implements Launcher {
   }
 
   @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    return launcher.claim(pooled, sessionKey);
+  }
+
+  @Override
   public boolean backendsOutliveGateway() {
     return launcher.backendsOutliveGateway();
   }

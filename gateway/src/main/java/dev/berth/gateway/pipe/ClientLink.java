@@ -8,6 +8,10 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.time.Duration;
 
 /**
@@ -39,17 +43,8 @@ abstract class ClientLink {
   void start() {
     socket.frameHandler(this::onFrame);
     socket.drainHandler(drained -> pipe.clientDrained(this));
-    socket.exceptionHandler(error -> {
-      // The decoder found a frame RFC 6455 forbids; Vert.x leaves answering it to us.
-      if (error instanceof CorruptedWebSocketFrameException corrupt) {
-        pipe.clientFailed(this, Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
-        // Vert.x drops the connection right after this handler; what was written during the same
-        // read (our close frame included) waits for its flush at the end of the read: flush now.
-        if (socket instanceof WebSocketInternal internal) {
-          internal.channelHandlerContext().flush();
-        }
-      } // anything else: a broken connection, reported by the close handler
-    });
+    socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    answerProtocolErrorsWithACloseFrame();
     socket.closeHandler(v -> {
       if (!closing) {
         closing = true;
@@ -59,6 +54,36 @@ abstract class ClientLink {
     });
     keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> keepalive());
     socket.resume();
+  }
+
+  /**
+   * The websocket decoder reports a frame RFC 6455 forbids as an exception, and Vert.x drops the
+   * connection right after telling us, racing any close frame we write. So the report is caught
+   * in the channel, before Vert.x sees it: the close frame with the decoder's code (1002, 1007,
+   * 1009) is written and flushed, then the connection closed.
+   */
+  private void answerProtocolErrorsWithACloseFrame() {
+    if (!(socket instanceof WebSocketInternal internal)) {
+      return; // not a Vert.x core websocket: its decoder errors drop the connection instead
+    }
+    ChannelHandlerContext vertx = internal.channelHandlerContext();
+    vertx.pipeline().addBefore(vertx.name(), "berth-protocol-errors", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof CorruptedWebSocketFrameException corrupt)) {
+          ctx.fireExceptionCaught(cause);
+          return;
+        }
+        Failure failure = Failure.ofProtocolCloseCode(corrupt.closeStatus().code());
+        if (!closing) {
+          closing = true;
+          cancelKeepalive();
+          ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
+              .addListener(ChannelFutureListener.CLOSE);
+          pipe.clientFailed(ClientLink.this, failure, corrupt.getMessage());
+        }
+      }
+    });
   }
 
   private void onFrame(WebSocketFrame frame) {

@@ -46,6 +46,9 @@ public final class SessionPipe {
 
     /** A data frame passed, either way: the session is not idle. */
     void dataFrame();
+
+    /** The first backend frame was written to a client (once per pipe). */
+    void firstFrameDelivered();
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -61,6 +64,7 @@ public final class SessionPipe {
   private ClientLink client;
   private boolean backendPaused;
   private boolean clientMidMessage;
+  private boolean deliveredAny;
   /** The start of a code point the client split across fragments, held until its end arrives. */
   private Buffer heldUtf8;
   private long clientSeq;
@@ -79,10 +83,18 @@ public final class SessionPipe {
     this.stream = HexFormat.of().formatHex(id);
   }
 
-  /** Starts reading the backend; it may be paused until now, so its first frame is not lost. */
+  /**
+   * Starts reading the backend; it may be paused until now, so its first frame is not lost.
+   *
+   * @param alreadyRead a frame the backend sent before the pipe existed (a pooled handler's hello,
+   *     read to settle its claim), passed on first; or null
+   */
   public static SessionPipe open(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxMessageBytes,
-      FrameMeter meter, Listener listener) {
+      FrameMeter meter, Listener listener, WebSocketFrame alreadyRead) {
     SessionPipe pipe = new SessionPipe(vertx, backend, maxBytes, maxFrames, maxMessageBytes, meter, listener);
+    if (alreadyRead != null) {
+      pipe.fromBackend(alreadyRead);
+    }
     backend.frameHandler(pipe::fromBackend);
     backend.drainHandler(drained -> pipe.backendDrained());
     backend.exceptionHandler(error -> {
@@ -174,6 +186,7 @@ public final class SessionPipe {
     if (client != null && client.ready() && !outbox.hasPending() && !client.backedUp() && frame.isFinal()
         && !frame.isContinuation() && client instanceof PlainClient) {
       client.socket.writeFrame(frame); // the common case: straight through, nothing held
+      delivered();
     } else {
       outbox.add(frame);
       pump();
@@ -188,6 +201,14 @@ public final class SessionPipe {
     }
     while (outbox.hasPending() && !current.backedUp() && client == current) {
       current.write(outbox.take());
+      delivered();
+    }
+  }
+
+  private void delivered() {
+    if (!deliveredAny) {
+      deliveredAny = true;
+      listener.firstFrameDelivered();
     }
   }
 

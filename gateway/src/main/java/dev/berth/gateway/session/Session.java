@@ -9,6 +9,8 @@ import dev.berth.gateway.pipe.SessionPipe;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocket;
+import dev.berth.gateway.pool.WarmPool;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -57,9 +59,16 @@ public final class Session implements SessionPipe.Listener {
   private final Promise<Void> over = Promise.promise();
   private State state;
   private Future<Backend> backend;
+  /** A pooled backend's websocket, dialled before the session existed, and its hello. */
+  private WarmPool.Claimed pooled;
   private SessionPipe pipe;
+  /** When the phases of a new session's start ended, for the start timers; 0 for adopted sessions. */
+  private final long createdNanos = System.nanoTime();
+  private long pipedNanos;
+  private long attachedNanos;
   private int waitingClients;
   private boolean tokenDelivered;
+  private boolean adopted;
 
   private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone, State first) {
     this.id = id;
@@ -71,11 +80,22 @@ public final class Session implements SessionPipe.Listener {
     services.meter().transition(route.name(), first);
   }
 
-  /** A new session: its backend is launched now, before any client was accepted. */
-  static Session launch(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
+  /**
+   * A new session: its backend is claimed from the warm pool, or launched now when the pool is
+   * empty (or there is none), before any client was accepted.
+   */
+  static Session launch(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
+      WarmPool pool) {
     Session session = new Session(id, route, services, onGone, State.LAUNCHING);
-    LOG.info(session + ": LAUNCHING");
-    session.backend = services.launcher().launch(new LaunchRequest(id.key(), route));
+    LOG.info(session + ": LAUNCHING" + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
+    Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key());
+    session.backend = fromPool.compose(claimed -> {
+      if (claimed == null) {
+        return services.launcher().launch(new LaunchRequest(id.key(), route));
+      }
+      session.pooled = claimed;
+      return Future.succeededFuture(claimed.backend());
+    });
     session.backend.onComplete(launched -> {
       if (launched.succeeded()) {
         session.connect(launched.result(), "launched " + launched.result().description());
@@ -92,6 +112,7 @@ public final class Session implements SessionPipe.Listener {
   static Session adopt(Backend found, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
     Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone, State.CONNECTING);
     session.backend = Future.succeededFuture(found);
+    session.adopted = true;
     session.tokenDelivered = true; // its client holds the token from before
     session.connect(found, "adopted " + found.description());
     session.lifetimes.start();
@@ -108,7 +129,19 @@ public final class Session implements SessionPipe.Listener {
       LOG.info(this + ": CONNECTING (" + how + ")");
     }
     ready.exited().onSuccess(why -> end(Failure.BACKEND_EXITED, why));
-    services.dialer().dial(ready, route.path()).onComplete(dialled -> {
+    long backendReady = System.nanoTime();
+    phase("backend", createdNanos, backendReady);
+    Future<WebSocket> upstream = pooled == null ? services.dialer().dial(ready, route.path())
+        : Future.succeededFuture(pooled.socket());
+    upstream.onComplete(dialled -> {
+      if (dialled.failed() && adopted) {
+        // Maybe still starting (another gateway's launch in progress), maybe broken: not ours to
+        // stop. The reaper looks again; a handler no one connects to exits by itself.
+        lifetimes.stopAll();
+        connected.tryFail(new FailureException(Failure.UNREACHABLE, dialled.cause().getMessage()));
+        gone("not reachable for adoption: " + dialled.cause().getMessage());
+        return;
+      }
       if (dialled.failed()) {
         end(Failure.UNREACHABLE, dialled.cause().getMessage());
         return;
@@ -119,7 +152,9 @@ public final class Session implements SessionPipe.Listener {
       }
       RouteConfig.Buffer bound = route.buffer();
       pipe = SessionPipe.open(services.vertx(), dialled.result(), bound.maxBytes(), bound.maxFrames(),
-          services.maxMessageBytes(), services.meter(), this);
+          services.maxMessageBytes(), services.meter(), this, pooled == null ? null : pooled.hello());
+      pipedNanos = System.nanoTime();
+      phase("upstream", backendReady, pipedNanos);
       moveTo(State.DETACHED, "piped to its backend");
       awaitClient();
       connected.tryComplete();
@@ -180,6 +215,10 @@ public final class Session implements SessionPipe.Listener {
       if (pipe.attached()) {
         pipe.detach(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason());
         LOG.info(Session.this + ": handover to a newer connection from " + client.remoteAddress());
+      }
+      if (attachedNanos == 0) {
+        attachedNanos = System.nanoTime();
+        phase("handshake", pipedNanos, attachedNanos);
       }
       pipe.attach(services.vertx(), client, resume, route.timeouts().keepalive());
       moveTo(State.ATTACHED, "client " + client.remoteAddress() + (resume ? " (resume protocol)" : ""));
@@ -276,6 +315,20 @@ public final class Session implements SessionPipe.Listener {
   @Override
   public void dataFrame() {
     lifetimes.dataFrame();
+  }
+
+  @Override
+  public void firstFrameDelivered() {
+    long now = System.nanoTime();
+    phase("first_frame", attachedNanos, now);
+    phase("total", createdNanos, now);
+  }
+
+  /** Records one phase of a new session's start; adopted sessions (no start here) are not timed. */
+  private void phase(String name, long fromNanos, long toNanos) {
+    if (!adopted && fromNanos > 0) {
+      services.meter().sessionStartPhase(route.name(), name, java.time.Duration.ofNanos(toNanos - fromNanos));
+    }
   }
 
   private void expired(Failure clock) {

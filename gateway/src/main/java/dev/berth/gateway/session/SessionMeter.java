@@ -12,6 +12,9 @@ public interface SessionMeter extends FrameMeter {
   /** A session on {@code route} ended, for {@code reason}. */
   void ended(String route, Failure reason);
 
+  /** A new session on {@code route} went through one phase of its start (see GatewayMetrics.START_PHASES). */
+  void sessionStartPhase(String route, String phase, java.time.Duration took);
+
   /** A websocket upgrade on {@code route} was refused before the handshake. */
   void refused(String route, Failure reason);
 }

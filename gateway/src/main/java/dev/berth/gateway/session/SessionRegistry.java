@@ -5,6 +5,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.pool.WarmPool;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +34,7 @@ public final class SessionRegistry {
   /** The client address each session was opened for (adopted sessions have none). */
   private final Map<String, String> clientByKey = new HashMap<>();
   private final ClientAdmission clients;
+  private final Map<String, WarmPool> pools = new HashMap<>();
   private long reapTimer = -1;
   private boolean discovering;
 
@@ -40,6 +42,27 @@ public final class SessionRegistry {
     this.config = config;
     this.services = services;
     this.clients = new ClientAdmission(config.sessions());
+    for (RouteConfig route : config.routes()) {
+      if (route.poolSize() > 0) {
+        WarmPool pool = new WarmPool(services.vertx(), route, services.launcher(), services.dialer(),
+            services.poolMeter(), () -> roomForPool(route));
+        pools.put(route.name(), pool);
+        services.poolMeter().poolIdle(route.name(), pool::idle);
+      }
+    }
+  }
+
+  /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
+  private boolean roomForPool(RouteConfig route) {
+    int pooled = pools.values().stream().mapToInt(WarmPool::idle).sum();
+    return countByRoute.getOrDefault(route.name(), 0) + pools.get(route.name()).idle() < route.maxSessions()
+        && byKey.size() + pooled < config.sessions().maxSessions()
+        && services.gate().idleSlot();
+  }
+
+  /** Starts filling the warm pools (after the backends already on the engine were adopted). */
+  public void fillPools() {
+    pools.values().forEach(WarmPool::fill);
   }
 
   /**
@@ -78,7 +101,7 @@ public final class SessionRegistry {
     clients.admit(client);
     SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
     clientByKey.put(id.key(), client);
-    return add(Session.launch(id, route, services, this::forget));
+    return add(Session.launch(id, route, services, this::forget, pools.get(route.name())));
   }
 
   private Session add(Session session) {
@@ -107,6 +130,15 @@ public final class SessionRegistry {
 
   private boolean adopt(Backend backend) {
     Optional<RouteConfig> route = config.route(backend.routeName());
+    if (backend.sessionKey() == null) { // a pool entry, not claimed yet
+      WarmPool pool = pools.get(backend.routeName());
+      if (pool == null) {
+        backend.stop();
+      } else {
+        pool.adopt(backend);
+      }
+      return false;
+    }
     Session holder = byKey.get(backend.sessionKey());
     if (route.isEmpty()) {
       LOG.warning(backend.description() + " belongs to route '" + backend.routeName()
@@ -127,6 +159,7 @@ public final class SessionRegistry {
   public void startReaping() {
     reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> {
       clients.prune();
+      fillPools();
       discover().onSuccess(adopted -> {
         if (adopted > 0) {
           LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period unless a client comes back");
@@ -163,6 +196,7 @@ public final class SessionRegistry {
         stops.add(session.end(Failure.SHUTDOWN, "the gateway is shutting down (sessions.onShutdown: end)"));
       }
     }
+    pools.values().forEach(pool -> stops.add(pool.close(!keepBackends)));
     return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
   }
 

@@ -3,6 +3,7 @@ package dev.berth.gateway.session;
 import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
 import dev.berth.gateway.pipe.BackendDialer;
+import dev.berth.gateway.pool.PoolMeter;
 import io.vertx.core.Vertx;
 
 /**
@@ -11,4 +12,4 @@ import io.vertx.core.Vertx;
  * @param launcher launches through {@code gate}; the registry asks the gate for room first
  */
 public record SessionServices(Vertx vertx, Launcher launcher, LaunchGate gate, BackendDialer dialer, SessionMeter meter,
-    SessionTokens tokens, int maxMessageBytes) {}
+    PoolMeter poolMeter, SessionTokens tokens, int maxMessageBytes) {}

@@ -1,0 +1,200 @@
+package dev.berth.gateway.pool;
+
+import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.LaunchRequest;
+import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.pipe.BackendDialer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.Promise;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
+
+/**
+ * Ready backends of one route waiting to be claimed, so a new session starts without waiting for
+ * a container and a JVM. Each entry is launched with no session, made ready, and dialled: the
+ * gateway holds its websocket (which also keeps the handler from exiting idle), and a claim is
+ * the launcher's atomic claim plus one frame naming the session. The pool refills one backend at
+ * a time, only while admission has room, so refills never crowd out live sessions. Event-loop only.
+ */
+public final class WarmPool {
+
+  /** A ready backend and the gateway's websocket to it. */
+  public record Entry(Backend backend, WebSocket socket) {}
+
+  /** A claimed entry, with the handler's first frame (its hello), already read, to pass on. */
+  public record Claimed(Backend backend, WebSocket socket, WebSocketFrame hello) {}
+
+  private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
+  private static final long RETRY_AFTER_FAILURE_MS = 2000;
+  private static final long CLAIM_TIMEOUT_MS = 2000;
+
+  private final Vertx vertx;
+  private final RouteConfig route;
+  private final Launcher launcher;
+  private final BackendDialer dialer;
+  private final PoolMeter meter;
+  private final BooleanSupplier roomToGrow;
+  private final ArrayDeque<Entry> idle = new ArrayDeque<>();
+  private int starting;
+  /** Completes when the entry being started is parked, or stopped if the pool closed meanwhile. */
+  private Future<Void> startSettled = Future.succeededFuture();
+  private boolean closed;
+
+  /** @param roomToGrow whether admission limits leave room for one more backend */
+  public WarmPool(Vertx vertx, RouteConfig route, Launcher launcher, BackendDialer dialer, PoolMeter meter,
+      BooleanSupplier roomToGrow) {
+    this.vertx = vertx;
+    this.route = route;
+    this.launcher = launcher;
+    this.dialer = dialer;
+    this.meter = meter;
+    this.roomToGrow = roomToGrow;
+  }
+
+  public int idle() {
+    return idle.size();
+  }
+
+  /** Starts one more entry if the pool is short, none is starting, and admission has room. */
+  public void fill() {
+    if (closed || starting > 0 || idle.size() >= route.poolSize() || !roomToGrow.getAsBoolean()) {
+      return;
+    }
+    starting++;
+    long begun = System.nanoTime();
+    Promise<Void> settled = Promise.promise();
+    startSettled = settled.future();
+    launcher.launch(LaunchRequest.forPool(route))
+        .compose(backend -> dialer.dial(backend, route.path())
+            .map(socket -> new Entry(backend, socket))
+            .recover(error -> backend.stop().transform(stopped -> Future.failedFuture(error))))
+        .onComplete(launched -> {
+          starting--;
+          if (launched.succeeded()) {
+            meter.refilled(route.name(), Duration.ofNanos(System.nanoTime() - begun));
+            park(launched.result()).onComplete(settled);
+            fill();
+          } else {
+            settled.complete();
+            LOG.warning("pool of route " + route.name() + ": cannot start a backend (" + launched.cause().getMessage()
+                + "); trying again in " + RETRY_AFTER_FAILURE_MS + "ms");
+            vertx.setTimer(RETRY_AFTER_FAILURE_MS, id -> fill());
+          }
+        });
+  }
+
+  /**
+   * A pooled backend an earlier gateway left running: dialled and parked again. One that does not
+   * answer (still starting, or another gateway's and not ready yet) is left for a later look.
+   */
+  public void adopt(Backend pooled) {
+    if (closed || idle.size() >= route.poolSize()) {
+      return;
+    }
+    dialer.dial(pooled, route.path()).onSuccess(socket -> {
+      if (idle.size() < route.poolSize()) {
+        park(new Entry(pooled, socket));
+      } else {
+        socket.close(); // filled meanwhile: left for the next gateway or the reaper
+      }
+    });
+  }
+
+  /** Completes at once, or when the entry was stopped because the pool closed while it started. */
+  private Future<Void> park(Entry entry) {
+    if (closed) {
+      entry.socket().close();
+      return entry.backend().stop();
+    }
+    idle.add(entry);
+    Runnable lost = () -> {
+      if (idle.remove(entry)) {
+        entry.backend().stop();
+        fill();
+      }
+    };
+    entry.socket().closeHandler(v -> lost.run());
+    entry.backend().exited().onSuccess(why -> lost.run());
+    LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
+        + " of " + route.poolSize() + " idle)");
+    return Future.succeededFuture();
+  }
+
+  /**
+   * A ready backend for session {@code key}, or null when the pool is empty. The handler itself
+   * settles the claim: it accepts the first session it is claimed for and answers with its hello,
+   * and refuses any other (1008), so gateways that share a pool entry can never both get it. A lost
+   * entry is let go, not stopped (it is someone's now), and the next one tried. The winner then
+   * names the container after the session, for a restarted gateway to find.
+   */
+  public Future<Claimed> take(String key) {
+    Entry entry = idle.poll();
+    if (entry == null) {
+      meter.claimed(route.name(), false);
+      fill();
+      return Future.succeededFuture(null);
+    }
+    meter.claimed(route.name(), true);
+    fill();
+    return claimFromHandler(entry, key)
+        .recover(lost -> {
+          entry.socket().close();
+          LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " not claimed ("
+              + lost.getMessage() + "); trying the next one");
+          return take(key);
+        })
+        .compose(claimed -> claimed == null || claimed.backend() != entry.backend() ? Future.succeededFuture(claimed)
+            : launcher.claim(entry.backend(), key)
+                .map(named -> new Claimed(named, claimed.socket(), claimed.hello()))
+                .recover(unnamed -> {
+                  LOG.warning("pool of route " + route.name() + ": session " + key + " runs in "
+                      + entry.backend().description() + " but a restarted gateway will not find it: "
+                      + unnamed.getMessage());
+                  return Future.succeededFuture(claimed);
+                }));
+  }
+
+  private Future<Claimed> claimFromHandler(Entry entry, String key) {
+    WebSocket socket = entry.socket();
+    Promise<Claimed> answered = Promise.promise();
+    long timer = vertx.setTimer(CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
+    socket.closeHandler(v -> answered.tryFail("refused: " + socket.closeStatusCode() + " " + socket.closeReason()));
+    socket.frameHandler(frame -> {
+      if (frame.isText() || frame.isBinary()) {
+        socket.pause(); // the rest waits for the session's pipe
+        answered.tryComplete(new Claimed(entry.backend(), socket, frame));
+      }
+    });
+    socket.writeTextMessage(new JsonObject().put("cmd", "claim").put("session", key).encode());
+    socket.resume();
+    return answered.future().onComplete(done -> {
+      vertx.cancelTimer(timer);
+      socket.closeHandler(null); // from now on the session (or no one) watches it
+      socket.frameHandler(null);
+    });
+  }
+
+  /**
+   * Stops refilling and lets go of the idle entries: with {@code stopBackends}, removing them;
+   * otherwise leaving them running for the next gateway to adopt.
+   */
+  public Future<Void> close(boolean stopBackends) {
+    closed = true;
+    List<Future<Void>> stops = new java.util.ArrayList<>(idle.stream().map(entry -> {
+      entry.socket().closeHandler(null);
+      entry.socket().close();
+      return stopBackends ? entry.backend().stop() : Future.<Void>succeededFuture();
+    }).toList());
+    idle.clear();
+    stops.add(startSettled); // one still starting is stopped as it parks (or kept with the others)
+    return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
+  }
+}
