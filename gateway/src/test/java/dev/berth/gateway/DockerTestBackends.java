@@ -27,12 +27,17 @@ public final class DockerTestBackends implements TestBackends {
     return LauncherKind.DOCKER;
   }
 
+  /**
+   * The containers of {@code route} (of one session when {@code sessionKey} is not null): by its
+   * label, or by its name for a session served from the warm pool, whose container was created
+   * before the session and named after it when claimed.
+   */
   public List<Container> containers(String route, String sessionKey, boolean includeStopped) {
     Map<String, String> labels = new HashMap<>(Map.of("berth.managed", "true", "berth.route", route));
-    if (sessionKey != null) {
-      labels.put("berth.session", sessionKey);
-    }
-    return docker.listContainersCmd().withShowAll(includeStopped).withLabelFilter(labels).exec();
+    return docker.listContainersCmd().withShowAll(includeStopped).withLabelFilter(labels).exec().stream()
+        .filter(c -> sessionKey == null || sessionKey.equals(c.getLabels().get("berth.session"))
+            || ("/berth-" + route + "-" + sessionKey).equals(c.getNames()[0]))
+        .toList();
   }
 
   @Override
