@@ -64,6 +64,7 @@ public final class Session implements SessionPipe.Listener {
   private SessionPipe pipe;
   /** When the phases of a new session's start ended, for the start timers; 0 for adopted sessions. */
   private final long createdNanos = System.nanoTime();
+  private long backendNanos;
   private long pipedNanos;
   private long attachedNanos;
   private int waitingClients;
@@ -130,6 +131,7 @@ public final class Session implements SessionPipe.Listener {
     }
     ready.exited().onSuccess(why -> end(Failure.BACKEND_EXITED, why));
     long backendReady = System.nanoTime();
+    backendNanos = backendReady;
     phase("backend", createdNanos, backendReady);
     Future<WebSocket> upstream = pooled == null ? services.dialer().dial(ready, route.path())
         : Future.succeededFuture(pooled.socket());
@@ -322,6 +324,15 @@ public final class Session implements SessionPipe.Listener {
     long now = System.nanoTime();
     phase("first_frame", attachedNanos, now);
     phase("total", createdNanos, now);
+    if (!adopted && attachedNanos > 0) {
+      LOG.info(this + ": started in " + micros(createdNanos, now) + "us: backend " + micros(createdNanos, backendNanos)
+          + "us (" + (pooled != null ? "pool" : "launch") + "), upstream " + micros(backendNanos, pipedNanos)
+          + "us, handshake " + micros(pipedNanos, attachedNanos) + "us, first frame " + micros(attachedNanos, now) + "us");
+    }
+  }
+
+  private static long micros(long fromNanos, long toNanos) {
+    return (toNanos - fromNanos) / 1000;
   }
 
   /** Records one phase of a new session's start; adopted sessions (no start here) are not timed. */
