@@ -74,7 +74,7 @@ public final class GatewayVerticle extends VerticleBase {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
           registry = new SessionRegistry(config, new SessionServices(vertx, launcher, gate, new BackendDialer(upstream),
-              metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), listen.maxMessageBytes()));
+              metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), maxFrame, listen.maxMessageBytes()));
           return registry;
         }))
         .compose(ready -> registry.discover()).compose(adopted -> {

@@ -6,6 +6,8 @@ import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.session.SessionMeter;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -17,10 +19,13 @@ import java.util.logging.Logger;
 final class HandshakeRefusal {
 
   private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
+  private static final long LOG_INTERVAL_NANOS = 1_000_000_000L;
 
   private final RouteConfig route;
   private final SessionMeter meter;
   private final String cookie;
+  /** Per failure: when it was last logged and how many since went unlogged (a flood must not flood the log). */
+  private final Map<Failure, long[]> lastLogged = new EnumMap<>(Failure.class);
 
   HandshakeRefusal(RouteConfig route, SessionMeter meter, String cookie) {
     this.route = route;
@@ -33,6 +38,19 @@ final class HandshakeRefusal {
     send(request, known.failure(), known.getMessage());
   }
 
+  /** At most one line per failure per second; the count of the others goes with the next one. */
+  private void logged(Failure failure, String line) {
+    long now = System.nanoTime();
+    long[] last = lastLogged.computeIfAbsent(failure, f -> new long[] {now - LOG_INTERVAL_NANOS, 0});
+    if (now - last[0] < LOG_INTERVAL_NANOS) {
+      last[1]++;
+      return;
+    }
+    LOG.warning(line + (last[1] > 0 ? " (and " + last[1] + " more " + failure.tag() + " refusals since the last line)" : ""));
+    last[0] = now;
+    last[1] = 0;
+  }
+
   /** @param detail for the log only: it may name backends and their addresses */
   void send(HttpServerRequest request, Failure failure, String detail) {
     HttpServerResponse response = request.response();
@@ -42,7 +60,7 @@ final class HandshakeRefusal {
       return;
     }
     meter.refused(route.name(), failure);
-    LOG.warning("refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
+    logged(failure, "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
         + failure.httpStatus() + " " + failure.tag() + ": " + detail);
     if (failure.temporary()) {
       response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));

@@ -68,11 +68,15 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     Session.Claim claim = session.claim();
     request.response().closeHandler(v -> claim.release()); // the client left before it was attached
     claim.ready()
-        .compose(piped -> accept(request, token))
+        .compose(piped -> accept(request, token)
+            // The session was ready; failing now means the client went away during its own handshake.
+            .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
         .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
         .onFailure(error -> {
           claim.release();
-          refusal.send(request, error);
+          if (!(error instanceof ClientLeft)) {
+            refusal.send(request, error);
+          }
         });
   }
 
@@ -84,6 +88,13 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);
     return request.toWebSocket().onSuccess(ServerWebSocket::pause);
+  }
+
+  /** The client's side of the handshake failed (it reset or left): nothing to refuse, nothing to count. */
+  private static final class ClientLeft extends RuntimeException {
+    ClientLeft(Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
   }
 
   private static boolean isUpgrade(HttpServerRequest request) {

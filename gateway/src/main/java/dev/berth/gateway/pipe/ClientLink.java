@@ -8,7 +8,6 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.internal.http.WebSocketInternal;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -21,6 +20,8 @@ import java.time.Duration;
  * itself, and none are forwarded. Subclasses decide how messages look on the wire.
  */
 abstract class ClientLink {
+
+  private static final String PROTOCOL_ERRORS = "berth-protocol-errors";
 
   final ServerWebSocket socket;
   final SessionPipe pipe;
@@ -57,33 +58,65 @@ abstract class ClientLink {
   }
 
   /**
-   * The websocket decoder reports a frame RFC 6455 forbids as an exception, and Vert.x drops the
-   * connection right after telling us, racing any close frame we write. So the report is caught
-   * in the channel, before Vert.x sees it: the close frame with the decoder's code (1002, 1007,
-   * 1009) is written and flushed, then the connection closed.
+   * Protocol errors are answered in the channel, before Vert.x sees them: the decoder reports a frame
+   * RFC 6455 forbids as an exception, after which Vert.x drops the connection, racing any close
+   * frame; and Vert.x echoes a client's close frame before any handler sees it, whatever its code.
+   * Here the close frame with the right code (1002, 1007, 1009) is written and flushed, then the
+   * connection closed from this point of the pipeline, so Vert.x neither races it nor adds its own.
    */
   private void answerProtocolErrorsWithACloseFrame() {
     if (!(socket instanceof WebSocketInternal internal)) {
       return; // not a Vert.x core websocket: its decoder errors drop the connection instead
     }
     ChannelHandlerContext vertx = internal.channelHandlerContext();
-    vertx.pipeline().addBefore(vertx.name(), "berth-protocol-errors", new ChannelInboundHandlerAdapter() {
+    vertx.pipeline().addBefore(vertx.name(), PROTOCOL_ERRORS, new ChannelInboundHandlerAdapter() {
       @Override
       public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof CorruptedWebSocketFrameException corrupt)) {
+        if (cause instanceof CorruptedWebSocketFrameException corrupt) {
+          fail(ctx, Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+        } else {
           ctx.fireExceptionCaught(cause);
-          return;
-        }
-        Failure failure = Failure.ofProtocolCloseCode(corrupt.closeStatus().code());
-        if (!closing) {
-          closing = true;
-          cancelKeepalive();
-          ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
-              .addListener(ChannelFutureListener.CLOSE);
-          pipe.clientFailed(ClientLink.this, failure, corrupt.getMessage());
         }
       }
+
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (message instanceof CloseWebSocketFrame close) {
+          Failure broken = CloseCheck.of(close.content());
+          if (broken != null) {
+            close.release();
+            fail(ctx, broken, "a close frame with " + broken.tag());
+            return;
+          }
+        }
+        ctx.fireChannelRead(message);
+      }
     });
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
+   * without waiting for the client's reply.
+   */
+  private void fail(Failure failure, String detail) {
+    ChannelHandlerContext ctx = socket instanceof WebSocketInternal internal
+        ? internal.channelHandlerContext().pipeline().context(PROTOCOL_ERRORS) : null;
+    if (ctx == null) {
+      pipe.clientFailed(this, failure, detail); // closed the ordinary way
+    } else {
+      fail(ctx, failure, detail);
+    }
+  }
+
+  private void fail(ChannelHandlerContext ctx, Failure failure, String detail) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    cancelKeepalive();
+    ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
+        .addListener(written -> ctx.close());
+    pipe.clientFailed(this, failure, detail);
   }
 
   private void onFrame(WebSocketFrame frame) {
@@ -93,7 +126,7 @@ abstract class ClientLink {
     }
     Failure broken = check.check(frame);
     if (broken != null) {
-      pipe.clientFailed(this, broken, broken.publicReason());
+      fail(broken, broken.publicReason());
       return;
     }
     onData(frame, check.pendingUtf8());

@@ -60,6 +60,7 @@ public final class SessionPipe {
   private final Listener listener;
   private final String stream;
   private final int maxMessageBytes;
+  private final int maxFrameBytes;
   private final MessageCheck backendCheck;
   private ClientLink client;
   private boolean backendPaused;
@@ -69,14 +70,15 @@ public final class SessionPipe {
   private Buffer heldUtf8;
   private long clientSeq;
 
-  private SessionPipe(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxMessageBytes,
-      FrameMeter meter, Listener listener) {
+  private SessionPipe(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
+      int maxMessageBytes, FrameMeter meter, Listener listener) {
     this.vertx = vertx;
     this.backend = backend;
     this.outbox = new Outbox(maxBytes, maxFrames);
     this.meter = meter;
     this.listener = listener;
     this.maxMessageBytes = maxMessageBytes;
+    this.maxFrameBytes = maxFrameBytes;
     this.backendCheck = new MessageCheck(maxMessageBytes);
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
@@ -89,9 +91,10 @@ public final class SessionPipe {
    * @param alreadyRead a frame the backend sent before the pipe existed (a pooled handler's hello,
    *     read to settle its claim), passed on first; or null
    */
-  public static SessionPipe open(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxMessageBytes,
-      FrameMeter meter, Listener listener, WebSocketFrame alreadyRead) {
-    SessionPipe pipe = new SessionPipe(vertx, backend, maxBytes, maxFrames, maxMessageBytes, meter, listener);
+  public static SessionPipe open(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
+      int maxMessageBytes, FrameMeter meter, Listener listener, WebSocketFrame alreadyRead) {
+    SessionPipe pipe = new SessionPipe(vertx, backend, maxBytes, maxFrames, maxFrameBytes, maxMessageBytes, meter,
+        listener);
     if (alreadyRead != null) {
       pipe.fromBackend(alreadyRead);
     }
@@ -248,20 +251,34 @@ public final class SessionPipe {
     meter.forwarded(Direction.CLIENT_TO_BACKEND, frame.binaryData().length());
     listener.dataFrame();
     clientMidMessage = !frame.isFinal();
-    backend.writeFrame(heldUtf8 == null && pendingUtf8 == 0 ? frame : withHeldUtf8(frame, pendingUtf8));
+    if (heldUtf8 == null && pendingUtf8 == 0) {
+      backend.writeFrame(frame);
+    } else {
+      writeHoldingUtf8(frame, pendingUtf8);
+    }
     if (backend.writeQueueFull()) {
       from.socket.pause();
     }
   }
 
-  private WebSocketFrame withHeldUtf8(WebSocketFrame frame, int pendingUtf8) {
-    Buffer bytes = heldUtf8 == null ? frame.binaryData() : heldUtf8.appendBuffer(frame.binaryData());
-    int passing = bytes.length() - pendingUtf8;
+  /**
+   * Writes the held start of a code point and this frame's bytes, less the start of a code point it
+   * ends with, which is held in turn. What is written never exceeds the frame limit: a frame that
+   * would (by the held bytes in front of it) goes out as two, in the same turn.
+   */
+  private void writeHoldingUtf8(WebSocketFrame frame, int pendingUtf8) {
+    Buffer bytes = heldUtf8 == null ? frame.binaryData() : heldUtf8.copy().appendBuffer(frame.binaryData());
+    int passing = bytes.length() - pendingUtf8; // pendingUtf8 counts into the held bytes too
     heldUtf8 = pendingUtf8 == 0 ? null : bytes.getBuffer(passing, bytes.length());
-    Buffer whole = bytes.getBuffer(0, passing);
-    return frame.isText()
-        ? WebSocketFrame.textFrame(whole.toString(StandardCharsets.UTF_8), frame.isFinal())
-        : WebSocketFrame.continuationFrame(whole, frame.isFinal());
+    if (frame.isText()) { // a message's first frame: nothing was held before it, and it fits
+      backend.writeFrame(WebSocketFrame.textFrame(bytes.getString(0, passing, "UTF-8"), frame.isFinal()));
+      return;
+    }
+    int first = Math.min(passing, maxFrameBytes);
+    backend.writeFrame(WebSocketFrame.continuationFrame(bytes.getBuffer(0, first), frame.isFinal() && first == passing));
+    if (first < passing) {
+      backend.writeFrame(WebSocketFrame.continuationFrame(bytes.getBuffer(first, passing), frame.isFinal()));
+    }
   }
 
   void fromResumeClient(ResumeClient from, long seq, WebSocketFrame message) {

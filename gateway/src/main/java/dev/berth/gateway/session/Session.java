@@ -5,6 +5,7 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchRequest;
+import dev.berth.gateway.pipe.CloseCheck;
 import dev.berth.gateway.pipe.SessionPipe;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -154,7 +155,8 @@ public final class Session implements SessionPipe.Listener {
       }
       RouteConfig.Buffer bound = route.buffer();
       pipe = SessionPipe.open(services.vertx(), dialled.result(), bound.maxBytes(), bound.maxFrames(),
-          services.maxMessageBytes(), services.meter(), this, pooled == null ? null : pooled.hello());
+          services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), this,
+          pooled == null ? null : pooled.hello());
       pipedNanos = System.nanoTime();
       phase("upstream", backendReady, pipedNanos);
       moveTo(State.DETACHED, "piped to its backend");
@@ -302,8 +304,11 @@ public final class Session implements SessionPipe.Listener {
       services.vertx().setTimer(BACKEND_EXIT_WAIT_MS, id ->
           end(Failure.BACKEND_LOST, "the backend's websocket dropped without a close frame, and the backend still runs"));
     } else {
-      int passed = code == 1005 || code == 1015 ? 1000 : code; // codes that must not go on the wire
-      end(Failure.BACKEND_ENDED, passed, reason, "the backend closed with " + code + describe(reason));
+      int received = code & 0xFFFF;
+      // Codes that must not go on the wire are not passed on: no status is a normal close, any
+      // other is the backend's error.
+      int passed = received == 1005 ? 1000 : CloseCheck.sendable(received) ? received : 1011;
+      end(Failure.BACKEND_ENDED, passed, reason, "the backend closed with " + received + describe(reason));
     }
   }
 

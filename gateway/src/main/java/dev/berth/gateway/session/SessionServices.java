@@ -12,4 +12,4 @@ import io.vertx.core.Vertx;
  * @param launcher launches through {@code gate}; the registry asks the gate for room first
  */
 public record SessionServices(Vertx vertx, Launcher launcher, LaunchGate gate, BackendDialer dialer, SessionMeter meter,
-    PoolMeter poolMeter, SessionTokens tokens, int maxMessageBytes) {}
+    PoolMeter poolMeter, SessionTokens tokens, int maxFrameBytes, int maxMessageBytes) {}

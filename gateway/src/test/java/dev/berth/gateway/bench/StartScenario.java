@@ -1,0 +1,45 @@
+package dev.berth.gateway.bench;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The start benchmark's scenarios, each run on a gateway process of its own: launcher, whether the route has a warm
+ * pool, and whether sessions come one after another or in bursts.
+ */
+enum StartScenario {
+
+  DOCKER_COLD("docker", false, false, "docker launcher, no pool: every session creates and starts its container"),
+  DOCKER_POOL("docker", true, false, "docker launcher, warm pool, sessions one after another, slower than the pool"
+      + " refills"),
+  DOCKER_BURST("docker", true, true, "docker launcher, warm pool, bursts of sessions at once, more than the pool holds"),
+  PROCESS_COLD("process", false, false, "process launcher, no pool: every session starts a handler JVM"),
+  PROCESS_POOL("process", true, false, "process launcher, warm pool, sessions one after another, slower than the"
+      + " pool refills");
+
+  final String launcher;
+  final boolean pooled;
+  final boolean burst;
+  final String description;
+
+  StartScenario(String launcher, boolean pooled, boolean burst, String description) {
+    this.launcher = launcher;
+    this.pooled = pooled;
+    this.burst = burst;
+    this.description = description;
+  }
+
+  /** docker-cold, docker-pool, ...: the name {@code --scenarios} takes. */
+  String flag() {
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  boolean docker() {
+    return launcher.equals("docker");
+  }
+
+  static StartScenario of(String flag) {
+    return Arrays.stream(values()).filter(s -> s.flag().equals(flag.trim())).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown scenario '" + flag + "'"));
+  }
+}
