@@ -133,7 +133,7 @@ public final class WarmPool {
    * settles the claim: it accepts the first session it is claimed for and answers with its hello,
    * and refuses any other (1008), so gateways that share a pool entry can never both get it. A lost
    * entry is let go, not stopped (it is someone's now), and the next one tried. The winner then
-   * names the container after the session, for a restarted gateway to find.
+   * names the container after the session, for a restarted gateway to find, without waiting.
    */
   public Future<Claimed> take(String key) {
     Entry entry = idle.poll();
@@ -151,15 +151,20 @@ public final class WarmPool {
               + lost.getMessage() + "); trying the next one");
           return take(key);
         })
-        .compose(claimed -> claimed == null || claimed.backend() != entry.backend() ? Future.succeededFuture(claimed)
-            : launcher.claim(entry.backend(), key)
-                .map(named -> new Claimed(named, claimed.socket(), claimed.hello()))
-                .recover(unnamed -> {
-                  LOG.warning("pool of route " + route.name() + ": session " + key + " runs in "
-                      + entry.backend().description() + " but a restarted gateway will not find it: "
-                      + unnamed.getMessage());
-                  return Future.succeededFuture(claimed);
-                }));
+        .onSuccess(claimed -> {
+          if (claimed != null && claimed.backend() == entry.backend()) {
+            nameAfterSession(entry.backend(), key);
+          }
+        });
+  }
+
+  /**
+   * Off the session's critical path: the engine call takes longer than the whole claim. Until it is
+   * done, only a gateway that dies in between would not find the session again.
+   */
+  private void nameAfterSession(Backend backend, String key) {
+    launcher.claim(backend, key).onFailure(unnamed -> LOG.warning("pool of route " + route.name() + ": session " + key
+        + " runs in " + backend.description() + " but a restarted gateway will not find it: " + unnamed.getMessage()));
   }
 
   private Future<Claimed> claimFromHandler(Entry entry, String key) {

@@ -88,8 +88,8 @@ class WarmPoolTest {
     Set<String> waiting = ids(poolContainers(false));
     try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
       String key = client.hello().getString("session");
-      Container serving = docker.containers(route, null, false).stream()
-          .filter(c -> c.getNames()[0].equals("/berth-" + route + "-" + key)).findFirst().orElseThrow();
+      awaitTrue(() -> docker.containers(route, key, false).size() == 1, "named after its session (off the critical path)");
+      Container serving = docker.containers(route, key, false).get(0);
       assertTrue(waiting.contains(serving.getId()), "served by a container that was waiting before the client came");
       assertEquals(key, client.state().getString("session"), "the claimed handler knows its session");
       client.socket().writeTextMessage("echo");
@@ -132,9 +132,7 @@ class WarmPoolTest {
       assertEquals(8, keys.size(), "eight sessions");
       assertEquals(8, hosts.size(), "in eight different containers: no container claimed twice");
       for (String key : keys) {
-        long named = docker.containers(route, null, false).stream()
-            .filter(c -> c.getNames()[0].equals("/berth-" + route + "-" + key)).count();
-        assertEquals(1, named, "one container per session");
+        awaitTrue(() -> docker.containers(route, key, false).size() == 1, "one container for session " + key);
       }
     } finally {
       pool.shutdownNow();
