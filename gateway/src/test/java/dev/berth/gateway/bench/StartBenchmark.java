@@ -106,6 +106,7 @@ public final class StartBenchmark implements Benchmark {
         continue;
       }
       long begun = System.nanoTime();
+      long[] cpuBefore = cpuTicks();
       try {
         runScenario(scenario, result);
         result.outcome = result.samples.size() >= options.sessions() ? "complete"
@@ -118,6 +119,10 @@ public final class StartBenchmark implements Benchmark {
         Progress.print(scenario.flag() + " FAILED: " + e);
       }
       result.seconds = (System.nanoTime() - begun) / 1e9;
+      long[] cpuAfter = cpuTicks();
+      if (cpuBefore != null && cpuAfter != null && cpuAfter[1] > cpuBefore[1]) {
+        result.cpuBusy = (cpuAfter[0] - cpuBefore[0]) / (double) (cpuAfter[1] - cpuBefore[1]);
+      }
       Progress.print("== " + scenario.flag() + ": " + result.outcome + " after " + Math.round(result.seconds) + " s");
       if (!result.outcome.equals("complete")) {
         failed.add(scenario.flag() + ": " + result.outcome);
@@ -151,6 +156,21 @@ public final class StartBenchmark implements Benchmark {
         : String.format(Locale.ROOT, "**the 1-minute load was still %.2f (≥ %.1f) after %d s; ran anyway**", load,
             options.maxLoad(), waited);
     Progress.print(loadWait.replace("**", ""));
+  }
+
+  /** {busy, total} jiffies of all cores from /proc/stat (idle and iowait count as not busy); null if unreadable. */
+  private static long[] cpuTicks() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < Math.min(f.length, 9); i++) { // user nice system idle iowait irq softirq steal
+        total += Long.parseLong(f[i]);
+      }
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+      return new long[] {total - idle, total};
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   private static double oneMinuteLoad() {

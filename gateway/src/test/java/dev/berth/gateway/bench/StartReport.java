@@ -65,13 +65,13 @@ final class StartReport {
       }
       if (r.scenario.pooled && !r.scenario.burst) {
         List<Double> hello = samples.stream().map(Sample::helloMs).toList();
-        target("with the pool, sessions slower than the refills: connect → first frame p50 ≤ " + ms(POOL_P50_MS)
+        target("with the pool, sessions slower than the refills: connect → first frame p50 ≤ " + whole(POOL_P50_MS)
             + " ms", r, percentile(hello, 50), POOL_P50_MS);
-        target("… and p99 ≤ " + ms(POOL_P99_MS) + " ms", r, percentile(hello, 99), POOL_P99_MS);
+        target("… and p99 ≤ " + whole(POOL_P99_MS) + " ms", r, percentile(hello, 99), POOL_P99_MS);
       } else if (!r.scenario.pooled) {
         List<Double> own = samples.stream().map(r::phases).filter(Objects::nonNull)
             .map(p -> p.ownUs() / 1000.0).toList();
-        target("without the pool: the gateway's own share (total − backend) p50 ≤ " + ms(COLD_OWN_P50_MS) + " ms", r,
+        target("without the pool: the gateway's own share (total − backend) p50 ≤ " + whole(COLD_OWN_P50_MS) + " ms", r,
             percentile(own, 50), COLD_OWN_P50_MS);
       }
     }
@@ -103,9 +103,9 @@ final class StartReport {
         .append(" websocket upgrade, and writing its first frame, both cold code in a JVM that just started; so this")
         .append(" is an upper bound of the gateway's own work. For a pool entry the handler has answered both already")
         .append(" (dialled in advance, hello read at the claim).\n");
-    text.append("- **backend (pool claim)**: the claim message to the pooled handler and its hello back (its first")
-        .append(" message, handled by cold code in that JVM), and with docker the rename of the container after the")
-        .append(" session (one engine call).\n");
+    text.append("- **backend (pool claim)**: the claim message to the pooled handler and its hello back: the first")
+        .append(" message that handler ever reads, so cold code in its JVM (with docker, also within the container's")
+        .append(" CPU limit).\n");
     text.append("- **launch: create + start** and **running → ready** come from the launch's own log lines")
         .append(" (`running after`, `ready in`); **handler's own start** is the handler's `listening … started in")
         .append(" N ms` (process start → listening, 10 ms resolution): for docker-cold read with `docker logs` of")
@@ -126,6 +126,11 @@ final class StartReport {
           + "start: %s%n", r.listeningMs, r.initialFillMs < 0 ? ""
           : String.format(Locale.ROOT, "; listening → pool full (%d): %.0f ms", options.pool(), r.initialFillMs),
           r.loadAtStart));
+    }
+    if (r.cpuBusy >= 0) {
+      text.append(String.format(Locale.ROOT, "- Machine CPU in use during the scenario (all processes: gateway, handlers,"
+          + " engine, benchmark, anything else; from /proc/stat): %.0f%% of %d cores%n", r.cpuBusy * 100,
+          Runtime.getRuntime().availableProcessors()));
     }
     long matched = samples.stream().filter(s -> r.phases(s) != null).count();
     text.append("- Sessions: ").append(samples.size()).append(" measured (").append(r.warmups)
@@ -316,6 +321,10 @@ final class StartReport {
     }
     double abs = Math.abs(value);
     return String.format(Locale.ROOT, abs < 1 ? "%.2f" : abs < 100 ? "%.1f" : "%.0f", value);
+  }
+
+  private static String whole(double ms) {
+    return Long.toString(Math.round(ms));
   }
 
   private static String abbreviate(String line) {

@@ -46,6 +46,8 @@ final class StartResult {
   double claimEmpty = Double.NaN;
   /** What the gateway's log says; read once it has stopped. */
   StartLog log = new StartLog();
+  /** The machine's CPU time in use during the scenario, all processes, as a fraction of all cores; -1 unknown. */
+  double cpuBusy = -1;
   /** How long the scenario took, gateway start to stop, s. */
   double seconds = -1;
   /** "complete", or why not. */
