@@ -5,7 +5,6 @@ import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
-import java.util.List;
 
 /**
  * Lets at most {@code sessions.launches.maxConcurrent} launches run at once, with a short queue
@@ -13,18 +12,17 @@ import java.util.List;
  * sessions run. The registry asks {@link #hasRoom} before it opens a session, so a full queue is
  * refused before the upgrade and costs no container. Event-loop only.
  */
-public final class LaunchGate implements Launcher {
+public final class LaunchGate extends ForwardingLauncher {
 
   private record Waiting(LaunchRequest request, Promise<Backend> launched) {}
 
-  private final Launcher launcher;
   private final int maxConcurrent;
   private final int maxQueued;
   private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
   private int running;
 
   public LaunchGate(Launcher launcher, int maxConcurrent, int maxQueued) {
-    this.launcher = launcher;
+    super(launcher);
     this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;
   }
@@ -62,30 +60,5 @@ public final class LaunchGate implements Launcher {
         start(next.request()).onComplete(next.launched());
       }
     });
-  }
-
-  @Override
-  public String name() {
-    return launcher.name();
-  }
-
-  @Override
-  public Future<List<Backend>> discover() {
-    return launcher.discover();
-  }
-
-  @Override
-  public Future<Backend> claim(Backend pooled, String sessionKey) {
-    return launcher.claim(pooled, sessionKey);
-  }
-
-  @Override
-  public boolean backendsOutliveGateway() {
-    return launcher.backendsOutliveGateway();
-  }
-
-  @Override
-  public Future<Void> close() {
-    return launcher.close();
   }
 }

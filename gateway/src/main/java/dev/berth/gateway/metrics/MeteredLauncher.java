@@ -1,31 +1,25 @@
 package dev.berth.gateway.metrics;
 
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.ForwardingLauncher;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.launcher.Launcher;
 import io.vertx.core.Future;
 import java.time.Duration;
-import java.util.List;
 import java.util.logging.Logger;
 
 /** Records every launch's outcome and duration, and logs it, around any launcher. */
-public final class MeteredLauncher implements Launcher {
+public final class MeteredLauncher extends ForwardingLauncher {
 
   private static final Logger LOG = Logger.getLogger(MeteredLauncher.class.getName());
 
-  private final Launcher launcher;
   private final GatewayMetrics metrics;
 
   public MeteredLauncher(Launcher launcher, GatewayMetrics metrics) {
-    this.launcher = launcher;
+    super(launcher);
     this.metrics = metrics;
-  }
-
-  @Override
-  public String name() {
-    return launcher.name();
   }
 
   @Override
@@ -46,23 +40,4 @@ public final class MeteredLauncher implements Launcher {
     });
   }
 
-  @Override
-  public Future<List<Backend>> discover() {
-    return launcher.discover();
-  }
-
-  @Override
-  public Future<Backend> claim(Backend pooled, String sessionKey) {
-    return launcher.claim(pooled, sessionKey);
-  }
-
-  @Override
-  public boolean backendsOutliveGateway() {
-    return launcher.backendsOutliveGateway();
-  }
-
-  @Override
-  public Future<Void> close() {
-    return launcher.close();
-  }
 }

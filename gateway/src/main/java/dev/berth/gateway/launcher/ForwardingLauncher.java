@@ -1,0 +1,44 @@
+package dev.berth.gateway.launcher;
+
+import io.vertx.core.Future;
+import java.util.List;
+
+/** A launcher that adds to another one: everything it does not override goes to the wrapped launcher. */
+public abstract class ForwardingLauncher implements Launcher {
+
+  protected final Launcher launcher;
+
+  protected ForwardingLauncher(Launcher launcher) {
+    this.launcher = launcher;
+  }
+
+  @Override
+  public String name() {
+    return launcher.name();
+  }
+
+  @Override
+  public Future<Backend> launch(LaunchRequest request) {
+    return launcher.launch(request);
+  }
+
+  @Override
+  public Future<List<Backend>> discover() {
+    return launcher.discover();
+  }
+
+  @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    return launcher.claim(pooled, sessionKey);
+  }
+
+  @Override
+  public boolean backendsOutliveGateway() {
+    return launcher.backendsOutliveGateway();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return launcher.close();
+  }
+}
