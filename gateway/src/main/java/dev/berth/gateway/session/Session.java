@@ -412,8 +412,9 @@ public final class Session implements SessionPipe.Listener {
     services.meter().transition(route.name(), next);
   }
 
+  /** A peer's close reason for the log: its text is the peer's, so control characters are masked. */
   private static String describe(String reason) {
-    return reason == null || reason.isEmpty() ? "" : " (" + reason + ")";
+    return reason == null || reason.isEmpty() ? "" : " (" + reason.replaceAll("[\\p{Cntrl}\\p{Cf}]", "?") + ")";
   }
 
   @Override
