@@ -55,7 +55,7 @@ public final class Main {
           LOG.info("SIG" + signal.getName() + " again: already shutting down");
           return;
         }
-        LOG.info("SIG" + signal.getName() + ": shutting down, ending sessions and stopping their backends");
+        LOG.info("SIG" + signal.getName() + ": shutting down (sessions are kept or ended as sessions.onShutdown says)");
         int status = 0;
         try {
           vertx.close().await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
