@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import dev.berth.gateway.launcher.RawBackendLauncher;
 
 /**
  * A websocket client that writes frames byte by byte, so a test can send what no well-behaved
@@ -86,7 +87,8 @@ public final class RawWebSocket implements AutoCloseable {
     return new RawWebSocket(socket, status, headers);
   }
 
-  private static String readLine(InputStream in) throws IOException {
+  /** One line of an HTTP response head, without its CR LF. */
+  public static String readLine(InputStream in) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream();
     for (int b = in.read(); b != '\n'; b = in.read()) {
       if (b < 0) {
@@ -154,30 +156,8 @@ public final class RawWebSocket implements AutoCloseable {
   /** The next frame, or null when the gateway closed the TCP connection (or went silent for 20s). */
   public Frame next() throws IOException {
     try {
-      int first = in.read();
-      if (first < 0) {
-        return null;
-      }
-      int second = in.readUnsignedByte();
-      long length = second & 0x7F;
-      if (length == 126) {
-        length = in.readUnsignedShort();
-      } else if (length == 127) {
-        length = in.readLong();
-      }
-      byte[] mask = null;
-      if ((second & 0x80) != 0) {
-        mask = new byte[4];
-        in.readFully(mask);
-      }
-      byte[] payload = new byte[(int) length];
-      in.readFully(payload);
-      if (mask != null) {
-        for (int i = 0; i < payload.length; i++) {
-          payload[i] ^= mask[i % 4];
-        }
-      }
-      return new Frame((first & 0x80) != 0, (first >> 4) & 0x7, first & 0xF, payload);
+      RawBackendLauncher.Frame frame = RawBackendLauncher.readFrame(in, Integer.MAX_VALUE);
+      return frame == null ? null : new Frame(frame.fin(), frame.rsv(), frame.opcode(), frame.payload());
     } catch (EOFException | SocketTimeoutException | java.net.SocketException gone) {
       return null;
     }

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.berth.gateway.RawWebSocket;
 import dev.berth.gateway.FrameClient;
 import dev.berth.gateway.TestGateway;
 import dev.berth.gateway.launcher.RawBackendLauncher;
@@ -892,10 +893,10 @@ class PipeFuzzTest {
       extraHeaders.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
       socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
       InputStream raw = socket.getInputStream();
-      String statusLine = readLine(raw);
+      String statusLine = RawWebSocket.readLine(raw);
       int status = Integer.parseInt(statusLine.split(" ")[1]);
       Map<String, String> headers = new LinkedHashMap<>();
-      for (String line = readLine(raw); !line.isEmpty(); line = readLine(raw)) {
+      for (String line = RawWebSocket.readLine(raw); !line.isEmpty(); line = RawWebSocket.readLine(raw)) {
         int colon = line.indexOf(':');
         headers.merge(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim(),
             (a, b) -> a + "\n" + b);
@@ -903,18 +904,6 @@ class PipeFuzzTest {
       return new ClientConnection(socket, key, status, headers);
     }
 
-    private static String readLine(InputStream in) throws IOException {
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
-      for (int b = in.read(); b != '\n'; b = in.read()) {
-        if (b < 0) {
-          throw new EOFException("connection closed in the middle of the response head");
-        }
-        if (b != '\r') {
-          line.write(b);
-        }
-      }
-      return line.toString(StandardCharsets.US_ASCII);
-    }
 
     synchronized void write(byte[] bytes) throws IOException {
       out.write(bytes);
