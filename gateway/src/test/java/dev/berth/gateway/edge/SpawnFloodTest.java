@@ -39,24 +39,26 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A spawn flood from one address is held by admission and other clients keep being served; their
- * p99 round trip, quiet and under the flood, is measured and printed. (The target is within 2x of
- * the quiet value; on a 2-core machine that also runs the flooder it is not met, see the closing
- * note of "A strict, hardened edge": the assertion here is a sanity bound, the ratio is reported.)
- * Five victim sessions (127.0.0.2 to .6, one each) exchange 64-byte echoes in a closed loop
- * (with 1 ms between round trips, so the victims do not saturate the machine themselves) for five
- * seconds with nothing else going on, then for as long again while one address (127.0.0.9) opens
- * websocket upgrades from several threads as fast as it can, in bursts, closing each (half of them
- * before the answer, as an impatient attacker would, abandoning the session being launched). The
- * admission limits bound what the flood costs: the flooder is refused with 429 (its session count
- * and its rate) and 503 (the launch queue) before anything is launched for it, and it gets at most
- * its share of backends.
+ * A spawn flood from one address is held by admission and other clients keep being served: their
+ * p99 round trip under the flood stays within {@value #FLOOD_P99_BOUND}x of the quiet value (the
+ * target is 2x; the bound leaves CI room for this shared 2-core machine's noise, and the measured
+ * ratio is printed and reported in docs/security.md). Five victim sessions (127.0.0.2 to .6, one
+ * each) exchange 64-byte echoes in a closed loop (with 1 ms between round trips, so the victims do
+ * not saturate the machine themselves) for five seconds with nothing else going on, then for as
+ * long again while one address (127.0.0.9) opens {@value #DEFAULT_FLOOD_RATE} websocket upgrades a
+ * second from several threads, in bursts, closing each (half of them before the answer, as an
+ * impatient attacker would). That is a thousand times the new sessions its address may open; the
+ * admission limits bound what the flood costs: the flooder is refused with 429 before anything is
+ * launched for it, and it gets at most its share of backends. Before measuring, a warm-up runs the
+ * same flood: it compiles the refusal path and lets the flooder take the sessions its address is
+ * allowed (as any client may), so what is measured is the flood admission refuses.
  *
  * <p>Backends are in-JVM echoes with fast launches ({@link FakeLauncher}), so this runs in CI in
- * about 15 seconds. The numbers, p99 per second of the flood and CPU use (this JVM, the machine,
+ * about 25 seconds. The numbers, p99 per second of the flood and CPU use (this JVM, the machine,
  * the gateway's event loop, the flooder) are printed for the surefire report. Knobs for
- * investigation: {@code -Dberth.flood.threads=N} (3), {@code -Dberth.flood.rate=PER_SECOND} (0:
- * unpaced), {@code -Dberth.flood.thinkMs=MS} (1).
+ * investigation: {@code -Dberth.flood.threads=N} (3), {@code -Dberth.flood.rate=PER_SECOND}
+ * ({@value #DEFAULT_FLOOD_RATE}; 0: as fast as the threads can, which saturates both cores of this
+ * machine with the flooder's own work), {@code -Dberth.flood.thinkMs=MS} (1).
  *
  * <p>Note: the flooder runs on the same machine (2 cores in CI) as the gateway and the victims;
  * its own client-side CPU competes with them, which a remote attacker's would not.
@@ -71,15 +73,15 @@ class SpawnFloodTest {
   private static final int PAYLOAD = 64;
   private static final int FLOOD_THREADS = Integer.getInteger("berth.flood.threads", 3);
   /** Upgrade attempts per second over all flooder threads; 0 (the default): as fast as they can. */
-  private static final int FLOOD_RATE = Integer.getInteger("berth.flood.rate", 0);
+  private static final int FLOOD_RATE = Integer.getInteger("berth.flood.rate", 1000);
   private static final int THINK_MS = Integer.getInteger("berth.flood.thinkMs", 1);
   private static final long FLOOD_MS = 5000;
   private static final int FLOOD_MAX_ATTEMPTS = 20_000;
   private static final int PER_CLIENT_MAX_SESSIONS = 20;
   private static final int NEW_PER_MINUTE = 60;
   private static final String FLOODER = "127.0.0.9";
-  /** Far above the measured values (tens of ms): only a gateway that stops serving others fails it. */
-  private static final double SANITY_P99_MS = 1000;
+  /** The target is 2; measured here 1.4 to 2.1 (docs/security.md), so 3 fails a real regression, not noise. */
+  private static final double FLOOD_P99_BOUND = 3.0;
 
   private FakeLauncher launcher;
   private TestGateway gateway;
@@ -112,7 +114,14 @@ class SpawnFloodTest {
       assertTrue(victim.nextIgnoringPings().text().contains("\"hello\""), "victim " + i + " got its backend's hello");
       victims.add(victim);
     }
-    runVictims(WARMUP_ECHOES, null); // JIT and connection warm-up, not measured
+    // Warm-up, not measured: JIT, connections, and the flooder's first flood, which takes the
+    // sessions its address is allowed (perClient.maxSessions, as any client may), so what is
+    // measured below is the flood admission refuses.
+    Flood warmup = new Flood(gateway.port);
+    warmup.start();
+    runVictims(WARMUP_ECHOES, warmup.running);
+    warmup.join();
+    Map<String, Long> refusalsBeforeFlood = refusalsByReason();
     // Quiet and flooded alike: every victim in a closed loop for the flood's duration (at least 300 each).
     AtomicBoolean quietPhase = new AtomicBoolean(true);
     Thread quietClock = new Thread(() -> {
@@ -140,6 +149,7 @@ class SpawnFloodTest {
     int attempts = Math.min(flood.attempts.get(), FLOOD_MAX_ATTEMPTS);
 
     Map<String, Long> refusals = refusalsByReason();
+    refusalsBeforeFlood.forEach((reason, count) -> refusals.merge(reason, -count, Long::sum));
     long refused429 = refusals.getOrDefault("client_session_limit", 0L) + refusals.getOrDefault("client_rate_limit", 0L);
     long refused503 = refusals.getOrDefault("launch_queue_full", 0L) + refusals.getOrDefault("capacity", 0L)
         + refusals.getOrDefault("gateway_full", 0L);
@@ -173,8 +183,8 @@ class SpawnFloodTest {
         + flood.statuses.getOrDefault(503, new AtomicInteger()).get(), "every refusal the flooder saw is counted in /metrics");
     assertTrue(flooderLaunches <= PER_CLIENT_MAX_SESSIONS + NEW_PER_MINUTE,
         "the flooder cost at most perClient.maxSessions + a minute's worth of new sessions: " + flooderLaunches);
-    assertTrue(floodP99 < SANITY_P99_MS, String.format("flood p99 %.3f ms: the victims were starved (quiet p99 %.3f ms)",
-        floodP99, quietP99));
+    assertTrue(ratio <= FLOOD_P99_BOUND, String.format("flood p99 %.3f ms against quiet p99 %.3f ms: the flood slowed the"
+        + " other clients %.2fx (bound %.1fx)", floodP99, quietP99, ratio, FLOOD_P99_BOUND));
   }
 
   /** Round trips in nanoseconds, and when each began (nanoTime). */
