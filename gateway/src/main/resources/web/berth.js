@@ -14,6 +14,11 @@
  * The session itself is the HttpOnly berth_session cookie, which the browser sends on every
  * reconnect; this file never sees it. If the gateway does not select the subprotocol, messages pass
  * through unchanged (no seq, no ack, at most once) and reconnecting still works.
+ *
+ * With an onprogress handler, every socket asks for progress (?progress=1): the gateway accepts it
+ * at once and sends {"berth":"progress","phase":"queued"|"starting"|"running"|"ready",...} frames
+ * while the session's container starts; onprogress(phase, frame) gets each, and no message of the
+ * session comes before "ready".
  */
 (function () {
   'use strict';
@@ -32,12 +37,17 @@
   // 1002/1007/1008/1009 protocol errors, and codes we do not know.
   const RETRY_CODES = new Set([1001, 1005, 1006, 1012, 1013, 1014]);
 
-  function resolveUrl(url) {
-    if (/^wss?:/i.test(url)) return url;
-    if (/^https?:/i.test(url)) return url.replace(/^http/i, 'ws');
-    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host
-      + (url.startsWith('/') ? url : '/' + url);
+  function resolveUrl(url, progress) {
+    let resolved = url;
+    if (/^https?:/i.test(url)) resolved = url.replace(/^http/i, 'ws');
+    else if (!/^wss?:/i.test(url)) {
+      resolved = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host
+        + (url.startsWith('/') ? url : '/' + url);
+    }
+    return progress ? resolved + (resolved.includes('?') ? '&' : '?') + 'progress=1' : resolved;
   }
+
+  const PROGRESS_PREFIX = '{"berth":"progress"';
 
   // Copies binary payloads: we may resend them later, after the caller has reused its buffer.
   function ownCopy(data) {
@@ -70,8 +80,10 @@
 
   class Session {
     constructor(url, handlers) {
-      this.url = resolveUrl(url);
       this.handlers = handlers || {};
+      this.progress = typeof this.handlers.onprogress === 'function';
+      this.url = resolveUrl(url, this.progress);
+      this.started = false;     // the current socket's session is ready (no progress frame follows)
       this.state = 'connecting';
       this.ws = null;
       this.resumeMode = false;  // the gateway selected berth.resume.v1 on the current socket
@@ -119,6 +131,7 @@
     open() {
       this.retryTimer = null;
       this.setState('connecting');
+      this.started = !this.progress;
       const ws = this.ws = new WebSocket(this.url, [PROTOCOL]);
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => this.ws === ws && this.onOpen(ws);
@@ -146,6 +159,7 @@
     }
 
     onFrame(raw) {
+      if (!this.started && typeof raw === 'string' && raw.startsWith(PROGRESS_PREFIX)) return this.onProgress(raw);
       if (!this.resumeMode) return this.deliver(raw);
       if (typeof raw === 'string' && !/^\d/.test(raw)) return this.onControl(raw);
       const message = unframe(raw);
@@ -166,6 +180,12 @@
       if (m && m[1] === 'ack' && this.ready) return this.dropAcked(Number(m[2]));
       if (m && m[1] === 'resume' && m[3] && !this.ready) return this.onResumed(Number(m[2]), m[3]);
       console.warn('berth: unexpected control message ignored', text);
+    }
+
+    onProgress(raw) {
+      const step = JSON.parse(raw);
+      if (step.phase === 'ready') this.started = true;
+      this.handlers.onprogress(step.phase, step);
     }
 
     onResumed(n, stream) {

@@ -62,6 +62,8 @@ class BrowserFeedIT {
         wait.until(page -> page.findElements(By.cssSelector("#feed tr.listing")).size() >= 3);
 
         assertEquals("open", browser.findElement(By.id("status")).getText());
+        assertTrue(browser.findElement(By.id("start")).getText().matches("ready in \\d+ ms"),
+            "the page was told its session's start: " + browser.findElement(By.id("start")).getText());
         String session = browser.findElement(By.id("session")).getText();
         String hostname = browser.findElement(By.id("hostname")).getText();
         List<Container> own = docker.containers(DEFAULT_ROUTE, session, false);

@@ -83,6 +83,24 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
+  void aClientThatAsksForProgressHearsItsBackendStartBeforeItsFirstFrame() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (RawWebSocket client = RawWebSocket.open(java.net.InetAddress.getLoopbackAddress(), gateway.port,
+        "/ws?progress=1", java.util.Map.of())) {
+      assertEquals(101, client.status, "accepted before its backend runs");
+      List<String> phases = new ArrayList<>();
+      JsonObject frame = new JsonObject(client.nextIgnoringPings().text());
+      while ("progress".equals(frame.getString("berth"))) {
+        phases.add(frame.getString("phase"));
+        frame = new JsonObject(client.nextIgnoringPings().text());
+      }
+      assertEquals(List.of("starting", "running", "ready"), phases);
+      assertEquals("hello", frame.getString("type"), "then its backend's first frame: " + frame);
+      assertEquals(1, backends.running(gateway.route, frame.getString("session")));
+    }
+  }
+
+  @Test
   void twoClientsGetTwoDifferentBackends() throws Exception {
     gateway = gatewayOn().start(vertx);
     try (FrameClient alice = connect(null); FrameClient bob = connect(null)) {

@@ -3,6 +3,7 @@ package dev.berth.gateway.edge;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.session.Progress;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionRegistry;
@@ -13,6 +14,9 @@ import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The life of a websocket upgrade on a route, upstream first: find the client's session by its
@@ -26,6 +30,8 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
   static final String SESSION_HEADER = "Berth-Session";
   /** The opt-in resume protocol (docs/sessions.md); clients that do not ask get plain frames. */
   static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
+  /** {@code ?progress=1}: accepted at once and told the steps of the session's start (docs/sessions.md). */
+  static final String PROGRESS_PARAMETER = "progress";
 
   private final RouteConfig route;
   private final SessionRegistry registry;
@@ -67,6 +73,10 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     String token = session.id().token() != null ? session.id().token() : presentedToken;
     Session.Claim claim = session.claim();
     request.response().closeHandler(v -> claim.release()); // the client left before it was attached
+    if ("1".equals(request.getParam(PROGRESS_PARAMETER))) {
+      acceptWithProgress(request, token, claim);
+      return;
+    }
     claim.ready()
         .compose(piped -> accept(request, token)
             // The session was ready; failing now means the client went away during its own handshake.
@@ -78,6 +88,45 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
             refusal.send(request, error);
           }
         });
+  }
+
+  /**
+   * A client that asked for progress is accepted before its session is ready and told each step
+   * of the start as a text frame, before any frame of its backend; a start that fails then ends
+   * with the failure's close code instead of an HTTP status. Admission refused it before this.
+   */
+  private void acceptWithProgress(HttpServerRequest request, String token, Session.Claim claim) {
+    long begun = System.nanoTime();
+    accept(request, token).onComplete(accepted -> {
+      if (accepted.failed()) {
+        claim.release(); // the client left during its own handshake
+        return;
+      }
+      ServerWebSocket client = accepted.result();
+      client.closeHandler(v -> claim.release());
+      claim.watchProgress(step -> client.writeTextMessage(progressFrame(step, begun)));
+      claim.ready().onComplete(ready -> {
+        if (client.isClosed()) {
+          claim.release();
+        } else if (ready.succeeded()) {
+          client.writeTextMessage(progressFrame(new Progress(Progress.Phase.READY, 0), begun));
+          claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol()));
+        } else {
+          claim.release();
+          Failure failure = FailureException.wrap(ready.cause(), Failure.START_FAILED, "launch").failure();
+          client.close((short) failure.closeCode(), failure.publicReason());
+        }
+      });
+    });
+  }
+
+  /** {@code {"berth":"progress","phase":"queued","ahead":2,"ms":14}}: ms since the upgrade request. */
+  private static String progressFrame(Progress step, long begunNanos) {
+    JsonObject frame = new JsonObject().put("berth", "progress").put("phase", step.phase().name().toLowerCase(Locale.ROOT));
+    if (step.phase() == Progress.Phase.QUEUED) {
+      frame.put("ahead", step.ahead());
+    }
+    return frame.put("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begunNanos)).encode();
   }
 
   private Future<ServerWebSocket> accept(HttpServerRequest request, String token) {

@@ -47,6 +47,7 @@ public final class LaunchGate extends ForwardingLauncher {
           + " launches run and " + maxQueued + " wait (sessions.launches.maxConcurrent, sessions.launches.queue)"));
     }
     Promise<Backend> launched = Promise.promise();
+    request.progress().queued(queue.size());
     queue.add(new Waiting(request, launched));
     return launched.future();
   }

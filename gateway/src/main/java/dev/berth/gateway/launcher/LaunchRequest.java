@@ -8,20 +8,25 @@ import java.util.HexFormat;
  * What to launch: the handler of {@code route} for the session whose public key is
  * {@code sessionKey}, or, when {@code pooled}, a handler for a warm pool that learns its session
  * when it is claimed ({@code sessionKey} is then the pool entry's own name). The key, not the
- * client's secret token, is what backends, labels and logs see.
+ * client's secret token, is what backends, labels and logs see. The launch reports its steps to
+ * {@code progress}.
  */
-public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled) {
+public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress) {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public LaunchRequest(String sessionKey, RouteConfig route) {
-    this(sessionKey, route, false);
+    this(sessionKey, route, LaunchProgress.NONE);
+  }
+
+  public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress) {
+    this(sessionKey, route, false, progress);
   }
 
   /** A pool entry of {@code route}, named {@code pool-<random>}. */
   public static LaunchRequest forPool(RouteConfig route) {
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
-    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true);
+    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true, LaunchProgress.NONE);
   }
 }

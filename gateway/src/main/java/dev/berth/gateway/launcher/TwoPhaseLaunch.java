@@ -34,9 +34,13 @@ final class TwoPhaseLaunch {
   Future<Backend> run(LaunchRequest request, Supplier<Future<Backend>> start) {
     RouteConfig.Timeouts timeouts = request.route().timeouts();
     long begun = System.nanoTime();
+    request.progress().starting();
     return withDeadline(start.get(), timeouts.start(), request.route().key("timeouts.start"))
-        .onSuccess(backend -> LOG.info(() -> "launch session " + request.sessionKey() + ": " + backend.description()
-            + " running after " + (System.nanoTime() - begun) / 1_000_000 + "ms"))
+        .onSuccess(backend -> {
+          LOG.info(() -> "launch session " + request.sessionKey() + ": " + backend.description()
+              + " running after " + (System.nanoTime() - begun) / 1_000_000 + "ms");
+          request.progress().running();
+        })
         .compose(backend -> probe.awaitReady(backend, timeouts.ready(), request.route().key("timeouts.ready"))
             .map(backend)
             .recover(notReady -> backend.stop().transform(stopped -> Future.failedFuture(notReady))));

@@ -4,6 +4,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.LaunchProgress;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.pipe.CloseCheck;
 import dev.berth.gateway.pipe.SessionPipe;
@@ -12,6 +13,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import dev.berth.gateway.pool.WarmPool;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -69,6 +72,9 @@ public final class Session implements SessionPipe.Listener {
   private long pipedNanos;
   private long attachedNanos;
   private int waitingClients;
+  /** The launch's last step, and the clients waiting for the session that want to hear of each. */
+  private Progress progress;
+  private final List<Consumer<Progress>> progressWatchers = new ArrayList<>();
   private boolean tokenDelivered;
   private boolean adopted;
 
@@ -93,7 +99,7 @@ public final class Session implements SessionPipe.Listener {
     Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key());
     session.backend = fromPool.compose(claimed -> {
       if (claimed == null) {
-        return services.launcher().launch(new LaunchRequest(id.key(), route));
+        return services.launcher().launch(new LaunchRequest(id.key(), route, session.launchProgress()));
       }
       session.pooled = claimed;
       return Future.succeededFuture(claimed.backend());
@@ -108,6 +114,30 @@ public final class Session implements SessionPipe.Listener {
     });
     session.lifetimes.start();
     return session;
+  }
+
+  private LaunchProgress launchProgress() {
+    return new LaunchProgress() {
+      @Override
+      public void queued(int ahead) {
+        told(new Progress(Progress.Phase.QUEUED, ahead));
+      }
+
+      @Override
+      public void starting() {
+        told(new Progress(Progress.Phase.STARTING, 0));
+      }
+
+      @Override
+      public void running() {
+        told(new Progress(Progress.Phase.RUNNING, 0));
+      }
+    };
+  }
+
+  private void told(Progress step) {
+    progress = step;
+    List.copyOf(progressWatchers).forEach(watcher -> watcher.accept(step));
   }
 
   /** A session whose backend outlived an earlier gateway: found on the engine, its client may come back. */
@@ -196,12 +226,25 @@ public final class Session implements SessionPipe.Listener {
   public final class Claim {
 
     private boolean done;
+    private Consumer<Progress> progressWatcher;
 
     private Claim() {}
 
     /** Completes once the session is piped to its backend; fails with why it never will be. */
     public Future<Void> ready() {
       return connected.future();
+    }
+
+    /**
+     * Tells {@code watcher} each step of the launch until the session is ready (the last one at
+     * once); ready itself is {@link #ready()}. A session already piped has no steps to tell.
+     */
+    public void watchProgress(Consumer<Progress> watcher) {
+      progressWatcher = watcher;
+      progressWatchers.add(watcher);
+      if (progress != null && !connected.future().isComplete()) {
+        watcher.accept(progress);
+      }
     }
 
     /** Attaches the accepted client; a client already attached is closed with 4001 (handover). */
@@ -241,6 +284,7 @@ public final class Session implements SessionPipe.Listener {
       }
       done = true;
       waitingClients--;
+      progressWatchers.remove(progressWatcher);
       return true;
     }
   }

@@ -65,6 +65,7 @@ public final class FakeLauncher implements Launcher {
   private final Vertx vertx;
   private final Duration launchTime;
   private Duration handshakeTime = Duration.ZERO;
+  private String launchFailure;
   private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
   public final AtomicInteger launches = new AtomicInteger();
   private final List<Backend> leftovers = new ArrayList<>();
@@ -85,6 +86,12 @@ public final class FakeLauncher implements Launcher {
     return this;
   }
 
+  /** Launches from now on fail after the launch time, as a backend that cannot start would. */
+  public FakeLauncher failingLaunches(String why) {
+    this.launchFailure = why;
+    return this;
+  }
+
   public EchoBackend backend(String sessionKey) {
     return backends.get(sessionKey);
   }
@@ -98,8 +105,18 @@ public final class FakeLauncher implements Launcher {
     launches.incrementAndGet();
     EchoBackend echo = new EchoBackend(request.sessionKey());
     backends.put(request.sessionKey(), echo);
+    // Told as a real launch tells them (TwoPhaseLaunch): the process starts, then its app.
+    request.progress().starting();
     Promise<Void> waited = Promise.promise();
-    vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> waited.complete());
+    vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> {
+      if (launchFailure != null) {
+        echo.stopped = true;
+        waited.fail(launchFailure);
+        return;
+      }
+      request.progress().running();
+      waited.complete();
+    });
     return waited.future()
         .compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
                 .setMaxWebSocketFrameSize(16 << 20).setMaxWebSocketMessageSize(16 << 20))

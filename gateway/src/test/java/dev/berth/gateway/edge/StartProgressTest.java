@@ -1,0 +1,140 @@
+package dev.berth.gateway.edge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.RawWebSocket;
+import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.launcher.FakeLauncher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A client that asks for progress ({@code ?progress=1}) is accepted at once and told each step of
+ * its session's start (queued, starting, running, ready) as a text frame before the first frame
+ * of its backend; a client that does not ask never sees one. The real engine's steps are proven in
+ * {@code DockerSessionTest}.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class StartProgressTest {
+
+  private static final Duration LAUNCH_TIME = Duration.ofMillis(300);
+
+  private Vertx vertx;
+  private FakeLauncher launcher;
+  private TestGateway gateway;
+  private final List<RawWebSocket> clients = new ArrayList<>();
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    this.vertx = vertx;
+    launcher = new FakeLauncher(vertx, LAUNCH_TIME);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (RawWebSocket client : clients) {
+      client.close();
+    }
+    if (gateway != null) {
+      gateway.close();
+    }
+    assertEquals(0, launcher.running(), "backends left running");
+  }
+
+  private TestGateway.Builder gatewayOn() {
+    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
+  }
+
+  private RawWebSocket open(String from, String path, Map<String, String> headers) throws Exception {
+    RawWebSocket client = RawWebSocket.open(InetAddress.getByName(from), gateway.port, path, headers);
+    clients.add(client);
+    return client;
+  }
+
+  /** The progress frames up to and including ready, then the backend's first frame. */
+  private static List<JsonObject> stepsThenFirstFrame(RawWebSocket client) throws Exception {
+    List<JsonObject> frames = new ArrayList<>();
+    JsonObject frame;
+    do {
+      frame = new JsonObject(client.nextIgnoringPings().text());
+      frames.add(frame);
+    } while ("progress".equals(frame.getString("berth")));
+    return frames;
+  }
+
+  private static List<String> phases(List<JsonObject> frames) {
+    return frames.stream().filter(frame -> "progress".equals(frame.getString("berth")))
+        .map(frame -> frame.getString("phase")).toList();
+  }
+
+  @Test
+  void aClientThatAsksForProgressHearsEachStepBeforeItsBackendsFirstFrame() throws Exception {
+    gateway = gatewayOn().sessions("launches: {maxConcurrent: 1, queue: 4}").start(vertx);
+    RawWebSocket first = open("127.0.0.2", "/ws?progress=1", Map.of());
+    RawWebSocket second = open("127.0.0.3", "/ws?progress=1", Map.of());
+    assertEquals(101, first.status, "accepted before its session is ready");
+    assertEquals(101, second.status, "accepted while its launch waits for a slot");
+
+    List<JsonObject> firstFrames = stepsThenFirstFrame(first);
+    List<JsonObject> secondFrames = stepsThenFirstFrame(second);
+
+    assertEquals(List.of("starting", "running", "ready"), phases(firstFrames), "first: " + firstFrames);
+    assertEquals(List.of("queued", "starting", "running", "ready"), phases(secondFrames), "second: " + secondFrames);
+    assertEquals(0, secondFrames.get(0).getInteger("ahead"), "nothing queued before it: " + secondFrames);
+    assertEquals("hello", firstFrames.get(firstFrames.size() - 1).getString("type"), "then the backend's frames");
+    assertEquals("hello", secondFrames.get(secondFrames.size() - 1).getString("type"), "then the backend's frames");
+    long firstReady = firstFrames.get(2).getLong("ms");
+    long secondReady = secondFrames.get(3).getLong("ms");
+    assertTrue(firstReady >= LAUNCH_TIME.toMillis(), "ready after the launch: " + firstFrames);
+    assertTrue(secondReady >= 2 * LAUNCH_TIME.toMillis(), "the queued one waited for the first launch: " + secondFrames);
+
+    byte[] payload = "after progress".getBytes();
+    second.send(true, RawWebSocket.TEXT, payload);
+    assertEquals("after progress", second.nextIgnoringPings().text(), "piped as any session");
+  }
+
+  @Test
+  void aClientThatComesBackToAReadySessionHearsOnlyReady() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    RawWebSocket first = open("127.0.0.2", "/ws", Map.of());
+    String token = first.headers.get(SessionWebSocketHandler.SESSION_HEADER.toLowerCase());
+    assertEquals("hello", new JsonObject(first.nextIgnoringPings().text()).getString("type"),
+        "a client that did not ask hears no progress");
+    first.close();
+
+    RawWebSocket back = open("127.0.0.2", "/ws?progress=1", Map.of("Cookie", SessionWebSocketHandler.COOKIE + "=" + token));
+    JsonObject ready = new JsonObject(back.nextIgnoringPings().text());
+    assertEquals("ready", ready.getString("phase"), "its session runs already: " + ready);
+    back.send(true, RawWebSocket.TEXT, "still mine".getBytes());
+    assertEquals("still mine", back.nextIgnoringPings().text(), "then piped to its session");
+    assertEquals(1, launcher.launches.get(), "no second launch");
+  }
+
+  @Test
+  void aStartThatFailsAfterTheClientWasAcceptedEndsWithTheFailuresCloseCode() throws Exception {
+    launcher.failingLaunches("image cannot start");
+    gateway = gatewayOn().start(vertx);
+    RawWebSocket client = open("127.0.0.2", "/ws?progress=1", Map.of());
+    assertEquals(101, client.status);
+    assertEquals("starting", new JsonObject(client.nextIgnoringPings().text()).getString("phase"));
+    RawWebSocket.Frame close = client.awaitClose();
+    assertEquals(1011, close.closeCode(), "start_failed's close code");
+    assertTrue(new String(close.payload(), 2, close.payload().length - 2).contains("could not be started"),
+        "its public reason, not the launcher's detail: " + new String(close.payload(), 2, close.payload().length - 2));
+  }
+}
