@@ -13,7 +13,8 @@
 #
 # What it does (in a temporary directory removed on exit; ~10 s cold, ~3-5 s warm):
 #   1. takes target/berth-handler.jar (the shaded, runnable jar),
-#   2. jlinks a minimal JRE with the modules jdeps reports for it (+ jdk.unsupported for Netty)
+#   2. jlinks a minimal JRE with the modules jdeps reports for it (java.base, and jdk.unsupported
+#      for NativeMemory's sun.misc.Unsafe)
 #      and its CDS archive; the JRE is cached in target/image-cache keyed by JDK and modules,
 #   3. copies in the shared libraries ldd lists for that JRE, at their absolute paths, plus the
 #      dynamic loader (the image has no libc of its own),
@@ -74,7 +75,7 @@ mkdir -p "$ctx/rootfs/etc" "$ctx/rootfs/tmp"
 
 # --- 1+2: minimal JRE --------------------------------------------------------------------
 modules="$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release "$java_major" "$jar")"
-# Netty reaches sun.misc.Unsafe reflectively: make sure jdk.unsupported is there.
+# NativeMemory (the leak command) uses sun.misc.Unsafe: make sure jdk.unsupported is there.
 [[ ",$modules," == *",jdk.unsupported,"* ]] || modules="$modules,jdk.unsupported"
 if (( java_major >= 21 )); then compress="zip-6"; else compress="2"; fi
 # The jlinked runtime is kept in target/image-cache, keyed by JDK and modules: rebuilding only
@@ -110,8 +111,8 @@ while read -r lib; do
   cp -L "$lib" "$ctx/rootfs$lib"
 done <<<"$libs"
 
-# Name lookups read /etc/hosts first (docker writes the container's own name there), so
-# InetAddress.getLocalHost() never waits on DNS; and the image's user has a name.
+# Name lookups (the probe command's host names) read /etc/hosts first (docker writes the
+# container's own name there) before DNS; and the image's user has a name.
 printf 'hosts: files dns\n' >"$ctx/rootfs/etc/nsswitch.conf"
 printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n' >"$ctx/rootfs/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ctx/rootfs/etc/group"
@@ -120,8 +121,8 @@ cp "$jar" "$ctx/berth-handler.jar"
 
 # --- 4: Dockerfile -----------------------------------------------------------------------
 # The RUN needs no shell: it runs the handler's own self-test (start, /ready, websocket hello,
-# echo, state, close) with -XX:ArchiveClassesAtExit, so the image carries a CDS archive of the
-# classes a session start needs (a few hundred ms faster start) and a runtime missing a module
+# echo, a claim, a probe, state, close) with -XX:ArchiveClassesAtExit, so the image carries a CDS
+# archive of the classes a session start needs (a faster start) and a runtime missing a module
 # or a library fails here, not in a session. -Xmx keeps compressed oops as at run time.
 jvm_flags='"-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"'
 cat >"$ctx/Dockerfile" <<EOF

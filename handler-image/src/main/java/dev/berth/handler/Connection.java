@@ -1,74 +1,78 @@
 package dev.berth.handler;
 
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.internal.http.WebSocketInternal;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.ConnectOptions;
-import io.vertx.core.net.NetClient;
-
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Queue;
-import java.util.regex.Pattern;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One websocket: sends the hello, runs the listing feed, answers commands and echoes every
- * other data frame back unchanged, frame by frame. Runs on the socket's event loop.
+ * One websocket, read by the thread that upgraded it: sends the hello, runs the listing feed,
+ * answers commands and echoes every other data frame back unchanged, frame by frame. Everything
+ * it sends goes through its {@link FrameWriter}.
  *
- * <p>It is the example every user copies, so it keeps to RFC 6455 on its own: text messages must
- * be UTF-8 (else 1007), a frame Netty's decoder rejects ends the connection with 1002, and the
- * handler's own messages never start inside an echoed fragmented message (section 5.4).
+ * <p>It is the example every user copies, so it keeps to RFC 6455 on its own: client frames must
+ * be masked, reserved bits, unknown opcodes, misplaced or oversized control frames and
+ * continuations out of place fail the connection with 1002, a frame or message over
+ * {@link HandlerServer#MAX_WEBSOCKET_SIZE} with 1009, text that is not UTF-8 with 1007; failing
+ * always sends the close frame before the TCP connection ends. The handler's own messages never
+ * start inside an echoed fragmented message (section 5.4).
  */
-final class Connection {
+final class Connection implements Runnable {
 
+  private static final int CONTINUATION = 0x0;
+  private static final int TEXT = 0x1;
+  private static final int BINARY = 0x2;
+  private static final int CLOSE = 0x8;
+  private static final int PING = 0x9;
+  private static final int PONG = 0xA;
   private static final byte[] COMMAND_PREFIX = "{\"cmd\"".getBytes(StandardCharsets.US_ASCII);
-  /** An IP literal (IPv6 without brackets) or a host name, as the probe command accepts it. */
-  private static final Pattern PROBE_HOST = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
   private static final int MAX_PROBE_MS = 5_000;
-  private static final Pattern SESSION_KEY = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final int MAX_PROBE_HOST = 255;
+  private static final int MAX_SESSION_KEY = 64;
 
-  private final Vertx vertx;
-  private final ServerWebSocket socket;
+  private final HandlerServer server;
   private final SessionState state;
   private final HandlerConfig config;
-  private final String hostname;
-  private final long number;
+  private final Socket socket;
+  private final InputStream in;
+  private final FrameWriter writer;
   private final ListingFeed feed;
+  private final String path;
   private final long openedAtNanos = System.nanoTime();
   private final Utf8Validator utf8 = new Utf8Validator();
-  /** The handler's own messages that came up while an echoed message was unfinished. */
-  private final Queue<String> held = new ArrayDeque<>();
+  private final byte[] header = new byte[8];
+  private long number;
   private long framesIn;
-  private boolean textMessage;   // the message being received is text (continuations carry no type)
-  private boolean midMessage;    // a non-final data frame was echoed, its final frame not yet
-  private boolean failed;        // this side closed the websocket for a protocol violation
-  private NetClient probeClient; // created by the first probe
+  private boolean inMessage;    // a non-final data frame was received, its final frame not yet
+  private boolean textMessage;  // the message being received is text (continuations carry no type)
+  private long messageBytes;    // payload received so far of the unfinished message
+  private Short closeCode;      // how this websocket ended: the peer's close code, else ours
+  private String closeReason;
+  private boolean failed;       // this side failed the connection: nothing more is read as frames
+  private ScheduledFuture<?> closeTimer;
 
-  Connection(Vertx vertx, ServerWebSocket socket, SessionState state, HandlerConfig config, String hostname,
-             long number) {
-    this.vertx = vertx;
+  Connection(HandlerServer server, Socket socket, InputStream in, OutputStream out, String path) {
+    this.server = server;
+    this.state = server.state();
+    this.config = server.config();
     this.socket = socket;
-    this.state = state;
-    this.config = config;
-    this.hostname = hostname;
-    this.number = number;
-    this.feed = new ListingFeed(vertx, socket, state, () -> midMessage);
+    this.in = in;
+    this.path = path;
+    this.writer = new FrameWriter(socket, out);
+    this.feed = new ListingFeed(server.scheduler(), writer, state);
   }
 
   long number() {
     return number;
-  }
-
-  ServerWebSocket socket() {
-    return socket;
   }
 
   /** Frames this connection echoed. */
@@ -81,126 +85,277 @@ final class Connection {
   }
 
   /**
-   * Installs the handlers, then says hello and starts the feed; a pooled handler not yet claimed
-   * first waits for its gateway's {@code {"cmd":"claim","session":KEY}}.
+   * Reads the websocket until it ends. Says hello first; a pooled handler not yet claimed first
+   * waits for its gateway's {@code {"cmd":"claim","session":KEY}}.
    */
-  void start() {
-    socket.frameHandler(this::onFrame);
-    socket.exceptionHandler(this::onException);
-    if (state.sessionKey() != null) {
-      greet();
+  @Override
+  public void run() {
+    Thread writing = new Thread(writer, Thread.currentThread().getName() + "-writer");
+    writing.setDaemon(true);
+    writing.start();
+    number = server.opened(this);
+    if (number < 0) {
+      closeWith(1001, "session over"); // the session is ending: no new websocket
+      drainAndClose();
+      return;
     }
+    server.log().info("connect #" + number + " from " + address(socket.getRemoteSocketAddress()) + " path " + path
+        + " (open " + state.openConnections() + ", total " + state.connections() + ")");
+    try {
+      if (state.sessionKey() != null) {
+        greet();
+      }
+      readFrames();
+    } catch (IOException | InterruptedException e) {
+      // the peer went away, or the socket was closed under us (close timeout, stop)
+    } catch (RuntimeException e) {
+      server.log().info("connection #" + number + " failed: " + e);
+      closeWith(1011, "internal error");
+    } finally {
+      feed.stop();
+      drainAndClose();
+      server.closed(this, closeCode, closeReason);
+    }
+  }
+
+  private static String address(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
   }
 
   private void greet() {
-    reply(new JsonObject()
+    writer.send(new Json.Writer()
         .put("type", "hello")
         .put("session", state.sessionKey())
         .put("version", config.version())
-        .put("hostname", hostname)
-        .put("connection", number));
+        .put("hostname", server.hostname())
+        .put("connection", number)
+        .toString());
     feed.rate(state.feedPerSecondOr(config.feedPerSecond()));
   }
 
-  /** Called from the close handler. */
-  void stop() {
+  /**
+   * Closes this websocket from the handler's side (a close command, a failure, the shutdown):
+   * queues the close frame, after which nothing more is sent or echoed, and closes the socket
+   * anyway if the peer has not closed TCP within {@link HandlerServer#CLOSE_TIMEOUT_MS}.
+   * Callable from any thread.
+   */
+  void closeWith(int code, String reason) {
     feed.stop();
-    held.clear();
-    if (probeClient != null) {
-      probeClient.close();
-      probeClient = null;
+    if (writer.close(code, reason)) {
+      synchronized (this) {
+        if (closeCode == null) {
+          closeCode = (short) code;
+          closeReason = reason;
+        }
+        closeTimer = server.schedule(new CloseTimeout(), HandlerServer.CLOSE_TIMEOUT_MS);
+      }
     }
   }
 
-  private void onFrame(WebSocketFrame frame) {
-    switch (frame.type()) {
-      case TEXT:
-      case BINARY:
-      case CONTINUATION:
-        break;
-      case PING:
-        state.pingReceived(); // counted so a test can tell whether a proxy forwards pings
-        return;
-      default:
-        return; // PONG, CLOSE: Vert.x answers pings and completes the close handshake
-    }
-    if (failed) {
-      return; // frames that were already read when this side closed: never echoed
-    }
-    if (frame.type() != WebSocketFrameType.CONTINUATION) {
-      textMessage = frame.isText(); // Netty's decoder rejects continuations outside a message
-    }
-    // Checked before anything is echoed, so the frame holding the first invalid byte (or the
-    // final frame of a message cut off mid code point) never goes back out.
-    if (textMessage && !(utf8.accept(frame.binaryData()) && (!frame.isFinal() || utf8.complete()))) {
-      fail((short) 1007, "text message is not valid UTF-8");
-      return;
-    }
-    if (state.sessionKey() == null) {
-      claim(frame);
-      return;
-    }
-    if (frame.isText() && frame.isFinal() && isCommand(frame.binaryData())) {
-      command(frame.textData());
-      return;
-    }
-    framesIn++;
-    state.frameReceived(frame.binaryData().length());
-    if (socket.isClosed()) {
-      return; // a close frame overtook this one: nothing can be written any more
-    }
-    // The received frame keeps its type (text stays text), fin bit and raw bytes, so a
-    // fragmented message comes back fragmented the same way, even mid UTF-8 sequence.
-    socket.writeFrame(frame);
-    midMessage = !frame.isFinal();
-    if (!midMessage) {
-      while (!held.isEmpty()) {
-        socket.writeTextMessage(held.poll());
-      }
-    }
-    if (socket.writeQueueFull()) {
-      socket.pause();
-      socket.drainHandler(v -> socket.resume());
+  /** Drops the connection at once, without a close handshake (the server stops). */
+  void abort() {
+    feed.stop();
+    writer.abort();
+    FrameWriter.closeQuietly(socket);
+  }
+
+  /** The peer did not close TCP in time after the close frames. */
+  private final class CloseTimeout implements Runnable {
+    @Override
+    public void run() {
+      FrameWriter.closeQuietly(socket);
     }
   }
 
   /**
-   * Netty's decoder rejects frames RFC 6455 forbids (reserved bits, unknown opcodes, fragmented
-   * or long control frames, continuations out of place, an invalid close code or close reason)
-   * and reports it here; Vert.x drops the TCP connection right after this handler returns, so
-   * the close frame written here is the peer's only chance to learn why.
+   * After a close frame went out (or the peer vanished): discards whatever still arrives until the
+   * peer closes TCP (it has our close frame, or is gone) or the close timeout closes the socket,
+   * then closes it. The writer shut down the output after the close frame, so a peer waiting for
+   * the server to end TCP sees the end too.
    */
-  private void onException(Throwable err) {
-    if (err instanceof CorruptedWebSocketFrameException violation) {
-      boolean tooBig = violation.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG;
-      fail(tooBig ? (short) 1009 : (short) 1002, tooBig ? "frame too big" : "protocol error");
-      // Frames already echoed in this same read wait for Vert.x's flush at the end of the read,
-      // which the drop overtakes, and the close frame with them: flush now.
-      if (socket instanceof WebSocketInternal internal) {
-        internal.channelHandlerContext().flush();
+  private void drainAndClose() {
+    if (writer.closeQueued()) {
+      byte[] discard = new byte[8192];
+      try {
+        while (in.read(discard) >= 0) {
+          // nothing read after a close frame is used
+        }
+      } catch (IOException e) {
+        // reset, or closed by the close timeout
+      }
+    }
+    writer.abort();
+    FrameWriter.closeQuietly(socket);
+    synchronized (this) {
+      if (closeTimer != null) {
+        closeTimer.cancel(false);
       }
     }
   }
 
-  /** Fails the websocket (RFC 6455 section 7.1.7): closes it with {@code code}, echoes nothing more. */
-  private void fail(short code, String reason) {
-    if (failed) {
-      return;
-    }
+  /**
+   * Fails the websocket (RFC 6455 section 7.1.7): closes it with {@code code}, echoes nothing
+   * more, and reads no more frames (after a protocol error the stream cannot be trusted).
+   */
+  private void fail(int code, String reason) {
     failed = true;
-    held.clear();
-    feed.stop();
-    if (!socket.isClosed()) {
-      socket.close(code, reason);
+    closeWith(code, reason);
+  }
+
+  /** Reads frames until a close frame, a failure or the end of TCP (RFC 6455 section 5.2). */
+  private void readFrames() throws IOException, InterruptedException {
+    while (!failed) {
+      int b0 = in.read();
+      if (b0 < 0) {
+        return; // TCP ended without a close frame
+      }
+      int b1 = readByte();
+      boolean fin = (b0 & 0x80) != 0;
+      int opcode = b0 & 0x0F;
+      boolean control = (opcode & 0x08) != 0;
+      long length = b1 & 0x7F;
+      if ((b0 & 0x70) != 0) {
+        fail(1002, "protocol error: reserved bits set");
+        return;
+      }
+      if (opcode > BINARY && opcode != CLOSE && opcode != PING && opcode != PONG) {
+        fail(1002, "protocol error: unknown opcode " + opcode);
+        return;
+      }
+      if (control && (!fin || length > 125)) {
+        fail(1002, "protocol error: control frame fragmented or over 125 bytes");
+        return;
+      }
+      if ((b1 & 0x80) == 0) {
+        fail(1002, "protocol error: client frame not masked");
+        return;
+      }
+      if (length == 126) {
+        readFully(header, 2);
+        length = ((header[0] & 0xFF) << 8) | (header[1] & 0xFF);
+      } else if (length == 127) {
+        readFully(header, 8);
+        length = 0;
+        for (int i = 0; i < 8; i++) {
+          length = (length << 8) | (header[i] & 0xFF);
+        }
+        if (length < 0) {
+          fail(1002, "protocol error: negative length");
+          return;
+        }
+      }
+      if (!control) {
+        if (opcode == CONTINUATION && !inMessage) {
+          fail(1002, "protocol error: continuation frame with no message to continue");
+          return;
+        }
+        if (opcode != CONTINUATION && inMessage) {
+          fail(1002, "protocol error: new message before the final frame of the last");
+          return;
+        }
+        // Checked before the payload is read: a 1009 never waits for megabytes to arrive.
+        if (length > HandlerServer.MAX_WEBSOCKET_SIZE || messageBytes + length > HandlerServer.MAX_WEBSOCKET_SIZE) {
+          fail(1009, "message too big");
+          return;
+        }
+      }
+      readFully(header, 4);
+      byte[] payload = new byte[(int) length];
+      readFully(payload, payload.length);
+      for (int i = 0; i < payload.length; i++) {
+        payload[i] ^= header[i & 3];
+      }
+      if (control) {
+        if (!onControl(opcode, payload)) {
+          return; // a close frame: the handshake ends the websocket
+        }
+      } else {
+        onData(opcode, fin, payload);
+      }
     }
   }
 
-  private static boolean isCommand(Buffer payload) {
-    if (payload.length() < COMMAND_PREFIX.length) {
+  /** A ping, pong or close; false when the connection is over. */
+  private boolean onControl(int opcode, byte[] payload) {
+    if (opcode == PING) {
+      state.pingReceived(); // counted so a test can tell whether a proxy forwards pings
+      writer.pong(payload);
+      return true;
+    }
+    if (opcode == PONG) {
+      return true;
+    }
+    // CLOSE (section 5.5.1): no body, or a valid code (7.4) and a UTF-8 reason.
+    if (payload.length == 1) {
+      fail(1002, "protocol error: 1-byte close frame");
+      return false;
+    }
+    int code = payload.length == 0 ? 1005 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+    if (payload.length >= 2 && !validCloseCode(code)) {
+      fail(1002, "protocol error: invalid close code " + code);
+      return false;
+    }
+    Utf8Validator reasonCheck = new Utf8Validator();
+    if (payload.length > 2 && !(reasonCheck.accept(payload, 2, payload.length - 2) && reasonCheck.complete())) {
+      fail(1002, "protocol error: close reason is not UTF-8");
+      return false;
+    }
+    String reason = payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+    synchronized (this) {
+      closeCode = (short) code; // the peer's code is the one remembered, also after ours went out
+      closeReason = reason;
+    }
+    // Echo the code (or an empty close for an empty one), unless ours went out first: then this
+    // is the peer's answer and the handshake is complete.
+    closeWith(payload.length == 0 ? -1 : code, "");
+    return false;
+  }
+
+  /** Close codes a peer may send (RFC 6455 section 7.4; 1012-1014 registered since; 5000+ undefined, let through). */
+  static boolean validCloseCode(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || code >= 3000;
+  }
+
+  /** A text, binary or continuation frame. */
+  private void onData(int opcode, boolean fin, byte[] payload) throws InterruptedException {
+    if (opcode != CONTINUATION) {
+      textMessage = opcode == TEXT;
+    }
+    inMessage = !fin;
+    messageBytes = fin ? 0 : messageBytes + payload.length;
+    // Checked before anything is echoed, so the frame holding the first invalid byte (or the
+    // final frame of a message cut off mid code point) never goes back out.
+    if (textMessage && !(utf8.accept(payload) && (!fin || utf8.complete()))) {
+      fail(1007, "text message is not valid UTF-8");
+      return;
+    }
+    if (writer.closeQueued()) {
+      return; // closing: frames still arriving are read, not answered, until the peer's close
+    }
+    if (state.sessionKey() == null) {
+      claim(opcode, fin, payload);
+      return;
+    }
+    if (opcode == TEXT && fin && isCommand(payload)) {
+      command(new String(payload, StandardCharsets.UTF_8));
+      return;
+    }
+    framesIn++;
+    state.frameReceived(payload.length);
+    // The received frame keeps its type (text stays text), fin bit and raw bytes, so a
+    // fragmented message comes back fragmented the same way, even mid UTF-8 sequence.
+    writer.echo(opcode, fin, payload);
+  }
+
+  private static boolean isCommand(byte[] payload) {
+    if (payload.length < COMMAND_PREFIX.length) {
       return false;
     }
     for (int i = 0; i < COMMAND_PREFIX.length; i++) {
-      if (payload.getByte(i) != COMMAND_PREFIX[i]) {
+      if (payload[i] != COMMAND_PREFIX[i]) {
         return false;
       }
     }
@@ -208,37 +363,71 @@ final class Connection {
   }
 
   /** The first frame a pooled handler gets names its session; anything else is refused (1008). */
-  private void claim(WebSocketFrame frame) {
-    JsonObject claim = null;
-    try {
-      claim = frame.isText() && frame.isFinal() ? new JsonObject(frame.textData()) : null;
-    } catch (DecodeException | ClassCastException notJson) {
-      // refused below
+  private void claim(int opcode, boolean fin, byte[] payload) {
+    Map<String, Object> claim = null;
+    if (opcode == TEXT && fin) {
+      try {
+        claim = Json.parseObject(new String(payload, StandardCharsets.UTF_8));
+      } catch (Json.ParseException notJson) {
+        // refused below
+      }
     }
-    Object key = claim == null || !"claim".equals(claim.getValue("cmd")) ? null : claim.getValue("session");
-    if (!(key instanceof String text) || !SESSION_KEY.matcher(text).matches() || !state.claim(text)) {
-      fail((short) 1008, "a pooled handler must be claimed first");
+    Object key = claim == null || !"claim".equals(claim.get("cmd")) ? null : claim.get("session");
+    if (!(key instanceof String text) || !isSessionKey(text) || !state.claim(text)) {
+      fail(1008, "a pooled handler must be claimed first");
       return;
     }
     greet();
   }
 
+  /** [A-Za-z0-9_-]{1,64}, without a regex. */
+  private static boolean isSessionKey(String key) {
+    if (key.isEmpty() || key.length() > MAX_SESSION_KEY) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (!(isAsciiLetterOrDigit(c) || c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** An IP literal (IPv6 without brackets) or a host name: [A-Za-z0-9._:-]{1,255}, without a regex. */
+  private static boolean isProbeHost(String host) {
+    if (host.isEmpty() || host.length() > MAX_PROBE_HOST) {
+      return false;
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (!(isAsciiLetterOrDigit(c) || c == '.' || c == '_' || c == ':' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAsciiLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+
   private void command(String text) {
-    JsonObject command;
+    Map<String, Object> command;
     try {
-      command = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
+      command = Json.parseObject(text);
+    } catch (Json.ParseException e) {
       reply(error("command is not a JSON object: " + e.getMessage()));
       return;
     }
-    Object name = command.getValue("cmd");
+    Object name = command.get("cmd");
     if ("feed".equals(name)) {
       feedCommand(command);
     } else if ("state".equals(name)) {
-      reply(new JsonObject()
+      reply(new Json.Writer()
           .put("type", "state")
           .put("session", state.sessionKey())
-          .put("hostname", hostname)
+          .put("hostname", server.hostname())
           .put("version", config.version())
           .put("framesReceived", state.framesReceived())
           .put("bytesReceived", state.bytesReceived())
@@ -246,16 +435,17 @@ final class Connection {
           .put("pingsReceived", state.pingsReceived())
           .put("startedAt", state.startedAt())
           .put("lastCloseCode", state.lastCloseCode())
-          .put("lastCloseReason", state.lastCloseReason()));
+          .put("lastCloseReason", state.lastCloseReason())
+          .toString());
     } else if ("close".equals(name)) {
       closeCommand(command);
     } else if ("claim".equals(name)) {
       // Another connection claimed this handler first (a gateway racing for a pool entry): the
       // same session is greeted again, any other refused.
-      if (state.sessionKey().equals(command.getValue("session"))) {
+      if (state.sessionKey().equals(command.get("session"))) {
         greet();
       } else {
-        fail((short) 1008, "already claimed for another session");
+        fail(1008, "already claimed for another session");
       }
     } else if ("leak".equals(name)) {
       leakCommand(command);
@@ -267,8 +457,8 @@ final class Connection {
     }
   }
 
-  private void feedCommand(JsonObject command) {
-    Object value = command.getValue("perSecond");
+  private void feedCommand(Map<String, Object> command) {
+    Object value = command.get("perSecond");
     int max = HandlerConfig.MAX_FEED_PER_SECOND;
     if (!(value instanceof Number number)
         || number.doubleValue() != Math.rint(number.doubleValue())
@@ -279,86 +469,139 @@ final class Connection {
     int perSecond = number.intValue();
     feed.rate(perSecond);
     state.feedRequested(perSecond);
-    reply(new JsonObject().put("type", "feed").put("perSecond", perSecond));
+    reply(new Json.Writer().put("type", "feed").put("perSecond", perSecond).toString());
   }
 
   /** Closes this websocket with the code and reason asked for: lets a test drive a backend close. */
-  private void closeCommand(JsonObject command) {
-    Object code = command.getValue("code");
-    Object reason = command.getValue("reason", "");
+  private void closeCommand(Map<String, Object> command) {
+    Object code = command.get("code");
+    Object reason = orDefault(command, "reason", "");
     boolean valid = code instanceof Integer c && (c == 1000 || (c >= 3000 && c <= 4999));
     if (!valid || !(reason instanceof String text) || text.getBytes(StandardCharsets.UTF_8).length > 123) {
       reply(error("close needs \"code\": 1000 or 3000-4999 and an optional \"reason\" of at most 123 bytes"));
       return;
     }
-    socket.close(((Integer) code).shortValue(), (String) reason);
+    closeWith((Integer) code, (String) reason);
   }
 
   /**
    * Takes and touches native memory that is never given back, as a leaking app would: lets a test
    * see what the container's memory limit does to a session (the kernel kills the process).
    */
-  private void leakCommand(JsonObject command) {
-    Object mib = command.getValue("mib");
+  private void leakCommand(Map<String, Object> command) {
+    Object mib = command.get("mib");
     if (!(mib instanceof Integer size) || size < 1 || size > 65536) {
       reply(error("leak needs \"mib\": an integer from 1 to 65536"));
       return;
     }
-    reply(new JsonObject().put("type", "leak").put("mib", size));
+    reply(new Json.Writer().put("type", "leak").put("mib", size).toString());
     NativeMemory.leak((long) size << 20);
   }
 
   /**
    * Tries a TCP connection from where the handler runs (inside the session's container) and
-   * answers whether it was accepted: lets a test prove which addresses a session can reach.
+   * answers whether it was accepted: lets a test prove which addresses a session can reach. The
+   * connect runs on a thread of its own, so the echo goes on meanwhile.
    */
-  private void probeCommand(JsonObject command) {
-    Object host = command.getValue("host");
-    Object port = command.getValue("port");
-    Object timeout = command.getValue("timeoutMs", 1000);
-    if (!(host instanceof String h) || !PROBE_HOST.matcher(h).matches()
+  private void probeCommand(Map<String, Object> command) {
+    Object host = command.get("host");
+    Object port = command.get("port");
+    Object timeout = orDefault(command, "timeoutMs", 1000);
+    if (!(host instanceof String h) || !isProbeHost(h)
         || !(port instanceof Integer p) || p < 1 || p > 65535
         || !(timeout instanceof Integer t) || t < 1 || t > MAX_PROBE_MS) {
       reply(error("probe needs \"host\": an IP address or host name of at most 255 characters, \"port\": 1-65535"
           + " and an optional \"timeoutMs\": 1-" + MAX_PROBE_MS + " (default 1000)"));
       return;
     }
-    if (probeClient == null) {
-      probeClient = vertx.createNetClient();
+    Probe probe = new Probe(h, p, t);
+    // The connect timeout covers only the TCP handshake; this timer also bounds the name lookup.
+    probe.timer = server.schedule(probe.new TimedOut(), t);
+    Thread thread = new Thread(probe, "berth-probe");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** One probe: the first of its connect and its timer to finish answers. */
+  private final class Probe implements Runnable {
+    private final String host;
+    private final int port;
+    private final int timeoutMs;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    volatile ScheduledFuture<?> timer;
+
+    Probe(String host, int port, int timeoutMs) {
+      this.host = host;
+      this.port = port;
+      this.timeoutMs = timeoutMs;
     }
-    // The connect timeout covers only the TCP handshake; the timer also bounds the name lookup.
-    Promise<Void> outcome = Promise.promise();
-    long timer = vertx.setTimer(t, id -> outcome.tryFail("timed out after " + t + " ms"));
-    probeClient.connect(new ConnectOptions().setHost(h).setPort(p).setTimeout(t)).onComplete(connected -> {
-      vertx.cancelTimer(timer);
-      if (connected.succeeded()) {
-        connected.result().close();
-        outcome.tryComplete();
-      } else {
-        Throwable cause = connected.cause();
-        outcome.tryFail(cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName());
+
+    @Override
+    public void run() {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress(host, port), timeoutMs); // closed at once
+        answer(null);
+      } catch (SocketTimeoutException e) {
+        answer("timed out after " + timeoutMs + " ms");
+      } catch (UnknownHostException e) {
+        answer("unknown host " + e.getMessage());
+      } catch (IOException | IllegalArgumentException | SecurityException e) {
+        answer(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
       }
-    });
-    outcome.future().onComplete(result -> {
-      JsonObject answer = new JsonObject().put("type", "probe").put("host", h).put("port", p)
-          .put("reachable", result.succeeded());
-      reply(result.succeeded() ? answer : answer.put("error", result.cause().getMessage()));
-    });
-  }
-
-  private static JsonObject error(String message) {
-    return new JsonObject().put("type", "error").put("message", message);
-  }
-
-  /** Writes one of the handler's own messages, held back while an echoed message is unfinished. */
-  private void reply(JsonObject message) {
-    if (failed || socket.isClosed()) {
-      return;
     }
-    if (midMessage) {
-      held.add(message.encode());
-    } else {
-      socket.writeTextMessage(message.encode());
+
+    final class TimedOut implements Runnable {
+      @Override
+      public void run() {
+        answer("timed out after " + timeoutMs + " ms");
+      }
+    }
+
+    /** @param error null if reachable */
+    void answer(String error) {
+      if (!answered.compareAndSet(false, true)) {
+        return;
+      }
+      ScheduledFuture<?> pending = timer;
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      Json.Writer answer = new Json.Writer().put("type", "probe").put("host", host).put("port", port)
+          .put("reachable", error == null);
+      reply((error == null ? answer : answer.put("error", error)).toString());
+    }
+  }
+
+  private static Object orDefault(Map<String, Object> map, String key, Object fallback) {
+    Object value = map.get(key);
+    return value == null ? fallback : value;
+  }
+
+  private static String error(String message) {
+    return new Json.Writer().put("type", "error").put("message", message).toString();
+  }
+
+  /** Sends one of the handler's own messages; the writer holds it while an echoed message is unfinished. */
+  private void reply(String message) {
+    writer.send(message);
+  }
+
+  private int readByte() throws IOException {
+    int b = in.read();
+    if (b < 0) {
+      throw new EOFException("TCP ended inside a frame");
+    }
+    return b;
+  }
+
+  private void readFully(byte[] into, int length) throws IOException {
+    int done = 0;
+    while (done < length) {
+      int n = in.read(into, done, length - done);
+      if (n < 0) {
+        throw new EOFException("TCP ended inside a frame");
+      }
+      done += n;
     }
   }
 }

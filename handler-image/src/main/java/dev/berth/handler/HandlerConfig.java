@@ -74,10 +74,23 @@ public record HandlerConfig(String host, String session, String version, int por
     if (value.length() > MAX_TEXT_LENGTH) {
       throw new InvalidConfig(name, value.substring(0, 32) + "...", value.length() + " characters long", accepted);
     }
-    if (value.chars().anyMatch(Character::isISOControl)) {
-      throw new InvalidConfig(name, value.replaceAll("\\p{Cntrl}", "?"), "contains control characters", accepted);
+    // A plain loop rather than a stream or a regex: this runs on every start.
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        throw new InvalidConfig(name, masked(value), "contains control characters", accepted);
+      }
     }
     return value;
+  }
+
+  /** {@code value} with its control characters shown as '?'. */
+  private static String masked(String value) {
+    StringBuilder shown = new StringBuilder(value.length());
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      shown.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return shown.toString();
   }
 
   private static long number(Map<String, String> env, String name, long fallback, long min, long max,

@@ -1,13 +1,9 @@
 package dev.berth.handler;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.file.FileSystemOptions;
-import io.vertx.core.json.JsonObject;
-
-import java.net.InetAddress;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * Entry point of the session container: reads the BERTH_* environment, starts the server and
@@ -18,10 +14,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The only argument, {@code --self-test}, starts on a free port, runs {@link SelfTest} against
  * itself and exits 0 (or 1); the image build uses it to record a class archive.
+ *
+ * <p>Start time is the point of this code (a session waits for it): plain JDK only, no lambdas,
+ * streams, regular expressions or logging framework on the way to "listening", and nothing that
+ * may wait on the network (the hostname comes from the environment, not from a resolver).
  */
 public final class HandlerMain {
 
-  /** Bound on the whole shutdown: websocket close handshakes, then Vert.x. */
+  /** Bound on the whole shutdown: websocket close handshakes, then the server. */
   static final long SHUTDOWN_MILLIS = 2_000;
   static final int EXIT_BAD_CONFIG = 2;
 
@@ -43,38 +43,22 @@ public final class HandlerMain {
       config = config.withPort(0);
     }
     HandlerLog log = new HandlerLog(config.session() == null ? "pool" : config.session());
-    String hostname = hostname();
     SessionState state = new SessionState(config.session());
-
-    Vertx vertx = Vertx.vertx(new VertxOptions()
-        .setEventLoopPoolSize(1)       // one session, one user: one event loop is plenty
-        .setWorkerPoolSize(2)
-        .setInternalBlockingPoolSize(2)
-        .setFileSystemOptions(new FileSystemOptions()
-            .setFileCachingEnabled(false)
-            .setClassPathResolvingEnabled(false)));
-
-    Runnable idleExit = () -> {
-      // Not on the event loop: System.exit waits for the shutdown hook, which needs the loop.
-      Thread exit = new Thread(() -> System.exit(0), "berth-idle-exit");
-      exit.start();
-    };
-    HandlerServer server = new HandlerServer(config, state, hostname, log, idleExit);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, server, state, log), "berth-shutdown"));
-
-    if (config.session() == null) {
-      warmUpClaimPath();
-    }
+    HandlerServer server = new HandlerServer(config, state, hostname(System.getenv()), log, new IdleExit());
+    Runtime.getRuntime().addShutdownHook(new Thread(new Shutdown(server, state, log), "berth-shutdown"));
     try {
-      vertx.deployVerticle(server).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      log.info("cannot start: " + cause);
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      log.info("cannot start: " + e);
       System.exit(1);
+    }
+    // Listening: what follows is off the start's critical path.
+    if (config.session() == null) {
+      Warmup.claimPath();
     }
     if (selfTest) {
       try {
-        SelfTest.run(vertx, server.actualPort(), log);
+        SelfTest.run(server.actualPort(), log);
       } catch (Exception e) {
         log.info(e.getMessage() != null && e.getMessage().startsWith("self-test") ? e.getMessage()
             : "self-test failed: " + e);
@@ -84,51 +68,89 @@ public final class HandlerMain {
     }
   }
 
-  /**
-   * A pooled handler waits to be claimed, and then its first message decides how fast its session
-   * starts: run that code once now, while no one waits (JSON decoding and encoding load and compile
-   * a good deal on first use), so the claim itself is warm.
-   */
-  private static void warmUpClaimPath() {
-    for (int i = 0; i < 50; i++) {
-      JsonObject claim = new JsonObject("{\"cmd\":\"claim\",\"session\":\"warm-up-" + i + "\"}");
-      new JsonObject().put("type", "hello").put("session", claim.getString("session")).put("version", "v")
-          .put("hostname", "h").put("connection", i).encode();
-    }
-  }
-
   /** Prints what is wrong (one line on stderr) and exits 2. */
   private static void badSetting(String message) {
     System.err.println("berth-handler: " + message);
     System.exit(EXIT_BAD_CONFIG);
   }
 
-  private static void shutdown(Vertx vertx, HandlerServer server, SessionState state, HandlerLog log) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_MILLIS);
-    int open = state.openConnections();
-    log.info("shutdown: closing " + open + " websocket(s) with 1001 \"session over\"");
-    await(server.closeAll((short) 1001, "session over").toCompletionStage().toCompletableFuture(), deadline);
-    await(vertx.close().toCompletionStage().toCompletableFuture(), deadline);
-    log.info("shutdown complete after " + state.connections() + " connection(s), "
-        + state.framesReceived() + " frames echoed");
+  /**
+   * The container's hostname: $HOSTNAME (Docker sets it to the container's), else the kernel's,
+   * else "unknown". No resolver: InetAddress.getLocalHost() fails or waits without a network.
+   */
+  static String hostname(Map<String, String> env) {
+    String name = env.get("HOSTNAME");
+    if (name != null && !name.isBlank()) {
+      return name.trim();
+    }
+    try (FileInputStream in = new FileInputStream("/proc/sys/kernel/hostname")) {
+      String kernel = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+      if (!kernel.isEmpty()) {
+        return kernel;
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return "unknown";
   }
 
-  private static void await(CompletableFuture<?> future, long deadlineNanos) {
-    long left = deadlineNanos - System.nanoTime();
-    try {
-      future.get(Math.max(1, left), TimeUnit.NANOSECONDS);
-    } catch (Exception e) {
-      // Timed out or failed: the process is going away anyway.
+  /** The idle grace expired: exit 0, from a thread of its own (exiting runs the shutdown hook, which needs the scheduler). */
+  private static final class IdleExit implements Runnable {
+    @Override
+    public void run() {
+      Thread exit = new Thread(new Exit(), "berth-idle-exit");
+      exit.start();
     }
   }
 
-  /** The container's hostname: the resolver's view, else $HOSTNAME, else "unknown". */
-  static String hostname() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      String env = System.getenv("HOSTNAME");
-      return env == null || env.isBlank() ? "unknown" : env;
+  private static final class Exit implements Runnable {
+    @Override
+    public void run() {
+      System.exit(0);
+    }
+  }
+
+  /** SIGTERM (or any exit): close the websockets with 1001 "session over", within {@link #SHUTDOWN_MILLIS}. */
+  private static final class Shutdown implements Runnable {
+    private final HandlerServer server;
+    private final SessionState state;
+    private final HandlerLog log;
+
+    Shutdown(HandlerServer server, SessionState state, HandlerLog log) {
+      this.server = server;
+      this.state = state;
+      this.log = log;
+    }
+
+    @Override
+    public void run() {
+      log.info("shutdown: closing " + state.openConnections() + " websocket(s) with 1001 \"session over\"");
+      server.closeAll(1001, "session over", SHUTDOWN_MILLIS);
+      server.stop();
+      log.info("shutdown complete after " + state.connections() + " connection(s), "
+          + state.framesReceived() + " frames echoed");
+    }
+  }
+
+  /**
+   * A pooled handler waits to be claimed, and then its first message decides how fast its session
+   * starts: run that code once now, while no one waits, so the claim itself is warm.
+   */
+  static final class Warmup {
+    private Warmup() {
+    }
+
+    static void claimPath() {
+      try {
+        for (int i = 0; i < 20; i++) {
+          Map<String, Object> claim = Json.parseObject("{\"cmd\":\"claim\",\"session\":\"warm-up-" + i + "\"}");
+          new Json.Writer().put("type", "hello").put("session", (String) claim.get("session")).put("version", "v")
+              .put("hostname", "h").put("connection", i).toString().getBytes(StandardCharsets.UTF_8);
+        }
+        HandlerServer.acceptKey("dGhlIHNhbXBsZSBub25jZQ==");
+      } catch (Json.ParseException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 }

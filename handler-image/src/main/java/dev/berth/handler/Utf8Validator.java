@@ -1,7 +1,5 @@
 package dev.berth.handler;
 
-import io.vertx.core.buffer.Buffer;
-
 /**
  * Checks that a text message is UTF-8 as it arrives, fragment by fragment, so a bad message is
  * failed at the first fragment holding an invalid byte (RFC 6455 section 8.1) rather than after
@@ -19,9 +17,18 @@ final class Utf8Validator {
   private boolean invalid;
 
   /** Feeds the next bytes of the message; false as soon as an invalid byte was seen. */
-  boolean accept(Buffer chunk) {
-    for (int i = 0, n = chunk.length(); i < n && !invalid; i++) {
-      accept(chunk.getByte(i) & 0xFF);
+  boolean accept(byte[] chunk) {
+    return accept(chunk, 0, chunk.length);
+  }
+
+  /** Feeds {@code length} bytes of {@code chunk} from {@code offset}; false once an invalid byte was seen. */
+  boolean accept(byte[] chunk, int offset, int length) {
+    for (int i = offset, end = offset + length; i < end && !invalid; i++) {
+      int b = chunk[i];
+      if (b >= 0 && needed == 0) {
+        continue; // ASCII outside a sequence, by far the most common case
+      }
+      accept(b & 0xFF);
     }
     return !invalid;
   }

@@ -44,11 +44,13 @@ class HandlerServerTest {
   private final CountDownLatch exited = new CountDownLatch(1);
   private final List<TestClient> clients = new ArrayList<>();
   private SessionState state = new SessionState("s-test");
+  private HandlerServer server;
   private int port;
 
+  /** Starts the handler's server (plain JDK); Vert.x is only the clients' side. */
   private void start(Vertx vertx, HandlerConfig config) throws Exception {
-    HandlerServer server = new HandlerServer(config, state, "test-host", log, exited::countDown);
-    await(vertx.deployVerticle(server));
+    server = new HandlerServer(config, state, "test-host", log, exited::countDown);
+    server.start();
     port = server.actualPort();
   }
 
@@ -62,6 +64,9 @@ class HandlerServerTest {
   void closeClients() throws Exception {
     for (TestClient client : clients) {
       client.close();
+    }
+    if (server != null) {
+      server.stop();
     }
   }
 
@@ -354,12 +359,10 @@ class HandlerServerTest {
 
   @Test
   void closeAllSendsGoingAway1001(Vertx vertx) throws Exception {
-    HandlerServer server = new HandlerServer(BASE, state, "test-host", log, exited::countDown);
-    await(vertx.deployVerticle(server));
-    port = server.actualPort();
+    start(vertx, BASE);
     TestClient client = connect(vertx);
     client.nextOfType("hello");
-    await(server.closeAll((short) 1001, "session over"));
+    assertTrue(server.closeAll(1001, "session over", TestClient.WAIT_SECONDS * 1000), "every close handshake ended");
     assertEquals((short) 1001, client.awaitClosed());
     assertEquals("session over", client.socket().closeReason());
   }

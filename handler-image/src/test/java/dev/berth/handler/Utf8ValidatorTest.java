@@ -103,10 +103,10 @@ class Utf8ValidatorTest {
   @Test
   void failsOnTheChunkHoldingTheFirstInvalidByte() {
     Utf8Validator utf8 = new Utf8Validator();
-    assertTrue(utf8.accept(Buffer.buffer("κόσμε")));
+    assertTrue(utf8.accept(Buffer.buffer("κόσμε").getBytes()));
     assertTrue(utf8.accept(hex("f4")), "F4 may start U+100000..U+10FFFF");
     assertFalse(utf8.accept(hex("90")), "F4 90 is beyond U+10FFFF: fails here, not at the end");
-    assertFalse(utf8.accept(Buffer.buffer("edited")), "stays invalid");
+    assertFalse(utf8.accept(Buffer.buffer("edited").getBytes()), "stays invalid");
     assertFalse(utf8.complete());
   }
 
@@ -128,15 +128,14 @@ class Utf8ValidatorTest {
     assertTrue(utf8.complete());
     assertFalse(utf8.accept(hex("c0")));
     assertFalse(utf8.complete());
-    assertTrue(utf8.accept(Buffer.buffer("ok")), "an invalid message does not taint the next");
+    assertTrue(utf8.accept(Buffer.buffer("ok").getBytes()), "an invalid message does not taint the next");
     assertTrue(utf8.complete());
   }
 
   private static boolean validate(byte[] bytes, int split) {
     Utf8Validator utf8 = new Utf8Validator();
-    Buffer all = Buffer.buffer(bytes);
-    boolean ok = utf8.accept(all.slice(0, split));
-    ok = utf8.accept(all.slice(split, bytes.length)) && ok;
+    boolean ok = utf8.accept(bytes, 0, split);
+    ok = utf8.accept(bytes, split, bytes.length - split) && ok;
     return utf8.complete() && ok;
   }
 
@@ -144,12 +143,12 @@ class Utf8ValidatorTest {
     Utf8Validator utf8 = new Utf8Validator();
     boolean ok = true;
     for (byte b : bytes) {
-      ok = utf8.accept(Buffer.buffer(new byte[] {b})) && ok;
+      ok = utf8.accept(new byte[] {b}) && ok;
     }
     return utf8.complete() && ok;
   }
 
-  private static Buffer hex(String hex) {
-    return Buffer.buffer(HexFormat.of().parseHex(hex));
+  private static byte[] hex(String hex) {
+    return HexFormat.of().parseHex(hex);
   }
 }
