@@ -156,8 +156,8 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "env", "maxSessions", "pool", "limits",
-        "timeouts", "buffer"));
+    node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "fixed", "env", "maxSessions", "pool",
+        "limits", "timeouts", "buffer"));
     String name = node.child("name").requiredString(node.path() + ".name: listings");
     if (!ROUTE_NAME.matcher(name).matches()) {
       throw node.child("name").error("'" + name + "' is not a valid route name", "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
@@ -171,11 +171,23 @@ public final class ConfigLoader {
     ConfigNode process = node.child("process").onlyKeys(Set.of("command"));
     String image = docker.child("image").string(null);
     List<String> command = process.child("command").list(part -> part.string(null));
-    if (launcher != LauncherKind.PROCESS && image == null) {
+    ConfigNode fixed = node.child("fixed").onlyKeys(Set.of("backends"));
+    List<RouteConfig.Endpoint> fixedBackends = fixed.child("backends").list(ConfigLoader::endpoint);
+    int poolSize = node.child("pool").onlyKeys(Set.of("size")).child("size").integer(0, 0, 1000);
+    if (launcher == LauncherKind.FIXED) {
+      if (fixedBackends.isEmpty()) {
+        throw fixed.child("backends").error("is missing while launcher is 'fixed'",
+            "add " + fixed.path() + ".backends: [\"127.0.0.1:9001\"], the running backends sessions are piped to");
+      }
+      if (poolSize > 0) {
+        throw node.child("pool").child("size").error("is " + poolSize + " while launcher is 'fixed', which launches nothing",
+            "remove " + node.path() + ".pool, or use launcher: docker");
+      }
+    } else if (launcher != LauncherKind.PROCESS && image == null) {
       throw docker.child("image").error("is missing while launcher is '" + launcher.name().toLowerCase() + "'",
           "add " + docker.path() + ".image: berth/handler:0.1.0 (built by handler-image/build-image.sh), or set launcher: process");
     }
-    if (launcher != LauncherKind.DOCKER && command.isEmpty()) {
+    if ((launcher == LauncherKind.PROCESS || launcher == LauncherKind.AUTO) && command.isEmpty()) {
       throw process.child("command").error("is missing while launcher is '" + launcher.name().toLowerCase() + "'",
           "add " + process.path() + ".command: [java, -jar, ../handler-image/target/berth-handler.jar], or set launcher: docker");
     }
@@ -187,13 +199,31 @@ public final class ConfigLoader {
         docker.child("port").integer(8080, 1, 65535),
         sandbox(docker),
         command,
+        fixedBackends,
         env(node.child("env")),
         node.child("maxSessions").integer(100, 1, 100_000),
-        node.child("pool").onlyKeys(Set.of("size")).child("size").integer(0, 0, 1000),
+        poolSize,
         limits(node.child("limits")),
         timeouts(node.child("timeouts")),
         buffer(node.child("buffer")),
         node.path());
+  }
+
+  private static RouteConfig.Endpoint endpoint(ConfigNode node) {
+    String text = node.requiredString("127.0.0.1:9001");
+    int colon = text.lastIndexOf(':');
+    int port = -1;
+    try {
+      port = colon > 0 ? Integer.parseInt(text.substring(colon + 1)) : -1;
+    } catch (NumberFormatException notANumber) {
+      // reported below
+    }
+    if (port < 1 || port > 65535) {
+      throw node.error("'" + text + "' is not host:port", "write a host or IP address and a port, e.g. 127.0.0.1:9001");
+    }
+    String host = text.substring(0, colon);
+    boolean bracketed = host.startsWith("[") && host.endsWith("]"); // an IPv6 literal
+    return new RouteConfig.Endpoint(bracketed ? host.substring(1, host.length() - 1) : host, port);
   }
 
   private static RouteConfig.Sandbox sandbox(ConfigNode docker) {

@@ -5,5 +5,11 @@ public enum LauncherKind {
   /** Docker when an engine answers, else process; the choice and its reason are logged. */
   AUTO,
   DOCKER,
-  PROCESS
+  PROCESS,
+  /**
+   * No launch: each new session is piped to the next of its route's running {@code fixed.backends}
+   * (sessions share them, nothing is isolated): for measuring the data path against other proxies
+   * on the same backends, and for development against a backend run by hand.
+   */
+  FIXED
 }

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param containerPort the port the handler listens on inside its container
  * @param sandbox how the docker launcher locks the container down
  * @param command the handler command for the process launcher (empty when unset)
+ * @param fixedBackends the running backends of the fixed launcher, taken in turn (empty when unset)
  * @param env extra environment for the handler, e.g. BERTH_FEED_PER_SECOND=0 for a pure echo
  * @param maxSessions sessions this route may hold at once; past it, new sessions get 503
  * @param poolSize ready backends kept waiting for new sessions (0: none)
@@ -26,6 +27,7 @@ public record RouteConfig(
     int containerPort,
     Sandbox sandbox,
     List<String> command,
+    List<Endpoint> fixedBackends,
     Map<String, String> env,
     int maxSessions,
     int poolSize,
@@ -33,6 +35,14 @@ public record RouteConfig(
     Timeouts timeouts,
     Buffer buffer,
     String configKey) {
+
+  /** A backend's host and port, as written in the file ({@code host:port}). */
+  public record Endpoint(String host, int port) {
+    @Override
+    public String toString() {
+      return host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+    }
+  }
 
   /** Where a session's container may send traffic besides its gateway. */
   public enum Egress {

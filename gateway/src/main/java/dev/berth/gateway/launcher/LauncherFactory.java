@@ -28,6 +28,11 @@ public final class LauncherFactory {
         LOG.info("launcher process: configured; handlers run as child processes in " + config.workingDirectory());
         yield Future.succeededFuture(new ProcessLauncher(vertx, config.workingDirectory()));
       }
+      case FIXED -> {
+        LOG.info("launcher fixed: configured; sessions are piped to their route's fixed.backends, nothing is launched"
+            + " or isolated");
+        yield Future.succeededFuture(new FixedLauncher());
+      }
       case AUTO -> DockerLauncher.connect(vertx, config.docker(), config.routes(), watch)
           .onSuccess(launcher -> LOG.info("launcher auto: picked docker, an engine answers at " + config.docker().host()))
           .recover(error -> {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.TestGateway;
 import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,20 @@ class ConfigLoaderTest {
     assertEquals(SessionsConfig.OnShutdown.KEEP, config.sessions().onShutdown(), "a restart loses no session by default");
     assertEquals(Duration.ofSeconds(60), config.docker().apiTimeout());
     assertEquals(TestGateway.ROOT.resolve("config"), config.workingDirectory());
+  }
+
+  @Test
+  void fixedLauncherNeedsItsBackendsAsHostAndPortAndNoPool() throws Exception {
+    String route = "launcher: fixed\nroutes:\n  - name: bench\n    path: /ws\n";
+    assertTrue(failure(write(route)).contains("key 'routes[0].fixed.backends': is missing while launcher is 'fixed'"),
+        failure(write(route)));
+    String notHostPort = failure(write(route + "    fixed: {backends: [\"127.0.0.1\"]}\n"));
+    assertTrue(notHostPort.contains("key 'routes[0].fixed.backends[0]': '127.0.0.1' is not host:port"), notHostPort);
+    String pooled = failure(write(route + "    fixed: {backends: [\"127.0.0.1:9001\"]}\n    pool: {size: 2}\n"));
+    assertTrue(pooled.contains("key 'routes[0].pool.size': is 2 while launcher is 'fixed'"), pooled);
+    BerthConfig fixed = ConfigLoader.load(write(route + "    fixed: {backends: [\"127.0.0.1:9001\", \"[::1]:9002\"]}\n"));
+    assertEquals(List.of(new RouteConfig.Endpoint("127.0.0.1", 9001), new RouteConfig.Endpoint("::1", 9002)),
+        fixed.routes().get(0).fixedBackends());
   }
 
   @Test
