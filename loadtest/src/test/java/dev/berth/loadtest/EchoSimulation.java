@@ -1,0 +1,41 @@
+package dev.berth.loadtest;
+
+import static dev.berth.loadtest.BerthSession.*;
+import static io.gatling.javaapi.core.CoreDsl.*;
+
+import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.core.Simulation;
+import java.time.Duration;
+
+/**
+ * Steady frame exchange through the gateway's data path. Users arrive over {@code ramp}; each
+ * opens a session and, for {@code duration}, sends {@code rate} text messages a second of
+ * {@code messageBytes} bytes, checking that every echo comes back identical before sending the
+ * next. Load: about {@code users * rate} messages a second each way.
+ */
+public class EchoSimulation extends Simulation {
+
+  private final int users = Settings.integer("users", 20);
+  private final Duration ramp = Settings.seconds("ramp", 10);
+  private final Duration duration = Settings.seconds("duration", 60);
+  private final int rate = Settings.integer("rate", 10);
+  private final int messageBytes = Settings.integer("messageBytes", 128);
+  /** p99 of "echo" (send to identical echo received), in ms. */
+  private final int maxEchoMs = Settings.integer("maxEchoMs", 250);
+
+  private final ScenarioBuilder echoSteadily = scenario("echo " + rate + "/s per session")
+      .exec(startCounting(), connectAndCheckHello())
+      .during(duration).on(pace(Duration.ofMillis(1000 / rate)).exec(echo(messageBytes)))
+      .exec(closeAndEnd());
+
+  {
+    Settings.describe("EchoSimulation", users + " sessions over " + ramp.toSeconds() + " s, each sending " + rate
+        + " messages/s of " + messageBytes + " bytes for " + duration.toSeconds() + " s (about " + users * rate + " messages/s)");
+    setUp(echoSteadily.injectOpen(rampUsers(users).during(ramp)))
+        .protocols(protocol())
+        .maxDuration(ramp.plus(duration).plus(Duration.ofMinutes(1)))
+        .assertions(
+            global().failedRequests().count().is(0L),
+            details("echo").responseTime().percentile(99.0).lt(maxEchoMs));
+  }
+}
