@@ -3,12 +3,13 @@
 # Berth, by the same clients, in interleaved rounds; round trips at a fixed rate and maximum
 # throughput for 64 B, 16 KiB and 1 MiB messages with 1, 100 and 1,000 connections.
 #
-# Usage: scripts/bench-proxy.sh [--rounds R] [--backends K] [--seconds S] [--max-connections N]
+# Usage: scripts/bench-proxy.sh [--rounds R] [--backends K] [--seconds S] [--max-connections N] [--max-size B]
 #                               [--time-limit-s T]
 #   --rounds R           interleaved rounds of every case (default 2)
 #   --backends K         echo containers (default 4)
 #   --seconds S          each measurement's length (default 3)
 #   --max-connections N  leave out cases with more connections (default 1000)
+#   --max-size B         leave out cases with larger messages (default 1048576)
 #   --time-limit-s T     the whole run stops after this many seconds (default 1500)
 #
 # Needs a Docker engine and nginx (Debian's package; installed here with apt-get when missing and

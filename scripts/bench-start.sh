@@ -37,7 +37,7 @@
 # names; also on failure or Ctrl-C (shutdown hook).
 # The Markdown report goes to stdout and target/bench/start-<stamp>.md, each gateway's log to
 # target/bench/start-<stamp>-<scenario>.log, progress to stderr; a completed run also rewrites
-# docs/benchmarks.md with the report. A default run takes about 7 minutes on 2 cores (plus the
+# docs/benchmarks/start.md with the report. A default run takes about 7 minutes on 2 cores (plus the
 # load wait) and needs a Docker engine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -57,19 +57,17 @@ scripts/run-benchmark.sh "${BASH_SOURCE[0]}" dev.berth.gateway.bench.StartBenchm
 
 report=$(find target/bench -maxdepth 1 -name 'start-*.md' -newer "$marker" -print | sort | tail -n 1)
 if [ "$status" -ne 0 ]; then
-  echo "bench-start.sh: the benchmark did not complete (exit $status); docs/benchmarks.md left as it was${report:+ (report: $report)}" >&2
+  echo "bench-start.sh: the benchmark did not complete (exit $status); docs/benchmarks/start.md left as it was${report:+ (report: $report)}" >&2
   exit "$status"
 fi
 if [ -z "$report" ]; then
-  echo "bench-start.sh: no report was written; docs/benchmarks.md left as it was" >&2
+  echo "bench-start.sh: no report was written; docs/benchmarks/start.md left as it was" >&2
   exit 1
 fi
 
 {
   cat <<'HEADER'
-# Benchmarks
-
-## Session start
+# Benchmark: session start
 
 How long a new browser session waits for its first frame, and where that time goes. Every
 session is a new websocket client that connects, reads the first frame (its own handler's hello)
@@ -102,13 +100,13 @@ the load to settle; `--help` for the options):
 scripts/bench-start.sh
 ```
 
-It rewrites this file with its latest report, below (also kept as `target/bench/start-<stamp>.md`,
+It rewrites this file (docs/benchmarks/start.md) with its latest report, below (also kept as `target/bench/start-<stamp>.md`,
 with each gateway's log next to it).
 
 HEADER
   printf '## Latest report (%s)\n\n' "$(basename "$report")"
   # the report's headings one level down, under this file's own
   sed -e 's/^# /### /' -e 's/^## /#### /' "$report"
-} > docs/benchmarks.md.tmp
-mv docs/benchmarks.md.tmp docs/benchmarks.md
-echo "bench-start.sh: docs/benchmarks.md updated from $report" >&2
+} > docs/benchmarks/start.md.tmp
+mv docs/benchmarks/start.md.tmp docs/benchmarks/start.md
+echo "bench-start.sh: docs/benchmarks/start.md updated from $report" >&2

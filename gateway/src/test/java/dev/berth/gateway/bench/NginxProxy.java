@@ -80,6 +80,11 @@ final class NginxProxy implements AutoCloseable {
     return port;
   }
 
+  /** The master process; its workers are its children. */
+  ProcessHandle process() {
+    return process.toHandle();
+  }
+
   /** nginx's version line, for the report. */
   static String version() {
     try {

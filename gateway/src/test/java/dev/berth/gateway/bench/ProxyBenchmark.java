@@ -32,6 +32,7 @@ public final class ProxyBenchmark implements Benchmark {
         --backends K         echo containers (default 4)
         --seconds S          each measurement's length (default 3)
         --max-connections N  leave out cases with more connections (default 1000)
+        --max-size B         leave out cases with larger messages (default 1048576)
         --time-limit-s T     the whole run stops after this many seconds (default 1500)""";
 
   /** One measured case: a message size and a connection count, with its fixed rate and throughput window. */
@@ -63,6 +64,7 @@ public final class ProxyBenchmark implements Benchmark {
     this.measure = Duration.ofSeconds(line.number("--seconds", 3, 1, 60));
     this.deadline = new Deadline(Duration.ofSeconds(line.number("--time-limit-s", 1500, 60, 7200)));
     int maxConnections = line.number("--max-connections", 1000, 1, 1000);
+    int maxSize = line.number("--max-size", 1 << 20, 64, 1 << 20);
     this.workDir = root.resolve("target/bench/proxy-" + stamp);
     for (int connections : new int[] {1, 100, 1000}) {
       if (connections > maxConnections) {
@@ -70,14 +72,16 @@ public final class ProxyBenchmark implements Benchmark {
       }
       // One connection can carry one message a millisecond (the sender's tick) at most.
       cases.add(new Case(64, connections, connections == 1 ? 500 : 2000, 8));
-      cases.add(new Case(16 << 10, connections, connections == 1 ? 500 : 1000, 4));
-      if (connections <= 100) { // 1,000 × 1 MiB in flight would measure memory, not the path
+      if (maxSize >= 16 << 10) {
+        cases.add(new Case(16 << 10, connections, connections == 1 ? 500 : 1000, 4));
+      }
+      if (connections <= 100 && maxSize >= 1 << 20) { // 1,000 × 1 MiB in flight would measure memory, not the path
         cases.add(new Case(1 << 20, connections, 20, 1));
       }
     }
     this.report = new ProxyReport(cases, rounds, measure, backends,
         "scripts/bench-proxy.sh --rounds " + rounds + " --backends " + backends + " --seconds " + measure.toSeconds()
-            + " --max-connections " + maxConnections);
+            + " --max-connections " + maxConnections + " --max-size " + maxSize);
   }
 
   public static void main(String[] args) throws Exception {
@@ -85,7 +89,7 @@ public final class ProxyBenchmark implements Benchmark {
     CommandLine line;
     try {
       line = CommandLine.parse(args, Set.of("--rounds", "--backends", "--seconds", "--max-connections",
-          "--time-limit-s"), USAGE);
+          "--max-size", "--time-limit-s"), USAGE);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.exit(64);
@@ -128,14 +132,28 @@ public final class ProxyBenchmark implements Benchmark {
     open(load, path, measured.connections());
     try {
       EchoLoad.Latency latency = load.latency(measured.size(), measured.perSecond(), measure);
+      ProcessHandle proxy = proxyProcess(path);
+      long cpuBefore = proxy == null ? 0 : ProcessCpu.nanos(proxy);
+      long begun = System.nanoTime();
       EchoLoad.Throughput throughput = load.throughput(measured.size(), measured.window(), Duration.ofSeconds(1),
           measure);
-      report.add(path, measured, latency, throughput);
+      double cpuCores = proxy == null ? Double.NaN
+          : (double) (ProcessCpu.nanos(proxy) - cpuBefore) / (System.nanoTime() - begun);
+      report.add(path, measured, latency, throughput, cpuCores);
       Progress.print(String.format("%-14s %-6s p50 %.3f ms, %.0f msg/s", measured.label(), path,
           ProxyReport.percentileMs(latency.rttNanos(), 0.5), throughput.perSecond()));
     } finally {
       load.closeAll();
     }
+  }
+
+  /** The proxy process on {@code path} (with its children), whose CPU use is reported; none for direct. */
+  private ProcessHandle proxyProcess(String path) {
+    return switch (path) {
+      case "nginx" -> nginx.process();
+      case "berth" -> ProcessHandle.of(gateway.pid()).orElse(null);
+      default -> null;
+    };
   }
 
   private void open(EchoLoad load, String path, int connections) throws Exception {

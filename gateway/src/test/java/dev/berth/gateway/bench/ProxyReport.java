@@ -25,7 +25,8 @@ import javax.imageio.ImageIO;
 final class ProxyReport {
 
   /** One round's values of one path on one case. */
-  private record Sample(double p50, double p99, double p999, int sent, int skipped, double perSecond) {}
+  private record Sample(double p50, double p99, double p999, int sent, int skipped, double perSecond,
+      double cpuCores) {}
 
   private final List<ProxyBenchmark.Case> cases;
   private final int rounds;
@@ -62,10 +63,12 @@ final class ProxyReport {
     this.gatewayCommand = command;
   }
 
-  synchronized void add(String path, ProxyBenchmark.Case measured, EchoLoad.Latency latency, EchoLoad.Throughput throughput) {
+  /** @param cpuCores the proxy's CPU use during the throughput run, in cores (NaN for direct) */
+  synchronized void add(String path, ProxyBenchmark.Case measured, EchoLoad.Latency latency, EchoLoad.Throughput throughput,
+      double cpuCores) {
     samples.computeIfAbsent(key(path, measured), k -> new ArrayList<>()).add(new Sample(
         percentileMs(latency.rttNanos(), 0.50), percentileMs(latency.rttNanos(), 0.99),
-        percentileMs(latency.rttNanos(), 0.999), latency.sent(), latency.skipped(), throughput.perSecond()));
+        percentileMs(latency.rttNanos(), 0.999), latency.sent(), latency.skipped(), throughput.perSecond(), cpuCores));
   }
 
   private static String key(String path, ProxyBenchmark.Case measured) {
@@ -127,13 +130,14 @@ final class ProxyReport {
 
     out.append("\n## Throughput (closed loop, a window of messages in flight per connection)\n\n");
     out.append("| case | window | direct msg/s | nginx msg/s | Berth msg/s | Berth MB/s | Berth / nginx | Berth / direct"
-        + " | nginx / direct |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " | nginx / direct | CPU nginx / Berth (cores) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (ProxyBenchmark.Case c : cases) {
       double direct = throughput("direct", c);
       double nginx = throughput("nginx", c);
       double berth = throughput("berth", c);
-      out.append(String.format("| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f |%n", c.label(),
-          c.window(), direct, nginx, berth, berth * c.size() / 1e6, berth / nginx, berth / direct, nginx / direct));
+      out.append(String.format("| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f | %.2f / %.2f |%n",
+          c.label(), c.window(), direct, nginx, berth, berth * c.size() / 1e6, berth / nginx, berth / direct,
+          nginx / direct, median("nginx", c, Sample::cpuCores), median("berth", c, Sample::cpuCores)));
     }
     out.append("\n## Round trips at a fixed rate (ms; at most one message in flight per connection)\n\n");
     out.append("| case | rate/s | direct p50 / p99 / p999 | nginx p50 / p99 / p999 | Berth p50 / p99 / p999 |"
@@ -149,6 +153,8 @@ final class ProxyReport {
           median("direct", c, Sample::skipped), median("nginx", c, Sample::skipped), median("berth", c, Sample::skipped)));
     }
     out.append("\n![throughput relative to direct](proxy.png)\n\n");
+    out.append("CPU is the proxy's own (nginx's master and workers; the gateway's JVM) during the throughput run, in"
+        + " cores of this 2-core machine, which the clients and the echo containers share.\n\n");
     out.append("A round trip is a binary message of the case's size sent and its echo received whole. "
         + "p999 needs a thousand samples: at 1 MiB and 20 messages a second it is the slowest of about 60. "
         + "'Skipped' counts sends that found their connection's previous message still in flight (a fixed rate with "
