@@ -2,6 +2,7 @@ package dev.berth.gateway;
 
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ListenConfig;
+import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.config.SessionsConfig;
 import dev.berth.gateway.edge.EdgeRouter;
 import dev.berth.gateway.launcher.LaunchGate;
@@ -59,7 +60,11 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ListenConfig listen = config.listen();
     int maxFrame = listen.maxFrameBytes();
+    // One backend websocket per session or pool entry; the client's own default (50 per host and
+    // port) would queue the 51st session forever when backends share an address (launcher: fixed).
+    int backendSockets = config.sessions().maxSessions() + config.routes().stream().mapToInt(RouteConfig::poolSize).sum();
     upstream = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxConnections(backendSockets)
         .setMaxFrameSize(maxFrame)
         .setMaxMessageSize(listen.maxMessageBytes())
         .setTryUsePerMessageCompression(false)

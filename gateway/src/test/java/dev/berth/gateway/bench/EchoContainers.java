@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,7 +31,9 @@ final class EchoContainers implements AutoCloseable {
       for (int i = 0; i < count; i++) {
         String id = docker("run", "-d", "--label", LABEL, "--network", NETWORK, "--memory", memory,
             "--read-only", "--tmpfs", "/tmp:size=16m", "--user", "65534:65534", "--cap-drop", "ALL",
-            "-e", "BERTH_FEED_PER_SECOND=0", "-e", "BERTH_SESSION=bench-echo-" + i, image).trim();
+            "-e", "BERTH_FEED_PER_SECOND=0", "-e", "BERTH_SESSION=bench-echo-" + i,
+            // a backend the 1-connection cases leave idle must not exit (its default grace is 60 s)
+            "-e", "BERTH_IDLE_GRACE_MS=" + Duration.ofHours(2).toMillis(), image).trim();
         echoes.ids.add(id);
         String ip = docker("inspect", "-f", "{{(index .NetworkSettings.Networks \"" + NETWORK + "\").IPAddress}}", id)
             .trim();
@@ -80,7 +83,7 @@ final class EchoContainers implements AutoCloseable {
     while (true) {
       try {
         var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + address + "/ready"))
-            .timeout(java.time.Duration.ofSeconds(1)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+            .timeout(Duration.ofSeconds(1)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
         if (answer.statusCode() == 200) {
           return;
         }

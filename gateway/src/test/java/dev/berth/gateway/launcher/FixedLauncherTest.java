@@ -62,4 +62,24 @@ class FixedLauncherTest {
     }
     assertEquals(List.of("first", "second", "first"), reached);
   }
+
+  @Test
+  void moreSessionsThanAWebSocketClientPoolsByDefaultShareOneBackend(Vertx vertx) throws Exception {
+    int only = backend(vertx, "only");
+    gateway = TestGateway.on(LauncherKind.FIXED).maxSessions(100)
+        .route("fixed: {backends: [\"127.0.0.1:" + only + "\"]}").start(vertx);
+    List<FrameClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 60; i++) { // Vert.x's client holds 50 websockets per host and port unless told otherwise
+        clients.add(FrameClient.connect(vertx, gateway.port, null));
+      }
+      for (FrameClient client : clients) {
+        assertEquals("only", client.hello().getString("backend"), "every session piped to the one backend");
+      }
+    } finally {
+      for (FrameClient client : clients) {
+        client.close();
+      }
+    }
+  }
 }
