@@ -45,6 +45,7 @@ abstract class ClientLink {
     socket.frameHandler(this::onFrame);
     socket.drainHandler(drained -> pipe.clientDrained(this));
     socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    FlushBatching.install(socket);
     answerProtocolErrorsWithACloseFrame();
     socket.closeHandler(v -> {
       if (!closing) {

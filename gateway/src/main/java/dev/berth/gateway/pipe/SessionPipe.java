@@ -98,6 +98,7 @@ public final class SessionPipe {
     if (alreadyRead != null) {
       pipe.fromBackend(alreadyRead);
     }
+    FlushBatching.install(backend);
     backend.frameHandler(pipe::fromBackend);
     backend.drainHandler(drained -> pipe.backendDrained());
     backend.exceptionHandler(error -> {
