@@ -51,8 +51,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
       .setMaxConnections(100_000).setConnectTimeout(30_000));
   private final List<WebSocket> open = new ArrayList<>();
   private final List<MemorySample> samples = new ArrayList<>();
-  private GatewayProcess gateway;
-  private Path gatewayConfig;
+  private FixedGateway gateway;
   private int port;
 
   private IdleMemoryBenchmark(CommandLine line) {
@@ -86,43 +85,21 @@ public final class IdleMemoryBenchmark implements Benchmark {
     for (int i = 0; i < BACKEND_PORTS; i++) {
       HttpServer echo = backends.createHttpServer().webSocketHandler(socket -> socket.handler(socket::write))
           .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-      echoes.add("\"127.0.0.1:" + echo.actualPort() + "\"");
+      echoes.add("127.0.0.1:" + echo.actualPort());
     }
-    startGateway(echoes);
-    samples.add(MemorySample.take(gateway, MemorySample.FRESH));
+    gateway = FixedGateway.start(root, "memory", stamp, echoes, "", workDir.resolve("gateway.log"), deadline);
+    port = gateway.port();
+    samples.add(MemorySample.take(gateway.process(), MemorySample.FRESH));
     openSessions(WARM_UP_SESSIONS);
     closeAll();
-    gateway.awaitSessions(0, Duration.ofSeconds(60));
-    samples.add(MemorySample.take(gateway, MemorySample.WARMED_UP));
+    gateway.process().awaitSessions(0, Duration.ofSeconds(60));
+    samples.add(MemorySample.take(gateway.process(), MemorySample.WARMED_UP));
     openSessions(sessions);
-    int held = gateway.awaitSessions(sessions, Duration.ofSeconds(120));
+    int held = gateway.process().awaitSessions(sessions, Duration.ofSeconds(120));
     if (held != sessions) {
       throw new IllegalStateException("the gateway holds " + held + " sessions, not " + sessions);
     }
-    samples.add(MemorySample.take(gateway, sessions + " idle sessions"));
-  }
-
-  private void startGateway(List<String> echoes) throws Exception {
-    gatewayConfig = root.resolve("config/.bench-memory-" + stamp + ".yaml");
-    Files.writeString(gatewayConfig, """
-        # written by IdleMemoryBenchmark: every client a session of its own, piped to in-JVM echoes
-        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000}
-        launcher: fixed
-        sessions:
-          onShutdown: end
-          maxSessions: 20000
-          perClient: {maxSessions: 20000, newPerMinute: 1000000}   # every client comes from 127.0.0.1
-          launches: {maxConcurrent: 1000, queue: 10000}
-        routes:
-          - name: bench-memory
-            path: /ws
-            maxSessions: 20000
-            fixed: {backends: [%s]}
-        """.formatted(String.join(", ", echoes)));
-    List<String> arguments = List.of("-Xmx1g", "-jar", "gateway/target/berth-gateway.jar", "--config",
-        root.relativize(gatewayConfig).toString(), "--port", "0");
-    gateway = GatewayProcess.start(root, arguments, workDir.resolve("gateway.log"), new GatewayLog(), deadline);
-    port = gateway.awaitListening();
+    samples.add(MemorySample.take(gateway.process(), sessions + " idle sessions"));
   }
 
   private void openSessions(int count) throws Exception {
@@ -151,18 +128,11 @@ public final class IdleMemoryBenchmark implements Benchmark {
   @Override
   public synchronized void cleanup() {
     if (gateway != null) {
-      gateway.stop();
+      gateway.close();
       gateway = null;
     }
     clients.close();
     backends.close();
-    try {
-      if (gatewayConfig != null) {
-        Files.deleteIfExists(gatewayConfig);
-      }
-    } catch (Exception e) {
-      Progress.print("could not delete " + gatewayConfig + ": " + e.getMessage());
-    }
   }
 
   @Override
@@ -172,7 +142,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
       out.append("**The run failed:** ").append(failure).append("\n\n");
     }
     out.append("- Date: ").append(stamp).append("; machine: ").append(Host.describe()).append("\n");
-    out.append("- Gateway: `java -Xmx1g -jar gateway/target/berth-gateway.jar`, `launcher: fixed`: each client a"
+    out.append("- Gateway: `" + FixedGateway.command("memory") + "`, `launcher: fixed`: each client a"
         + " session of its own with its own backend websocket, to in-JVM echo servers (").append(BACKEND_PORTS)
         .append(" ports) in the benchmark's JVM; the clients send nothing after the handshake\n");
     out.append("- Each reading after two full GCs (`jcmd GC.run`), heap from `GC.heap_info`, RSS from /proc,"

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The data path side by side: the same echo containers ({@link EchoContainers}) reached directly,
@@ -53,8 +52,7 @@ public final class ProxyBenchmark implements Benchmark {
   private final ProxyReport report;
   private EchoContainers echoes;
   private NginxProxy nginx;
-  private GatewayProcess gateway;
-  private Path gatewayConfig;
+  private FixedGateway gateway;
   private int berthPort;
 
   private ProxyBenchmark(CommandLine line) {
@@ -151,7 +149,7 @@ public final class ProxyBenchmark implements Benchmark {
   private ProcessHandle proxyProcess(String path) {
     return switch (path) {
       case "nginx" -> nginx.process();
-      case "berth" -> ProcessHandle.of(gateway.pid()).orElse(null);
+      case "berth" -> ProcessHandle.of(gateway.process().pid()).orElse(null);
       default -> null;
     };
   }
@@ -175,33 +173,10 @@ public final class ProxyBenchmark implements Benchmark {
   }
 
   private void startGateway() throws Exception {
-    gatewayConfig = root.resolve("config/.bench-proxy-" + stamp + ".yaml");
-    Files.writeString(gatewayConfig, """
-        # written by ProxyBenchmark: every client a session of its own, piped to the echo containers in turn
-        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000}
-        launcher: fixed
-        sessions:
-          onShutdown: end
-          maxSessions: 20000
-          perClient: {maxSessions: 20000, newPerMinute: 1000000}   # every client comes from 127.0.0.1
-          launches: {maxConcurrent: 1000, queue: 10000}
-        routes:
-          - name: bench-proxy
-            path: /ws
-            maxSessions: 20000
-            fixed:
-              backends: [%s]
-        """.formatted(echoes.addresses().stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", "))));
-    List<String> arguments = new ArrayList<>(List.of("-Xmx1g"));
-    String extra = System.getenv("BERTH_BENCH_GATEWAY_JVM"); // e.g. a JFR recording for a profile
-    if (extra != null && !extra.isBlank()) {
-      arguments.addAll(List.of(extra.trim().split("\\s+")));
-    }
-    arguments.addAll(List.of("-jar", "gateway/target/berth-gateway.jar", "--config",
-        root.relativize(gatewayConfig).toString(), "--port", "0"));
-    report.gatewayCommand("java " + String.join(" ", arguments).replace(stamp, "<stamp>"));
-    gateway = GatewayProcess.start(root, arguments, workDir.resolve("gateway.log"), new GatewayLog(), deadline);
-    berthPort = gateway.awaitListening();
+    report.gatewayCommand(FixedGateway.command("proxy"));
+    gateway = FixedGateway.start(root, "proxy", stamp, echoes.addresses(),
+        System.getenv("BERTH_BENCH_GATEWAY_JVM"), workDir.resolve("gateway.log"), deadline);
+    berthPort = gateway.port();
   }
 
   private static int freePort() throws Exception {
@@ -213,7 +188,7 @@ public final class ProxyBenchmark implements Benchmark {
   @Override
   public synchronized void cleanup() {
     if (gateway != null) {
-      gateway.stop();
+      gateway.close();
       gateway = null;
     }
     if (nginx != null) {
@@ -227,13 +202,6 @@ public final class ProxyBenchmark implements Benchmark {
     if (echoes != null) {
       echoes.close();
       echoes = null;
-    }
-    try {
-      if (gatewayConfig != null) {
-        Files.deleteIfExists(gatewayConfig);
-      }
-    } catch (Exception e) {
-      Progress.print("could not delete " + gatewayConfig + ": " + e.getMessage());
     }
   }
 
