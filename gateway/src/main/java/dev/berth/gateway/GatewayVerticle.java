@@ -8,6 +8,7 @@ import dev.berth.gateway.edge.EdgeRouter;
 import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
 import dev.berth.gateway.launcher.LauncherFactory;
+import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.metrics.MeteredLauncher;
 import dev.berth.gateway.pipe.BackendDialer;
@@ -23,20 +24,25 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * Wires the gateway together and owns its lifecycle: launcher, session registry, the upstream
  * websocket client and the edge server. It holds no logic of its own. At start, the sessions
  * the engine still runs are adopted before the edge listens, so no returning client can miss
- * its session; at stop, sessions are kept or ended as {@code sessions.onShutdown} says.
+ * its session; at stop, sessions are kept or ended as {@code sessions.onShutdown} says. Its own
+ * loop is the control loop; the edge listens on each of the data loops ({@code listen.eventLoops}).
  */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(GatewayVerticle.class.getName());
   private static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
+  /** Vert.x shares a negative port's random port among the servers that name it: one per gateway. */
+  private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
 
   private final BerthConfig config;
   private final LauncherFactory.Source launchers;
@@ -45,7 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
   private SessionRegistry registry;
   // Held for the gateway's lifetime: an unreachable client is closed by a Cleaner.
   private WebSocketClient upstream;
-  private HttpServer server;
+  private final List<HttpServer> servers = new ArrayList<>();
 
   public GatewayVerticle(BerthConfig config) {
     this(config, LauncherFactory::create);
@@ -72,13 +78,15 @@ public final class GatewayVerticle extends VerticleBase {
     metrics = new GatewayMetrics(config.routes(), () -> registry == null ? 0 : registry.size());
     long begun = System.nanoTime();
     SessionsConfig sessions = config.sessions();
+    EventLoops loops = EventLoops.create(vertx, listen.eventLoops());
     return vertx.executeBlocking(() -> TokenSecret.loadOrCreate(sessions.tokenSecretFile()), false)
         .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the token secret "
             + sessions.tokenSecretFile() + " (sessions.tokenSecretFile): " + error.getMessage(), error)))
         .compose(secret -> launchers.create(vertx, config, metrics).map(chosen -> {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
-          registry = new SessionRegistry(config, new SessionServices(vertx, launcher, gate, new BackendDialer(upstream),
+          registry = new SessionRegistry(config, new SessionServices(vertx, context, loops, launcher, gate,
+              new BackendDialer(upstream),
               metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), maxFrame, listen.maxMessageBytes()));
           return registry;
         }))
@@ -89,16 +97,36 @@ public final class GatewayVerticle extends VerticleBase {
       }
       registry.startReaping();
       registry.fillPools();
-      EdgeRouter.Handlers edge = EdgeRouter.create(vertx, config, registry, metrics, launcher.name());
-      return vertx.createHttpServer(serverOptions(listen))
-          .connectionHandler(edge.connections())
-          .requestHandler(edge.requests())
-          .listen();
-    }).onSuccess(listening -> {
-      server = listening;
-      LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://" + listen.host() + ":" + server.actualPort()
-          + "/ (launcher " + launcher.name() + ", config " + config.source() + ")");
-    }).recover(error -> stop().transform(stopped -> Future.failedFuture(error)));
+      return listenOn(loops, new EdgeRouter(vertx, config, registry, metrics, launcher.name()));
+    }).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
+        + listen.host() + ":" + port() + "/ on " + servers.size() + " event loop(s) (launcher " + launcher.name()
+        + ", config " + config.source() + ")"))
+        .recover(error -> stop().transform(stopped -> Future.failedFuture(error)));
+  }
+
+  /**
+   * One server per data loop, all on the same port: the kernel's accepted connections are dealt to
+   * them in turn, and each connection stays on its loop.
+   */
+  private Future<Void> listenOn(EventLoops loops, EdgeRouter edge) {
+    HttpServerOptions options = serverOptions(config.listen());
+    if (options.getPort() == 0) {
+      options.setPort(-1 - SHARED_RANDOM_PORT.getAndIncrement() % 10_000);
+    }
+    List<Future<HttpServer>> listening = new ArrayList<>();
+    for (var loop : loops.all()) {
+      listening.add(EventLoops.call(loop, () -> {
+        EdgeRouter.Handlers handlers = edge.handlers();
+        return vertx.createHttpServer(options)
+            .connectionHandler(handlers.connections())
+            .requestHandler(handlers.requests())
+            .listen();
+      }));
+    }
+    return Future.join(listening).transform(all -> {
+      listening.stream().filter(Future::succeeded).map(Future::result).forEach(servers::add);
+      return all.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(all.cause());
+    });
   }
 
   private static HttpServerOptions serverOptions(ListenConfig listen) {
@@ -124,7 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** The port the edge listens on; useful when the config asked for port 0. */
   public int port() {
-    return server.actualPort();
+    return servers.get(0).actualPort();
   }
 
   @Override
@@ -138,7 +166,7 @@ public final class GatewayVerticle extends VerticleBase {
     // Sessions first, so clients get a close code before the server drops their connections.
     Future<Void> sessions = registry == null ? Future.succeededFuture() : registry.shutdown(keep);
     return sessions
-        .eventually(() -> server == null ? Future.succeededFuture() : server.close())
+        .eventually(() -> Future.join(servers.stream().map(HttpServer::close).toList()))
         .eventually(() -> launcher == null ? Future.succeededFuture() : launcher.close())
         .eventually(() -> upstream == null ? Future.succeededFuture() : upstream.close());
   }

@@ -14,6 +14,7 @@ import java.util.List;
  * @param idleTimeout a connection with no traffic either way for this long is closed; attached
  *     websockets are pinged more often than this, so only dead ones are
  * @param maxConnections open client connections at once; past it, requests get 503
+ * @param eventLoops the data loops: the edge listens and frames travel on each (default: one per core)
  * @param allowedOrigins browser origins allowed to open websockets besides the gateway's own
  *     ({@code *} allows any); requests without an Origin header (not browsers) are allowed
  * @param tls the certificate and key to serve https and wss with, or null for plain http
@@ -27,6 +28,7 @@ public record ListenConfig(
     Duration handshakeTimeout,
     Duration idleTimeout,
     int maxConnections,
+    int eventLoops,
     List<String> allowedOrigins,
     Tls tls) {
 
@@ -35,6 +37,6 @@ public record ListenConfig(
 
   public ListenConfig withPort(int newPort) {
     return new ListenConfig(host, newPort, maxFrameBytes, maxMessageBytes, maxHeaderBytes, handshakeTimeout,
-        idleTimeout, maxConnections, allowedOrigins, tls);
+        idleTimeout, maxConnections, eventLoops, allowedOrigins, tls);
   }
 }

@@ -5,15 +5,16 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * Holds every client connection to the edge's limits before any request is routed: a connection
  * that has not sent a whole request within {@code listen.handshakeTimeout} is closed (a slow
  * client cannot hold a socket), and past {@code listen.maxConnections} a request is answered 503
- * and its connection closed. Event-loop only.
+ * and its connection closed. Shared by the edge's loops.
  */
 final class ConnectionGuard {
 
@@ -22,8 +23,8 @@ final class ConnectionGuard {
   private final Vertx vertx;
   private final ListenConfig listen;
   /** Handshake deadline timers of connections that have not sent a request yet. */
-  private final Map<HttpConnection, Long> awaitingRequest = new HashMap<>();
-  private int open;
+  private final Map<HttpConnection, Long> awaitingRequest = new ConcurrentHashMap<>();
+  private final AtomicInteger open = new AtomicInteger();
 
   ConnectionGuard(Vertx vertx, ListenConfig listen) {
     this.vertx = vertx;
@@ -32,7 +33,7 @@ final class ConnectionGuard {
 
   /** For {@code HttpServer.connectionHandler}. */
   void connected(HttpConnection connection) {
-    open++;
+    open.incrementAndGet();
     long deadline = listen.handshakeTimeout().toMillis();
     awaitingRequest.put(connection, vertx.setTimer(deadline, id -> {
       if (awaitingRequest.remove(connection) != null) {
@@ -42,7 +43,7 @@ final class ConnectionGuard {
       }
     }));
     connection.closeHandler(v -> {
-      open--;
+      open.decrementAndGet();
       Long timer = awaitingRequest.remove(connection);
       if (timer != null) {
         vertx.cancelTimer(timer);
@@ -57,7 +58,7 @@ final class ConnectionGuard {
       if (timer != null) {
         vertx.cancelTimer(timer);
       }
-      if (open > listen.maxConnections()) {
+      if (open.get() > listen.maxConnections()) {
         request.response().setStatusCode(503).putHeader("Retry-After", "5").putHeader("Connection", "close")
             .putHeader("Content-Type", "text/plain; charset=utf-8")
             .end("too_many_connections: the gateway holds its maximum number of connections\n");

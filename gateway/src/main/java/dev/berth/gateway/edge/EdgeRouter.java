@@ -25,14 +25,29 @@ import java.util.Map;
  */
 public final class EdgeRouter {
 
-  private EdgeRouter() {}
-
   /** The edge server's two handlers: every connection is guarded, then its requests routed. */
   public record Handlers(Handler<HttpConnection> connections, Handler<HttpServerRequest> requests) {}
 
-  public static Handlers create(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+  private final Vertx vertx;
+  private final BerthConfig config;
+  private final SessionRegistry registry;
+  private final GatewayMetrics metrics;
+  private final String launcherName;
+  /** Shared by all the edge's loops, so its connection limit holds for the gateway. */
+  private final ConnectionGuard guard;
+
+  public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
       String launcherName) {
-    ConnectionGuard guard = new ConnectionGuard(vertx, config.listen());
+    this.vertx = vertx;
+    this.config = config;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.launcherName = launcherName;
+    this.guard = new ConnectionGuard(vertx, config.listen());
+  }
+
+  /** The handlers for one of the edge's loops: each loop routes with its own router. */
+  public Handlers handlers() {
     Router router = router(vertx, config, registry, metrics, launcherName);
     // Websocket routes bypass the router: its request wrapper would wrap the websocket too, hiding
     // the channel the pipe answers protocol errors on.
@@ -62,15 +77,15 @@ public final class EdgeRouter {
         .putHeader("Content-Type", "text/javascript; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .end(client));
-    router.get("/health").handler(ctx -> {
+    router.get("/health").handler(ctx -> registry.countByState().onSuccess(counts -> {
       JsonObject states = new JsonObject();
-      registry.countByState().forEach((state, count) -> states.put(state.name().toLowerCase(Locale.ROOT), count));
+      counts.forEach((state, count) -> states.put(state.name().toLowerCase(Locale.ROOT), count));
       ctx.json(new JsonObject()
           .put("status", "UP")
           .put("launcher", launcherName)
-          .put("sessions", registry.size())
+          .put("sessions", counts.values().stream().mapToInt(Integer::intValue).sum())
           .put("states", states));
-    });
+    }).onFailure(ctx::fail));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));

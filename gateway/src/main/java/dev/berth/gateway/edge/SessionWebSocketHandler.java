@@ -3,6 +3,7 @@ package dev.berth.gateway.edge;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.pipe.ProtocolErrorAnswer;
 import dev.berth.gateway.session.Progress;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
@@ -62,23 +63,23 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     // Held until the handshake is accepted: the upgrade completes only once the session is piped.
     request.pause();
     Cookie presented = request.getCookie(COOKIE);
-    String presentedToken = presented == null ? null : presented.getValue();
-    Session session;
-    try {
-      session = registry.sessionFor(presentedToken, route, request.remoteAddress().hostAddress());
-    } catch (FailureException refused) {
-      refusal.send(request, refused);
+    registry.claim(presented == null ? null : presented.getValue(), route, request.remoteAddress().hostAddress())
+        .onSuccess(claim -> proceed(request, claim))
+        .onFailure(refused -> refusal.send(request, refused));
+  }
+
+  private void proceed(HttpServerRequest request, Session.Claim claim) {
+    request.response().closeHandler(v -> claim.release()); // the client left before it was attached
+    if (request.response().closed()) {
+      claim.release(); // it left while the session was being found
       return;
     }
-    String token = session.id().token() != null ? session.id().token() : presentedToken;
-    Session.Claim claim = session.claim();
-    request.response().closeHandler(v -> claim.release()); // the client left before it was attached
     if ("1".equals(request.getParam(PROGRESS_PARAMETER))) {
-      acceptWithProgress(request, token, claim);
+      acceptWithProgress(request, claim.token(), claim);
       return;
     }
     claim.ready()
-        .compose(piped -> accept(request, token)
+        .compose(piped -> accept(request, claim.token())
             // The session was ready; failing now means the client went away during its own handshake.
             .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
         .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
@@ -136,7 +137,10 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     request.response().headers()
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);
-    return request.toWebSocket().onSuccess(ServerWebSocket::pause);
+    return request.toWebSocket().onSuccess(client -> {
+      ProtocolErrorAnswer.install(client); // before any frame is read, wherever its session's pipe lives
+      client.pause();
+    });
   }
 
   /** The client's side of the handshake failed (it reset or left): nothing to refuse, nothing to count. */

@@ -39,6 +39,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   private final Map<String, Map<Failure, Counter>> refusals = new HashMap<>();
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
   private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
+  private final Counter[] attachments = new Counter[2];
   private final Counter eventStreamReconnects;
   private final Map<String, Counter> poolHits = new HashMap<>();
   private final Map<String, Counter> poolMisses = new HashMap<>();
@@ -62,6 +63,12 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
           .baseUnit("bytes")
           .tag("direction", direction.tag())
           .register(registry));
+    }
+    for (boolean onPipeLoop : new boolean[] {true, false}) {
+      attachments[onPipeLoop ? 1 : 0] = Counter.builder("berth.client.attachments")
+          .description("Clients attached to their session's pipe, by whether they arrived on the pipe's event loop")
+          .tag("loop", onPipeLoop ? "same" : "other")
+          .register(registry);
     }
     eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
         .description("Times the engine's event stream broke and was opened again")
@@ -192,6 +199,11 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   public void forwarded(Direction direction, int payloadBytes) {
     frames.get(direction).increment();
     bytes.get(direction).increment(payloadBytes);
+  }
+
+  @Override
+  public void clientAttached(boolean onPipeLoop) {
+    attachments[onPipeLoop ? 1 : 0].increment();
   }
 
   /** The Prometheus text exposition of every series. */

@@ -1,27 +1,25 @@
 package dev.berth.gateway.pipe;
 
 import dev.berth.gateway.failure.Failure;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import dev.berth.gateway.loops.EventLoops;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.time.Duration;
 
 /**
  * One client connection attached to a session's pipe. It writes the outbox to the client as fast
  * as the client reads, forwards the client's data frames to the backend, and keeps the
  * connection alive with pings. Control frames are hop by hop: Vert.x answers the client's pings
- * itself, and none are forwarded. Subclasses decide how messages look on the wire.
+ * itself, and none are forwarded. Subclasses decide how messages look on the wire. Runs on its
+ * pipe's loop: the socket's events hop there when the client's connection lives on another loop.
  */
 abstract class ClientLink {
-
-  private static final String PROTOCOL_ERRORS = "berth-protocol-errors";
 
   final ServerWebSocket socket;
   final SessionPipe pipe;
@@ -31,6 +29,7 @@ abstract class ClientLink {
   private long keepaliveTimer = -1;
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
+  private ProtocolErrorAnswer answer;
 
   ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
     this.vertx = vertx;
@@ -42,81 +41,68 @@ abstract class ClientLink {
 
   /** Installs the handlers and starts reading; the pipe pumps the outbox once {@link #ready()}. */
   void start() {
-    socket.frameHandler(this::onFrame);
-    socket.drainHandler(drained -> pipe.clientDrained(this));
-    socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    try {
+      socket.closeHandler(onPipeLoop(v -> closed()));
+    } catch (IllegalStateException closedAlready) {
+      closed(); // it closed on its own loop while on its way here: its close handler will never run
+      return;
+    }
+    try {
+      socket.frameHandler(onPipeLoop(this::onFrame));
+      socket.drainHandler(onPipeLoop(drained -> pipe.clientDrained(this)));
+      socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
+    } catch (IllegalStateException closedMeanwhile) {
+      return; // reported by the close handler
+    }
     FlushBatching.install(socket);
-    answerProtocolErrorsWithACloseFrame();
-    socket.closeHandler(v -> {
-      if (!closing) {
-        closing = true;
-        cancelKeepalive();
-        pipe.clientClosed(this, socket.closeStatusCode(), socket.closeReason());
-      }
-    });
+    listenForProtocolErrors();
     keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> keepalive());
     socket.resume();
   }
 
-  /**
-   * Protocol errors are answered in the channel, before Vert.x sees them: the decoder reports a frame
-   * RFC 6455 forbids as an exception, after which Vert.x drops the connection, racing any close
-   * frame; and Vert.x echoes a client's close frame before any handler sees it, whatever its code.
-   * Here the close frame with the right code (1002, 1007, 1009) is written and flushed, then the
-   * connection closed from this point of the pipeline, so Vert.x neither races it nor adds its own.
-   */
-  private void answerProtocolErrorsWithACloseFrame() {
-    if (!(socket instanceof WebSocketInternal internal)) {
-      return; // not a Vert.x core websocket: its decoder errors drop the connection instead
+  private void closed() {
+    if (!closing) {
+      closing = true;
+      cancelKeepalive();
+      pipe.clientClosed(this, socket.closeStatusCode(), socket.closeReason());
     }
-    ChannelHandlerContext vertx = internal.channelHandlerContext();
-    vertx.pipeline().addBefore(vertx.name(), PROTOCOL_ERRORS, new ChannelInboundHandlerAdapter() {
-      @Override
-      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof CorruptedWebSocketFrameException corrupt) {
-          fail(ctx, Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
-        } else {
-          ctx.fireExceptionCaught(cause);
-        }
-      }
-
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object message) {
-        if (message instanceof CloseWebSocketFrame close) {
-          Failure broken = CloseCheck.of(close.content());
-          if (broken != null) {
-            close.release();
-            fail(ctx, broken, "a close frame with " + broken.tag());
-            return;
-          }
-        }
-        ctx.fireChannelRead(message);
-      }
-    });
   }
 
-  /**
-   * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
-   * without waiting for the client's reply.
-   */
+  /** Whether the client's connection lives on its pipe's loop, so its events need no hop. */
+  boolean onPipeLoop() {
+    return socket instanceof WebSocketInternal internal
+        && internal.channelHandlerContext().channel().eventLoop() == ((ContextInternal) pipe.loop()).nettyEventLoop();
+  }
+
+  /** {@code handler}, run on the pipe's loop: directly when the socket lives there too, else by a hop. */
+  private <T> Handler<T> onPipeLoop(Handler<T> handler) {
+    return onPipeLoop() ? handler : EventLoops.on(pipe.loop(), handler);
+  }
+
+  /** Listens to the edge's answer to protocol errors; without one, a failing client is closed the ordinary way. */
+  private void listenForProtocolErrors() {
+    answer = ProtocolErrorAnswer.of(socket);
+    if (answer != null) {
+      Handler<Runnable> onLoop = onPipeLoop(Runnable::run);
+      answer.listen((failure, detail) -> onLoop.handle(() -> failed(failure, detail)));
+    }
+  }
+
+  /** Fails the connection with {@code failure}'s close code; the session goes on without it. */
   private void fail(Failure failure, String detail) {
-    ChannelHandlerContext ctx = socket instanceof WebSocketInternal internal
-        ? internal.channelHandlerContext().pipeline().context(PROTOCOL_ERRORS) : null;
-    if (ctx == null) {
+    if (answer == null) {
       pipe.clientFailed(this, failure, detail); // closed the ordinary way
     } else {
-      fail(ctx, failure, detail);
+      answer.fail(failure, detail);
     }
   }
 
-  private void fail(ChannelHandlerContext ctx, Failure failure, String detail) {
+  private void failed(Failure failure, String detail) {
     if (closing) {
       return;
     }
     closing = true;
     cancelKeepalive();
-    ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
-        .addListener(written -> ctx.close());
     pipe.clientFailed(this, failure, detail);
   }
 
@@ -153,7 +139,11 @@ abstract class ClientLink {
 
   /** Whether the client's writes have backed up; the backend is paused until they drain. */
   boolean backedUp() {
-    return open() && socket.writeQueueFull();
+    try {
+      return open() && socket.writeQueueFull();
+    } catch (IllegalStateException closedMeanwhile) {
+      return false; // it closed on its own loop since open() was read; its close handler reports it
+    }
   }
 
   /**

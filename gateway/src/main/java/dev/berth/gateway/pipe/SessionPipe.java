@@ -1,11 +1,14 @@
 package dev.berth.gateway.pipe;
 
+import dev.berth.gateway.loops.EventLoops;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.ContextInternal;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import dev.berth.gateway.failure.Failure;
 import java.nio.charset.StandardCharsets;
@@ -23,20 +26,29 @@ import java.util.HexFormat;
  * acknowledges too little, pauses the backend until it catches up; a backend whose writes back up
  * pauses the client. While no client is attached the backend is not paused (it may be a live
  * feed that cannot wait): what it sends is held up to the route's buffer bound, past which the
- * session ends. Used on the event loop only.
+ * session ends.
+ *
+ * <p>Threads: the pipe lives on one data loop, the one its backend websocket was dialled from,
+ * so the frames of a session's backend and of a client on the same loop never change threads.
+ * Its public methods may be called from the session's control loop and run on the pipe's; the
+ * listener is called back on the loop that opened the pipe. A client's events hop to the pipe's
+ * loop when it arrived on another one.
  */
 public final class SessionPipe {
 
-  /** What the session hears from its pipe. */
+  /**
+   * What the session hears from its pipe. Events about a client name its socket: by the time the
+   * session hears one, a newer client may have taken its place.
+   */
   public interface Listener {
     /** The backend's websocket closed: {@code code} null when it dropped without a close frame. */
     void backendClosed(Short code, String reason);
 
     /** The attached client closed by itself: {@code code} null when it dropped without a close frame. */
-    void clientClosed(Short code, String reason);
+    void clientClosed(ServerWebSocket client, Short code, String reason);
 
     /** The attached client answers nothing, or broke the protocol, and was closed with the failure's code. */
-    void clientMisbehaved(Failure failure, String detail);
+    void clientMisbehaved(ServerWebSocket client, Failure failure, String detail);
 
     /** The backend broke the protocol; nothing of the offending frame reached the client. */
     void backendMisbehaved(Failure failure, String detail);
@@ -44,16 +56,50 @@ public final class SessionPipe {
     /** More was held for an absent client than the route's buffer allows. */
     void bufferOverflow(long bytes, int frames);
 
-    /** A data frame passed, either way: the session is not idle. */
-    void dataFrame();
-
     /** The first backend frame was written to a client (once per pipe). */
     void firstFrameDelivered();
+  }
+
+  /** {@code listener}, each event handed to it on {@code context}. */
+  private static Listener on(Context context, Listener listener) {
+    ContextInternal target = (ContextInternal) context;
+    return new Listener() {
+      @Override
+      public void backendClosed(Short code, String reason) {
+        target.emit(v -> listener.backendClosed(code, reason));
+      }
+
+      @Override
+      public void clientClosed(ServerWebSocket client, Short code, String reason) {
+        target.emit(v -> listener.clientClosed(client, code, reason));
+      }
+
+      @Override
+      public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {
+        target.emit(v -> listener.clientMisbehaved(client, failure, detail));
+      }
+
+      @Override
+      public void backendMisbehaved(Failure failure, String detail) {
+        target.emit(v -> listener.backendMisbehaved(failure, detail));
+      }
+
+      @Override
+      public void bufferOverflow(long bytes, int frames) {
+        target.emit(v -> listener.bufferOverflow(bytes, frames));
+      }
+
+      @Override
+      public void firstFrameDelivered() {
+        target.emit(v -> listener.firstFrameDelivered());
+      }
+    };
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Vertx vertx;
+  private final ContextInternal loop;
   private final WebSocket backend;
   private final Outbox outbox;
   private final FrameMeter meter;
@@ -69,10 +115,13 @@ public final class SessionPipe {
   /** The start of a code point the client split across fragments, held until its end arrives. */
   private Buffer heldUtf8;
   private long clientSeq;
+  /** When a data frame last passed either way; read by the session's idle clock on its own loop. */
+  private volatile long lastDataNanos = System.nanoTime();
 
-  private SessionPipe(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
+  private SessionPipe(Vertx vertx, Context loop, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
       int maxMessageBytes, FrameMeter meter, Listener listener) {
     this.vertx = vertx;
+    this.loop = (ContextInternal) loop;
     this.backend = backend;
     this.outbox = new Outbox(maxBytes, maxFrames);
     this.meter = meter;
@@ -88,19 +137,26 @@ public final class SessionPipe {
   /**
    * Starts reading the backend; it may be paused until now, so its first frame is not lost.
    *
+   * @param loop the loop {@code backend} was dialled from: the pipe lives there
+   * @param listener called back on the caller's loop
    * @param alreadyRead a frame the backend sent before the pipe existed (a pooled handler's hello,
    *     read to settle its claim), passed on first; or null
    */
-  public static SessionPipe open(Vertx vertx, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
-      int maxMessageBytes, FrameMeter meter, Listener listener, WebSocketFrame alreadyRead) {
-    SessionPipe pipe = new SessionPipe(vertx, backend, maxBytes, maxFrames, maxFrameBytes, maxMessageBytes, meter,
-        listener);
+  public static SessionPipe open(Vertx vertx, Context loop, WebSocket backend, long maxBytes, int maxFrames,
+      int maxFrameBytes, int maxMessageBytes, FrameMeter meter, Listener listener, WebSocketFrame alreadyRead) {
+    SessionPipe pipe = new SessionPipe(vertx, loop, backend, maxBytes, maxFrames, maxFrameBytes, maxMessageBytes,
+        meter, on(ContextInternal.current(), listener));
+    pipe.onLoop(() -> pipe.start(alreadyRead));
+    return pipe;
+  }
+
+  private void start(WebSocketFrame alreadyRead) {
     if (alreadyRead != null) {
-      pipe.fromBackend(alreadyRead);
+      fromBackend(alreadyRead);
     }
     FlushBatching.install(backend);
-    backend.frameHandler(pipe::fromBackend);
-    backend.drainHandler(drained -> pipe.backendDrained());
+    backend.frameHandler(this::fromBackend);
+    backend.drainHandler(drained -> backendDrained());
     backend.exceptionHandler(error -> {
       if (error instanceof CorruptedWebSocketFrameException corrupt) {
         listener.backendMisbehaved(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
@@ -108,28 +164,56 @@ public final class SessionPipe {
     });
     backend.closeHandler(v -> listener.backendClosed(backend.closeStatusCode(), backend.closeReason()));
     backend.resume();
-    return pipe;
+  }
+
+  private void onLoop(Runnable task) {
+    loop.emit(v -> task.run());
+  }
+
+  Context loop() {
+    return loop;
+  }
+
+  /** When a data frame last passed either way, by {@link System#nanoTime()}: the session is not idle. */
+  public long lastDataNanos() {
+    return lastDataNanos;
   }
 
   /**
-   * Attaches a client connection (paused until now); the previous one must be detached first.
-   * Held frames go to it first, in order: for a plain client from the first message it may not
-   * have received whole, for a resume client from where it says it stopped.
+   * Attaches a client connection (paused until now); one still attached is closed with {@link
+   * Failure#REPLACED} first. Held frames go to it first, in order: for a plain client from the first
+   * message it may not have received whole, for a resume client from where it says it stopped.
    */
-  public void attach(Vertx vertx, ServerWebSocket socket, boolean resume, Duration keepalive) {
+  public void attach(ServerWebSocket socket, boolean resume, Duration keepalive) {
+    onLoop(() -> attachHere(socket, resume, keepalive));
+  }
+
+  private void attachHere(ServerWebSocket socket, boolean resume, Duration keepalive) {
+    if (client != null) {
+      detachHere(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason());
+    }
     outbox.rewind(resume);
     client = resume
         ? new ResumeClient(vertx, socket, this, keepalive, maxMessageBytes)
         : new PlainClient(vertx, socket, this, keepalive, maxMessageBytes);
+    meter.clientAttached(client.onPipeLoop());
     client.start();
     pump();
   }
 
-  /** Lets the attached client go (closing it with {@code code} unless it already closed); the backend stays. */
-  public void detach(int code, String reason) {
-    if (client == null) {
-      return;
-    }
+  /**
+   * Lets {@code socket} go if it is still the attached client (closing it with {@code code} unless
+   * it already closed); the backend stays.
+   */
+  public void detach(ServerWebSocket socket, int code, String reason) {
+    onLoop(() -> {
+      if (client != null && client.socket == socket) {
+        detachHere(code, reason);
+      }
+    });
+  }
+
+  private void detachHere(int code, String reason) {
     ClientLink leaving = client;
     client = null;
     leaving.close(code, reason);
@@ -144,16 +228,16 @@ public final class SessionPipe {
     updateBackendFlow();
   }
 
-  public boolean attached() {
-    return client != null;
-  }
-
   /**
    * Ends both halves: the client (if any) gets {@code clientCode}, the backend {@code backendCode}.
-   * Completes when the backend's close handshake is done, so the backend has read its code before
-   * anything stops it.
+   * Completes, on the caller's loop, when the backend's close handshake is done, so the backend has
+   * read its code before anything stops it.
    */
   public Future<Void> close(int clientCode, String clientReason, int backendCode, String backendReason) {
+    return EventLoops.call(loop, () -> closeHere(clientCode, clientReason, backendCode, backendReason));
+  }
+
+  private Future<Void> closeHere(int clientCode, String clientReason, int backendCode, String backendReason) {
     if (client != null) {
       client.close(clientCode, clientReason);
       client = null;
@@ -186,7 +270,7 @@ public final class SessionPipe {
       return;
     }
     meter.forwarded(Direction.BACKEND_TO_CLIENT, frame.binaryData().length());
-    listener.dataFrame();
+    lastDataNanos = System.nanoTime();
     if (client != null && client.ready() && !outbox.hasPending() && !client.backedUp() && frame.isFinal()
         && !frame.isContinuation() && client instanceof PlainClient) {
       client.socket.writeFrame(frame); // the common case: straight through, nothing held
@@ -250,7 +334,7 @@ public final class SessionPipe {
       return;
     }
     meter.forwarded(Direction.CLIENT_TO_BACKEND, frame.binaryData().length());
-    listener.dataFrame();
+    lastDataNanos = System.nanoTime();
     clientMidMessage = !frame.isFinal();
     if (heldUtf8 == null && pendingUtf8 == 0) {
       backend.writeFrame(frame);
@@ -321,14 +405,14 @@ public final class SessionPipe {
 
   void clientClosed(ClientLink link, Short code, String reason) {
     if (link == client) {
-      listener.clientClosed(code, reason);
+      listener.clientClosed(link.socket, code, reason);
     }
   }
 
   /** The attached client broke a rule: it is closed with the failure's code, its session goes on. */
   void clientFailed(ClientLink link, Failure failure, String detail) {
     if (link == client) {
-      listener.clientMisbehaved(failure, detail);
+      listener.clientMisbehaved(link.socket, failure, detail);
     }
   }
 }

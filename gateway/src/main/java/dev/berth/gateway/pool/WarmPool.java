@@ -4,12 +4,15 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.BackendDialer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.Promise;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -22,21 +25,25 @@ import java.util.logging.Logger;
  * a container and a JVM. Each entry is launched with no session, made ready, and dialled: the
  * gateway holds its websocket (which also keeps the handler from exiting idle), and a claim is
  * the launcher's atomic claim plus one frame naming the session. The pool refills one backend at
- * a time, only while admission has room, so refills never crowd out live sessions. Event-loop only.
+ * a time, only while admission has room, so refills never crowd out live sessions. Lives on the
+ * control loop; each entry's websocket is dialled from a data loop in turn, where the session that
+ * claims it will pipe it.
  */
 public final class WarmPool {
 
-  /** A ready backend and the gateway's websocket to it. */
-  public record Entry(Backend backend, WebSocket socket) {}
+  /** A ready backend and the gateway's websocket to it, dialled from {@code loop}. */
+  public record Entry(Backend backend, WebSocket socket, Context loop) {}
 
   /** A claimed entry, with the handler's first frame (its hello), already read, to pass on. */
-  public record Claimed(Backend backend, WebSocket socket, WebSocketFrame hello) {}
+  public record Claimed(Backend backend, WebSocket socket, Context loop, WebSocketFrame hello) {}
 
   private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
   private static final long RETRY_AFTER_FAILURE_MS = 2000;
   private static final long CLAIM_TIMEOUT_MS = 2000;
 
   private final Vertx vertx;
+  private final ContextInternal control;
+  private final EventLoops loops;
   private final RouteConfig route;
   private final Launcher launcher;
   private final BackendDialer dialer;
@@ -49,9 +56,11 @@ public final class WarmPool {
   private boolean closed;
 
   /** @param roomToGrow whether admission limits leave room for one more backend */
-  public WarmPool(Vertx vertx, RouteConfig route, Launcher launcher, BackendDialer dialer, PoolMeter meter,
-      BooleanSupplier roomToGrow) {
+  public WarmPool(Vertx vertx, Context control, EventLoops loops, RouteConfig route, Launcher launcher,
+      BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow) {
     this.vertx = vertx;
+    this.control = (ContextInternal) control;
+    this.loops = loops;
     this.route = route;
     this.launcher = launcher;
     this.dialer = dialer;
@@ -73,9 +82,7 @@ public final class WarmPool {
     Promise<Void> settled = Promise.promise();
     startSettled = settled.future();
     launcher.launch(LaunchRequest.forPool(route))
-        .compose(backend -> dialer.dial(backend, route.path())
-            .map(socket -> new Entry(backend, socket))
-            .recover(error -> backend.stop().transform(stopped -> Future.failedFuture(error))))
+        .compose(backend -> dial(backend))
         .onComplete(launched -> {
           starting--;
           if (launched.succeeded()) {
@@ -99,13 +106,21 @@ public final class WarmPool {
     if (closed || idle.size() >= route.poolSize()) {
       return;
     }
-    dialer.dial(pooled, route.path()).onSuccess(socket -> {
+    Context loop = loops.next();
+    dialer.dial(pooled, route.path(), loop).onSuccess(socket -> {
       if (idle.size() < route.poolSize()) {
-        park(new Entry(pooled, socket));
+        park(new Entry(pooled, socket, loop));
       } else {
         socket.close(); // filled meanwhile: left for the next gateway or the reaper
       }
     });
+  }
+
+  private Future<Entry> dial(Backend backend) {
+    Context loop = loops.next();
+    return dialer.dial(backend, route.path(), loop)
+        .map(socket -> new Entry(backend, socket, loop))
+        .recover(error -> backend.stop().transform(stopped -> Future.failedFuture(error)));
   }
 
   /** Completes at once, or when the entry was stopped because the pool closed while it started. */
@@ -121,7 +136,7 @@ public final class WarmPool {
         fill();
       }
     };
-    entry.socket().closeHandler(v -> lost.run());
+    entry.socket().closeHandler(EventLoops.on(control, v -> lost.run()));
     entry.backend().exited().onSuccess(why -> lost.run());
     LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
         + " of " + route.poolSize() + " idle)");
@@ -129,19 +144,21 @@ public final class WarmPool {
   }
 
   /**
-   * A ready backend for session {@code key}, or null when the pool is empty. The handler itself
+   * A ready backend for session {@code key}, dialled from {@code loop} if one is, or null when the
+   * pool is empty. The handler itself
    * settles the claim: it accepts the first session it is claimed for and answers with its hello,
    * and refuses any other (1008), so gateways that share a pool entry can never both get it. A lost
    * entry is let go, not stopped (it is someone's now), and the next one tried. The winner then
    * names the container after the session, for a restarted gateway to find, without waiting.
    */
-  public Future<Claimed> take(String key) {
-    Entry entry = idle.poll();
+  public Future<Claimed> take(String key, Context loop) {
+    Entry entry = idle.stream().filter(ready -> EventLoops.sameLoop(ready.loop(), loop)).findFirst().orElse(idle.peek());
     if (entry == null) {
       meter.claimed(route.name(), false);
       fill();
       return Future.succeededFuture(null);
     }
+    idle.remove(entry);
     meter.claimed(route.name(), true);
     fill();
     return claimFromHandler(entry, key)
@@ -149,7 +166,7 @@ public final class WarmPool {
           entry.socket().close();
           LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " not claimed ("
               + lost.getMessage() + "); trying the next one");
-          return take(key);
+          return take(key, loop);
         })
         .onSuccess(claimed -> {
           if (claimed != null && claimed.backend() == entry.backend()) {
@@ -169,22 +186,32 @@ public final class WarmPool {
 
   private Future<Claimed> claimFromHandler(Entry entry, String key) {
     WebSocket socket = entry.socket();
-    Promise<Claimed> answered = Promise.promise();
+    // Completed from the socket's loop; what follows runs here, on the control loop.
+    Promise<Claimed> answered = control.promise();
     long timer = vertx.setTimer(CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
     socket.closeHandler(v -> answered.tryFail("refused: " + socket.closeStatusCode() + " " + socket.closeReason()));
     socket.frameHandler(frame -> {
       if (frame.isText() || frame.isBinary()) {
         socket.pause(); // the rest waits for the session's pipe
-        answered.tryComplete(new Claimed(entry.backend(), socket, frame));
+        answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
       }
     });
     socket.writeTextMessage(new JsonObject().put("cmd", "claim").put("session", key).encode());
     socket.resume();
     return answered.future().onComplete(done -> {
       vertx.cancelTimer(timer);
-      socket.closeHandler(null); // from now on the session (or no one) watches it
-      socket.frameHandler(null);
+      stopWatching(socket); // from now on the session (or no one) watches it
     });
+  }
+
+  /** Takes the pool's handlers off an entry's websocket, which may have closed meanwhile on its own loop. */
+  private static void stopWatching(WebSocket socket) {
+    try {
+      socket.closeHandler(null);
+      socket.frameHandler(null);
+    } catch (IllegalStateException closedMeanwhile) {
+      // closed: no handler runs again
+    }
   }
 
   /**
@@ -194,7 +221,7 @@ public final class WarmPool {
   public Future<Void> close(boolean stopBackends) {
     closed = true;
     List<Future<Void>> stops = new java.util.ArrayList<>(idle.stream().map(entry -> {
-      entry.socket().closeHandler(null);
+      stopWatching(entry.socket());
       entry.socket().close();
       return stopBackends ? entry.backend().stop() : Future.<Void>succeededFuture();
     }).toList());

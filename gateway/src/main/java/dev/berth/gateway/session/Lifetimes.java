@@ -4,26 +4,29 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The three clocks of a session: the grace period while no client is attached, the idle timeout
  * counted on data frames only (pings are not activity), and the maximum lifetime. Each calls
- * {@code expire} with the failure that names it.
+ * {@code expire} with the failure that names it. The idle clock reads when data last passed from
+ * the pipe, on its own loop, rather than being told of every frame.
  */
 final class Lifetimes {
 
   private final Vertx vertx;
   private final RouteConfig.Timeouts timeouts;
   private final Consumer<Failure> expire;
+  private final LongSupplier lastDataNanos;
   private long graceTimer = -1;
   private long idleTimer = -1;
   private long lifetimeTimer = -1;
-  private long lastDataNanos = System.nanoTime();
 
-  Lifetimes(Vertx vertx, RouteConfig.Timeouts timeouts, Consumer<Failure> expire) {
+  Lifetimes(Vertx vertx, RouteConfig.Timeouts timeouts, Consumer<Failure> expire, LongSupplier lastDataNanos) {
     this.vertx = vertx;
     this.timeouts = timeouts;
     this.expire = expire;
+    this.lastDataNanos = lastDataNanos;
   }
 
   void start() {
@@ -31,14 +34,10 @@ final class Lifetimes {
     armIdle(timeouts.idle().toMillis());
   }
 
-  void dataFrame() {
-    lastDataNanos = System.nanoTime();
-  }
-
   /** Checks at the idle deadline and re-arms for the rest when data passed meanwhile: no timer per frame. */
   private void armIdle(long delayMs) {
     idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
-      long quietMs = (System.nanoTime() - lastDataNanos) / 1_000_000;
+      long quietMs = (System.nanoTime() - lastDataNanos.getAsLong()) / 1_000_000;
       long idleMs = timeouts.idle().toMillis();
       if (quietMs >= idleMs) {
         idleTimer = -1;

@@ -7,7 +7,9 @@ import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchProgress;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.pipe.CloseCheck;
+import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.SessionPipe;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.ServerWebSocket;
@@ -29,7 +31,8 @@ import java.util.logging.Logger;
  *        └────────────┴──────────────┴────────────┴──▶ ENDING ──▶ GONE
  * </pre>
  *
- * Lives on the event loop. {@link #end} runs once and is the only way to ENDING; a session handed
+ * Lives on the gateway's control loop, and so do its clocks; its pipe lives on a data loop (see
+ * {@link EventLoops}), and a {@link Claim} may be used from any loop. {@link #end} runs once and is the only way to ENDING; a session handed
  * off at shutdown goes to GONE directly and leaves its backend running for the next gateway.
  */
 public final class Session implements SessionPipe.Listener {
@@ -66,14 +69,21 @@ public final class Session implements SessionPipe.Listener {
   /** A pooled backend's websocket, dialled before the session existed, and its hello. */
   private WarmPool.Claimed pooled;
   private SessionPipe pipe;
+  /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
+  private Context loop;
+  /** The client the pipe was last told to attach, until it leaves: events about older ones are stale. */
+  private ServerWebSocket attachedClient;
   /** When the phases of a new session's start ended, for the start timers; 0 for adopted sessions. */
   private final long createdNanos = System.nanoTime();
   private long backendNanos;
   private long pipedNanos;
   private long attachedNanos;
   private int waitingClients;
-  /** The launch's last step, and the clients waiting for the session that want to hear of each. */
-  private Progress progress;
+  /**
+   * The launch's steps so far (of queued, only the latest), and the clients waiting for the
+   * session that want to hear of each.
+   */
+  private final List<Progress> progress = new ArrayList<>();
   private final List<Consumer<Progress>> progressWatchers = new ArrayList<>();
   private boolean tokenDelivered;
   private boolean adopted;
@@ -83,37 +93,48 @@ public final class Session implements SessionPipe.Listener {
     this.route = route;
     this.services = services;
     this.onGone = onGone;
-    this.lifetimes = new Lifetimes(services.vertx(), route.timeouts(), this::expired);
+    this.lifetimes = new Lifetimes(services.vertx(), route.timeouts(), this::expired, this::lastDataNanos);
     this.state = first;
     services.meter().transition(route.name(), first);
   }
 
   /**
-   * A new session: its backend is claimed from the warm pool, or launched now when the pool is
-   * empty (or there is none), before any client was accepted.
+   * A new session, not started yet: the registry holds it and its first client claims it before
+   * {@link #launch} begins, since a launch may be over before the call that began it returns.
+   *
+   * @param clientLoop the loop its first client arrived on, for its pipe
    */
-  static Session launch(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
-      WarmPool pool) {
+  static Session create(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
+      Context clientLoop) {
     Session session = new Session(id, route, services, onGone, State.LAUNCHING);
-    LOG.info(session + ": LAUNCHING" + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
-    Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key());
-    session.backend = fromPool.compose(claimed -> {
+    session.loop = clientLoop;
+    return session;
+  }
+
+  /**
+   * Starts a new session: its backend is claimed from the warm pool, or launched now when the pool
+   * is empty (or there is none), before any client was accepted.
+   */
+  void launch(WarmPool pool) {
+    LOG.info(this + ": LAUNCHING" + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
+    Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key(), loop);
+    backend = fromPool.compose(claimed -> {
       if (claimed == null) {
-        return services.launcher().launch(new LaunchRequest(id.key(), route, session.launchProgress()));
+        return services.launcher().launch(new LaunchRequest(id.key(), route, launchProgress()));
       }
-      session.pooled = claimed;
+      pooled = claimed;
+      loop = claimed.loop();
       return Future.succeededFuture(claimed.backend());
     });
-    session.backend.onComplete(launched -> {
+    lifetimes.start();
+    backend.onComplete(launched -> {
       if (launched.succeeded()) {
-        session.connect(launched.result(), "launched " + launched.result().description());
+        connect(launched.result(), "launched " + launched.result().description());
       } else {
-        session.end(FailureException.wrap(launched.cause(), Failure.START_FAILED, "launch").failure(),
+        end(FailureException.wrap(launched.cause(), Failure.START_FAILED, "launch").failure(),
             launched.cause().getMessage());
       }
     });
-    session.lifetimes.start();
-    return session;
   }
 
   private LaunchProgress launchProgress() {
@@ -136,19 +157,31 @@ public final class Session implements SessionPipe.Listener {
   }
 
   private void told(Progress step) {
-    progress = step;
+    boolean stillQueued = step.phase() == Progress.Phase.QUEUED && !progress.isEmpty()
+        && progress.get(progress.size() - 1).phase() == Progress.Phase.QUEUED;
+    if (stillQueued) {
+      progress.remove(progress.size() - 1);
+    }
+    progress.add(step);
     List.copyOf(progressWatchers).forEach(watcher -> watcher.accept(step));
   }
 
-  /** A session whose backend outlived an earlier gateway: found on the engine, its client may come back. */
+  /**
+   * A session whose backend outlived an earlier gateway: found on the engine, its client may come
+   * back. The registry holds it before {@link #connectAdopted} begins.
+   */
   static Session adopt(Backend found, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
     Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone, State.CONNECTING);
     session.backend = Future.succeededFuture(found);
+    session.loop = services.loops().next();
     session.adopted = true;
     session.tokenDelivered = true; // its client holds the token from before
-    session.connect(found, "adopted " + found.description());
-    session.lifetimes.start();
     return session;
+  }
+
+  void connectAdopted() {
+    lifetimes.start();
+    connect(backend.result(), "adopted " + backend.result().description());
   }
 
   private void connect(Backend ready, String how) {
@@ -164,7 +197,7 @@ public final class Session implements SessionPipe.Listener {
     long backendReady = System.nanoTime();
     backendNanos = backendReady;
     phase("backend", createdNanos, backendReady);
-    Future<WebSocket> upstream = pooled == null ? services.dialer().dial(ready, route.path())
+    Future<WebSocket> upstream = pooled == null ? services.dialer().dial(ready, route.path(), loop)
         : Future.succeededFuture(pooled.socket());
     upstream.onComplete(dialled -> {
       if (dialled.failed() && adopted) {
@@ -184,7 +217,7 @@ public final class Session implements SessionPipe.Listener {
         return;
       }
       RouteConfig.Buffer bound = route.buffer();
-      pipe = SessionPipe.open(services.vertx(), dialled.result(), bound.maxBytes(), bound.maxFrames(),
+      pipe = SessionPipe.open(services.vertx(), loop, dialled.result(), bound.maxBytes(), bound.maxFrames(),
           services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), this,
           pooled == null ? null : pooled.hello());
       pipedNanos = System.nanoTime();
@@ -215,40 +248,67 @@ public final class Session implements SessionPipe.Listener {
   /**
    * A client presents this session: the grace period stops now, not once its handshake is done,
    * so a client that came back in time keeps its session however long the handshake takes.
+   *
+   * @param token the token the client is to hold for the session
    */
-  public Claim claim() {
+  Claim claim(String token) {
     lifetimes.stopGrace();
     waitingClients++;
-    return new Claim();
+    return new Claim(token);
   }
 
-  /** A client connection on its way to being attached; exactly one of attach or release ends it. */
+  private void onControl(Runnable task) {
+    EventLoops.on(services.control(), v -> task.run()).handle(null);
+  }
+
+  /**
+   * A client connection on its way to being attached; exactly one of attach or release ends it.
+   * Usable from the client's loop: its calls hop to the session's.
+   */
   public final class Claim {
 
+    private final String token;
     private boolean done;
     private Consumer<Progress> progressWatcher;
 
-    private Claim() {}
+    private Claim(String token) {
+      this.token = token;
+    }
 
-    /** Completes once the session is piped to its backend; fails with why it never will be. */
-    public Future<Void> ready() {
-      return connected.future();
+    /** The session's token, for the client to present when it comes back. */
+    public String token() {
+      return token;
     }
 
     /**
-     * Tells {@code watcher} each step of the launch until the session is ready (the last one at
-     * once); ready itself is {@link #ready()}. A session already piped has no steps to tell.
+     * Completes once the session is piped to its backend, on the caller's loop; fails with why it
+     * never will be.
+     */
+    public Future<Void> ready() {
+      return EventLoops.here(connected.future());
+    }
+
+    /**
+     * Tells {@code watcher} each step of the launch until the session is ready (those so far at
+     * once), on the session's loop; ready itself is {@link #ready()}. A session already piped has
+     * no steps to tell.
      */
     public void watchProgress(Consumer<Progress> watcher) {
-      progressWatcher = watcher;
-      progressWatchers.add(watcher);
-      if (progress != null && !connected.future().isComplete()) {
-        watcher.accept(progress);
-      }
+      onControl(() -> {
+        progressWatcher = watcher;
+        progressWatchers.add(watcher);
+        if (!connected.future().isComplete()) {
+          progress.forEach(watcher);
+        }
+      });
     }
 
     /** Attaches the accepted client; a client already attached is closed with 4001 (handover). */
     public void attach(ServerWebSocket client, boolean resume) {
+      onControl(() -> attachHere(client, resume));
+    }
+
+    private void attachHere(ServerWebSocket client, boolean resume) {
       if (!finish()) {
         client.close((short) 1011, "session claim already used");
         return;
@@ -259,23 +319,25 @@ public final class Session implements SessionPipe.Listener {
         return;
       }
       tokenDelivered = true;
-      if (pipe.attached()) {
-        pipe.detach(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason());
+      if (attachedClient != null) {
         LOG.info(Session.this + ": handover to a newer connection from " + client.remoteAddress());
       }
       if (attachedNanos == 0) {
         attachedNanos = System.nanoTime();
         phase("handshake", pipedNanos, attachedNanos);
       }
-      pipe.attach(services.vertx(), client, resume, route.timeouts().keepalive());
+      attachedClient = client;
+      pipe.attach(client, resume, route.timeouts().keepalive());
       moveTo(State.ATTACHED, "client " + client.remoteAddress() + (resume ? " (resume protocol)" : ""));
     }
 
     /** The client left, or was refused, before it was attached. */
     public void release() {
-      if (finish() && live()) {
-        awaitClient();
-      }
+      onControl(() -> {
+        if (finish() && live()) {
+          awaitClient();
+        }
+      });
     }
 
     private boolean finish() {
@@ -307,7 +369,10 @@ public final class Session implements SessionPipe.Listener {
   // --- what the pipe reports
 
   @Override
-  public void clientClosed(Short code, String reason) {
+  public void clientClosed(ServerWebSocket client, Short code, String reason) {
+    if (client != attachedClient) {
+      return; // a newer client took its place meanwhile
+    }
     boolean clientEnds = code != null && (code == 1000 || (code >= 3000 && code <= 4999));
     if (clientEnds) {
       end(Failure.CLIENT_ENDED, code, reason, "the client closed with " + code + describe(reason));
@@ -317,8 +382,10 @@ public final class Session implements SessionPipe.Listener {
   }
 
   @Override
-  public void clientMisbehaved(Failure failure, String detail) {
-    detach(failure, failure.tag() + ": " + detail);
+  public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {
+    if (client == attachedClient) {
+      detach(failure, failure.tag() + ": " + detail);
+    }
   }
 
   @Override
@@ -334,7 +401,8 @@ public final class Session implements SessionPipe.Listener {
     if (state != State.ATTACHED) {
       return;
     }
-    pipe.detach(why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
+    pipe.detach(attachedClient, why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
+    attachedClient = null;
     moveTo(State.DETACHED, detail + "; backend kept " + route.timeouts().grace().toMillis() + "ms for a reconnect");
     awaitClient();
   }
@@ -363,9 +431,8 @@ public final class Session implements SessionPipe.Listener {
         + " bytes); raise it if the backend legitimately sends that much while its client is away");
   }
 
-  @Override
-  public void dataFrame() {
-    lifetimes.dataFrame();
+  private long lastDataNanos() {
+    return pipe == null ? createdNanos : pipe.lastDataNanos();
   }
 
   @Override

@@ -5,8 +5,11 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pool.WarmPool;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +21,8 @@ import java.util.logging.Logger;
  * The sessions of this gateway, by public key. The engine is the source of truth: at start and
  * then every {@code sessions.reapInterval}, running managed backends that no session holds are
  * adopted as detached sessions (a client may come back for them; if none does, the grace period
- * ends them), and dead ones are removed. Used on the event loop only. A session leaves the
+ * ends them), and dead ones are removed. Lives on the control loop; the edge reaches it from any
+ * loop through {@link #claim} and {@link #countByState}. A session leaves the
  * registry when it is gone, and only if the registry still maps its key to that very session.
  * Admission is checked here, before anything is launched: the gateway's, the route's and the client
  * address's session limits, the client's rate, and room in the launch queue.
@@ -44,8 +48,8 @@ public final class SessionRegistry {
     this.clients = new ClientAdmission(config.sessions());
     for (RouteConfig route : config.routes()) {
       if (route.poolSize() > 0) {
-        WarmPool pool = new WarmPool(services.vertx(), route, services.launcher(), services.dialer(),
-            services.poolMeter(), () -> roomForPool(route));
+        WarmPool pool = new WarmPool(services.vertx(), services.control(), services.loops(), route,
+            services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route));
         pools.put(route.name(), pool);
         services.poolMeter().poolIdle(route.name(), pool::idle);
       }
@@ -66,25 +70,33 @@ public final class SessionRegistry {
   }
 
   /**
-   * The session a connection is for: the live one its token names on this route, else a new one.
-   * A token this gateway did not issue for this route, or that expired, is refused with {@link
-   * Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its backend
-   * exited, or it ended) gets a new session and token.
+   * A claim on the session a connection is for: the live one its token names on this route, else a
+   * new one. A token this gateway did not issue for this route, or that expired, is refused with
+   * {@link Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its
+   * backend exited, or it ended) gets a new session and token. Completes on the caller's loop,
+   * which is also where a new session's frames will travel.
    *
    * @param client the client's address, for per-client admission
    */
-  public Session sessionFor(String presentedToken, RouteConfig route, String client) {
+  public Future<Session.Claim> claim(String presentedToken, RouteConfig route, String client) {
+    ContextInternal current = ContextInternal.current();
+    Context clientLoop = current == null ? null : current.unwrap();
+    return EventLoops.call(services.control(), () -> Future.succeededFuture(claimHere(presentedToken, route, client, clientLoop)));
+  }
+
+  private Session.Claim claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
     if (presentedToken == null) {
-      return open(route, client);
+      return open(route, client, clientLoop);
     }
     SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
     Session live = byKey.get(id.key());
-    return live != null && live.live() && live.route().name().equals(route.name()) ? live : open(route, client);
+    return live != null && live.live() && live.route().name().equals(route.name()) ? live.claim(presentedToken)
+        : open(route, client, clientLoop);
   }
 
-  /** A new session on {@code route}, its backend launching, if every admission limit allows it. */
-  private Session open(RouteConfig route, String client) {
+  /** A new session on {@code route}, claimed and its backend launching, if every admission limit allows it. */
+  private Session.Claim open(RouteConfig route, String client, Context clientLoop) {
     if (byKey.size() >= config.sessions().maxSessions()) {
       throw new FailureException(Failure.GATEWAY_FULL, "the gateway holds its maximum of "
           + config.sessions().maxSessions() + " sessions (sessions.maxSessions)");
@@ -101,7 +113,11 @@ public final class SessionRegistry {
     clients.admit(client);
     SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
     clientByKey.put(id.key(), client);
-    return add(Session.launch(id, route, services, this::forget, pools.get(route.name())));
+    Session session = add(Session.create(id, route, services, this::forget,
+        clientLoop != null ? clientLoop : services.loops().next()));
+    Session.Claim claim = session.claim(id.token());
+    session.launch(pools.get(route.name()));
+    return claim;
   }
 
   private Session add(Session session) {
@@ -151,7 +167,7 @@ public final class SessionRegistry {
       backend.stop();
       return false;
     }
-    add(Session.adopt(backend, route.get(), services, this::forget));
+    add(Session.adopt(backend, route.get(), services, this::forget)).connectAdopted();
     return true;
   }
 
@@ -168,15 +184,18 @@ public final class SessionRegistry {
     });
   }
 
+  /** The number of sessions; read from any thread, for gauges. */
   public int size() {
     return byKey.size();
   }
 
-  /** Sessions per state, for /health. */
-  public Map<Session.State, Integer> countByState() {
-    Map<Session.State, Integer> counts = new HashMap<>();
-    byKey.values().forEach(session -> counts.merge(session.state(), 1, Integer::sum));
-    return counts;
+  /** Sessions per state, for /health, on the caller's loop. */
+  public Future<Map<Session.State, Integer>> countByState() {
+    return EventLoops.call(services.control(), () -> {
+      Map<Session.State, Integer> counts = new HashMap<>();
+      byKey.values().forEach(session -> counts.merge(session.state(), 1, Integer::sum));
+      return Future.succeededFuture(counts);
+    });
   }
 
   /**

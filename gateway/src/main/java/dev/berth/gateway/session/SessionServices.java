@@ -4,12 +4,16 @@ import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.pool.PoolMeter;
+import dev.berth.gateway.loops.EventLoops;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
  * What every session of a gateway shares.
  *
+ * @param control the loop the registry, the sessions and the pools live on
+ * @param loops the data loops pipes live on
  * @param launcher launches through {@code gate}; the registry asks the gate for room first
  */
-public record SessionServices(Vertx vertx, Launcher launcher, LaunchGate gate, BackendDialer dialer, SessionMeter meter,
+public record SessionServices(Vertx vertx, Context control, EventLoops loops, Launcher launcher, LaunchGate gate, BackendDialer dialer, SessionMeter meter,
     PoolMeter poolMeter, SessionTokens tokens, int maxFrameBytes, int maxMessageBytes) {}

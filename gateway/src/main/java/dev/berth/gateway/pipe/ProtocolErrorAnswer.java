@@ -1,0 +1,92 @@
+package dev.berth.gateway.pipe;
+
+import dev.berth.gateway.failure.Failure;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.http.WebSocketInternal;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * Answers a client's protocol errors in the channel, before Vert.x sees them: the decoder reports a
+ * frame RFC 6455 forbids as an exception, after which Vert.x drops the connection, racing any close
+ * frame; and Vert.x echoes a client's close frame before any handler sees it, whatever its code.
+ * Here the close frame with the right code (1002, 1007, 1009) is written and flushed, then the
+ * connection closed from this point of the pipeline, so Vert.x neither races it nor adds its own.
+ *
+ * <p>Installed by the edge as soon as a client's handshake is done, on the client's loop, so that
+ * no frame gets past it while the client is on its way to its session's pipe (which may live on
+ * another loop); the pipe's client link then listens to it.
+ */
+public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
+
+  private static final String NAME = "berth-protocol-errors";
+
+  private final AtomicBoolean failed = new AtomicBoolean();
+  private volatile BiConsumer<Failure, String> listener = (failure, detail) -> { };
+  private volatile ChannelHandlerContext context;
+
+  private ProtocolErrorAnswer() {}
+
+  /** Puts an answer in front of Vert.x's handler of {@code socket}; not a Vert.x core websocket: none. */
+  public static void install(ServerWebSocket socket) {
+    if (socket instanceof WebSocketInternal internal) {
+      ChannelHandlerContext vertx = internal.channelHandlerContext();
+      vertx.pipeline().addBefore(vertx.name(), NAME, new ProtocolErrorAnswer());
+    }
+  }
+
+  /** The answer installed on {@code socket}, or null. */
+  static ProtocolErrorAnswer of(ServerWebSocket socket) {
+    return socket instanceof WebSocketInternal internal
+        ? (ProtocolErrorAnswer) internal.channelHandlerContext().pipeline().get(NAME) : null;
+  }
+
+  /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
+  void listen(BiConsumer<Failure, String> failed) {
+    listener = failed;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    context = ctx;
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof CorruptedWebSocketFrameException corrupt) {
+      fail(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+    } else {
+      ctx.fireExceptionCaught(cause);
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object message) {
+    if (message instanceof CloseWebSocketFrame close) {
+      Failure broken = CloseCheck.of(close.content());
+      if (broken != null) {
+        close.release();
+        fail(broken, "a close frame with " + broken.tag());
+        return;
+      }
+    }
+    ctx.fireChannelRead(message);
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
+   * without waiting for the client's reply. Once; from any thread.
+   */
+  void fail(Failure failure, String detail) {
+    if (failed.compareAndSet(false, true)) {
+      ChannelHandlerContext ctx = context;
+      ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
+          .addListener(written -> ctx.close());
+      listener.accept(failure, detail);
+    }
+  }
+}

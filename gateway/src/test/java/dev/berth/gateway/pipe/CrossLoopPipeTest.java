@@ -1,0 +1,77 @@
+package dev.berth.gateway.pipe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.gateway.FrameClient;
+import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.launcher.FakeLauncher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A session's pipe lives on the event loop its first client arrived on; a client that comes back
+ * lands on whichever loop the kernel deals its connection to, and must be piped all the same.
+ * With two loops, connections alternate between them, so every other visit is on the other loop.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CrossLoopPipeTest {
+
+  private static final int MESSAGES = 300;
+
+  private FakeLauncher launcher;
+  private TestGateway gateway;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (gateway != null) {
+      gateway.close();
+    }
+  }
+
+  @Test
+  void aClientThatComesBackOnAnotherEventLoopIsPipedToItsSessionBothWaysInOrder(Vertx vertx) throws Exception {
+    launcher = new FakeLauncher(vertx, Duration.ZERO);
+    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
+    String token = null;
+    for (int visit = 0; visit < 4; visit++) {
+      try (FrameClient client = FrameClient.connect(vertx, gateway.port, token)) {
+        if (token == null) {
+          token = client.sessionToken();
+          client.hello();
+        }
+        for (int i = 0; i < MESSAGES; i++) {
+          client.socket().writeTextMessage("visit " + visit + " message " + i);
+        }
+        Buffer large = Buffer.buffer(new byte[64 << 10]).setInt(0, visit);
+        client.socket().writeBinaryMessage(large);
+        for (int i = 0; i < MESSAGES; i++) {
+          assertEquals("visit " + visit + " message " + i, client.nextDataFrame().textData(), "echoed in order");
+        }
+        assertEquals(large, client.nextDataFrame().binaryData(), "a 64 KiB message whole");
+        assertEquals(token, client.sessionToken(), "the same session on every visit");
+        client.leave();
+      }
+    }
+    String metrics = gateway.get("/metrics");
+    assertTrue(attachments(metrics, "same") >= 1, metrics);
+    assertTrue(attachments(metrics, "other") >= 1, "some visits came on the other loop:\n" + metrics);
+    assertEquals(1, launcher.launches.get(), "one backend for all four visits");
+  }
+
+  private static double attachments(String metrics, String loop) {
+    Matcher value = Pattern.compile("berth_client_attachments_total\\{loop=\"" + loop + "\"} ([0-9.]+)").matcher(metrics);
+    return value.find() ? Double.parseDouble(value.group(1)) : 0;
+  }
+}
