@@ -1,5 +1,7 @@
 package dev.berth.gateway;
 
+import dev.berth.gateway.admin.AdminApi;
+import dev.berth.gateway.config.AdminConfig;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ListenConfig;
 import dev.berth.gateway.config.RouteConfig;
@@ -17,6 +19,7 @@ import dev.berth.gateway.session.SessionServices;
 import dev.berth.gateway.session.SessionTokens;
 import dev.berth.gateway.session.TokenSecret;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -25,6 +28,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +47,7 @@ public final class GatewayVerticle extends VerticleBase {
   private static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
   /** Vert.x shares a negative port's random port among the servers that name it: one per gateway. */
   private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
+  private static final long DRAIN_CHECK_MS = 100;
 
   private final BerthConfig config;
   private final LauncherFactory.Source launchers;
@@ -52,6 +57,9 @@ public final class GatewayVerticle extends VerticleBase {
   // Held for the gateway's lifetime: an unreachable client is closed by a Cleaner.
   private WebSocketClient upstream;
   private final List<HttpServer> servers = new ArrayList<>();
+  private HttpServer admin;
+  /** Completes when a graceful shutdown's drain is over (no client attached, or its deadline). */
+  private final Promise<Void> drained = Promise.promise();
 
   public GatewayVerticle(BerthConfig config) {
     this(config, LauncherFactory::create);
@@ -98,7 +106,7 @@ public final class GatewayVerticle extends VerticleBase {
       registry.startReaping();
       registry.fillPools();
       return listenOn(loops, new EdgeRouter(vertx, config, registry, metrics, launcher.name()));
-    }).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
+    }).compose(listening -> listenForAdmin()).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
         + listen.host() + ":" + port() + "/ on " + servers.size() + " event loop(s) (launcher " + launcher.name()
         + ", config " + config.source() + ")"))
         .recover(error -> stop().transform(stopped -> Future.failedFuture(error)));
@@ -150,6 +158,72 @@ public final class GatewayVerticle extends VerticleBase {
     return options;
   }
 
+  /** The admin API on its own listener, behind the bearer token in {@code admin.tokenFile} (made on first start). */
+  private Future<Void> listenForAdmin() {
+    AdminConfig conf = config.admin();
+    return vertx.executeBlocking(() -> TokenSecret.loadOrCreate(conf.tokenFile()), false)
+        .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the admin token "
+            + conf.tokenFile() + " (admin.tokenFile): " + error.getMessage(), error)))
+        .compose(secret -> vertx.createHttpServer(new HttpServerOptions().setHost(conf.host()).setPort(conf.port()))
+            .requestHandler(AdminApi.router(vertx, config, Base64.getEncoder().encodeToString(secret), registry, metrics))
+            .listen()
+            .recover(error -> Future.failedFuture(new IllegalStateException("cannot listen for the admin API on "
+                + conf.host() + ":" + conf.port() + " (admin.host, admin.port): " + error.getMessage()
+                + ". Fix: free the port or choose another", error))))
+        .map(server -> {
+          admin = server;
+          LOG.info("admin API on http://" + conf.host() + ":" + server.actualPort() + "/ (bearer token in "
+              + conf.tokenFile() + (conf.metrics() ? "; /metrics is served there" : "") + ")");
+          return null;
+        });
+  }
+
+  /**
+   * Begins a graceful shutdown (SIGTERM): readiness turns 503 and every new connection is refused
+   * with 503 and Retry-After at once, so a load balancer sends clients elsewhere, while attached
+   * clients keep their pipes. Completes when none is attached, at {@code sessions.drainDeadline},
+   * or at {@link #endDrain}; stopping the verticle then tells them to reconnect and keeps (or
+   * ends) the sessions as {@code sessions.onShutdown} says.
+   */
+  public Future<Void> drain() {
+    return EventLoops.call(context, () -> {
+      if (registry == null) {
+        drained.tryComplete();
+      } else {
+        registry.drain();
+        long deadlineMs = config.sessions().drainDeadline().toMillis();
+        LOG.info("draining: not ready, new connections get 503; " + registry.attached() + " attached client(s) keep"
+            + " their pipes for up to " + deadlineMs + "ms (sessions.drainDeadline)");
+        awaitDrained(System.nanoTime() + deadlineMs * 1_000_000);
+      }
+      return drained.future();
+    });
+  }
+
+  /** Ends a drain now (a second signal): attached clients are told to reconnect at once. */
+  public void endDrain() {
+    drained.tryComplete();
+  }
+
+  private void awaitDrained(long deadlineNanos) {
+    if (drained.future().isComplete()) {
+      return;
+    }
+    int attached = registry.attached();
+    if (attached == 0 || System.nanoTime() - deadlineNanos >= 0) {
+      LOG.info(attached == 0 ? "drained: no client attached any more"
+          : "drain deadline reached with " + attached + " client(s) attached: they are told to reconnect");
+      drained.tryComplete();
+      return;
+    }
+    vertx.setTimer(DRAIN_CHECK_MS, id -> awaitDrained(deadlineNanos));
+  }
+
+  /** The admin API's port; useful when the config asked for port 0. */
+  public int adminPort() {
+    return admin.actualPort();
+  }
+
   /** The port the edge listens on; useful when the config asked for port 0. */
   public int port() {
     return servers.get(0).actualPort();
@@ -167,6 +241,7 @@ public final class GatewayVerticle extends VerticleBase {
     Future<Void> sessions = registry == null ? Future.succeededFuture() : registry.shutdown(keep);
     return sessions
         .eventually(() -> Future.join(servers.stream().map(HttpServer::close).toList()))
+        .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> launcher == null ? Future.succeededFuture() : launcher.close())
         .eventually(() -> upstream == null ? Future.succeededFuture() : upstream.close());
   }

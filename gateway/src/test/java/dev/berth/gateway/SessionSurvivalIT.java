@@ -49,6 +49,8 @@ class SessionSurvivalIT {
   private static final int RECONNECT_AT_ONCE = 10;
   private static final int FEED_PER_SECOND = 20;
   private static final Duration LISTEN_TIMEOUT = Duration.ofSeconds(90);
+  /** sessions.drainDeadline of its gateways. */
+  private static final Duration DRAIN = Duration.ofSeconds(3);
   private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration PORT_BUSY_RETRY = Duration.ofSeconds(15);
   private static final Pattern LISTENING = Pattern.compile("Berth gateway listening on http://[0-9.]+:(\\d+)/");
@@ -88,13 +90,24 @@ class SessionSurvivalIT {
         awaitAdoption(second, "after SIGKILL");
         reconnectAll(port, 2);
 
-        // SIGTERM with onShutdown keep: clients are told to come back (1012), containers stay.
+        // SIGTERM drains first: at once not ready and refusing new connections (503), while the
+        // attached clients keep streaming for sessions.drainDeadline; then, with onShutdown keep,
+        // they are told to come back (1012) and the containers stay.
+        long terminated = System.nanoTime();
         second.terminate();
+        awaitStatus(port, "/health/ready", 503, second);
+        assertEquals(200, status(port, "/health/live"), "liveness is not readiness: the process still answers");
+        assertTrue(FrameClient.refusal(vertx, port).getMessage().contains("503"), "new connections get 503 while draining");
         assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), "the gateway exits within 30s of SIGTERM");
+        long drainedMs = (System.nanoTime() - terminated) / 1_000_000;
         assertEquals(0, second.process.exitValue(), "clean exit on SIGTERM; see " + second.log);
+        assertTrue(drainedMs >= DRAIN.toMillis(), "the pipes went on through the drain, " + drainedMs + "ms");
         for (Visitor v : visitors) {
-          v.lastSeq = Math.max(v.lastSeq, max(v.client.listingSeqsUntilClosed()));
+          List<Long> duringDrain = v.client.listingSeqsUntilClosed();
+          v.lastSeq = Math.max(v.lastSeq, max(duringDrain));
           assertEquals(1012, v.client.awaitClose(), v + ": told to reconnect (service restart)");
+          assertTrue(duringDrain.size() >= FEED_PER_SECOND * DRAIN.toSeconds() / 2,
+              v + ": the feed kept coming while the gateway drained: " + duringDrain.size() + " listings");
         }
         assertAllContainersRunning(docker, "after the gateway was SIGTERMed");
 
@@ -122,8 +135,9 @@ class SessionSurvivalIT {
     Path file = Files.createTempFile("berth-survival-it-", ".yaml");
     Files.writeString(file, """
         listen: {host: 127.0.0.1, port: 0}
+        admin: {port: 0, tokenFile: "%s"}
         launcher: docker
-        sessions: {onShutdown: keep}
+        sessions: {onShutdown: keep, drainDeadline: %ds}
         routes:
           - name: %s
             path: /ws
@@ -131,7 +145,7 @@ class SessionSurvivalIT {
             docker: {image: "%s"}
             maxSessions: 40
             timeouts: {grace: 60s}
-        """.formatted(route, TestGateway.IMAGE));
+        """.formatted(file + ".admin.key", DRAIN.toSeconds(), route, TestGateway.IMAGE));
     return file;
   }
 
@@ -193,6 +207,21 @@ class SessionSurvivalIT {
 
   private static int detached(JsonObject health) {
     return health == null ? 0 : health.getJsonObject("states", new JsonObject()).getInteger("detached", 0);
+  }
+
+  /** Waits until GET {@code path} answers {@code expected}. */
+  private void awaitStatus(int port, String path, int expected, GatewayRun gateway) throws Exception {
+    long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    int last;
+    while ((last = status(port, path)) != expected) {
+      assertTrue(System.nanoTime() < giveUp, path + " answered " + last + ", not " + expected + "; see " + gateway.log);
+      Thread.sleep(20);
+    }
+  }
+
+  private int status(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   /** GET /health, or null while nothing answers. */
@@ -353,6 +382,7 @@ class SessionSurvivalIT {
     }
     if (config != null) {
       Files.deleteIfExists(config);
+      Files.deleteIfExists(Path.of(config + ".admin.key"));
     }
     vertx.close().await(30, TimeUnit.SECONDS);
   }

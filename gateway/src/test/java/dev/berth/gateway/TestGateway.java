@@ -24,15 +24,26 @@ public final class TestGateway implements AutoCloseable {
 
   public final String route;
   public final int port;
+  /** The admin API's port and bearer token. */
+  public final int adminPort;
+  public final String adminToken;
+  /** The gateway itself, for what a signal would do (drain). */
+  public final GatewayVerticle verticle;
   private final Vertx vertx;
   private final String deployment;
+  private final Path adminDir;
   private boolean closed;
 
-  private TestGateway(Vertx vertx, String route, String deployment, int port) {
+  private TestGateway(Vertx vertx, String route, String deployment, GatewayVerticle verticle, Path adminDir)
+      throws java.io.IOException {
     this.vertx = vertx;
     this.route = route;
     this.deployment = deployment;
-    this.port = port;
+    this.verticle = verticle;
+    this.port = verticle.port();
+    this.adminPort = verticle.adminPort();
+    this.adminDir = adminDir;
+    this.adminToken = Files.readString(adminDir.resolve("admin.key")).trim();
   }
 
   public static Builder on(LauncherKind launcher) {
@@ -60,6 +71,7 @@ public final class TestGateway implements AutoCloseable {
     private String maxFrameSize = "16m";
     private String maxMessageSize = "64m";
     private String listenExtra = "";
+    private String adminExtra = "";
     private String sessionsExtra = "";
     private String routeExtra = "";
     private String version = "test";
@@ -131,6 +143,12 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
+    /** More keys of the admin mapping, as YAML flow entries, e.g. "metrics: true". */
+    public Builder admin(String entries) {
+      this.adminExtra += ", " + entries;
+      return this;
+    }
+
     /** More keys of the listen mapping, as YAML flow entries, e.g. "handshakeTimeout: 500ms". */
     public Builder listen(String entries) {
       this.listenExtra += ", " + entries;
@@ -186,7 +204,9 @@ public final class TestGateway implements AutoCloseable {
 
     public TestGateway start(Vertx vertx) throws Exception {
       Path file = Files.createTempFile("berth-test-", ".yaml");
+      Path adminDir = Files.createTempDirectory("berth-test-admin-");
       Files.writeString(file, """
+          admin: {port: 0, tokenFile: "%s"%s}
           listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
           docker: {host: "%s", apiTimeout: %s}
@@ -200,7 +220,7 @@ public final class TestGateway implements AutoCloseable {
               maxSessions: %d
               timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
               buffer: {maxBytes: %s, maxFrames: %d}%s
-          """.formatted(port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
+          """.formatted(adminDir.resolve("admin.key"), adminExtra, port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
           dockerHost, apiTimeout, onShutdown, reapInterval, sessionsExtra, route, version,
           image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
           bufferFrames, routeExtra));
@@ -208,7 +228,7 @@ public final class TestGateway implements AutoCloseable {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);
         String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
-        return new TestGateway(vertx, route, id, gateway.port());
+        return new TestGateway(vertx, route, id, gateway, adminDir);
       } finally {
         Files.deleteIfExists(file);
       }
@@ -235,6 +255,8 @@ public final class TestGateway implements AutoCloseable {
     if (!closed) {
       closed = true;
       vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
+      Files.deleteIfExists(adminDir.resolve("admin.key"));
+      Files.deleteIfExists(adminDir);
     }
   }
 }

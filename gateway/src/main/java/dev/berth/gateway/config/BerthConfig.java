@@ -8,15 +8,18 @@ import java.util.List;
  * {@link ConfigLoader}; a reload builds a new one and swaps it, a bad file keeps the old.
  *
  * @param source the file it was read from, named in every error
+ * @param text the file's text as it was read, for the admin API (its sha-256 is the config's version)
  * @param workingDirectory where process-launched handlers run: the folder holding the file
  */
 public record BerthConfig(
     Path source,
+    String text,
     Path workingDirectory,
     ListenConfig listen,
     LauncherKind launcher,
     DockerConfig docker,
     SessionsConfig sessions,
+    AdminConfig admin,
     List<RouteConfig> routes) {
 
   /** The route called {@code name}, if the configuration has one. */
@@ -26,7 +29,7 @@ public record BerthConfig(
 
   /** The same configuration listening on another port (the {@code --port} flag). */
   public BerthConfig withListenPort(int port) {
-    return new BerthConfig(source, workingDirectory,
-        listen.withPort(port), launcher, docker, sessions, routes);
+    return new BerthConfig(source, text, workingDirectory,
+        listen.withPort(port), launcher, docker, sessions, admin, routes);
   }
 }

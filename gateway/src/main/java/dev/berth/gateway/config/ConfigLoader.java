@@ -38,8 +38,10 @@ public final class ConfigLoader {
     Path absolute = file.toAbsolutePath().normalize();
     String name = file.toString();
     JsonNode tree;
+    String text;
     try {
-      tree = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(absolute));
+      text = Files.readString(absolute);
+      tree = new ObjectMapper(new YAMLFactory()).readTree(text);
     } catch (NoSuchFileException e) {
       throw new ConfigException(name + ": file not found. Fix: pass an existing file with --config, e.g. --config config/berth.yaml");
     } catch (JsonProcessingException e) {
@@ -51,15 +53,17 @@ public final class ConfigLoader {
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
     }
-    ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "routes"));
+    ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
     LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
     return new BerthConfig(
         absolute,
+        text,
         absolute.getParent(),
         listen(root.child("listen"), absolute.getParent()),
         launcher,
         docker(root.child("docker")),
         sessions(root.child("sessions"), absolute.getParent()),
+        admin(root.child("admin"), absolute.getParent()),
         routes(root.child("routes"), launcher));
   }
 
@@ -122,7 +126,8 @@ public final class ConfigLoader {
   }
 
   private static SessionsConfig sessions(ConfigNode node, Path folder) {
-    node.onlyKeys(Set.of("onShutdown", "reapInterval", "tokenSecretFile", "maxSessions", "perClient", "launches"));
+    node.onlyKeys(Set.of("onShutdown", "reapInterval", "tokenSecretFile", "maxSessions", "perClient", "launches",
+        "drainDeadline"));
     ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute"));
     ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
     return new SessionsConfig(
@@ -133,7 +138,17 @@ public final class ConfigLoader {
         perClient.child("maxSessions").integer(100, 1, 1_000_000),
         perClient.child("newPerMinute").integer(600, 1, 1_000_000),
         launches.child("maxConcurrent").integer(8, 1, 1000),
-        launches.child("queue").integer(64, 0, 100_000));
+        launches.child("queue").integer(64, 0, 100_000),
+        node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+  }
+
+  private static AdminConfig admin(ConfigNode node, Path folder) {
+    node.onlyKeys(Set.of("host", "port", "tokenFile", "metrics"));
+    return new AdminConfig(
+        node.child("host").string("127.0.0.1"),
+        node.child("port").integer(8081, 0, 65535),
+        folder.resolve(node.child("tokenFile").string("berth-admin.key")).normalize(),
+        node.child("metrics").bool(false));
   }
 
   private static List<RouteConfig> routes(ConfigNode node, LauncherKind launcher) {

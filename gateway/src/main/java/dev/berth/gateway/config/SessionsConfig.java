@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param perClientNewPerMinute new sessions one client address may open per minute (and at once)
  * @param maxConcurrentLaunches backends being launched at once
  * @param launchQueue launches that may wait for a free slot; past it, new sessions get 503
+ * @param drainDeadline at a graceful shutdown (SIGTERM), how long attached clients keep their pipes
+ *     before they are told to reconnect; new connections are refused from the start
  */
 public record SessionsConfig(
     OnShutdown onShutdown,
@@ -26,7 +28,8 @@ public record SessionsConfig(
     int perClientMaxSessions,
     int perClientNewPerMinute,
     int maxConcurrentLaunches,
-    int launchQueue) {
+    int launchQueue,
+    Duration drainDeadline) {
 
   public enum OnShutdown { KEEP, END }
 }

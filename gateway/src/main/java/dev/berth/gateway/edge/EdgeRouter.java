@@ -2,6 +2,7 @@ package dev.berth.gateway.edge;
 
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Handler;
@@ -86,9 +87,21 @@ public final class EdgeRouter {
           .put("sessions", counts.values().stream().mapToInt(Integer::intValue).sum())
           .put("states", states));
     }).onFailure(ctx::fail));
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(metrics.scrape()));
+    // Liveness: the process answers. Readiness: it takes new connections (503 while it drains).
+    router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(ctx -> {
+      if (registry.accepting()) {
+        ctx.json(new JsonObject().put("status", "READY"));
+      } else {
+        ctx.response().setStatusCode(503).putHeader("Retry-After", String.valueOf(Failure.RETRY_AFTER_SECONDS));
+        ctx.json(new JsonObject().put("status", "DRAINING"));
+      }
+    });
+    if (!config.admin().metrics()) {
+      router.get("/metrics").handler(ctx -> ctx.response()
+          .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(metrics.scrape()));
+    }
     return router;
   }
 

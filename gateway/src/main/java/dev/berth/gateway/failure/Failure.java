@@ -28,6 +28,10 @@ public enum Failure {
   GATEWAY_FULL(503, 1013, "no room for a new session right now"),
   /** As many launches run as allowed and the queue for more is full. */
   LAUNCH_QUEUE_FULL(503, 1013, "too many sessions are starting right now"),
+  /** The gateway is shutting down (SIGTERM): it takes no new connection, another gateway will. */
+  DRAINING(503, 1001, "the gateway is shutting down: connect again"),
+  /** An operator paused admissions (admin API): sessions that exist go on, no new one starts. */
+  ADMISSIONS_PAUSED(503, 1013, "new sessions are paused right now"),
   /** The launcher's engine does not answer. */
   ENGINE_UNAVAILABLE(503, 1013, "sessions cannot be started right now"),
   /** The engine refused or failed to create or start the backend. */
@@ -62,6 +66,8 @@ public enum Failure {
   MAX_LIFETIME(0, 1001, "session reached its maximum lifetime: reconnect to start a new one"),
   /** The backend sent more than the route's detached buffer holds while no client was attached. */
   BUFFER_OVERFLOW(0, 4002, "too much data for the session while no client was attached"),
+  /** An operator ended the session (admin API). */
+  ENDED_BY_OPERATOR(0, 4003, "the session was ended by the gateway's operator"),
   /** The gateway ends sessions at shutdown (sessions.onShutdown: end). */
   SHUTDOWN(0, 1001, "gateway shutting down"),
 

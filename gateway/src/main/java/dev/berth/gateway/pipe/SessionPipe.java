@@ -117,6 +117,9 @@ public final class SessionPipe {
   private long clientSeq;
   /** When a data frame last passed either way; read by the session's idle clock on its own loop. */
   private volatile long lastDataNanos = System.nanoTime();
+  /** Data bytes each way; written on the pipe's loop only, read by the admin API on the control loop. */
+  private volatile long bytesToBackend;
+  private volatile long bytesToClient;
 
   private SessionPipe(Vertx vertx, Context loop, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
       int maxMessageBytes, FrameMeter meter, Listener listener) {
@@ -172,6 +175,11 @@ public final class SessionPipe {
 
   Context loop() {
     return loop;
+  }
+
+  /** Data bytes forwarded {@code direction} so far. */
+  public long bytes(Direction direction) {
+    return direction == Direction.CLIENT_TO_BACKEND ? bytesToBackend : bytesToClient;
   }
 
   /** When a data frame last passed either way, by {@link System#nanoTime()}: the session is not idle. */
@@ -269,7 +277,9 @@ public final class SessionPipe {
       listener.backendMisbehaved(broken, broken.publicReason());
       return;
     }
-    meter.forwarded(Direction.BACKEND_TO_CLIENT, frame.binaryData().length());
+    int length = frame.binaryData().length();
+    meter.forwarded(Direction.BACKEND_TO_CLIENT, length);
+    bytesToClient += length; // one writer: this loop
     lastDataNanos = System.nanoTime();
     if (client != null && client.ready() && !outbox.hasPending() && !client.backedUp() && frame.isFinal()
         && !frame.isContinuation() && client instanceof PlainClient) {
@@ -333,7 +343,9 @@ public final class SessionPipe {
     if (from != client || backend.isClosed()) {
       return;
     }
-    meter.forwarded(Direction.CLIENT_TO_BACKEND, frame.binaryData().length());
+    int length = frame.binaryData().length();
+    meter.forwarded(Direction.CLIENT_TO_BACKEND, length);
+    bytesToBackend += length; // one writer: this loop
     lastDataNanos = System.nanoTime();
     clientMidMessage = !frame.isFinal();
     if (heldUtf8 == null && pendingUtf8 == 0) {

@@ -8,6 +8,7 @@ import dev.berth.gateway.launcher.LaunchProgress;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.pipe.CloseCheck;
 import dev.berth.gateway.loops.EventLoops;
+import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pipe.SessionPipe;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -526,6 +527,22 @@ public final class Session implements SessionPipe.Listener {
   /** A peer's close reason for the log: its text is the peer's, so control characters are masked. */
   private static String describe(String reason) {
     return reason == null || reason.isEmpty() ? "" : " (" + reason.replaceAll("[\\p{Cntrl}\\p{Cf}]", "?") + ")";
+  }
+
+  /**
+   * What an operator sees of a session (admin API).
+   *
+   * @param version the route's version (pinned at the session's start)
+   * @param fromClient data bytes its clients sent the backend, over all connections
+   * @param toClient data bytes its backend sent, over all connections
+   */
+  public record Snapshot(String key, String route, String version, State state, long ageSeconds, long fromClient,
+      long toClient) {}
+
+  Snapshot snapshot() {
+    return new Snapshot(id.key(), route.name(), route.version(), state, (System.nanoTime() - createdNanos) / 1_000_000_000L,
+        pipe == null ? 0 : pipe.bytes(Direction.CLIENT_TO_BACKEND),
+        pipe == null ? 0 : pipe.bytes(Direction.BACKEND_TO_CLIENT));
   }
 
   @Override

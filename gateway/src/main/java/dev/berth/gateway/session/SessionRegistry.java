@@ -41,6 +41,9 @@ public final class SessionRegistry {
   private final Map<String, WarmPool> pools = new HashMap<>();
   private long reapTimer = -1;
   private boolean discovering;
+  /** Read by the edge's loops for readiness. */
+  private volatile boolean draining;
+  private boolean admissionsPaused;
 
   public SessionRegistry(BerthConfig config, SessionServices services) {
     this.config = config;
@@ -85,6 +88,9 @@ public final class SessionRegistry {
   }
 
   private Session.Claim claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
+    if (draining) {
+      throw new FailureException(Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
+    }
     if (presentedToken == null) {
       return open(route, client, clientLoop);
     }
@@ -97,6 +103,9 @@ public final class SessionRegistry {
 
   /** A new session on {@code route}, claimed and its backend launching, if every admission limit allows it. */
   private Session.Claim open(RouteConfig route, String client, Context clientLoop) {
+    if (admissionsPaused) {
+      throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
+    }
     if (byKey.size() >= config.sessions().maxSessions()) {
       throw new FailureException(Failure.GATEWAY_FULL, "the gateway holds its maximum of "
           + config.sessions().maxSessions() + " sessions (sessions.maxSessions)");
@@ -181,6 +190,58 @@ public final class SessionRegistry {
           LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period unless a client comes back");
         }
       });
+    });
+  }
+
+  /**
+   * Stops taking connections, for a graceful shutdown: every claim from now on is refused with
+   * {@link Failure#DRAINING}, and readiness says so; sessions and their attached clients go on.
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  /** Whether the gateway takes new connections (readiness); read from any thread. */
+  public boolean accepting() {
+    return !draining;
+  }
+
+  /** Sessions with a client attached, on the control loop. */
+  public int attached() {
+    return (int) byKey.values().stream().filter(session -> session.state() == Session.State.ATTACHED).count();
+  }
+
+  /** Pauses or resumes new sessions (admin API); sessions that exist still take their clients back. */
+  public Future<Boolean> pauseAdmissions(boolean paused) {
+    return EventLoops.call(services.control(), () -> {
+      if (paused != admissionsPaused) {
+        LOG.info(paused ? "admissions paused by the operator: no new session starts until resumed"
+            : "admissions resumed by the operator");
+      }
+      admissionsPaused = paused;
+      return Future.succeededFuture(paused);
+    });
+  }
+
+  /** Whether admissions are paused, on the caller's loop. */
+  public Future<Boolean> admissionsPaused() {
+    return EventLoops.call(services.control(), () -> Future.succeededFuture(admissionsPaused));
+  }
+
+  /** What every session looks like now, for the admin API, on the caller's loop. */
+  public Future<List<Session.Snapshot>> snapshot() {
+    return EventLoops.call(services.control(), () ->
+        Future.succeededFuture(byKey.values().stream().map(Session::snapshot).toList()));
+  }
+
+  /** Ends the session with public key {@code key} for an operator; false when there is none. */
+  public Future<Boolean> endByOperator(String key) {
+    return EventLoops.call(services.control(), () -> {
+      Session session = byKey.get(key);
+      if (session == null || !session.live()) {
+        return Future.succeededFuture(false);
+      }
+      return session.end(Failure.ENDED_BY_OPERATOR, "ended through the admin API").map(true);
     });
   }
 

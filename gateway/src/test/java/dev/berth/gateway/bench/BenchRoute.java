@@ -46,6 +46,7 @@ final class BenchRoute implements AutoCloseable {
     BenchRoute route = new BenchRoute(file, docker);
     Files.writeString(file, """
         listen: {host: 127.0.0.1, port: 0}
+        admin: {port: 0}
         launcher: docker
         sessions: {onShutdown: keep}
         routes:

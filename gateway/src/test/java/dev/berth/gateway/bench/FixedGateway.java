@@ -35,6 +35,7 @@ final class FixedGateway implements AutoCloseable {
     Files.writeString(config, """
         # written by a benchmark: every client a session of its own, piped to these backends in turn
         listen: {host: 127.0.0.1, port: 0, maxConnections: 20000}
+        admin: {port: 0}
         launcher: fixed
         sessions:
           onShutdown: end

@@ -41,6 +41,7 @@ public final class ProxyBenchmark implements Benchmark {
     }
   }
 
+  private static final Duration WARM_UP = Duration.ofSeconds(4);
   private final Path root;
   private final int rounds;
   private final int backends;
@@ -112,6 +113,9 @@ public final class ProxyBenchmark implements Benchmark {
     nginx = NginxProxy.start(workDir.resolve("nginx"), echoes.addresses(), freePort());
     startGateway();
     try (EchoLoad load = new EchoLoad()) {
+      for (String path : PATHS) {
+        warmUp(load, path);
+      }
       for (int round = 0; round < rounds; round++) {
         for (Case measured : cases) {
           for (int turn = 0; turn < PATHS.size(); turn++) {
@@ -143,6 +147,23 @@ public final class ProxyBenchmark implements Benchmark {
     } finally {
       load.closeAll();
     }
+  }
+
+  /**
+   * Every path carries load once before anything is measured, so the gateway's data path is
+   * compiled (its JIT otherwise competes with the first cases for the two cores); nginx and the
+   * containers get the same.
+   */
+  private void warmUp(EchoLoad load, String path) throws Exception {
+    deadline.check("warm-up via " + path);
+    open(load, path, 100);
+    try {
+      load.throughput(64, 8, Duration.ofSeconds(1), WARM_UP);
+      load.throughput(16 << 10, 4, Duration.ofSeconds(1), WARM_UP);
+    } finally {
+      load.closeAll();
+    }
+    Progress.print("warmed up " + path);
   }
 
   /** The proxy process on {@code path} (with its children), whose CPU use is reported; none for direct. */

@@ -105,6 +105,8 @@ final class ProxyReport {
         + " round robin over the containers\n");
     out.append("- Berth: `").append(gatewayCommand).append("`, `launcher: fixed` (every client a session of its own,"
         + " piped to the containers in turn)\n");
+    out.append("- Each path first carries 100 connections of 64 B and then 16 KiB echoes for 5 s each, unmeasured"
+        + " (the gateway's JIT compiles its data path)\n");
     out.append("- ").append(rounds).append(" interleaved rounds (the paths' order rotates each round), ")
         .append(measure.toSeconds()).append(" s per measurement; each value is the median over the rounds\n");
     out.append("- Rerun: `").append(command).append("`\n\n");

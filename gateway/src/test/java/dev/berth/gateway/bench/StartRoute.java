@@ -44,6 +44,7 @@ final class StartRoute implements AutoCloseable {
     Files.writeString(route.config, """
         # Written by scripts/bench-start.sh (StartBenchmark) for scenario %s; deleted when the run ends.
         listen: {host: 127.0.0.1, port: 0}
+        admin: {port: 0}
         launcher: %s
         sessions:
           onShutdown: end

@@ -45,6 +45,21 @@ class ConfigLoaderTest {
     assertEquals(SessionsConfig.OnShutdown.KEEP, config.sessions().onShutdown(), "a restart loses no session by default");
     assertEquals(Duration.ofSeconds(60), config.docker().apiTimeout());
     assertEquals(TestGateway.ROOT.resolve("config"), config.workingDirectory());
+    assertEquals(Duration.ofSeconds(30), config.sessions().drainDeadline());
+    assertEquals("127.0.0.1", config.admin().host(), "the admin API is on loopback only by default");
+    assertEquals(8081, config.admin().port());
+    assertEquals(TestGateway.ROOT.resolve("config/berth-admin.key"), config.admin().tokenFile());
+    assertEquals(Runtime.getRuntime().availableProcessors(), config.listen().eventLoops(), "one data loop per core");
+  }
+
+  @Test
+  void adminAndDrainMistakesNameTheirKeys() throws Exception {
+    String port = failure(write(VALID_ROUTE + "admin: {port: 80801}\n"));
+    assertTrue(port.contains("key 'admin.port'"), port);
+    String drain = failure(write(VALID_ROUTE + "sessions: {drainDeadline: soon}\n"));
+    assertTrue(drain.contains("key 'sessions.drainDeadline': 'soon' is not a duration"), drain);
+    String loops = failure(write(VALID_ROUTE + "listen: {eventLoops: 0}\n"));
+    assertTrue(loops.contains("key 'listen.eventLoops'"), loops);
   }
 
   @Test
