@@ -86,7 +86,7 @@ public final class GatewayVerticle extends VerticleBase {
     metrics = new GatewayMetrics(config.routes(), () -> registry == null ? 0 : registry.size());
     long begun = System.nanoTime();
     SessionsConfig sessions = config.sessions();
-    EventLoops loops = EventLoops.create(vertx, listen.eventLoops());
+    EventLoops loops = EventLoops.create(context, listen.eventLoops());
     return vertx.executeBlocking(() -> TokenSecret.loadOrCreate(sessions.tokenSecretFile()), false)
         .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the token secret "
             + sessions.tokenSecretFile() + " (sessions.tokenSecretFile): " + error.getMessage(), error)))

@@ -75,9 +75,10 @@ class BrowserFeedIT {
         Files.write(root.resolve("gateway/target/browser-feed.png"),
             ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
-        // SIGTERM, as an operator's Ctrl-C or a service manager would: the session is kept.
-        gateway.toHandle().destroy(); // Process.destroy would also close our end of its output
-        assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
+        // Ctrl-C (SIGINT), as the README says: no drain, and the session is kept. (A service
+        // manager's SIGTERM drains first: SessionSurvivalIT.)
+        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(gateway.pid())).start().waitFor());
+        assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
         assertEquals(0, gateway.exitValue());
         wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
         assertEquals(1, docker.containers(DEFAULT_ROUTE, session, false).size(), "the container outlives the gateway");

@@ -4,9 +4,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.VertxInternal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,11 +30,19 @@ public final class EventLoops {
     this.loops = List.copyOf(loops);
   }
 
-  /** {@code count} event-loop contexts, each on an event loop of its own while Vert.x has enough. */
-  public static EventLoops create(Vertx vertx, int count) {
+  /**
+   * {@code count} event-loop contexts, each on an event loop of its own while Vert.x has enough.
+   * What is opened on them (the edge's servers) closes with {@code owner}'s deployment, after its
+   * stop: not before, as Vert.x closes what belongs to no deployment when it shuts down.
+   */
+  public static EventLoops create(Context owner, int count) {
+    ContextInternal deployment = (ContextInternal) owner;
     List<Context> loops = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      loops.add(((VertxInternal) vertx).createEventLoopContext());
+      loops.add(deployment.owner().contextBuilder()
+          .withThreadingModel(ThreadingModel.EVENT_LOOP)
+          .withCloseFuture(deployment.closeFuture())
+          .build());
     }
     return new EventLoops(loops);
   }

@@ -498,18 +498,20 @@ public final class Session implements SessionPipe.Listener {
   /**
    * Lets go of the session at gateway shutdown without ending it: the client is told to reconnect
    * (1012), the gateway's websocket to the backend is closed, and the backend keeps running for
-   * the next gateway to adopt.
+   * the next gateway to adopt. Completes once both were told (or after a moment), so the gateway
+   * closes its listeners only after its clients read their close code.
    */
-  public void handOff() {
+  public Future<Void> handOff() {
     if (!live()) {
-      return;
+      return Future.succeededFuture();
     }
     lifetimes.stopAll();
     connected.tryFail(new FailureException(Failure.RESTARTING, "the gateway is shutting down"));
-    if (pipe != null) {
-      pipe.close(Failure.RESTARTING.closeCode(), Failure.RESTARTING.publicReason(), 1001, "gateway restarting");
-    }
+    Future<Void> told = pipe == null ? Future.succeededFuture()
+        : pipe.close(Failure.RESTARTING.closeCode(), Failure.RESTARTING.publicReason(), 1001, "gateway restarting")
+            .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
     gone("handed off: the backend keeps running for the next gateway");
+    return told;
   }
 
   private void gone(String detail) {

@@ -271,7 +271,7 @@ public final class SessionRegistry {
     List<Future<Void>> stops = new ArrayList<>();
     for (Session session : List.copyOf(byKey.values())) {
       if (keepBackends && session.live()) {
-        session.handOff();
+        stops.add(session.handOff());
       } else {
         stops.add(session.end(Failure.SHUTDOWN, "the gateway is shutting down (sessions.onShutdown: end)"));
       }
