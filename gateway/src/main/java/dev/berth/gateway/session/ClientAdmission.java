@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * Per client address: how many sessions it holds ({@code sessions.perClient.maxSessions}) and how
  * fast it opens new ones ({@code sessions.perClient.newPerMinute}, a token bucket that holds a
- * minute's worth). One address cannot fill the gateway. Event-loop only.
+ * minute's worth). One address cannot fill the gateway. Thread-safe: the edge's loops check it
+ * before a request reaches the control loop, so a flood from one address is turned away where it
+ * arrives ({@link #check}); the control loop admits ({@link #admit}) and releases.
  */
 final class ClientAdmission {
 
@@ -26,22 +28,26 @@ final class ClientAdmission {
     this.config = config;
   }
 
-  /** Admits one more session from {@code client}, or fails with a 429 failure. */
-  void admit(String client) {
+  /** Fails with a 429 failure if {@code client} may not open a session now; takes nothing. */
+  synchronized void check(String client) {
     if (sessions.getOrDefault(client, 0) >= config.perClientMaxSessions()) {
       throw new FailureException(Failure.CLIENT_SESSION_LIMIT, client + " holds " + config.perClientMaxSessions()
           + " sessions (sessions.perClient.maxSessions)");
     }
-    Bucket bucket = refilled(client);
-    if (bucket.tokens < 1) {
+    if (refilled(client).tokens < 1) {
       throw new FailureException(Failure.CLIENT_RATE_LIMIT, client + " opened more than "
           + config.perClientNewPerMinute() + " sessions in a minute (sessions.perClient.newPerMinute)");
     }
-    bucket.tokens--;
+  }
+
+  /** Admits one more session from {@code client}, or fails with a 429 failure. */
+  synchronized void admit(String client) {
+    check(client);
+    refilled(client).tokens--;
     sessions.merge(client, 1, Integer::sum);
   }
 
-  void released(String client) {
+  synchronized void released(String client) {
     sessions.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
   }
 
@@ -60,7 +66,7 @@ final class ClientAdmission {
   }
 
   /** Forgets full buckets of addresses holding no session, so many addresses cannot grow the maps. */
-  void prune() {
+  synchronized void prune() {
     buckets.keySet().removeIf(client -> !sessions.containsKey(client)
         && refilled(client).tokens >= config.perClientNewPerMinute());
   }

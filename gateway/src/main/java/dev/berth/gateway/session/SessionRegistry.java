@@ -84,6 +84,13 @@ public final class SessionRegistry {
   public Future<Session.Claim> claim(String presentedToken, RouteConfig route, String client) {
     ContextInternal current = ContextInternal.current();
     Context clientLoop = current == null ? null : current.unwrap();
+    if (presentedToken == null) {
+      try {
+        clients.check(client); // a flood from one address is refused where it arrives
+      } catch (FailureException refused) {
+        return Future.failedFuture(refused);
+      }
+    }
     return EventLoops.call(services.control(), () -> Future.succeededFuture(claimHere(presentedToken, route, client, clientLoop)));
   }
 
