@@ -202,6 +202,8 @@ class DockerSessionTest extends SessionBehaviourTest {
         assertEquals(1, back.state().getLong("framesReceived"), "with its state");
       }
     }
+    // The clients' 1000 reaches each session on its own loop: let it, before the gateway stops.
+    awaitTrue(() -> get("/health").contains("\"sessions\":0"), 20_000, "the clients ended their sessions with 1000");
     gateway.close();
     assertEquals(0, backends.running(gateway.route), "onShutdown keep, but the clients ended their sessions with 1000");
   }

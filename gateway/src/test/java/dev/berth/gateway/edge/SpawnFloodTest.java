@@ -44,14 +44,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * target is 2x; the bound leaves CI room for this shared 2-core machine's noise, and the measured
  * ratio is printed and reported in docs/security.md). Five victim sessions (127.0.0.2 to .6, one
  * each) exchange 64-byte echoes in a closed loop (with 1 ms between round trips, so the victims do
- * not saturate the machine themselves) for five seconds with nothing else going on, then for as
+ * not saturate the machine themselves) for three seconds with nothing else going on, then for as
  * long again while one address (127.0.0.9) opens {@value #DEFAULT_FLOOD_RATE} websocket upgrades a
  * second from several threads, in bursts, closing each (half of them before the answer, as an
  * impatient attacker would). That is a thousand times the new sessions its address may open; the
  * admission limits bound what the flood costs: the flooder is refused with 429 before anything is
  * launched for it, and it gets at most its share of backends. Before measuring, a warm-up runs the
  * same flood: it compiles the refusal path and lets the flooder take the sessions its address is
- * allowed (as any client may), so what is measured is the flood admission refuses.
+ * allowed (as any client may), so what is measured is the flood admission refuses. The quiet and
+ * flooded phases run three times; the round with the median ratio is judged, as the first is still
+ * compiling parts of the refusal path on each event loop (every round is printed).
  *
  * <p>Backends are in-JVM echoes with fast launches ({@link FakeLauncher}), so this runs in CI in
  * about 25 seconds. The numbers, p99 per second of the flood and CPU use (this JVM, the machine,
@@ -75,12 +77,13 @@ class SpawnFloodTest {
   /** Upgrade attempts per second over all flooder threads; 0 (the default): as fast as they can. */
   private static final int FLOOD_RATE = Integer.getInteger("berth.flood.rate", 1000);
   private static final int THINK_MS = Integer.getInteger("berth.flood.thinkMs", 1);
-  private static final long FLOOD_MS = 5000;
+  private static final long FLOOD_MS = 3000;
+  private static final int ROUNDS = 3;
   private static final int FLOOD_MAX_ATTEMPTS = 20_000;
   private static final int PER_CLIENT_MAX_SESSIONS = 20;
   private static final int NEW_PER_MINUTE = 60;
   private static final String FLOODER = "127.0.0.9";
-  /** The target is 2; measured here 1.4 to 2.1 (docs/security.md), so 3 fails a real regression, not noise. */
+  /** The target is 2; the median round measured 1.9 to 2.4 here (docs/security.md), so 3 fails a real regression, not noise. */
   private static final double FLOOD_P99_BOUND = 3.0;
 
   private FakeLauncher launcher;
@@ -122,31 +125,22 @@ class SpawnFloodTest {
     runVictims(WARMUP_ECHOES, warmup.running);
     warmup.join();
     Map<String, Long> refusalsBeforeFlood = refusalsByReason();
-    // Quiet and flooded alike: every victim in a closed loop for the flood's duration (at least 300 each).
-    AtomicBoolean quietPhase = new AtomicBoolean(true);
-    Thread quietClock = new Thread(() -> {
-      try {
-        Thread.sleep(FLOOD_MS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      quietPhase.set(false);
-    }, "quiet-clock");
-    quietClock.start();
-    Map<String, Long> cpuBefore = cpuByThreadGroup();
-    long quietBegun = System.nanoTime();
-    long[] quiet = runVictims(QUIET_ECHOES, quietPhase).rtt();
-    String quietCpu = cpuShare(cpuBefore, cpuByThreadGroup(), System.nanoTime() - quietBegun);
-
-    Flood flood = new Flood(gateway.port);
-    cpuBefore = cpuByThreadGroup();
-    flood.start();
-    flood.started.await(10, TimeUnit.SECONDS);
-    Samples floodSamples = runVictims(QUIET_ECHOES, flood.running);
+    // Quiet then flooded, three times over: the machine's own noise comes and goes, so the round
+    // with the median ratio is the one judged (and every round is printed).
+    List<Round> rounds = new ArrayList<>();
+    for (int r = 0; r < ROUNDS; r++) {
+      rounds.add(measureRound());
+    }
+    rounds.forEach(round -> System.out.printf("SpawnFloodTest: round ratio %.2f (quiet p99 %.3f ms, flood p99 %.3f ms)%n",
+        round.ratio(), percentileMs(round.quiet(), 0.99), percentileMs(round.flooded().rtt(), 0.99)));
+    Round median = rounds.stream().sorted(java.util.Comparator.comparingDouble(Round::ratio)).toList().get(ROUNDS / 2);
+    long[] quiet = median.quiet();
+    String quietCpu = median.quietCpu();
+    Flood flood = median.flood();
+    Samples floodSamples = median.flooded();
     long[] flooded = floodSamples.rtt();
-    flood.join();
-    String floodCpu = cpuShare(cpuBefore, cpuByThreadGroup(), System.nanoTime() - flood.begun);
-    int attempts = Math.min(flood.attempts.get(), FLOOD_MAX_ATTEMPTS);
+    String floodCpu = median.floodCpu();
+    int attempts = Math.min(rounds.stream().mapToInt(round -> round.flood().attempts.get()).sum(), FLOOD_MAX_ATTEMPTS);
 
     Map<String, Long> refusals = refusalsByReason();
     refusalsBeforeFlood.forEach((reason, count) -> refusals.merge(reason, -count, Long::sum));
@@ -158,8 +152,7 @@ class SpawnFloodTest {
     // the ratio is taken against at least 1 ms, so a 0.3 ms quiet p99 does not make 0.7 ms a failure.
     double quietP99 = percentileMs(quiet, 0.99);
     double floodP99 = percentileMs(flooded, 0.99);
-    double base = Math.max(quietP99, 1.0);
-    double ratio = floodP99 / base;
+    double ratio = median.ratio();
     System.out.printf(
         "SpawnFloodTest: quiet p50 %.3f ms p99 %.3f ms (%d round trips); flood p50 %.3f ms p99 %.3f ms (%d round trips);"
             + " ratio %.2f (flood p99 / max(quiet p99, 1 ms)); max during flood %.3f ms%n",
@@ -179,12 +172,47 @@ class SpawnFloodTest {
     assertTrue(attempts > 100, "the flood got going: " + attempts + " attempts");
     assertTrue(refused429 > 0, "the flooder was refused with 429: " + refusals);
     assertTrue(flood.statuses.getOrDefault(429, new AtomicInteger()).get() > 0, "the flooder saw 429s: " + flood.statuses);
-    assertTrue(refused429 + refused503 >= flood.statuses.getOrDefault(429, new AtomicInteger()).get()
-        + flood.statuses.getOrDefault(503, new AtomicInteger()).get(), "every refusal the flooder saw is counted in /metrics");
+    int seen = rounds.stream().mapToInt(round -> round.flood().statuses.getOrDefault(429, new AtomicInteger()).get()
+        + round.flood().statuses.getOrDefault(503, new AtomicInteger()).get()).sum();
+    assertTrue(refused429 + refused503 >= seen, "every refusal the flooder saw is counted in /metrics");
     assertTrue(flooderLaunches <= PER_CLIENT_MAX_SESSIONS + NEW_PER_MINUTE,
         "the flooder cost at most perClient.maxSessions + a minute's worth of new sessions: " + flooderLaunches);
     assertTrue(ratio <= FLOOD_P99_BOUND, String.format("flood p99 %.3f ms against quiet p99 %.3f ms: the flood slowed the"
         + " other clients %.2fx (bound %.1fx)", floodP99, quietP99, ratio, FLOOD_P99_BOUND));
+  }
+
+  /** One quiet phase and one flooded phase, back to back. */
+  private record Round(long[] quiet, String quietCpu, Flood flood, Samples flooded, String floodCpu) {
+    /** Flood p99 over quiet p99, the quiet one taken as at least 1 ms (below it is scheduling noise). */
+    double ratio() {
+      return percentileMs(flooded.rtt(), 0.99) / Math.max(percentileMs(quiet, 0.99), 1.0);
+    }
+  }
+
+  /** Every victim in a closed loop for the flood's duration (at least 300 each), quiet and then flooded. */
+  private Round measureRound() throws Exception {
+    AtomicBoolean quietPhase = new AtomicBoolean(true);
+    Thread quietClock = new Thread(() -> {
+      try {
+        Thread.sleep(FLOOD_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      quietPhase.set(false);
+    }, "quiet-clock");
+    quietClock.start();
+    Map<String, Long> cpuBefore = cpuByThreadGroup();
+    long quietBegun = System.nanoTime();
+    long[] quiet = runVictims(QUIET_ECHOES, quietPhase).rtt();
+    String quietCpu = cpuShare(cpuBefore, cpuByThreadGroup(), System.nanoTime() - quietBegun);
+
+    Flood flood = new Flood(gateway.port);
+    cpuBefore = cpuByThreadGroup();
+    flood.start();
+    flood.started.await(10, TimeUnit.SECONDS);
+    Samples flooded = runVictims(QUIET_ECHOES, flood.running);
+    flood.join();
+    return new Round(quiet, quietCpu, flood, flooded, cpuShare(cpuBefore, cpuByThreadGroup(), System.nanoTime() - flood.begun));
   }
 
   /** Round trips in nanoseconds, and when each began (nanoTime). */
