@@ -21,6 +21,9 @@ import java.time.Duration;
  */
 abstract class ClientLink {
 
+  /** Writes handed to the client's loop at once, at most, before the pipe waits for them. */
+  private static final int MAX_HANDED_OVER = 256;
+
   final ServerWebSocket socket;
   final SessionPipe pipe;
   private final MessageCheck check;
@@ -30,6 +33,11 @@ abstract class ClientLink {
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
   private ProtocolErrorAnswer answer;
+  /** The loop the client's connection lives on; null when it is the pipe's own. */
+  private final java.util.concurrent.Executor socketLoop;
+  /** Writes handed to {@link #socketLoop} and not done yet: past the bound, the client counts as backed up. */
+  private final java.util.concurrent.atomic.AtomicInteger handedOver = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean handOverFull;
 
   ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
     this.vertx = vertx;
@@ -37,6 +45,8 @@ abstract class ClientLink {
     this.pipe = pipe;
     this.check = new MessageCheck(maxMessageBytes);
     this.keepaliveMs = keepalive.toMillis();
+    this.socketLoop = onPipeLoop() || !(socket instanceof WebSocketInternal internal) ? null
+        : internal.channelHandlerContext().executor();
   }
 
   /** Installs the handlers and starts reading; the pipe pumps the outbox once {@link #ready()}. */
@@ -66,6 +76,43 @@ abstract class ClientLink {
       cancelKeepalive();
       pipe.clientClosed(this, socket.closeStatusCode(), socket.closeReason());
     }
+  }
+
+  /**
+   * Runs a write (a frame, a ping, the close) on the client's own loop, so that everything written
+   * to the client leaves in the order it was written, close included: Vert.x orders writes from
+   * other threads through a queue of its own, which a close frame written in the channel (by
+   * {@link ProtocolErrorAnswer}) would overtake.
+   */
+  private void onSocketLoop(Runnable write) {
+    if (socketLoop == null) {
+      write.run();
+      return;
+    }
+    if (handedOver.incrementAndGet() >= MAX_HANDED_OVER) {
+      handOverFull = true;
+    }
+    socketLoop.execute(() -> {
+      try {
+        if (answer == null || !answer.failed()) { // a write queued before a protocol error is not sent after its close frame
+          write.run();
+        }
+      } finally {
+        if (handedOver.decrementAndGet() <= MAX_HANDED_OVER / 2 && handOverFull) {
+          handOverFull = false;
+          EventLoops.on(pipe.loop(), v -> pipe.clientDrained(this)).handle(null);
+        }
+      }
+    });
+  }
+
+  /** Writes a frame to the client. */
+  void send(WebSocketFrame frame) {
+    onSocketLoop(() -> socket.writeFrame(frame));
+  }
+
+  void sendText(String text) {
+    onSocketLoop(() -> socket.writeTextMessage(text));
   }
 
   /** Whether the client's connection lives on its pipe's loop, so its events need no hop. */
@@ -124,7 +171,7 @@ abstract class ClientLink {
     if (System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
       pipe.clientFailed(this, Failure.KEEPALIVE_TIMEOUT, "no frame and no pong from the client for two keepalive intervals");
     } else if (!closing) {
-      socket.writePing(Buffer.buffer("berth"));
+      onSocketLoop(() -> socket.writePing(Buffer.buffer("berth")));
     }
   }
 
@@ -140,7 +187,7 @@ abstract class ClientLink {
   /** Whether the client's writes have backed up; the backend is paused until they drain. */
   boolean backedUp() {
     try {
-      return open() && socket.writeQueueFull();
+      return open() && (handOverFull || socket.writeQueueFull());
     } catch (IllegalStateException closedMeanwhile) {
       return false; // it closed on its own loop since open() was read; its close handler reports it
     }
@@ -160,7 +207,7 @@ abstract class ClientLink {
       closing = true;
       cancelKeepalive();
       socket.resume(); // a socket paused for backpressure must read again to see the close reply
-      socket.close((short) code, reason);
+      onSocketLoop(() -> socket.close((short) code, reason));
     }
   }
 
@@ -182,10 +229,10 @@ abstract class ClientLink {
    */
   void writeFromCopy(Outbox.Entry entry) {
     if (entry.first) {
-      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+      send(entry.messageType == WebSocketFrameType.TEXT
           ? WebSocketFrame.textFrame("", false)
           : WebSocketFrame.binaryFrame(Buffer.buffer(), false));
     }
-    socket.writeFrame(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
+    send(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
   }
 }

@@ -27,7 +27,7 @@ final class PlainClient extends ClientLink {
     if (entry.original != null) {
       WebSocketFrame frame = entry.original;
       entry.original = null;
-      socket.writeFrame(frame);
+      send(frame);
     } else {
       writeFromCopy(entry);
     }

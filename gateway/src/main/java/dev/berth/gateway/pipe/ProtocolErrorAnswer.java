@@ -50,6 +50,11 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
     listener = failed;
   }
 
+  /** Whether the connection was failed: nothing may be written to it after its close frame. */
+  boolean failed() {
+    return failed.get();
+  }
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     context = ctx;
@@ -79,14 +84,15 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
 
   /**
    * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
-   * without waiting for the client's reply. Once; from any thread.
+   * without waiting for the client's reply. Once; from any thread. The listener hears of it first,
+   * so the failure reaches the pipe before the connection's close does, whichever loop it is on.
    */
   void fail(Failure failure, String detail) {
     if (failed.compareAndSet(false, true)) {
+      listener.accept(failure, detail);
       ChannelHandlerContext ctx = context;
       ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
           .addListener(written -> ctx.close());
-      listener.accept(failure, detail);
     }
   }
 }

@@ -98,7 +98,7 @@ final class ResumeClient extends ClientLink {
     }
     unacknowledged = 0;
     if (!closing()) {
-      socket.writeTextMessage("ack " + pipe.clientSeq());
+      sendText("ack " + pipe.clientSeq());
     }
   }
 
@@ -117,17 +117,17 @@ final class ResumeClient extends ClientLink {
     byte[] prefix = (entry.seq + " ").getBytes(StandardCharsets.US_ASCII);
     if (entry.singleFrame()) {
       Buffer payload = Buffer.buffer(prefix).appendBuffer(entry.retained);
-      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+      send(entry.messageType == WebSocketFrameType.TEXT
           ? WebSocketFrame.textFrame(payload.toString(StandardCharsets.UTF_8), true)
           : WebSocketFrame.binaryFrame(payload, true));
       return;
     }
     if (entry.first) {
-      socket.writeFrame(entry.messageType == WebSocketFrameType.TEXT
+      send(entry.messageType == WebSocketFrameType.TEXT
           ? WebSocketFrame.textFrame(new String(prefix, StandardCharsets.US_ASCII), false)
           : WebSocketFrame.binaryFrame(Buffer.buffer(prefix), false));
     }
-    socket.writeFrame(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
+    send(WebSocketFrame.continuationFrame(entry.payloadCopy(), entry.last));
   }
 
   private static int indexOfSpace(Buffer payload) {

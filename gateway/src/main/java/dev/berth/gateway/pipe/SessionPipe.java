@@ -283,7 +283,7 @@ public final class SessionPipe {
     lastDataNanos = System.nanoTime();
     if (client != null && client.ready() && !outbox.hasPending() && !client.backedUp() && frame.isFinal()
         && !frame.isContinuation() && client instanceof PlainClient) {
-      client.socket.writeFrame(frame); // the common case: straight through, nothing held
+      client.send(frame); // the common case: straight through, nothing held
       delivered();
     } else {
       outbox.add(frame);
@@ -398,7 +398,7 @@ public final class SessionPipe {
     if (clientStream.equals(stream)) {
       outbox.acknowledge(lastReceived);
     }
-    from.socket.writeTextMessage("resume " + clientSeq + " " + stream);
+    from.sendText("resume " + clientSeq + " " + stream);
     pump();
     updateBackendFlow();
   }

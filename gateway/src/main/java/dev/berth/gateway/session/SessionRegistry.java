@@ -104,8 +104,12 @@ public final class SessionRegistry {
     SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
     Session live = byKey.get(id.key());
-    return live != null && live.live() && live.route().name().equals(route.name()) ? live.claim(presentedToken)
-        : open(route, client, clientLoop);
+    if (live != null && live.live() && live.route().name().equals(route.name())) {
+      return live.claim(presentedToken);
+    }
+    LOG.info("a client came back for session " + id.key() + ", which is " + (live == null ? "gone" : live.state())
+        + ": it gets a new session");
+    return open(route, client, clientLoop);
   }
 
   /** A new session on {@code route}, claimed and its backend launching, if every admission limit allows it. */

@@ -450,7 +450,11 @@ class PipeFuzzTest {
       }
     }
 
+    /** The outcome of this client's last iteration, for violation messages. */
+    private String lastOutcome = "none";
+
     private void count(String outcome) {
+      lastOutcome = outcome;
       outcomes.computeIfAbsent(outcome, key -> new AtomicInteger()).incrementAndGet();
     }
 
@@ -473,7 +477,7 @@ class PipeFuzzTest {
         if (reattach && echoMode && sessionKept && !sameSession
             && System.nanoTime() - lastEndNanos < (GRACE_MS / 2) * 1_000_000) {
           violations.add(where + ": came back to its echo session within the grace period after a client error "
-              + "and got a new session instead");
+              + "(" + lastOutcome + ") and got a new session instead");
         }
         count(reattach ? (sameSession ? "reattached" : "reattach found a new session") : "new session");
         if (!sameSession) {
