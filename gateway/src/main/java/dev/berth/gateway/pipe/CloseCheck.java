@@ -32,6 +32,11 @@ public final class CloseCheck {
     return utf8.accept(Buffer.buffer(reason)) && utf8.complete() ? null : Failure.INVALID_UTF8;
   }
 
+  /** Whether a client closing with {@code code} is done with its session (1000, or an application's 3000-4999). */
+  public static boolean endsSession(int code) {
+    return code == 1000 || code >= 3000 && code <= 4999;
+  }
+
   /** Whether a close code may be sent on the wire. */
   public static boolean sendable(int code) {
     return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999;

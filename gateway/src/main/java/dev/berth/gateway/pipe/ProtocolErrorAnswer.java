@@ -27,6 +27,8 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
 
   private final AtomicBoolean failed = new AtomicBoolean();
   private volatile BiConsumer<Failure, String> listener = (failure, detail) -> { };
+  private volatile Runnable endingClose = () -> { };
+  private volatile boolean endingCloseSeen;
   private volatile ChannelHandlerContext context;
 
   private ProtocolErrorAnswer() {}
@@ -43,6 +45,17 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
   static ProtocolErrorAnswer of(ServerWebSocket socket) {
     return socket instanceof WebSocketInternal internal
         ? (ProtocolErrorAnswer) internal.channelHandlerContext().pipeline().get(NAME) : null;
+  }
+
+  /**
+   * Who hears, on the client's loop and before Vert.x answers it, of a close frame that ends the
+   * session: the client may reconnect as soon as the answer reaches it.
+   */
+  void onEndingClose(Runnable heard) {
+    endingClose = heard;
+    if (endingCloseSeen) {
+      heard.run(); // it came while the client was on its way to its pipe
+    }
   }
 
   /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
@@ -77,6 +90,10 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
         close.release();
         fail(broken, "a close frame with " + broken.tag());
         return;
+      }
+      if (CloseCheck.endsSession(close.statusCode())) {
+        endingCloseSeen = true;
+        endingClose.run();
       }
     }
     ctx.fireChannelRead(message);

@@ -247,6 +247,14 @@ public final class Session implements SessionPipe.Listener {
   }
 
   /**
+   * Whether a returning client may join: live, and its last client has not closed it for good (a
+   * close frame the session hears of a moment later, on its own loop).
+   */
+  boolean joinable() {
+    return live() && (pipe == null || !pipe.endedByClient());
+  }
+
+  /**
    * A client presents this session: the grace period stops now, not once its handshake is done,
    * so a client that came back in time keeps its session however long the handshake takes.
    *
@@ -374,7 +382,7 @@ public final class Session implements SessionPipe.Listener {
     if (client != attachedClient) {
       return; // a newer client took its place meanwhile
     }
-    boolean clientEnds = code != null && (code == 1000 || (code >= 3000 && code <= 4999));
+    boolean clientEnds = code != null && CloseCheck.endsSession(code);
     if (clientEnds) {
       end(Failure.CLIENT_ENDED, code, reason, "the client closed with " + code + describe(reason));
     } else {

@@ -104,7 +104,7 @@ public final class SessionRegistry {
     SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
     Session live = byKey.get(id.key());
-    if (live != null && live.live() && live.route().name().equals(route.name())) {
+    if (live != null && live.joinable() && live.route().name().equals(route.name())) {
       return live.claim(presentedToken);
     }
     LOG.info("a client came back for session " + id.key() + ", which is " + (live == null ? "gone" : live.state())
