@@ -92,7 +92,7 @@ public final class ConfigLoader {
         node.child("handshakeTimeout").duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
         node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
         node.child("maxConnections").integer(10_000, 1, 1_000_000),
-        node.child("eventLoops").integer(Runtime.getRuntime().availableProcessors(), 1, 256),
+        node.child("eventLoops").integer(1, 1, 256),
         origins,
         tls(node.child("tls"), folder));
   }

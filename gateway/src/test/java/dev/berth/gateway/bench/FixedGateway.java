@@ -34,7 +34,7 @@ final class FixedGateway implements AutoCloseable {
     Path config = root.resolve("config/.bench-" + name + "-" + stamp + ".yaml");
     Files.writeString(config, """
         # written by a benchmark: every client a session of its own, piped to these backends in turn
-        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000}
+        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000, eventLoops: 2}   # one per core of the machine measured
         admin: {port: 0}
         launcher: fixed
         sessions:
