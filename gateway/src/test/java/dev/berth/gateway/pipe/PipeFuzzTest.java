@@ -118,6 +118,11 @@ class PipeFuzzTest {
   private static final int CLOSE_LINGER_MS = 300;
   /** Fail on the known gateway bugs (see the class comment) instead of counting them. */
   private static final boolean STRICT = Boolean.getBoolean("berth.fuzz.strict");
+  /**
+   * The gateway's data loops (1, the default config's). {@code -Dberth.fuzz.loops=2} shows the
+   * reconnect race of several loops (docs/architecture.md, "Event loops").
+   */
+  private static final int EVENT_LOOPS = Integer.getInteger("berth.fuzz.loops", 1);
 
   private final long seed = Long.getLong("berth.fuzz.seed", new Random().nextLong());
   private final int iterations = Integer.getInteger("berth.fuzz.iterations", 200);
@@ -152,6 +157,7 @@ class PipeFuzzTest {
         .maxFrameSize("16k").maxMessageSize("64k")
         .grace(GRACE_MS + "ms").keepalive("1s").maxSessions(1000)
         .sessions("perClient: {newPerMinute: 1000000}")
+        .listen("eventLoops: " + EVENT_LOOPS)
         .start(vertx);
     readers = Executors.newCachedThreadPool(daemon("fuzz-reader"));
     watchdog = Executors.newSingleThreadScheduledExecutor(daemon("fuzz-watchdog"));
