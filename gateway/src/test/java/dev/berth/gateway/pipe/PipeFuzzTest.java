@@ -762,11 +762,13 @@ class PipeFuzzTest {
       String mode = echo ? "echo: " : "fuzz: ";
       boolean kept = true;
       if (last == null) {
+        Thread.sleep(random.nextInt(100)); // let some echoes come
+        boolean closedByGateway = audit.closed();
+        int code = audit.closeCode();
         // 1011 from the gateway ends the session (its backend failed, or it was over before this
         // connection could join it); any other close it starts keeps it.
-        kept = !(audit.closed() && audit.closeCode() == 1011);
-        Thread.sleep(random.nextInt(100)); // let some echoes come
-        count(mode + (audit.closed() ? "closed by the gateway (" + audit.closeCode() + ") while sending" : "left without a close frame"));
+        kept = !(closedByGateway && code == 1011);
+        count(mode + (closedByGateway ? "closed by the gateway (" + code + ") while sending" : "left without a close frame"));
         connection.abortNow(false);
       } else if (last == Move.TRUNCATED || last == Move.DROP) {
         count(mode + "dropped");
