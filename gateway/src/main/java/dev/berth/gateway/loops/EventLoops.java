@@ -79,6 +79,11 @@ public final class EventLoops {
     return here.future();
   }
 
+  /** Runs {@code task} on {@code on}: at once if this thread is its loop, else queued there. */
+  public static void run(Context on, Runnable task) {
+    ((ContextInternal) on).emit(v -> task.run());
+  }
+
   /** {@code handler}, always called on {@code on}: at once when the event arrives on its loop, else hopping there. */
   public static <T> Handler<T> on(Context on, Handler<T> handler) {
     ContextInternal target = (ContextInternal) on;

@@ -11,6 +11,8 @@ import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One client connection attached to a session's pipe. It writes the outbox to the client as fast
@@ -34,9 +36,9 @@ abstract class ClientLink {
   private boolean closing;
   private ProtocolErrorAnswer answer;
   /** The loop the client's connection lives on; null when it is the pipe's own. */
-  private final java.util.concurrent.Executor socketLoop;
+  private final Executor socketLoop;
   /** Writes handed to {@link #socketLoop} and not done yet: past the bound, the client counts as backed up. */
-  private final java.util.concurrent.atomic.AtomicInteger handedOver = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger handedOver = new AtomicInteger();
   private volatile boolean handOverFull;
 
   ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
@@ -100,7 +102,7 @@ abstract class ClientLink {
       } finally {
         if (handedOver.decrementAndGet() <= MAX_HANDED_OVER / 2 && handOverFull) {
           handOverFull = false;
-          EventLoops.on(pipe.loop(), v -> pipe.clientDrained(this)).handle(null);
+          EventLoops.run(pipe.loop(), () -> pipe.clientDrained(this));
         }
       }
     });

@@ -173,7 +173,7 @@ public final class SessionPipe {
   }
 
   private void onLoop(Runnable task) {
-    loop.emit(v -> task.run());
+    EventLoops.run(loop, task);
   }
 
   Context loop() {

@@ -267,7 +267,7 @@ public final class Session implements SessionPipe.Listener {
   }
 
   private void onControl(Runnable task) {
-    EventLoops.on(services.control(), v -> task.run()).handle(null);
+    EventLoops.run(services.control(), task);
   }
 
   /**
