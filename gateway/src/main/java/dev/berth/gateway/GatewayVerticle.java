@@ -3,6 +3,7 @@ package dev.berth.gateway;
 import dev.berth.gateway.admin.AdminApi;
 import dev.berth.gateway.config.AdminConfig;
 import dev.berth.gateway.config.BerthConfig;
+import dev.berth.gateway.config.ConfigReloader;
 import dev.berth.gateway.config.ListenConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.config.SessionsConfig;
@@ -14,6 +15,7 @@ import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.metrics.MeteredLauncher;
 import dev.berth.gateway.pipe.BackendDialer;
+import dev.berth.gateway.session.Canaries;
 import dev.berth.gateway.session.SessionRegistry;
 import dev.berth.gateway.session.SessionServices;
 import dev.berth.gateway.session.SessionTokens;
@@ -48,6 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** Vert.x shares a negative port's random port among the servers that name it: one per gateway. */
   private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
   private static final long DRAIN_CHECK_MS = 100;
+  private static final long VERSION_GAUGES_MS = 1000;
 
   private final BerthConfig config;
   private final LauncherFactory.Source launchers;
@@ -58,6 +61,9 @@ public final class GatewayVerticle extends VerticleBase {
   private WebSocketClient upstream;
   private final List<HttpServer> servers = new ArrayList<>();
   private HttpServer admin;
+  private EdgeRouter edge;
+  private ConfigReloader reloader;
+  private long versionGauges = -1;
   /** Completes when a graceful shutdown's drain is over (no client attached, or its deadline). */
   private final Promise<Void> drained = Promise.promise();
 
@@ -94,8 +100,8 @@ public final class GatewayVerticle extends VerticleBase {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
           registry = new SessionRegistry(config, new SessionServices(vertx, context, loops, launcher, gate,
-              new BackendDialer(upstream),
-              metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), maxFrame, listen.maxMessageBytes()));
+              new BackendDialer(upstream), metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), new Canaries(),
+              maxFrame, listen.maxMessageBytes()));
           return registry;
         }))
         .compose(ready -> registry.discover()).compose(adopted -> {
@@ -105,8 +111,11 @@ public final class GatewayVerticle extends VerticleBase {
       }
       registry.startReaping();
       registry.fillPools();
-      return listenOn(loops, new EdgeRouter(vertx, config, registry, metrics, launcher.name()));
-    }).compose(listening -> listenForAdmin()).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
+      reloader = new ConfigReloader(vertx, context, config, this::apply);
+      versionGauges = vertx.setPeriodic(VERSION_GAUGES_MS, id -> registry.versions().onSuccess(metrics::versions));
+      edge = new EdgeRouter(vertx, config, registry, metrics, launcher.name());
+      return listenOn(loops, edge);
+    }).compose(listening -> listenForAdmin()).onSuccess(listening -> reloader.watchFile()).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
         + listen.host() + ":" + port() + "/ on " + servers.size() + " event loop(s) (launcher " + launcher.name()
         + ", config " + config.source() + ")"))
         .recover(error -> stop().transform(stopped -> Future.failedFuture(error)));
@@ -165,7 +174,7 @@ public final class GatewayVerticle extends VerticleBase {
         .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the admin token "
             + conf.tokenFile() + " (admin.tokenFile): " + error.getMessage(), error)))
         .compose(secret -> vertx.createHttpServer(new HttpServerOptions().setHost(conf.host()).setPort(conf.port()))
-            .requestHandler(AdminApi.router(vertx, config, Base64.getEncoder().encodeToString(secret), registry, metrics))
+            .requestHandler(AdminApi.router(vertx, reloader, Base64.getEncoder().encodeToString(secret), registry, metrics))
             .listen()
             .recover(error -> Future.failedFuture(new IllegalStateException("cannot listen for the admin API on "
                 + conf.host() + ":" + conf.port() + " (admin.host, admin.port): " + error.getMessage()
@@ -219,6 +228,28 @@ public final class GatewayVerticle extends VerticleBase {
     vertx.setTimer(DRAIN_CHECK_MS, id -> awaitDrained(deadlineNanos));
   }
 
+  /**
+   * Reloads the config file (SIGHUP; the file watch and the admin API call the reloader directly).
+   * Completes with the config in force, or fails with why the file was rejected.
+   */
+  public Future<BerthConfig> reload(String trigger) {
+    return reloader == null ? Future.failedFuture(new IllegalStateException("the gateway is not started"))
+        : reloader.reload(trigger);
+  }
+
+  /**
+   * Swaps a validated config in: the launcher readies every version it runs (an image that is
+   * missing rejects the file, changing nothing), then the registry and the edge take its routes.
+   */
+  private Future<String> apply(BerthConfig next) {
+    return launcher.prepare(next.routes()).map(prepared -> {
+      next.routes().forEach(route -> metrics.routeAdded(route.name()));
+      String summary = registry.apply(next);
+      edge.routesChanged(next.routes());
+      return summary;
+    });
+  }
+
   /** The admin API's port; useful when the config asked for port 0. */
   public int adminPort() {
     return admin.actualPort();
@@ -231,6 +262,10 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (reloader != null) {
+      reloader.stopWatching();
+    }
+    vertx.cancelTimer(versionGauges);
     boolean keep = config.sessions().onShutdown() == SessionsConfig.OnShutdown.KEEP
         && launcher != null && launcher.backendsOutliveGateway();
     if (registry != null) {

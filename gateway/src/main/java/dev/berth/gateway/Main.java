@@ -49,6 +49,8 @@ public final class Main {
     long drainSeconds = config.sessions().drainDeadline().toSeconds();
     shutDownGracefullyOn(vertx, gateway, drainSeconds, "TERM");
     shutDownGracefullyOn(vertx, gateway, 0, "INT");
+    // SIGHUP: read the config file again (the outcome is logged either way).
+    Signal.handle(new Signal("HUP"), received -> gateway.reload("SIGHUP"));
   }
 
   /**

@@ -56,8 +56,14 @@ public final class FrameClient implements AutoCloseable {
 
   /** The same, offering {@code subprotocol} (e.g. berth.resume.v1) when not null. */
   public static FrameClient connect(Vertx vertx, int port, String sessionToken, String subprotocol) throws Exception {
+    return connect(vertx, port, "/ws", sessionToken, subprotocol);
+  }
+
+  /** The same on the route at {@code path}. */
+  public static FrameClient connect(Vertx vertx, int port, String path, String sessionToken, String subprotocol)
+      throws Exception {
     FrameClient frameClient = new FrameClient(vertx);
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws");
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
     if (sessionToken != null) {
       options.addHeader("Cookie", "berth_session=" + sessionToken);
     }

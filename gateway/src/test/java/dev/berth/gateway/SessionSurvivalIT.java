@@ -90,6 +90,17 @@ class SessionSurvivalIT {
         awaitAdoption(second, "after SIGKILL");
         reconnectAll(port, 2);
 
+        // An upgrade while the sessions stream: the route's version changes in the file, the
+        // gateway reloads it, and new sessions start on the new version while every running session
+        // keeps its container (and keeps getting it back through the restarts below).
+        Files.writeString(config, Files.readString(config).replace("version: it\n", "version: it2\n"));
+        awaitLogLine(second, "config reloaded (");
+        try (FrameClient upgraded = FrameClient.connect(vertx, port, null)) {
+          assertEquals("it2", upgraded.hello().getString("version"), "a session started after the upgrade");
+        }
+        second.hangUp();
+        awaitLogLine(second, "config reloaded (SIGHUP)");
+
         // SIGTERM drains first: at once not ready and refusing new connections (503), while the
         // attached clients keep streaming for sessions.drainDeadline; then, with onShutdown keep,
         // they are told to come back (1012) and the containers stay.
@@ -113,6 +124,7 @@ class SessionSurvivalIT {
 
         GatewayRun third = startGateway(port);
         awaitAdoption(third, "after SIGTERM");
+        awaitLogLine(third, "version it of route " + route + " drains");
         reconnectAll(port, 3);
 
         // A normal close (1000) ends the session: the gateway removes its container.
@@ -183,6 +195,14 @@ class SessionSurvivalIT {
    * answer, then to /health reporting every session re-adopted and piped to its container
    * (detached: waiting for its client).
    */
+  private static void awaitLogLine(GatewayRun gateway, String text) throws Exception {
+    long giveUp = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!Files.readString(gateway.log).contains(text)) {
+      assertTrue(System.nanoTime() < giveUp, "no log line with '" + text + "' within 10s; see " + gateway.log);
+      Thread.sleep(50);
+    }
+  }
+
   private void awaitAdoption(GatewayRun gateway, String when) throws Exception {
     long healthAt = System.nanoTime();
     while (health(gateway.port) == null) {
@@ -438,6 +458,11 @@ class SessionSurvivalIT {
      */
     void terminate() {
       process.toHandle().destroy();
+    }
+
+    /** SIGHUP: reload the config file. */
+    void hangUp() throws Exception {
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
     }
 
     /** SIGKILL, keeping the output pipe open for the same reason. */

@@ -29,14 +29,17 @@ public final class TestGateway implements AutoCloseable {
   public final String adminToken;
   /** The gateway itself, for what a signal would do (drain). */
   public final GatewayVerticle verticle;
+  /** The config file it runs, which a test may rewrite and reload; removed at close. */
+  public final Path configFile;
   private final Vertx vertx;
   private final String deployment;
   private final Path adminDir;
   private boolean closed;
 
-  private TestGateway(Vertx vertx, String route, String deployment, GatewayVerticle verticle, Path adminDir)
-      throws java.io.IOException {
+  private TestGateway(Vertx vertx, String route, String deployment, GatewayVerticle verticle, Path adminDir,
+      Path configFile) throws java.io.IOException {
     this.vertx = vertx;
+    this.configFile = configFile;
     this.route = route;
     this.deployment = deployment;
     this.verticle = verticle;
@@ -228,11 +231,29 @@ public final class TestGateway implements AutoCloseable {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);
         String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
-        return new TestGateway(vertx, route, id, gateway, adminDir);
-      } finally {
+        return new TestGateway(vertx, route, id, gateway, adminDir, file);
+      } catch (Exception | Error failed) {
         Files.deleteIfExists(file);
+        throw failed;
       }
     }
+  }
+
+  /** Calls the admin API with the gateway's token. */
+  public java.net.http.HttpResponse<String> admin(String method, String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + adminPort + path))
+          .method(method, java.net.http.HttpRequest.BodyPublishers.noBody())
+          .header("Authorization", "Bearer " + adminToken).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError(method + " " + path + " on the admin API failed", e);
+    }
+  }
+
+  /** Rewrites the config file: {@code edit} gets its text and returns the new one. */
+  public void editConfig(java.util.function.UnaryOperator<String> edit) throws java.io.IOException {
+    Files.writeString(configFile, edit.apply(Files.readString(configFile)));
   }
 
   /** GET {@code path} on the gateway, as text. */
@@ -254,7 +275,11 @@ public final class TestGateway implements AutoCloseable {
   public void close() throws Exception {
     if (!closed) {
       closed = true;
-      vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
+      try {
+        vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
+      } finally {
+        Files.deleteIfExists(configFile);
+      }
       Files.deleteIfExists(adminDir.resolve("admin.key"));
       Files.deleteIfExists(adminDir);
     }

@@ -1,6 +1,10 @@
 package dev.berth.gateway.admin;
 
 import dev.berth.gateway.config.BerthConfig;
+import dev.berth.gateway.config.ConfigReloader;
+import dev.berth.gateway.config.Durations;
+import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.session.Canaries;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionRegistry;
@@ -13,7 +17,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Locale;
 import java.util.logging.Logger;
 
@@ -29,6 +34,10 @@ import java.util.logging.Logger;
  *   POST   /admissions/pause       no new session starts; existing ones still take their clients back
  *   POST   /admissions/resume
  *   GET    /config                 the config file in force and its version (sha-256 of its text)
+ *   POST   /config/reload          reads the file again: 200 with the new version, or 422 and why (the old stays)
+ *   GET    /routes                 every route's version, canary (weight, tallies, brake) and draining versions
+ *   POST   /routes/{route}/versions/{version}/drain?deadline=30s
+ *                                  its sessions are told to reconnect after the deadline (a canary is braked first)
  *   GET    /metrics                Prometheus, when admin.metrics is true
  * </pre>
  */
@@ -43,10 +52,10 @@ public final class AdminApi {
    *
    * @param token the bearer token every call must present
    */
-  public static Router router(Vertx vertx, BerthConfig config, String token, SessionRegistry registry,
+  public static Router router(Vertx vertx, ConfigReloader configs, String token, SessionRegistry registry,
       GatewayMetrics metrics) {
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
-    String version = sha256(config.text()).substring(0, 16);
+    BerthConfig config = configs.inForce(); // its admin section never changes at run time
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       String presented = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
@@ -78,16 +87,76 @@ public final class AdminApi {
     router.get("/admissions").handler(ctx -> answer(ctx, registry.admissionsPaused().map(AdminApi::admissions)));
     router.post("/admissions/pause").handler(ctx -> answer(ctx, registry.pauseAdmissions(true).map(AdminApi::admissions)));
     router.post("/admissions/resume").handler(ctx -> answer(ctx, registry.pauseAdmissions(false).map(AdminApi::admissions)));
-    router.get("/config").handler(ctx -> ctx.json(new JsonObject()
-        .put("source", config.source().toString())
-        .put("version", version)
-        .put("text", config.text())));
+    router.get("/config").handler(ctx -> ctx.json(configJson(configs.inForce())));
+    router.post("/config/reload").handler(ctx -> configs.reload("admin API").onComplete(reloaded -> {
+      if (reloaded.succeeded()) {
+        ctx.json(configJson(reloaded.result()).put("reloaded", true));
+      } else {
+        ctx.response().setStatusCode(422);
+        ctx.json(new JsonObject().put("error", reloaded.cause().getMessage()).put("version", configs.inForce().version()));
+      }
+    }));
+    router.get("/routes").handler(ctx -> answer(ctx, registry.versions().map(AdminApi::versionsJson)));
+    router.post("/routes/:route/versions/:version/drain").handler(ctx -> {
+      String route = ctx.pathParam("route");
+      String version = ctx.pathParam("version");
+      Duration deadline;
+      try {
+        deadline = Durations.parse(ctx.queryParams().get("deadline"), Duration.ZERO);
+      } catch (IllegalArgumentException badDeadline) {
+        ctx.response().setStatusCode(400);
+        ctx.json(new JsonObject().put("error", "deadline: " + badDeadline.getMessage()));
+        return;
+      }
+      registry.drainVersion(route, version, deadline).onComplete(drained -> {
+        if (drained.succeeded()) {
+          LOG.info("admin: draining version " + version + " of route " + route + " within " + deadline.toMillis() + "ms");
+          ctx.json(new JsonObject().put("route", route).put("version", version).put("sessions", drained.result())
+              .put("deadlineMs", deadline.toMillis()));
+        } else {
+          ctx.response().setStatusCode(drained.cause() instanceof java.util.NoSuchElementException ? 404 : 409);
+          ctx.json(new JsonObject().put("error", drained.cause().getMessage()));
+        }
+      });
+    });
     if (config.admin().metrics()) {
       router.get("/metrics").handler(ctx -> ctx.response()
           .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
           .end(metrics.scrape()));
     }
     return router;
+  }
+
+  private static JsonObject configJson(BerthConfig config) {
+    return new JsonObject().put("source", config.source().toString()).put("version", config.version())
+        .put("text", config.text());
+  }
+
+  private static JsonObject versionsJson(SessionRegistry.Versions versions) {
+    JsonArray routes = new JsonArray();
+    for (RouteConfig route : versions.routes()) {
+      JsonObject json = new JsonObject().put("name", route.name()).put("path", route.path()).put("version", route.version())
+          .put("sessions", new JsonObject(new java.util.HashMap<>(versions.live().getOrDefault(route.name(), Map.of()))));
+      versions.canaries().stream().filter(canary -> canary.route().equals(route.name())).findFirst()
+          .ifPresent(canary -> json.put("canary", new JsonObject()
+              .put("version", canary.canaryVersion())
+              .put("weightPercent", canary.weightPercent())
+              .put("braked", canary.brakedBecause() != null)
+              .put("brakedBecause", canary.brakedBecause())
+              .put("stable", tally(canary.stable()))
+              .put("canary", tally(canary.canary()))));
+      routes.add(json);
+    }
+    JsonArray draining = new JsonArray();
+    versions.draining().forEach(drain -> draining.add(new JsonObject().put("route", drain.route())
+        .put("version", drain.version()).put("sessions", drain.sessions())
+        .put("deadline", drain.deadline() == null ? null : drain.deadline().toString())));
+    return new JsonObject().put("routes", routes).put("draining", draining);
+  }
+
+  private static JsonObject tally(Canaries.Tally tally) {
+    return new JsonObject().put("started", tally.started()).put("failed", tally.failed())
+        .put("firstFrameMedianMs", tally.firstFrameMedianMs());
   }
 
   private static void answer(RoutingContext ctx, Future<JsonObject> body) {
@@ -107,13 +176,5 @@ public final class AdminApi {
         .put("ageSeconds", session.ageSeconds())
         .put("bytesFromClient", session.fromClient())
         .put("bytesToClient", session.toClient());
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
   }
 }

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * machine no flag is needed:
  *
  * <pre>
- *   berth [--config FILE] sessions | end KEY | admissions | pause | resume | config | ready
+ *   berth [--config FILE] sessions | end KEY | admissions | pause | resume | config | reload | routes
+ *                         | drain ROUTE VERSION [DEADLINE] | ready
  * </pre>
  *
  * Exit status: 0 done, 1 the gateway answered an error (or is not ready), 2 a usage or config
@@ -43,6 +44,10 @@ public final class BerthCommand {
         pause        no new session starts; existing ones keep their clients
         resume       new sessions start again
         config       the config file in force and its version
+        reload       reads the config file again; the new routes apply, or it says why not (the old stay)
+        routes       every route's version, canary (tallies, brake) and the versions still draining
+        drain ROUTE VERSION [DEADLINE]
+                     that version's sessions are told to reconnect after DEADLINE (default 0s: now)
         ready        exit 0 if the gateway takes new connections (GET /health/ready), else 1
       FILE defaults to config/berth.yaml: the admin API's address and token file are read from it.""";
 
@@ -68,7 +73,8 @@ public final class BerthCommand {
       configFile = Path.of(words.get(1));
       words = words.subList(2, words.size());
     }
-    if (words.isEmpty() || words.size() > 2 || (words.get(0).equals("end") != (words.size() == 2))) {
+    if (words.isEmpty() || words.size() != argumentsOf(words.get(0)) + 1
+        && !(words.get(0).equals("drain") && words.size() == 4)) {
       err.println(USAGE);
       return 2;
     }
@@ -121,6 +127,26 @@ public final class BerthCommand {
         out.print(body.getString("text"));
         return 0;
       });
+      case "reload" -> call(client, admin, token, HttpMethod.POST, "/config/reload").map(response -> {
+        JsonObject body = response.bodyAsJsonObject();
+        if (response.statusCode() == 422) {
+          err.println("berth: the file was rejected, version " + body.getString("version") + " stays in force: "
+              + body.getString("error"));
+          return 1;
+        }
+        return done(response, response.statusCode() == 200 ? "reloaded: version " + body.getString("version") : null);
+      });
+      case "routes" -> call(client, admin, token, HttpMethod.GET, "/routes").map(this::printRoutes);
+      case "drain" -> call(client, admin, token, HttpMethod.POST, "/routes/" + words.get(1) + "/versions/"
+          + words.get(2) + "/drain" + (words.size() == 4 ? "?deadline=" + words.get(3) : "")).map(response -> {
+            JsonObject body = response.bodyAsJsonObject();
+            if (response.statusCode() != 200 && body != null && body.getString("error") != null) {
+              err.println("berth: " + body.getString("error"));
+              return 1;
+            }
+            return done(response, response.statusCode() == 200 ? "draining " + body.getInteger("sessions")
+                + " session(s) of " + words.get(1) + " " + words.get(2) + " within " + body.getLong("deadlineMs") + "ms" : null);
+          });
       case "ready" -> client.get(config.listen().port(), config.listen().host(), "/health/ready")
           .send().map(response -> {
             out.println(response.statusCode() == 200 ? "ready" : "not ready (" + response.statusCode() + ")");
@@ -153,6 +179,41 @@ public final class BerthCommand {
     }
     out.println(sessions.size() + " session(s)");
     return 0;
+  }
+
+  private int printRoutes(HttpResponse<Buffer> response) {
+    if (response.statusCode() != 200) {
+      return done(response, null);
+    }
+    JsonObject body = response.bodyAsJsonObject();
+    body.getJsonArray("routes").forEach(item -> {
+      JsonObject route = (JsonObject) item;
+      out.println(route.getString("name") + " " + route.getString("path") + ": version " + route.getString("version")
+          + ", live sessions by version " + route.getJsonObject("sessions").encode());
+      JsonObject canary = route.getJsonObject("canary");
+      if (canary != null) {
+        out.println("  canary " + canary.getString("version") + " at " + canary.getInteger("weightPercent") + "%: "
+            + (canary.getBoolean("braked") ? "BRAKED, " + canary.getString("brakedBecause") : "admitting")
+            + "; started/failed " + canary.getJsonObject("canary").getInteger("started") + "/"
+            + canary.getJsonObject("canary").getInteger("failed") + " against " + canary.getJsonObject("stable").getInteger("started")
+            + "/" + canary.getJsonObject("stable").getInteger("failed"));
+      }
+    });
+    body.getJsonArray("draining").forEach(item -> {
+      JsonObject drain = (JsonObject) item;
+      out.println("draining " + drain.getString("route") + " " + drain.getString("version") + ": " + drain.getInteger("sessions")
+          + " session(s), " + (drain.getString("deadline") == null ? "until they end" : "retired at " + drain.getString("deadline")));
+    });
+    return 0;
+  }
+
+  /** How many words follow a command. */
+  private static int argumentsOf(String command) {
+    return switch (command) {
+      case "end" -> 1;
+      case "drain" -> 2;
+      default -> 0;
+    };
   }
 
   private int printAdmissions(HttpResponse<Buffer> response) {

@@ -37,18 +37,25 @@ public final class ConfigLoader {
   public static BerthConfig load(Path file) {
     Path absolute = file.toAbsolutePath().normalize();
     String name = file.toString();
-    JsonNode tree;
     String text;
     try {
       text = Files.readString(absolute);
-      tree = new ObjectMapper(new YAMLFactory()).readTree(text);
     } catch (NoSuchFileException e) {
       throw new ConfigException(name + ": file not found. Fix: pass an existing file with --config, e.g. --config config/berth.yaml");
+    } catch (IOException e) {
+      throw new ConfigException(name + ": cannot be read (" + e.getMessage() + "). Fix: check the path and its permissions");
+    }
+    return parse(absolute, name, text);
+  }
+
+  /** The config in {@code text}, read from {@code absolute} (named {@code name} in errors). */
+  static BerthConfig parse(Path absolute, String name, String text) {
+    JsonNode tree;
+    try {
+      tree = new ObjectMapper(new YAMLFactory()).readTree(text);
     } catch (JsonProcessingException e) {
       throw new ConfigException(name + ": not valid YAML at line " + e.getLocation().getLineNr()
           + ": " + e.getOriginalMessage() + ". Fix: correct the YAML syntax there");
-    } catch (IOException e) {
-      throw new ConfigException(name + ": cannot be read (" + e.getMessage() + "). Fix: check the path and its permissions");
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
@@ -173,7 +180,7 @@ public final class ConfigLoader {
 
   private static RouteConfig route(ConfigNode node, LauncherKind launcher) {
     node.onlyKeys(Set.of("name", "path", "version", "docker", "process", "fixed", "env", "maxSessions", "pool",
-        "limits", "timeouts", "buffer"));
+        "canary", "drain", "limits", "timeouts", "buffer"));
     String name = node.child("name").requiredString(node.path() + ".name: listings");
     if (!ROUTE_NAME.matcher(name).matches()) {
       throw node.child("name").error("'" + name + "' is not a valid route name", "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
@@ -207,10 +214,11 @@ public final class ConfigLoader {
       throw process.child("command").error("is missing while launcher is '" + launcher.name().toLowerCase() + "'",
           "add " + process.path() + ".command: [java, -jar, ../handler-image/target/berth-handler.jar], or set launcher: docker");
     }
+    String version = node.child("version").string("dev");
     return new RouteConfig(
         name,
         path,
-        node.child("version").string("dev"),
+        version,
         image,
         docker.child("port").integer(8080, 1, 65535),
         sandbox(docker),
@@ -219,10 +227,51 @@ public final class ConfigLoader {
         env(node.child("env")),
         node.child("maxSessions").integer(100, 1, 100_000),
         poolSize,
+        canary(node.child("canary"), launcher, version),
+        drainDeadline(node.child("drain")),
         limits(node.child("limits")),
         timeouts(node.child("timeouts")),
         buffer(node.child("buffer")),
         node.path());
+  }
+
+  private static RouteConfig.Canary canary(ConfigNode node, LauncherKind launcher, String routeVersion) {
+    if (!node.present()) {
+      return null;
+    }
+    node.onlyKeys(Set.of("version", "image", "command", "weight", "brake"));
+    String version = node.child("version").requiredString(node.path() + ".version: 0.2.0");
+    if (version.equals(routeVersion)) {
+      throw node.child("version").error("is the route's own version (" + version + ")",
+          "give the canary the version under trial, or remove the canary block");
+    }
+    String image = node.child("image").string(null);
+    if ((launcher == LauncherKind.DOCKER || launcher == LauncherKind.AUTO) && image == null) {
+      throw node.child("image").error("is missing while launcher is '" + launcher.name().toLowerCase() + "'",
+          "add " + node.path() + ".image: berth/handler:" + version + ", the canary's image");
+    }
+    if (launcher == LauncherKind.FIXED) {
+      throw node.error("is set while launcher is 'fixed', which launches no versions", "remove " + node.path());
+    }
+    ConfigNode brake = node.child("brake").onlyKeys(Set.of("minSessions", "failureMargin", "firstFrameRatio"));
+    return new RouteConfig.Canary(version, image, node.child("command").list(part -> part.string(null)),
+        node.child("weight").integer(10, 0, 100),
+        new RouteConfig.Brake(
+            brake.child("minSessions").integer(20, 1, 1_000_000),
+            brake.child("failureMargin").decimal(0.05, 0, 1),
+            brake.child("firstFrameRatio").decimal(2.0, 1.0, 1000)));
+  }
+
+  /** {@code drain: wait} (the default) or a duration: see {@link RouteConfig#drainDeadline()}. */
+  private static Duration drainDeadline(ConfigNode node) {
+    if (!node.present() || "wait".equals(node.string(null))) {
+      return null;
+    }
+    try {
+      return node.duration(null, Duration.ZERO, Duration.ofDays(30));
+    } catch (ConfigException notADuration) {
+      throw node.error("is neither 'wait' nor a duration", "write wait (old sessions end by themselves) or a deadline such as 10m");
+    }
   }
 
   private static RouteConfig.Endpoint endpoint(ConfigNode node) {

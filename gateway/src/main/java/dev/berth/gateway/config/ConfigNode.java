@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
  */
 final class ConfigNode {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
 
   private final String file;
@@ -144,17 +143,15 @@ final class ConfigNode {
     if (node == null) {
       return fallback;
     }
-    Matcher m = DURATION.matcher(node.asText().trim().toLowerCase(Locale.ROOT));
-    if (!node.isTextual() || !m.matches()) {
+    Duration value;
+    try {
+      value = node.isTextual() ? Durations.parse(node.asText(), null) : null;
+    } catch (IllegalArgumentException notADuration) {
+      value = null;
+    }
+    if (value == null) {
       throw error("'" + node.asText() + "' is not a duration", "write a number with a unit: 500ms, 10s, 5m or 1h");
     }
-    long amount = Long.parseLong(m.group(1));
-    Duration value = switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "s" -> Duration.ofSeconds(amount);
-      case "m" -> Duration.ofMinutes(amount);
-      default -> Duration.ofHours(amount);
-    };
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
       throw error(node.asText() + " is out of range", "use a duration from " + min.toMillis() + "ms to " + max.toSeconds() + "s");
     }

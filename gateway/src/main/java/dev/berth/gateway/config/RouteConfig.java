@@ -16,7 +16,12 @@ import java.util.Map;
  * @param fixedBackends the running backends of the fixed launcher, taken in turn (empty when unset)
  * @param env extra environment for the handler, e.g. BERTH_FEED_PER_SECOND=0 for a pure echo
  * @param maxSessions sessions this route may hold at once; past it, new sessions get 503
- * @param poolSize ready backends kept waiting for new sessions (0: none)
+ * @param poolSize ready backends kept waiting for new sessions (0: none); the pool runs the route's
+ *     version, never its canary's
+ * @param canary a second version that takes a share of new sessions, or null
+ * @param drainDeadline how long sessions of a version the route no longer runs keep their backends
+ *     after a reload, before they are closed with 1001 so their clients reconnect to the new one;
+ *     null: until they end by themselves
  * @param configKey the route's key in the file, e.g. routes[0], for messages that name a setting
  */
 public record RouteConfig(
@@ -31,6 +36,8 @@ public record RouteConfig(
     Map<String, String> env,
     int maxSessions,
     int poolSize,
+    Canary canary,
+    Duration drainDeadline,
     Limits limits,
     Timeouts timeouts,
     Buffer buffer,
@@ -87,6 +94,45 @@ public record RouteConfig(
    * backend is paused until acknowledgements free room).
    */
   public record Buffer(long maxBytes, int maxFrames) {}
+
+  /**
+   * A version under trial: it takes {@code weightPercent} of the route's new sessions (each
+   * session stays on the version it started on) until its brake finds it clearly worse than the
+   * route's version.
+   *
+   * @param image its container image (docker launcher)
+   * @param command its handler command (process launcher); empty: the route's
+   */
+  public record Canary(String version, String image, List<String> command, int weightPercent, Brake brake) {}
+
+  /**
+   * When a canary stops getting new sessions: once it has started {@code minSessions}, if the share
+   * of its sessions that failed (launch failed, backend crashed, lost or broke the protocol) exceeds
+   * the route version's share by more than {@code failureMargin}, or its median time from
+   * handshake to first frame exceeds the route version's by more than {@code firstFrameRatio} times.
+   */
+  public record Brake(int minSessions, double failureMargin, double firstFrameRatio) {}
+
+  /** This route as its canary version runs it: the canary's version, image and command. */
+  public RouteConfig asCanary() {
+    return new RouteConfig(name, path, canary.version(), canary.image() == null ? image : canary.image(), containerPort,
+        sandbox, canary.command().isEmpty() ? command : canary.command(), fixedBackends, env, maxSessions, 0, null,
+        drainDeadline, limits, timeouts, buffer, configKey);
+  }
+
+  /**
+   * This route for a session of {@code otherVersion}, which it no longer runs (found on the engine
+   * after a reload or an upgrade): its backend is running, only its version differs.
+   */
+  public RouteConfig asRetired(String otherVersion) {
+    return new RouteConfig(name, path, otherVersion, image, containerPort, sandbox, command, fixedBackends, env,
+        maxSessions, 0, null, drainDeadline, limits, timeouts, buffer, configKey);
+  }
+
+  /** Whether new sessions may start on {@code candidate}: the route's version or its canary's. */
+  public boolean runs(String candidate) {
+    return version.equals(candidate) || canary != null && canary.version().equals(candidate);
+  }
 
   /** The full key of one of this route's settings, as an error message should name it. */
   public String key(String setting) {

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -36,6 +37,9 @@ public final class EdgeRouter {
   private final String launcherName;
   /** Shared by all the edge's loops, so its connection limit holds for the gateway. */
   private final ConnectionGuard guard;
+  private final OriginPolicy origins;
+  /** The websocket handler of each route's path; swapped whole when a reload changes the routes. */
+  private volatile Map<String, SessionWebSocketHandler> websockets;
 
   public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
       String launcherName) {
@@ -45,6 +49,17 @@ public final class EdgeRouter {
     this.metrics = metrics;
     this.launcherName = launcherName;
     this.guard = new ConnectionGuard(vertx, config.listen());
+    this.origins = new OriginPolicy(config.listen().allowedOrigins(), config.listen().tls() != null);
+    routesChanged(config.routes());
+  }
+
+  /** Serves {@code routes} from now on: new paths are taken, removed ones answer 404 (their sessions go on). */
+  public void routesChanged(List<RouteConfig> routes) {
+    Map<String, SessionWebSocketHandler> next = new HashMap<>();
+    for (RouteConfig route : routes) {
+      next.put(route.path(), new SessionWebSocketHandler(route, registry, metrics, origins, config.listen().tls() != null));
+    }
+    websockets = Map.copyOf(next);
   }
 
   /** The handlers for one of the edge's loops: each loop routes with its own router. */
@@ -52,12 +67,6 @@ public final class EdgeRouter {
     Router router = router(vertx, config, registry, metrics, launcherName);
     // Websocket routes bypass the router: its request wrapper would wrap the websocket too, hiding
     // the channel the pipe answers protocol errors on.
-    boolean tls = config.listen().tls() != null;
-    OriginPolicy origins = new OriginPolicy(config.listen().allowedOrigins(), tls);
-    Map<String, SessionWebSocketHandler> websockets = new HashMap<>();
-    for (RouteConfig route : config.routes()) {
-      websockets.put(route.path(), new SessionWebSocketHandler(route, registry, metrics, origins, tls));
-    }
     return new Handlers(guard::connected, guard.guarding(request -> {
       SessionWebSocketHandler websocket = request.method() == HttpMethod.GET ? websockets.get(request.path()) : null;
       if (websocket != null) {

@@ -68,6 +68,11 @@ public enum Failure {
   BUFFER_OVERFLOW(0, 4002, "too much data for the session while no client was attached"),
   /** An operator ended the session (admin API). */
   ENDED_BY_OPERATOR(0, 4003, "the session was ended by the gateway's operator"),
+  /**
+   * The session's version is no longer the route's (a reload or upgrade changed it) and the route's
+   * drain deadline passed, or an operator drained the version: the client reconnects to the new one.
+   */
+  VERSION_RETIRED(0, 1001, "this session's version was upgraded: reconnect to start on the new one"),
   /** The gateway ends sessions at shutdown (sessions.onShutdown: end). */
   SHUTDOWN(0, 1001, "gateway shutting down"),
 
@@ -132,6 +137,18 @@ public enum Failure {
    */
   public String publicReason() {
     return publicReason;
+  }
+
+  /**
+   * Whether it speaks against the version the session ran (a canary's brake counts it): the
+   * backend could not be started or reached, or crashed, vanished or broke the protocol.
+   */
+  public boolean blamesVersion() {
+    return switch (this) {
+      case START_FAILED, START_TIMEOUT, READY_TIMEOUT, EXITED_EARLY, UNREACHABLE, BACKEND_EXITED, BACKEND_LOST,
+          BACKEND_PROTOCOL -> true;
+      default -> false;
+    };
   }
 
   /** The value used as a metric tag and in log lines, e.g. "ready_timeout". */

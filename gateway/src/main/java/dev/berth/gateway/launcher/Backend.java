@@ -16,22 +16,24 @@ public final class Backend {
   final String reference;
   private final String sessionKey;
   private final String routeName;
+  private final String version;
   private final SocketAddress address;
   private final Future<String> exited;
   private final Supplier<Future<Void>> stopAction;
   private Future<Void> stopping;
 
-  Backend(String description, String sessionKey, String routeName, SocketAddress address, Future<String> exited,
-      Supplier<Future<Void>> stopAction) {
-    this(description, description, sessionKey, routeName, address, exited, stopAction);
+  Backend(String description, String sessionKey, String routeName, String version, SocketAddress address,
+      Future<String> exited, Supplier<Future<Void>> stopAction) {
+    this(description, description, sessionKey, routeName, version, address, exited, stopAction);
   }
 
-  Backend(String description, String reference, String sessionKey, String routeName, SocketAddress address,
-      Future<String> exited, Supplier<Future<Void>> stopAction) {
+  Backend(String description, String reference, String sessionKey, String routeName, String version,
+      SocketAddress address, Future<String> exited, Supplier<Future<Void>> stopAction) {
     this.description = description;
     this.reference = reference;
     this.sessionKey = sessionKey;
     this.routeName = routeName;
+    this.version = version;
     this.address = address;
     this.exited = exited;
     this.stopAction = stopAction;
@@ -44,7 +46,7 @@ public final class Backend {
 
   /** The same backend, now the backend of session {@code key} (a pooled one, claimed). */
   Backend claimedBy(String key, String newDescription, String newReference) {
-    return new Backend(newDescription, newReference, key, routeName, address, exited, stopAction);
+    return new Backend(newDescription, newReference, key, routeName, version, address, exited, stopAction);
   }
 
   /** The public key of the session this backend belongs to (from its label or name when re-adopted); null in a pool. */
@@ -54,6 +56,11 @@ public final class Backend {
 
   public String routeName() {
     return routeName;
+  }
+
+  /** The handler version it runs (its label when re-adopted). */
+  public String version() {
+    return version;
   }
 
   public SocketAddress address() {

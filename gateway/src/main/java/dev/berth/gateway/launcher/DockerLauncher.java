@@ -70,7 +70,8 @@ final class DockerLauncher implements Launcher {
   /** The event stream's own client: a response timeout would cut the stream after a quiet spell. */
   private final DockerClient eventsClient;
   private final DockerConfig config;
-  private final Map<String, RouteConfig> routes = new HashMap<>();
+  /** Every route this gateway ran since it started, by name; read by the event stream's thread too. */
+  private volatile Map<String, RouteConfig> routes = Map.of();
   private final EngineWatch watch;
   private final WorkerExecutor launchWorkers;
   private final WorkerExecutor stopWorkers;
@@ -93,7 +94,6 @@ final class DockerLauncher implements Launcher {
     this.context = vertx.getOrCreateContext();
     this.config = config;
     this.watch = watch;
-    routes.forEach(route -> this.routes.put(route.name(), route));
     DockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
         .withDockerHost(config.host())
         .build();
@@ -123,17 +123,32 @@ final class DockerLauncher implements Launcher {
     return launcher.blocking(() -> launcher.docker.pingCmd().exec())
         .recover(error -> Future.failedFuture(new FailureException(Failure.ENGINE_UNAVAILABLE,
             "no Docker engine answers at " + config.host() + " (" + error.getMessage() + ")", error)))
-        .compose(pong -> launcher.blocking(() -> {
-          routes.stream().map(launcher::networkOf).distinct()
-              .forEach(network -> launcher.ensureNetwork(network, network.equals(config.network())));
-          routes.forEach(launcher::requireImage);
-          return null;
-        }))
+        .compose(pong -> launcher.prepare(routes))
         .onFailure(error -> launcher.closeQuietly())
         .map(ready -> {
           launcher.watchDeaths();
           return launcher;
         });
+  }
+
+  @Override
+  public Future<Void> prepare(List<RouteConfig> next) {
+    return blocking(() -> {
+      next.stream().map(this::networkOf).distinct()
+          .forEach(network -> ensureNetwork(network, network.equals(config.network())));
+      for (RouteConfig route : next) {
+        requireImage(route);
+        if (route.canary() != null) {
+          requireImage(route.asCanary());
+        }
+      }
+      return null;
+    }).map(ready -> {
+      Map<String, RouteConfig> known = new HashMap<>(routes);
+      next.forEach(route -> known.put(route.name(), route));
+      routes = Map.copyOf(known);
+      return null;
+    });
   }
 
   @Override
@@ -154,9 +169,9 @@ final class DockerLauncher implements Launcher {
         .onComplete(created -> creating.remove(name))
         .compose(id -> {
           String key = request.pooled() ? null : request.sessionKey();
-          Backend backend = handle(id, name, key, route.name(), null);
+          Backend backend = handle(id, name, key, route.name(), route.version(), null);
           return blocking(() -> startAndLocate(id, route))
-              .map(address -> handle(id, name, key, route.name(), address))
+              .map(address -> handle(id, name, key, route.name(), route.version(), address))
               .recover(error -> backend.stop().transform(removed -> Future.failedFuture(
                   FailureException.wrap(error, failureOf(error), "cannot start " + backend.description()))));
         }, error -> Future.failedFuture(FailureException.wrap(error, failureOf(error),
@@ -168,9 +183,10 @@ final class DockerLauncher implements Launcher {
   }
 
   /** The handle of one of our containers; its exit is reported by the engine's events. */
-  private Backend handle(String id, String name, String sessionKey, String route, SocketAddress address) {
+  private Backend handle(String id, String name, String sessionKey, String route, String version, SocketAddress address) {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
-    return new Backend(describe(name, id), name, sessionKey, route, address, exit.future(), () -> remove(id, route));
+    return new Backend(describe(name, id), name, sessionKey, route, version, address, exit.future(),
+        () -> remove(id, route));
   }
 
   private static String describe(String name, String id) {
@@ -370,7 +386,7 @@ final class DockerLauncher implements Launcher {
     }
     if (state.equals("running") && (key != null || pooled) && address != null) {
       SocketAddress at = SocketAddress.inetSocketAddress(routes.get(route).containerPort(), address);
-      return Optional.of(handle(container.getId(), name, key, route, at));
+      return Optional.of(handle(container.getId(), name, key, route, labels.get(VERSION_LABEL), at));
     }
     boolean launchBrokeOff = state.equals("created")
         && Instant.ofEpochSecond(container.getCreated()).isBefore(Instant.now().minusSeconds(60));

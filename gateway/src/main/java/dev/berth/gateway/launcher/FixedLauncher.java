@@ -34,7 +34,7 @@ public final class FixedLauncher implements Launcher {
     RouteConfig.Endpoint endpoint = backends.get(turn);
     request.progress().running();
     Promise<String> neverExits = Promise.promise(); // not ours: a dropped connection ends the session
-    return Future.succeededFuture(new Backend("fixed backend " + endpoint, request.sessionKey(), route.name(),
+    return Future.succeededFuture(new Backend("fixed backend " + endpoint, request.sessionKey(), route.name(), route.version(),
         SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()), neverExits.future(), Future::succeededFuture));
   }
 

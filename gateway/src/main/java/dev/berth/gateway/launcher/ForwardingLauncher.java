@@ -1,6 +1,7 @@
 package dev.berth.gateway.launcher;
 
 import io.vertx.core.Future;
+import dev.berth.gateway.config.RouteConfig;
 import java.util.List;
 
 /** A launcher that adds to another one: everything it does not override goes to the wrapped launcher. */
@@ -30,6 +31,11 @@ public abstract class ForwardingLauncher implements Launcher {
   @Override
   public Future<Backend> claim(Backend pooled, String sessionKey) {
     return launcher.claim(pooled, sessionKey);
+  }
+
+  @Override
+  public Future<Void> prepare(List<RouteConfig> routes) {
+    return launcher.prepare(routes);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.berth.gateway.launcher;
 
 import io.vertx.core.Future;
+import dev.berth.gateway.config.RouteConfig;
 import java.util.List;
 
 /**
@@ -42,6 +43,16 @@ public interface Launcher {
   default Future<Backend> claim(Backend pooled, String sessionKey) {
     return Future.failedFuture(new dev.berth.gateway.failure.FailureException(
         dev.berth.gateway.failure.Failure.START_FAILED, "launcher " + name() + " keeps no warm pool"));
+  }
+
+  /**
+   * Readies the launcher for {@code routes} (at start, and before a reloaded config is swapped in):
+   * what every version they run needs is there (e.g. its image), and backends of these routes are
+   * this gateway's to find. Routes no longer listed stay known, since their sessions still run.
+   * Fails, changing nothing, when a version cannot be launched, saying why.
+   */
+  default Future<Void> prepare(List<RouteConfig> routes) {
+    return Future.succeededFuture();
   }
 
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */

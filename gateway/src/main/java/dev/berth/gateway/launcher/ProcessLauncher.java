@@ -66,7 +66,7 @@ final class ProcessLauncher implements Launcher {
     process.onExit().thenAccept(gone -> context.runOnContext(v ->
         exit.tryComplete("process exited with status " + gone.exitValue())));
     String description = "process " + process.pid() + " (" + (request.pooled() ? "" : "session ") + request.sessionKey() + ")";
-    return new Backend(description, request.pooled() ? null : request.sessionKey(), request.route().name(), SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
+    return new Backend(description, request.pooled() ? null : request.sessionKey(), request.route().name(), request.route().version(), SocketAddress.inetSocketAddress(started.port(), LOOPBACK), exit.future(),
         () -> stop(process, exit.future(), request.route().timeouts().stop()));
   }
 

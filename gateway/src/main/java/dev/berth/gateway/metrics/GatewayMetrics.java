@@ -7,8 +7,11 @@ import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
+import dev.berth.gateway.session.SessionRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -32,27 +36,33 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   public static final String SUCCESS = "success";
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, Map<String, Counter>> launches = new HashMap<>();
-  private final Map<String, Map<String, Timer>> launchDurations = new HashMap<>();
-  private final Map<String, Map<Session.State, Counter>> transitions = new HashMap<>();
-  private final Map<String, Map<Failure, Counter>> ends = new HashMap<>();
-  private final Map<String, Map<Failure, Counter>> refusals = new HashMap<>();
+  private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
+  private final Map<String, Map<Session.State, Counter>> transitions = new ConcurrentHashMap<>();
+  private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
+  private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
   private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
   private final Counter[] attachments = new Counter[2];
   private final Counter eventStreamReconnects;
-  private final Map<String, Counter> poolHits = new HashMap<>();
-  private final Map<String, Counter> poolMisses = new HashMap<>();
-  private final Map<String, Timer> poolRefills = new HashMap<>();
-  private final Map<String, Map<String, Timer>> startPhases = new HashMap<>();
+  private final Map<String, Counter> poolHits = new ConcurrentHashMap<>();
+  private final Map<String, Counter> poolMisses = new ConcurrentHashMap<>();
+  private final Map<String, Timer> poolRefills = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Timer>> startPhases = new ConcurrentHashMap<>();
+  private final MultiGauge sessionsByVersion;
+  private final MultiGauge canaryBraked;
 
   public GatewayMetrics(List<RouteConfig> routes, Supplier<Number> activeSessions) {
     Gauge.builder("berth.sessions.active", activeSessions)
         .description("Sessions this gateway holds, with or without a client attached")
         .register(registry);
-    for (RouteConfig route : routes) {
-      register(route.name());
-    }
+    routes.forEach(route -> routeAdded(route.name()));
+    sessionsByVersion = MultiGauge.builder("berth.sessions.by.version")
+        .description("Live sessions by route and version; role: route (new sessions start on it), canary, or draining")
+        .register(registry);
+    canaryBraked = MultiGauge.builder("berth.canary.braked")
+        .description("1 while a route's canary is braked (it takes no new session), else 0")
+        .register(registry);
     for (Direction direction : Direction.values()) {
       frames.put(direction, Counter.builder("berth.frames")
           .description("Websocket data frames forwarded")
@@ -75,7 +85,11 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
         .register(registry);
   }
 
-  private void register(String route) {
+  /** Registers every series of a route (at start, or when a reload adds it); a route already known is left as is. */
+  public void routeAdded(String route) {
+    if (launches.containsKey(route)) {
+      return;
+    }
     Map<String, Counter> byOutcome = new HashMap<>();
     Map<String, Timer> durations = new HashMap<>();
     for (String outcome : outcomes()) {
@@ -204,6 +218,23 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   @Override
   public void clientAttached(boolean onPipeLoop) {
     attachments[onPipeLoop ? 1 : 0].increment();
+  }
+
+  /**
+   * Sets the version gauges from what runs now (called by the registry every second, since versions
+   * come and go with reloads).
+   */
+  public void versions(SessionRegistry.Versions now) {
+    List<MultiGauge.Row<?>> sessions = new ArrayList<>();
+    Map<String, String> roles = new HashMap<>();
+    now.routes().forEach(route -> roles.put(route.name() + "@" + route.version(), "route"));
+    now.canaries().forEach(canary -> roles.put(canary.route() + "@" + canary.canaryVersion(), "canary"));
+    now.live().forEach((route, byVersion) -> byVersion.forEach((version, count) -> sessions.add(MultiGauge.Row.of(
+        Tags.of("route", route, "version", version, "role", roles.getOrDefault(route + "@" + version, "draining")), count))));
+    sessionsByVersion.register(sessions, true);
+    canaryBraked.register(now.canaries().stream().<MultiGauge.Row<?>>map(canary -> MultiGauge.Row.of(
+        Tags.of("route", canary.route(), "version", canary.canaryVersion()), canary.brakedBecause() == null ? 0 : 1))
+        .toList(), true);
   }
 
   /** The Prometheus text exposition of every series. */

@@ -68,6 +68,11 @@ public final class WarmPool {
     this.roomToGrow = roomToGrow;
   }
 
+  /** The route (and so the version) its backends run. */
+  public RouteConfig route() {
+    return route;
+  }
+
   public int idle() {
     return idle.size();
   }

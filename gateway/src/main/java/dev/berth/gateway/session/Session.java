@@ -117,7 +117,8 @@ public final class Session implements SessionPipe.Listener {
    * is empty (or there is none), before any client was accepted.
    */
   void launch(WarmPool pool) {
-    LOG.info(this + ": LAUNCHING" + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
+    LOG.info(this + ": LAUNCHING version " + route.version() + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
+    services.canaries().started(route);
     Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key(), loop);
     backend = fromPool.compose(claimed -> {
       if (claimed == null) {
@@ -448,6 +449,9 @@ public final class Session implements SessionPipe.Listener {
   public void firstFrameDelivered() {
     long now = System.nanoTime();
     phase("first_frame", attachedNanos, now);
+    if (!adopted && attachedNanos > 0) {
+      services.canaries().firstFrame(route, java.time.Duration.ofNanos(now - attachedNanos));
+    }
     phase("total", createdNanos, now);
     if (!adopted && attachedNanos > 0) {
       LOG.info(this + ": started in " + micros(createdNanos, now) + "us: backend " + micros(createdNanos, backendNanos)
@@ -488,6 +492,9 @@ public final class Session implements SessionPipe.Listener {
     }
     moveTo(State.ENDING, why.tag() + ": " + detail);
     services.meter().ended(route.name(), why);
+    if (!adopted) {
+      services.canaries().failed(route, why);
+    }
     lifetimes.stopAll();
     connected.tryFail(new FailureException(why == Failure.CLIENT_ENDED ? Failure.BACKEND_ENDED : why, detail));
     Future<Void> told = Future.succeededFuture();
@@ -557,6 +564,6 @@ public final class Session implements SessionPipe.Listener {
 
   @Override
   public String toString() {
-    return id + " on route " + route.name();
+    return id + " on route " + route.name() + "@" + route.version();
   }
 }

@@ -31,14 +31,18 @@ public final class SessionRegistry {
 
   private static final Logger LOG = Logger.getLogger(SessionRegistry.class.getName());
 
-  private final BerthConfig config;
+  private BerthConfig config;
   private final SessionServices services;
   private final Map<String, Session> byKey = new HashMap<>();
   private final Map<String, Integer> countByRoute = new HashMap<>();
   /** The client address each session was opened for (adopted sessions have none). */
   private final Map<String, String> clientByKey = new HashMap<>();
   private final ClientAdmission clients;
-  private final Map<String, WarmPool> pools = new HashMap<>();
+  /** By route name; each runs its route's version (never a canary's). Read by the pool gauges' thread too. */
+  private final Map<String, WarmPool> pools = new java.util.concurrent.ConcurrentHashMap<>();
+  private final VersionDrains drains;
+  /** Canary versions an operator drained (route name to version): they take no new session until a reload changes the canary. */
+  private final Map<String, String> drainedCanaries = new HashMap<>();
   private long reapTimer = -1;
   private boolean discovering;
   /** Read by the edge's loops for readiness. */
@@ -49,14 +53,68 @@ public final class SessionRegistry {
     this.config = config;
     this.services = services;
     this.clients = new ClientAdmission(config.sessions());
+    this.drains = new VersionDrains(services.vertx(), this::retire);
+    services.canaries().configure(config.routes());
+    config.routes().forEach(this::openPool);
+  }
+
+  private void openPool(RouteConfig route) {
+    if (route.poolSize() > 0) {
+      pools.put(route.name(), new WarmPool(services.vertx(), services.control(), services.loops(), route,
+          services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route)));
+      services.poolMeter().poolIdle(route.name(), () -> {
+        WarmPool current = pools.get(route.name());
+        return current == null ? 0 : current.idle();
+      });
+    }
+  }
+
+  /**
+   * Swaps in a reloaded config, already validated and prepared for by the launcher: new sessions
+   * follow its routes from now on, while every existing session keeps its backend and the route
+   * it started with. A route whose settings changed gets a new warm pool (the old one's idle
+   * backends are stopped); versions no longer run start draining by their route's policy.
+   * On the control loop; completes with a summary for the log.
+   */
+  public String apply(BerthConfig next) {
+    List<String> changes = new ArrayList<>();
     for (RouteConfig route : config.routes()) {
-      if (route.poolSize() > 0) {
-        WarmPool pool = new WarmPool(services.vertx(), services.control(), services.loops(), route,
-            services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route));
-        pools.put(route.name(), pool);
-        services.poolMeter().poolIdle(route.name(), pool::idle);
+      Optional<RouteConfig> after = next.route(route.name());
+      if (after.isEmpty()) {
+        changes.add("removed route " + route.name());
+      } else if (!after.get().equals(route)) {
+        changes.add("changed route " + route.name() + (after.get().version().equals(route.version()) ? ""
+            : " (version " + route.version() + " -> " + after.get().version() + ")"));
       }
     }
+    next.routes().stream().filter(route -> config.route(route.name()).isEmpty())
+        .forEach(route -> changes.add("added route " + route.name() + " (version " + route.version() + ")"));
+    for (RouteConfig route : next.routes()) {
+      WarmPool pool = pools.get(route.name());
+      if (pool != null && !pool.route().equals(route)) {
+        pools.remove(route.name()).close(true);
+      }
+    }
+    pools.keySet().stream().filter(name -> next.route(name).isEmpty()).toList()
+        .forEach(name -> pools.remove(name).close(true));
+    drainedCanaries.keySet().removeIf(name -> next.route(name).map(route -> route.canary() == null
+        || !route.canary().version().equals(drainedCanaries.get(name))).orElse(true));
+    config = next;
+    services.canaries().configure(next.routes());
+    next.routes().stream().filter(route -> !pools.containsKey(route.name())).forEach(this::openPool);
+    fillPools();
+    drains.review(byKey.values(), this::runningNow);
+    return changes.isEmpty() ? "no route changed" : String.join("; ", changes);
+  }
+
+  /** Ends the live sessions of a draining version at its deadline: their clients reconnect to the route's new version. */
+  private void retire(String route, String version) {
+    List<Session> retiring = byKey.values().stream()
+        .filter(session -> session.live() && session.route().name().equals(route) && session.route().version().equals(version))
+        .toList();
+    LOG.info("version " + version + " of route " + route + ": drain deadline reached, " + retiring.size()
+        + " session(s) are told to reconnect to the route's version");
+    retiring.forEach(session -> session.end(Failure.VERSION_RETIRED, "its version " + version + " drained"));
   }
 
   /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
@@ -133,10 +191,11 @@ public final class SessionRegistry {
     clients.admit(client);
     SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
     clientByKey.put(id.key(), client);
-    Session session = add(Session.create(id, route, services, this::forget,
+    RouteConfig version = services.canaries().choose(route);
+    Session session = add(Session.create(id, version, services, this::forget,
         clientLoop != null ? clientLoop : services.loops().next()));
     Session.Claim claim = session.claim(id.token());
-    session.launch(pools.get(route.name()));
+    session.launch(version == route ? pools.get(route.name()) : null);
     return claim;
   }
 
@@ -158,6 +217,7 @@ public final class SessionRegistry {
           for (Backend backend : found) {
             adopted += adopt(backend) ? 1 : 0;
           }
+          drains.review(byKey.values(), this::runningNow);
           return adopted;
         })
         .onFailure(error -> LOG.warning("cannot look for sessions on the engine: " + error.getMessage()))
@@ -187,8 +247,16 @@ public final class SessionRegistry {
       backend.stop();
       return false;
     }
-    add(Session.adopt(backend, route.get(), services, this::forget)).connectAdopted();
+    add(Session.adopt(backend, versionOf(route.get(), backend.version()), services, this::forget)).connectAdopted();
     return true;
+  }
+
+  /** {@code route} as it runs {@code version}: itself, its canary, or a version it no longer runs (draining). */
+  private static RouteConfig versionOf(RouteConfig route, String version) {
+    if (version == null || version.equals(route.version())) {
+      return route;
+    }
+    return route.canary() != null && route.canary().version().equals(version) ? route.asCanary() : route.asRetired(version);
   }
 
   /** Looks at the engine every {@code sessions.reapInterval}, so nothing a failure left stays behind. */
@@ -255,6 +323,61 @@ public final class SessionRegistry {
       return session.end(Failure.ENDED_BY_OPERATOR, "ended through the admin API").map(true);
     });
   }
+
+  /**
+   * Drains {@code version} of {@code route} now: its sessions are told to reconnect after
+   * {@code deadline}. A canary is braked first, so it takes no new session meanwhile. Fails with
+   * why when that version cannot be drained (the route's own version, or none such).
+   */
+  public Future<Integer> drainVersion(String route, String version, java.time.Duration deadline) {
+    return EventLoops.call(services.control(), () -> {
+      Optional<RouteConfig> current = config.route(route);
+      if (current.isPresent() && current.get().version().equals(version)) {
+        return Future.failedFuture(new IllegalStateException("version " + version + " is route " + route
+            + "'s own: new sessions start on it. Change the route's version (or roll back) in the config and reload first"));
+      }
+      if (current.isPresent() && current.get().runs(version)) {
+        services.canaries().brake(route, "drained by an operator");
+        drainedCanaries.put(route, version);
+      }
+      drains.review(byKey.values(), this::runningNow);
+      if (!drains.drainBy(route, version, deadline)) {
+        return Future.failedFuture(new java.util.NoSuchElementException("route " + route + " has no session on version "
+            + version));
+      }
+      return Future.succeededFuture((int) byKey.values().stream().filter(session -> session.live()
+          && session.route().name().equals(route) && session.route().version().equals(version)).count());
+    });
+  }
+
+  /**
+   * The route called {@code name} as far as draining goes: a canary an operator drained counts as
+   * no longer run (one the brake stopped still does: its live sessions are left alone).
+   */
+  private Optional<RouteConfig> runningNow(String name) {
+    return config.route(name).map(route -> route.canary() != null
+        && route.canary().version().equals(drainedCanaries.get(name)) ? route.asRetired(route.version()) : route);
+  }
+
+  /** What runs where: every route's versions, canaries and draining versions, for the admin API, on the caller's loop. */
+  public Future<Versions> versions() {
+    return EventLoops.call(services.control(), () -> {
+      Map<String, Map<String, Integer>> live = new HashMap<>();
+      for (Session session : byKey.values()) {
+        if (session.live()) {
+          live.computeIfAbsent(session.route().name(), name -> new HashMap<>()).merge(session.route().version(), 1, Integer::sum);
+        }
+      }
+      return Future.succeededFuture(new Versions(config.routes(), live, services.canaries().status(),
+          drains.status(byKey.values())));
+    });
+  }
+
+  /**
+   * @param live sessions not ending, by route and version
+   */
+  public record Versions(List<RouteConfig> routes, Map<String, Map<String, Integer>> live, List<Canaries.Status> canaries,
+      List<VersionDrains.Status> draining) {}
 
   /** The number of sessions; read from any thread, for gauges. */
   public int size() {

@@ -95,9 +95,36 @@ class BerthCommandTest {
   }
 
   @Test
+  void reloadsShowsRoutesAndDrainsAVersion() throws Exception {
+    try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
+      client.hello();
+      assertEquals(0, berth("reload"), err.toString());
+      assertTrue(out.toString().startsWith("reloaded: version "), out.toString());
+
+      gateway.editConfig(text -> text.replace("version: test", "version: next"));
+      assertEquals(0, berth("reload"), err.toString());
+      assertEquals(0, berth("routes"));
+      assertTrue(out.toString().contains(gateway.route + " /ws: version next, live sessions by version {\"test\":1}"),
+          out.toString());
+      assertTrue(out.toString().contains("draining " + gateway.route + " test: 1 session(s), until they end"), out.toString());
+
+      assertEquals(1, berth("drain", gateway.route, "next"), "the route's own version");
+      assertTrue(err.toString().contains("Change the route's version"), err.toString());
+      assertEquals(0, berth("drain", gateway.route, "test", "100ms"), err.toString());
+      assertTrue(out.toString().contains("draining 1 session(s) of " + gateway.route + " test within 100ms"), out.toString());
+      assertEquals(1001, client.awaitClose());
+
+      gateway.editConfig(text -> text.replace("routes:", "routes: ["));
+      assertEquals(1, berth("reload"));
+      assertTrue(err.toString().contains("the file was rejected") && err.toString().contains("Fix"), err.toString());
+    }
+  }
+
+  @Test
   void mistakesAreNamedWithTheirOwnExitStatus() throws Exception {
     assertEquals(2, berth("end"), "end needs a key");
     assertTrue(err.toString().contains("usage: berth"), err.toString());
+    assertEquals(2, berth("drain", "r"), "drain needs a route and a version");
     assertEquals(2, berth("shutdown"));
     assertTrue(err.toString().contains("unknown command 'shutdown'"), err.toString());
 

@@ -53,6 +53,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aCanaryAndADrainPolicyAreReadAndTheirMistakesNamed() throws Exception {
+    RouteConfig route = ConfigLoader.load(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    version: 1\n    drain: 10m\n"
+        + "    canary: {version: 2, image: \"berth/handler:2\", weight: 25}"))).routes().get(0);
+    assertEquals(Duration.ofMinutes(10), route.drainDeadline());
+    assertEquals(25, route.canary().weightPercent());
+    assertEquals(20, route.canary().brake().minSessions(), "the brake's defaults");
+    RouteConfig canary = route.asCanary();
+    assertEquals("2", canary.version());
+    assertEquals("berth/handler:2", canary.image());
+    assertEquals(route.command(), canary.command(), "no canary command: the route's");
+    assertTrue(route.runs("1") && route.runs("2") && !route.runs("3"));
+    assertEquals(null, ConfigLoader.load(write(VALID_ROUTE)).routes().get(0).drainDeadline(), "drain: wait by default");
+
+    String same = failure(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    version: 1\n    canary: {version: 1, image: x}")));
+    assertTrue(same.contains("routes[0].canary.version") && same.contains("route's own version"), same);
+    String noImage = failure(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    canary: {version: 2}")));
+    assertTrue(noImage.contains("routes[0].canary.image") && noImage.contains("Fix"), noImage);
+    String drain = failure(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    drain: later")));
+    assertTrue(drain.contains("routes[0].drain") && drain.contains("neither 'wait' nor a duration"), drain);
+    String weight = failure(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    canary: {version: 2, image: x, weight: 101}")));
+    assertTrue(weight.contains("routes[0].canary.weight"), weight);
+  }
+
+  @Test
   void adminAndDrainMistakesNameTheirKeys() throws Exception {
     String port = failure(write(VALID_ROUTE + "admin: {port: 80801}\n"));
     assertTrue(port.contains("key 'admin.port'"), port);

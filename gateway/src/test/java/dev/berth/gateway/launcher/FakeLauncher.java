@@ -1,5 +1,6 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gateway forwarded. It keeps the launcher contract (ready before use, idempotent stop, exit
  * reported); the real engine is proven by the docker and process suites.
  *
- * <p>An echo backend sends {@code {"type":"hello","session":KEY,"connection":N}} on every new
+ * <p>An echo backend sends {@code {"type":"hello","session":KEY,"version":V,"connection":N}} on every new
  * websocket and echoes every data frame as it came.
  */
 public final class FakeLauncher implements Launcher {
@@ -31,6 +32,8 @@ public final class FakeLauncher implements Launcher {
   /** One in-process backend and what it saw. */
   public static final class EchoBackend {
     public final String sessionKey;
+    /** The route version it was launched as. */
+    public final String version;
     public final AtomicInteger connections = new AtomicInteger();
     public final AtomicInteger framesReceived = new AtomicInteger();
     public final List<Short> closeCodes = new ArrayList<>();
@@ -39,8 +42,9 @@ public final class FakeLauncher implements Launcher {
     ServerWebSocket current;
     boolean stopped;
 
-    EchoBackend(String sessionKey) {
+    EchoBackend(String sessionKey, String version) {
       this.sessionKey = sessionKey;
+      this.version = version;
     }
 
     /** Sends a text message to the gateway on the backend's current websocket. */
@@ -66,6 +70,8 @@ public final class FakeLauncher implements Launcher {
   private final Duration launchTime;
   private Duration handshakeTime = Duration.ZERO;
   private String launchFailure;
+  /** The only version whose launches fail, or null: all of them. */
+  private String failingVersion;
   private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
   public final AtomicInteger launches = new AtomicInteger();
   private final List<Backend> leftovers = new ArrayList<>();
@@ -92,6 +98,13 @@ public final class FakeLauncher implements Launcher {
     return this;
   }
 
+  /** Launches of {@code version} from now on fail after the launch time; other versions start. */
+  public FakeLauncher failingLaunchesOf(String version, String why) {
+    this.failingVersion = version;
+    this.launchFailure = why;
+    return this;
+  }
+
   public EchoBackend backend(String sessionKey) {
     return backends.get(sessionKey);
   }
@@ -103,13 +116,13 @@ public final class FakeLauncher implements Launcher {
   @Override
   public Future<Backend> launch(LaunchRequest request) {
     launches.incrementAndGet();
-    EchoBackend echo = new EchoBackend(request.sessionKey());
+    EchoBackend echo = new EchoBackend(request.sessionKey(), request.route().version());
     backends.put(request.sessionKey(), echo);
     // Told as a real launch tells them (TwoPhaseLaunch): the process starts, then its app.
     request.progress().starting();
     Promise<Void> waited = Promise.promise();
     vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> {
-      if (launchFailure != null) {
+      if (launchFailure != null && (failingVersion == null || failingVersion.equals(echo.version))) {
         echo.stopped = true;
         waited.fail(launchFailure);
         return;
@@ -128,13 +141,13 @@ public final class FakeLauncher implements Launcher {
             .listen())
         .map(server -> {
           echo.server = server;
-          return handle(echo, request.route().name());
+          return handle(echo, request.route());
         })
         .recover(error -> Future.failedFuture(new FailureException(Failure.START_FAILED, error.getMessage(), error)));
   }
 
-  private Backend handle(EchoBackend echo, String route) {
-    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, route,
+  private Backend handle(EchoBackend echo, RouteConfig route) {
+    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, route.name(), route.version(),
         SocketAddress.inetSocketAddress(echo.server.actualPort(), "127.0.0.1"), echo.exit.future(), () -> {
           echo.stopped = true;
           echo.exit.tryComplete("stopped");
@@ -152,7 +165,7 @@ public final class FakeLauncher implements Launcher {
         socket.writeFrame(frame);
       }
     });
-    socket.writeTextMessage(new JsonObject().put("type", "hello").put("session", echo.sessionKey)
+    socket.writeTextMessage(new JsonObject().put("type", "hello").put("session", echo.sessionKey).put("version", echo.version)
         .put("connection", number).encode());
   }
 

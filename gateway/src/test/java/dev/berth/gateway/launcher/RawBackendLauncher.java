@@ -1046,7 +1046,7 @@ public final class RawBackendLauncher implements Launcher {
     RawBackend backend = new RawBackend(this, request.sessionKey(), number, server, context);
     backends.add(backend);
     backend.start();
-    return Future.succeededFuture(new Backend(backend.toString(), request.sessionKey(), request.route().name(),
+    return Future.succeededFuture(new Backend(backend.toString(), request.sessionKey(), request.route().name(), request.route().version(),
         SocketAddress.inetSocketAddress(server.getLocalPort(), "127.0.0.1"), backend.exit.future(), backend::stop));
   }
 

@@ -46,11 +46,16 @@ class DashboardTest {
 
     FakeLauncher launcher = new FakeLauncher(vertx, Duration.ZERO);
     try (TestGateway gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher))
-        .route("pool: {size: 1}").start(vertx)) {
+        .route("pool: {size: 1}").route("canary: {version: trial, weight: 0}").start(vertx)) {
+      String metrics;
       try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
         client.hello();
+        long giveUp = System.nanoTime() + 5_000_000_000L;
+        do { // the version gauges are set every second
+          Thread.sleep(100);
+          metrics = gateway.get("/metrics");
+        } while (!metrics.contains("berth_sessions_by_version{") && System.nanoTime() < giveUp);
       }
-      String metrics = gateway.get("/metrics");
       for (String name : queried) {
         assertTrue(Pattern.compile("(?m)^" + name + "[{ ]").matcher(metrics).find(),
             "the dashboard queries " + name + ", which /metrics does not have");
