@@ -36,72 +36,15 @@ class_of() {
 if [ "$simulation" = all ]; then simulations=(ramp echo reconnect); else simulations=("$simulation"); fi
 for sim in "${simulations[@]}"; do class_of "$sim" >/dev/null; done
 
+me=loadtest.sh
 config=config/loadtest.yaml
 route=loadtest   # routes[0].name in config/loadtest.yaml: containers carry berth.route=loadtest
 out=target/loadtest
-mkdir -p "$out"
-
-leftover_containers() {
-  docker ps -a -q --filter label=berth.managed=true --filter "label=berth.route=$route"
-}
-
-docker info >/dev/null 2>&1 || { echo "loadtest.sh: no Docker engine answers; the load tests need one" >&2; exit 1; }
-scripts/build.sh
-if [ -n "$(leftover_containers)" ]; then
-  # A gateway would adopt them as sessions of its own and skew the numbers.
-  echo "loadtest.sh: containers of route $route exist from an earlier run; remove them first:" >&2
-  echo "  docker rm -f \$(docker ps -a -q --filter label=berth.route=$route)" >&2
-  exit 1
-fi
-
-gateway_pid=
-stop_gateway() {
-  [ -n "$gateway_pid" ] || return 0
-  if kill -0 "$gateway_pid" 2>/dev/null; then
-    echo "loadtest.sh: stopping the gateway (pid $gateway_pid, SIGTERM)" >&2
-    kill -TERM "$gateway_pid" 2>/dev/null || true
-    # The gateway gives its shutdown 30 s (ending sessions, removing containers); then it is stuck.
-    for _ in $(seq 1 400); do kill -0 "$gateway_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$gateway_pid" 2>/dev/null; then
-      echo "loadtest.sh: the gateway did not exit within 40 s; SIGKILL" >&2
-      kill -KILL "$gateway_pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$gateway_pid" 2>/dev/null || true
-  gateway_pid=
-}
+source scripts/loadtest-lib.sh
+prepare_run
 trap stop_gateway EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-start_gateway() { # $1: simulation name; sets gateway_pid and base_url
-  local log="$out/gateway-$1.log" actual_port=
-  java -jar gateway/target/berth-gateway.jar --config "$config" --port "$port" >"$log" 2>&1 &
-  gateway_pid=$!
-  for _ in $(seq 1 300); do # 30 s
-    kill -0 "$gateway_pid" 2>/dev/null || { echo "loadtest.sh: the gateway exited; see $log:" >&2; tail -n 20 "$log" >&2; exit 1; }
-    actual_port=$(sed -n 's|.*Berth gateway listening on http://[^:]*:\([0-9]*\)/.*|\1|p' "$log" | head -n 1)
-    if [ -n "$actual_port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$actual_port/health"; then
-      base_url="http://127.0.0.1:$actual_port"
-      echo "loadtest.sh: gateway up at $base_url (log $log)" >&2
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "loadtest.sh: the gateway did not answer GET /health within 30 s; see $log" >&2
-  exit 1
-}
-
-summarize_report() { # $1: index.html; prints its statistics table, one row per request name
-  # Gatling prints only global numbers on the console; the per-request ones are in the report's
-  # table (cells col-1..col-14 in Gatling 3.15; if a later version changes that, read the report).
-  awk '
-    /class="ellipsed-name">/ { sub(/.*class="ellipsed-name">/, ""); sub(/<.*/, ""); name = $0; n = 0 }
-    /<td class="value / && name != "" { v = $0; sub(/.*">/, "", v); sub(/<.*/, "", v); cell[++n] = v
-      if (n == 13) { printf "  %-26s %7s %7s %5s %7s %7s %7s %7s\n", name, cell[1], cell[2], cell[3], cell[7], cell[9], cell[10], cell[11]; name = "" } }
-    BEGIN { printf "  %-26s %7s %7s %5s %7s %7s %7s %7s\n", "request (ms)", "total", "OK", "KO", "p50", "p95", "p99", "max" }
-  ' "$1"
-}
 
 failed=()
 for sim in "${simulations[@]}"; do
@@ -123,9 +66,9 @@ for sim in "${simulations[@]}"; do
     docker rm -f $left >/dev/null
     status=1
   fi
-  report=$(find loadtest/target/gatling -maxdepth 2 -name index.html -newermt "@$started" 2>/dev/null | sort | tail -n 1)
+  report=$(report_since "$started")
   [ -z "$report" ] || summarize_report "$report" >&2
-  echo "loadtest.sh: $sim: ${report:+report $report; }gateway log $out/gateway-$sim.log; metrics $out/metrics-$sim.txt" >&2
+  echo "loadtest.sh: $sim: ${report:+report $report; }gateway log $gateway_log; metrics $out/metrics-$sim.txt" >&2
   if [ "$status" -ne 0 ]; then
     echo "loadtest.sh: $sim FAILED (exit $status): see the assertions above and $out/gatling-$sim.log" >&2
     failed+=("$sim")

@@ -23,6 +23,9 @@ final class BerthSession {
   /** The gateway answers the handshake only once the session's container is ready: allow a cold start under load. */
   static final Duration HELLO_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Gatling's name for a user's websocket when none is given. */
+  static final String DEFAULT_WS = "gatling.http.webSocket";
+
   private BerthSession() {}
 
   static HttpProtocolBuilder protocol() {
@@ -43,7 +46,18 @@ final class BerthSession {
         .await(HELLO_TIMEOUT).on(ws.checkTextMessage("hello").check(
             jsonPath("$.type").is("hello"),
             jsonPath("$.session").saveAs("sessionKey"),
-            jsonPath("$.hostname").saveAs("hostname")));
+            jsonPath("$.hostname").saveAs("hostname"),
+            jsonPath("$.version").saveAs("version")));
+  }
+
+  /** The same, checking that the session runs {@code version} (the handler's hello names it). */
+  static ActionBuilder connectAndCheckHello(String name, String version) {
+    return ws(name).connect(Settings.wsPath())
+        .await(HELLO_TIMEOUT).on(ws.checkTextMessage("hello").check(
+            jsonPath("$.type").is("hello"),
+            jsonPath("$.session").saveAs("sessionKey"),
+            jsonPath("$.hostname").saveAs("hostname"),
+            jsonPath("$.version").is(version).saveAs("version")));
   }
 
   /**
@@ -52,12 +66,17 @@ final class BerthSession {
    * config/loadtest.yaml, so nothing else can come first).
    */
   static ChainBuilder echo(int messageBytes) {
+    return echo(messageBytes, DEFAULT_WS);
+  }
+
+  /** The same on the websocket called {@code wsName} (a user may open a second one, e.g. after a restart). */
+  static ChainBuilder echo(int messageBytes, String wsName) {
     return exec(session -> {
           long sent = session.getLong("sent") + 1; // numbered, so a reordered or stale echo fails
           String head = "user " + session.userId() + " message " + sent + " ";
           return session.set("sent", sent).set("payload", head + padding(messageBytes - head.length()));
         })
-        .exec(ws("send message").sendText("#{payload}")
+        .exec(ws("send message").wsName(wsName).sendText("#{payload}")
             .await(REPLY_TIMEOUT).on(ws.checkTextMessage("echo")
                 .check(bodyString().is(session -> session.getString("payload")))));
   }
@@ -74,17 +93,33 @@ final class BerthSession {
    * reconnects).
    */
   static ActionBuilder checkState(String name) {
-    return ws("ask " + name).sendText("{\"cmd\":\"state\"}")
+    return checkState(name, DEFAULT_WS, 1);
+  }
+
+  /**
+   * The same on the websocket {@code wsName}, expecting the handler to have seen {@code connections}
+   * websockets from gateways (a restarted gateway opens a second one to the same container), and,
+   * so its state is the one from before, at least the {@code sent} messages the user sent so far
+   * (plus one for each state command).
+   */
+  static ActionBuilder checkState(String name, String wsName, int connections) {
+    return ws("ask " + name).wsName(wsName).sendText("{\"cmd\":\"state\"}")
         .await(REPLY_TIMEOUT).on(ws.checkTextMessage(name).check(
             jsonPath("$.type").is("state"),
             jsonPath("$.session").is(session -> session.getString("sessionKey")),
             jsonPath("$.hostname").is(session -> session.getString("hostname")),
-            jsonPath("$.connections").ofInt().is(1)));
+            jsonPath("$.version").is(session -> session.getString("version")),
+            jsonPath("$.framesReceived").ofLong().gte(session -> session.getLong("sent")),
+            jsonPath("$.connections").ofInt().is(connections)));
   }
 
   /** Closes with 1000: the client is done, the gateway ends the session and removes its container. */
   static ActionBuilder closeAndEnd() {
-    return ws("close").close(1000, "done");
+    return closeAndEnd(DEFAULT_WS);
+  }
+
+  static ActionBuilder closeAndEnd(String wsName) {
+    return ws("close").wsName(wsName).close(1000, "done");
   }
 
   private static String padding(int length) {
