@@ -103,6 +103,21 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** Writes one frame, masked as a client must (unless {@code masked} is false). */
   public void send(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) throws IOException {
+    out.write(encode(fin, rsv, opcode, payload, masked));
+    out.flush();
+  }
+
+  /** Writes masked frames in one write, so the gateway reads them in one go. */
+  public void sendInOneWrite(Frame... frames) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (Frame frame : frames) {
+      all.write(encode(frame.fin(), frame.rsv(), frame.opcode(), frame.payload(), true));
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
+  private static byte[] encode(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
     frame.write((fin ? 0x80 : 0) | (rsv & 0x7) << 4 | opcode & 0xF);
     int maskBit = masked ? 0x80 : 0;
@@ -123,14 +138,13 @@ public final class RawWebSocket implements AutoCloseable {
     if (masked) {
       byte[] mask = new byte[4];
       RANDOM.nextBytes(mask);
-      frame.write(mask);
+      frame.write(mask, 0, mask.length);
       for (int i = 0; i < body.length; i++) {
         body[i] ^= mask[i % 4];
       }
     }
-    frame.write(body);
-    out.write(frame.toByteArray());
-    out.flush();
+    frame.write(body, 0, body.length);
+    return frame.toByteArray();
   }
 
   public void send(boolean fin, int opcode, byte[] payload) throws IOException {

@@ -8,7 +8,11 @@ import dev.berth.gateway.TestGateway;
 import dev.berth.gateway.launcher.FakeLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.berth.gateway.RawWebSocket;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +72,45 @@ class CrossLoopPipeTest {
     assertTrue(attachments(metrics, "same") >= 1, metrics);
     assertTrue(attachments(metrics, "other") >= 1, "some visits came on the other loop:\n" + metrics);
     assertEquals(1, launcher.launches.get(), "one backend for all four visits");
+  }
+
+  @Test
+  void aClientsFramesAfterItsInvalidOneNeverReachTheBackendWhicheverLoopItArrivedOn(Vertx vertx) throws Exception {
+    launcher = new FakeLauncher(vertx, Duration.ZERO);
+    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
+    String token;
+    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
+      token = first.sessionToken();
+      first.hello();
+      first.leave();
+    }
+    for (int visit = 0; visit < 6; visit++) {
+      String start = "visit " + visit + " ";
+      try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
+        // One message: a valid first fragment, an invalid one, and a valid last one, read together.
+        raw.sendInOneWrite(
+            new RawWebSocket.Frame(false, 0, RawWebSocket.TEXT, start.getBytes(StandardCharsets.UTF_8)),
+            new RawWebSocket.Frame(false, 0, RawWebSocket.CONTINUATION, new byte[] {(byte) 0xFF}),
+            new RawWebSocket.Frame(true, 0, RawWebSocket.CONTINUATION, "after".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(1007, raw.awaitClose().closeCode(), "visit " + visit);
+      }
+      try (FrameClient back = FrameClient.connect(vertx, gateway.port, token)) {
+        assertEquals(start, wholeMessage(back), "the backend got the message up to the invalid fragment, ended there");
+        back.leave();
+      }
+    }
+    assertEquals(1, launcher.launches.get(), "the session survived every visit");
+  }
+
+  /** The next text message, whatever fragments it came in. */
+  private static String wholeMessage(FrameClient client) throws InterruptedException {
+    StringBuilder text = new StringBuilder();
+    WebSocketFrame frame;
+    do {
+      frame = client.nextDataFrame();
+      text.append(frame.binaryData().toString(StandardCharsets.UTF_8));
+    } while (!frame.isFinal());
+    return text.toString();
   }
 
   private static double attachments(String metrics, String loop) {

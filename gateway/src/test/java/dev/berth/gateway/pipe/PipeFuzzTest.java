@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.berth.gateway.RawWebSocket;
 import dev.berth.gateway.FrameClient;
 import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.session.SessionId;
 import dev.berth.gateway.launcher.RawBackendLauncher;
 import dev.berth.gateway.launcher.RawBackendLauncher.Audit;
 import dev.berth.gateway.launcher.RawBackendLauncher.Frame;
@@ -479,11 +480,12 @@ class PipeFuzzTest {
           violations.add(where + ": wrong Sec-WebSocket-Accept " + connection.headers.get("sec-websocket-accept"));
         }
         String presented = connection.headers.get("berth-session");
+        String at = where + " (session " + (presented == null ? "none" : SessionId.keyOf(presented)) + ")";
         boolean sameSession = presented != null && presented.equals(token);
         if (reattach && echoMode && sessionKept && !sameSession
             && System.nanoTime() - lastEndNanos < (GRACE_MS / 2) * 1_000_000) {
-          violations.add(where + ": came back to its echo session within the grace period after a client error "
-              + "(" + lastOutcome + ") and got a new session instead");
+          violations.add(at + ": came back to its echo session within the grace period after a client error "
+              + "(" + lastOutcome + ") and got a new session instead of session " + SessionId.keyOf(token));
         }
         count(reattach ? (sameSession ? "reattached" : "reattach found a new session") : "new session");
         if (!sameSession) {
@@ -493,7 +495,7 @@ class PipeFuzzTest {
         }
         EchoLog log = echoLog;
         boolean echo = echoMode;
-        String who = where + (echo ? " (echo backend)" : " (fuzzing backend)") + " received";
+        String who = at + (echo ? " (echo backend)" : " (fuzzing backend)") + " received";
         Audit audit = new Audit(who, false, MAX_FRAME, MAX_MESSAGE, violations::add, message -> {
           if (echo) {
             String wrong = log.received(message);
@@ -523,7 +525,7 @@ class PipeFuzzTest {
           connection.send(true, 0, TEXT, mode, true);
         }
         Move last = play(connection, random, log, audit);
-        finish(where, connection, audit, closed, last, echo, random);
+        finish(at, connection, audit, closed, last, echo, random);
       } finally {
         guard.cancel(false);
         connection.abort();
