@@ -524,8 +524,9 @@ class PipeFuzzTest {
           log.sent(TEXT, mode);
           connection.send(true, 0, TEXT, mode, true);
         }
-        Move last = play(connection, random, log, audit);
-        finish(at, connection, audit, closed, last, echo, random);
+        List<Move> played = new ArrayList<>();
+        Move last = play(connection, random, log, audit, played);
+        finish(at + " after " + played, connection, audit, closed, last, echo, random);
       } finally {
         guard.cancel(false);
         connection.abort();
@@ -534,7 +535,8 @@ class PipeFuzzTest {
     }
 
     /** Plays up to a dozen moves; returns the one that ended the connection, or null. */
-    private Move play(ClientConnection connection, Random random, EchoLog log, Audit audit) throws Exception {
+    private Move play(ClientConnection connection, Random random, EchoLog log, Audit audit, List<Move> played)
+        throws Exception {
       int moves = 1 + random.nextInt(14);
       byte[] open = null; // the rest of an unfinished message
       int openType = 0;
@@ -555,6 +557,7 @@ class PipeFuzzTest {
             move = Move.INTERLEAVED;
           }
           movesMade.get(move).incrementAndGet();
+          played.add(move);
           switch (move) {
             case TEXT_MESSAGE, BINARY_MESSAGE -> {
               int type = move == Move.TEXT_MESSAGE ? TEXT : BINARY;
