@@ -75,11 +75,11 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
       return;
     }
     if ("1".equals(request.getParam(PROGRESS_PARAMETER))) {
-      acceptWithProgress(request, claim.token(), claim);
+      acceptWithProgress(request, claim);
       return;
     }
     claim.ready()
-        .compose(piped -> accept(request, claim.token())
+        .compose(piped -> accept(request, claim)
             // The session was ready; failing now means the client went away during its own handshake.
             .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
         .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
@@ -96,9 +96,9 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
    * of the start as a text frame, before any frame of its backend; a start that fails then ends
    * with the failure's close code instead of an HTTP status. Admission refused it before this.
    */
-  private void acceptWithProgress(HttpServerRequest request, String token, Session.Claim claim) {
+  private void acceptWithProgress(HttpServerRequest request, Session.Claim claim) {
     long begun = System.nanoTime();
-    accept(request, token).onComplete(accepted -> {
+    accept(request, claim).onComplete(accepted -> {
       if (accepted.failed()) {
         claim.release(); // the client left during its own handshake
         return;
@@ -130,7 +130,8 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     return frame.put("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begunNanos)).encode();
   }
 
-  private Future<ServerWebSocket> accept(HttpServerRequest request, String token) {
+  private Future<ServerWebSocket> accept(HttpServerRequest request, Session.Claim claim) {
+    String token = claim.token();
     // One cookie per route (its path), so one route's token is never sent to another.
     Cookie cookie = Cookie.cookie(COOKIE, token).setPath(route.path()).setHttpOnly(true).setSecure(tls)
         .setSameSite(CookieSameSite.LAX);
@@ -138,7 +139,8 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);
     return request.toWebSocket().onSuccess(client -> {
-      ProtocolErrorAnswer.install(client); // before any frame is read, wherever its session's pipe lives
+      // Before any frame is read, wherever its session's pipe lives.
+      ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
       client.pause();
     });
   }

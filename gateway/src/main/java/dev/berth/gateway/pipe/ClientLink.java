@@ -139,7 +139,6 @@ abstract class ClientLink {
   private void listenForProtocolErrors() {
     answer = ProtocolErrorAnswer.of(socket);
     if (answer != null) {
-      answer.onEndingClose(() -> pipe.clientEnding(this));
       Handler<Runnable> onLoop = onPipeLoop(Runnable::run);
       answer.listen((failure, detail) -> onLoop.handle(() -> failed(failure, detail)));
     }

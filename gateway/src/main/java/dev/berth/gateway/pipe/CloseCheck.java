@@ -1,5 +1,6 @@
 package dev.berth.gateway.pipe;
 
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import dev.berth.gateway.failure.Failure;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +31,15 @@ public final class CloseCheck {
     byte[] reason = new byte[length - 2];
     payload.getBytes(payload.readerIndex() + 2, reason);
     return utf8.accept(Buffer.buffer(reason)) && utf8.complete() ? null : Failure.INVALID_UTF8;
+  }
+
+  /**
+   * The code a close frame stands for: its own, or 1000 for one without a code (RFC 6455's "no
+   * status", 1005), as Vert.x reports it to the close handler; so a client that sends one is done
+   * with its session, whichever of the two the gateway hears of first.
+   */
+  static int codeOf(CloseWebSocketFrame close) {
+    return close.statusCode() < 0 ? 1000 : close.statusCode();
   }
 
   /** Whether a client closing with {@code code} is done with its session (1000, or an application's 3000-4999). */

@@ -27,17 +27,25 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
 
   private final AtomicBoolean failed = new AtomicBoolean();
   private volatile BiConsumer<Failure, String> listener = (failure, detail) -> { };
-  private volatile Runnable endingClose = () -> { };
-  private volatile boolean endingCloseSeen;
+  /** Told, on the client's loop, of a close frame that ends the session, before Vert.x answers it. */
+  private final Runnable endingClose;
   private volatile ChannelHandlerContext context;
 
-  private ProtocolErrorAnswer() {}
+  private ProtocolErrorAnswer(Runnable endingClose) {
+    this.endingClose = endingClose;
+  }
 
-  /** Puts an answer in front of Vert.x's handler of {@code socket}; not a Vert.x core websocket: none. */
-  public static void install(ServerWebSocket socket) {
+  /**
+   * Puts an answer in front of Vert.x's handler of {@code socket}; not a Vert.x core websocket: none.
+   *
+   * @param endingClose hears, on the client's loop and before Vert.x answers it, of a close frame
+   *     that ends the session (the client may reconnect as soon as the answer reaches it), whether
+   *     or not the client has reached its session's pipe yet
+   */
+  public static void install(ServerWebSocket socket, Runnable endingClose) {
     if (socket instanceof WebSocketInternal internal) {
       ChannelHandlerContext vertx = internal.channelHandlerContext();
-      vertx.pipeline().addBefore(vertx.name(), NAME, new ProtocolErrorAnswer());
+      vertx.pipeline().addBefore(vertx.name(), NAME, new ProtocolErrorAnswer(endingClose));
     }
   }
 
@@ -45,17 +53,6 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
   static ProtocolErrorAnswer of(ServerWebSocket socket) {
     return socket instanceof WebSocketInternal internal
         ? (ProtocolErrorAnswer) internal.channelHandlerContext().pipeline().get(NAME) : null;
-  }
-
-  /**
-   * Who hears, on the client's loop and before Vert.x answers it, of a close frame that ends the
-   * session: the client may reconnect as soon as the answer reaches it.
-   */
-  void onEndingClose(Runnable heard) {
-    endingClose = heard;
-    if (endingCloseSeen) {
-      heard.run(); // it came while the client was on its way to its pipe
-    }
   }
 
   /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
@@ -91,8 +88,7 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
         fail(broken, "a close frame with " + broken.tag());
         return;
       }
-      if (CloseCheck.endsSession(close.statusCode())) {
-        endingCloseSeen = true;
+      if (CloseCheck.endsSession(CloseCheck.codeOf(close))) {
         endingClose.run();
       }
     }

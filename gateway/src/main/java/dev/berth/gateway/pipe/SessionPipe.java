@@ -108,10 +108,7 @@ public final class SessionPipe {
   private final int maxMessageBytes;
   private final int maxFrameBytes;
   private final MessageCheck backendCheck;
-  /** Written on the pipe's loop; read by a client's loop when it closes ({@link #clientEnding}). */
-  private volatile ClientLink client;
-  /** Set on the client's loop as its session-ending close frame arrives, before Vert.x answers it. */
-  private volatile boolean endedByClient;
+  private ClientLink client;
   private boolean backendPaused;
   private boolean clientMidMessage;
   private boolean deliveredAny;
@@ -178,21 +175,6 @@ public final class SessionPipe {
 
   Context loop() {
     return loop;
-  }
-
-  /**
-   * The attached client sent a close frame that ends its session (heard on its own loop, before the
-   * close handler hops here): from now on a reconnect must not join the session.
-   */
-  void clientEnding(ClientLink link) {
-    if (link == client) {
-      endedByClient = true;
-    }
-  }
-
-  /** Whether the attached client has ended the session with its close frame, even if the session has not heard yet. */
-  public boolean endedByClient() {
-    return endedByClient;
   }
 
   /** Data bytes forwarded {@code direction} so far. */

@@ -72,8 +72,18 @@ public final class Session implements SessionPipe.Listener {
   private SessionPipe pipe;
   /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
   private Context loop;
-  /** The client the pipe was last told to attach, until it leaves: events about older ones are stale. */
-  private ServerWebSocket attachedClient;
+  /**
+   * The client the pipe was last told to attach, until it leaves: events about older ones are stale.
+   * Written on the control loop, read by clients' loops too ({@link Claim#clientEnding}).
+   */
+  private volatile ServerWebSocket attachedClient;
+  /**
+   * The connection whose close frame ended the session, set on its own loop as the frame arrives,
+   * before the session hears of it (and before the client can reconnect): from then on no returning
+   * client may join. Cleared when another connection attached after it, since the session then
+   * ignores that close.
+   */
+  private volatile ServerWebSocket endedBy;
   /** When the phases of a new session's start ended, for the start timers; 0 for adopted sessions. */
   private final long createdNanos = System.nanoTime();
   private long backendNanos;
@@ -252,7 +262,7 @@ public final class Session implements SessionPipe.Listener {
    * close frame the session hears of a moment later, on its own loop).
    */
   boolean joinable() {
-    return live() && (pipe == null || !pipe.endedByClient());
+    return live() && endedBy == null;
   }
 
   /**
@@ -313,6 +323,17 @@ public final class Session implements SessionPipe.Listener {
       });
     }
 
+    /**
+     * The client sent a close frame that ends the session; from its own loop, at once (its session
+     * hears of it later, through the pipe).
+     */
+    public void clientEnding(ServerWebSocket client) {
+      ServerWebSocket attached = attachedClient;
+      if (attached == null || attached == client) { // a replaced connection's close ends nothing
+        endedBy = client;
+      }
+    }
+
     /** Attaches the accepted client; a client already attached is closed with 4001 (handover). */
     public void attach(ServerWebSocket client, boolean resume) {
       onControl(() -> attachHere(client, resume));
@@ -337,6 +358,9 @@ public final class Session implements SessionPipe.Listener {
         phase("handshake", pipedNanos, attachedNanos);
       }
       attachedClient = client;
+      if (endedBy != null && endedBy != client) {
+        endedBy = null; // an older connection's ending close, which this one supersedes
+      }
       pipe.attach(client, resume, route.timeouts().keepalive());
       moveTo(State.ATTACHED, "client " + client.remoteAddress() + (resume ? " (resume protocol)" : ""));
     }

@@ -1,6 +1,7 @@
 package dev.berth.gateway.pipe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.FrameClient;
@@ -100,6 +101,40 @@ class CrossLoopPipeTest {
       }
     }
     assertEquals(1, launcher.launches.get(), "the session survived every visit");
+  }
+
+  @Test
+  void aClientThatClosesWithoutACodeIsDoneAndComingBackAtOnceGetsANewSession(Vertx vertx) throws Exception {
+    launcher = new FakeLauncher(vertx, Duration.ZERO);
+    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
+    String token;
+    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
+      token = first.sessionToken();
+      first.hello();
+      first.leave();
+    }
+    for (int visit = 0; visit < 10; visit++) {
+      try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
+        assertEquals(101, raw.status, "visit " + visit + " joins its session");
+        raw.send(true, RawWebSocket.CLOSE, new byte[0]); // no code: a normal close, the session is over
+        raw.awaitClose();
+      }
+      // At once, as a browser reloading a page would: the session the client just ended must not take it.
+      try (RawWebSocket again = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
+        assertEquals(101, again.status);
+        String next = again.headers.get("berth-session");
+        assertNotEquals(token, next, "visit " + visit + ": a new session, not the one that is ending");
+        again.setReadTimeout(300);
+        try {
+          RawWebSocket.Frame frame = again.nextIgnoringPings();
+          assertTrue(frame.opcode() != RawWebSocket.CLOSE, "visit " + visit + ": the new session stays open, got close "
+              + frame.closeCode());
+        } catch (java.net.SocketTimeoutException quiet) {
+          // nothing within 300 ms: open, as it should be
+        }
+        token = next;
+      }
+    }
   }
 
   /** The next text message, whatever fragments it came in. */
