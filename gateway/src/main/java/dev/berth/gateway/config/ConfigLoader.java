@@ -99,9 +99,17 @@ public final class ConfigLoader {
         node.child("handshakeTimeout").duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
         node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
         node.child("maxConnections").integer(10_000, 1, 1_000_000),
-        node.child("eventLoops").integer(1, 1, 256),
+        eventLoops(node.child("eventLoops")),
         origins,
         tls(node.child("tls"), folder));
+  }
+
+  /** {@code auto} (the default): one data loop per core; or a number. */
+  private static int eventLoops(ConfigNode node) {
+    if (!node.present() || "auto".equals(node.string(null))) {
+      return Math.min(256, Runtime.getRuntime().availableProcessors());
+    }
+    return node.integer(1, 1, 256);
   }
 
   private static ListenConfig.Tls tls(ConfigNode node, Path folder) {

@@ -14,8 +14,8 @@ import java.util.List;
  * @param idleTimeout a connection with no traffic either way for this long is closed; attached
  *     websockets are pinged more often than this, so only dead ones are
  * @param maxConnections open client connections at once; past it, requests get 503
- * @param eventLoops the data loops: the edge listens and frames travel on each (default 1; more is
- *     faster, with a known race on reconnects: docs/architecture.md "Event loops")
+ * @param eventLoops the data loops: the edge listens and frames travel on each (default: one per
+ *     core; docs/architecture.md "Event loops")
  * @param allowedOrigins browser origins allowed to open websockets besides the gateway's own
  *     ({@code *} allows any); requests without an Origin header (not browsers) are allowed
  * @param tls the certificate and key to serve https and wss with, or null for plain http

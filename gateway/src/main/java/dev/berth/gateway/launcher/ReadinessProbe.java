@@ -11,7 +11,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
  * Asks a backend's {@code GET /ready} until it answers 200, the backend exits, or the deadline
@@ -37,17 +36,18 @@ final class ReadinessProbe {
 
   Future<Void> awaitReady(Backend backend, Duration within, String settingKey) {
     Promise<Void> ready = Promise.promise();
-    long deadline = System.nanoTime() + within.toNanos();
     backend.exited().onSuccess(reason -> ready.tryFail(new FailureException(Failure.EXITED_EARLY,
         backend.description() + " exited before it was ready: " + reason)));
-    poll(backend.address(), deadline, ready, () -> new FailureException(Failure.READY_TIMEOUT,
-        backend.description() + " did not answer GET /ready within " + within.toMillis() + "ms ("
-            + settingKey + "); raise it, or check the handler's log"));
+    // The deadline holds even while an attempt waits for its answer (an attempt may wait longer).
+    long deadline = vertx.setTimer(Math.max(1, within.toMillis()), id -> ready.tryFail(new FailureException(
+        Failure.READY_TIMEOUT, backend.description() + " did not answer GET /ready within " + within.toMillis() + "ms ("
+            + settingKey + "); raise it, or check the handler's log")));
+    ready.future().onComplete(done -> vertx.cancelTimer(deadline));
+    poll(backend.address(), ready);
     return ready.future();
   }
 
-  private void poll(SocketAddress address, long deadline, Promise<Void> ready,
-      Supplier<FailureException> timeout) {
+  private void poll(SocketAddress address, Promise<Void> ready) {
     if (ready.future().isComplete()) {
       return;
     }
@@ -63,10 +63,8 @@ final class ReadinessProbe {
         .onComplete(answer -> {
           if (answer.succeeded() && answer.result().statusCode() == 200) {
             ready.tryComplete();
-          } else if (System.nanoTime() >= deadline) {
-            ready.tryFail(timeout.get());
-          } else {
-            vertx.setTimer(POLL_INTERVAL_MS, id -> poll(address, deadline, ready, timeout));
+          } else if (!ready.future().isComplete()) {
+            vertx.setTimer(POLL_INTERVAL_MS, id -> poll(address, ready));
           }
         });
   }
