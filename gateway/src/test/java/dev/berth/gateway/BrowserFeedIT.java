@@ -6,19 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,7 +34,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BrowserFeedIT {
 
-  private static final Pattern LISTENING = Pattern.compile("listening on (http://[0-9.]+:\\d+/)");
   private static final String DEFAULT_ROUTE = "listings";
 
   @Test
@@ -49,7 +42,7 @@ class BrowserFeedIT {
     int port = freePort(); // fixed, so the page can come back to the same URL after the restart
     try (DockerTestBackends docker = new DockerTestBackends()) {
       Set<String> before = containerIds(docker);
-      Process gateway = null;
+      GatewayProcess gateway = null;
       Path profile = Files.createTempDirectory("berth-chromium");
       WebDriver browser = null;
       try {
@@ -77,9 +70,9 @@ class BrowserFeedIT {
 
         // Ctrl-C (SIGINT), as the README says: no drain, and the session is kept. (A service
         // manager's SIGTERM drains first: SessionSurvivalIT.)
-        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(gateway.pid())).start().waitFor());
-        assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
-        assertEquals(0, gateway.exitValue());
+        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(gateway.process.pid())).start().waitFor());
+        assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
+        assertEquals(0, gateway.process.exitValue());
         wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
         assertEquals(1, docker.containers(DEFAULT_ROUTE, session, false).size(), "the container outlives the gateway");
 
@@ -97,14 +90,15 @@ class BrowserFeedIT {
         awaitGone(docker, session);
         browser.quit();
         browser = null;
-        gateway.toHandle().destroy();
-        assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
+        gateway.terminate();
+        assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
       } finally {
         if (browser != null) {
           browser.quit();
         }
         if (gateway != null) {
-          gateway.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+          gateway.kill();
+          gateway.process.waitFor(30, TimeUnit.SECONDS);
         }
         try (var files = Files.walk(profile)) {
           files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
@@ -118,13 +112,8 @@ class BrowserFeedIT {
     }
   }
 
-  private static Process runCommand(Path root, int port, Path log) throws Exception {
-    Process gateway = new ProcessBuilder("./run.sh", "--port", Integer.toString(port))
-        .directory(root.toFile())
-        .redirectErrorStream(true)
-        .start();
-    awaitListening(gateway, log);
-    return gateway;
+  private static GatewayProcess runCommand(Path root, int port, Path log) throws Exception {
+    return GatewayProcess.run(List.of("./run.sh", "--port", Integer.toString(port)), root, log, Duration.ofSeconds(180));
   }
 
   private static void awaitGone(DockerTestBackends docker, String session) throws InterruptedException {
@@ -143,31 +132,6 @@ class BrowserFeedIT {
 
   private static Set<String> containerIds(DockerTestBackends docker) {
     return docker.containers(DEFAULT_ROUTE, null, true).stream().map(Container::getId).collect(Collectors.toSet());
-  }
-
-  /** Copies the gateway's output to a log file and returns the URL from its listening line. */
-  private static String awaitListening(Process gateway, Path log) throws Exception {
-    CompletableFuture<String> url = new CompletableFuture<>();
-    Thread copier = new Thread(() -> {
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8));
-           var file = Files.newBufferedWriter(log)) {
-        for (String line = out.readLine(); line != null; line = out.readLine()) {
-          file.write(line);
-          file.newLine();
-          file.flush();
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            url.complete(m.group(1));
-          }
-        }
-      } catch (Exception e) {
-        url.completeExceptionally(e);
-      }
-      url.completeExceptionally(new AssertionError("the gateway exited before listening; see " + log));
-    }, "gateway-output");
-    copier.setDaemon(true);
-    copier.start();
-    return url.get(180, TimeUnit.SECONDS);
   }
 
   private static WebDriver headlessChromium(Path profile) {

@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,14 +17,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -48,17 +42,14 @@ class SessionSurvivalIT {
   /** Clients reconnecting at a time: re-attaching is cheap, but bounded all the same. */
   private static final int RECONNECT_AT_ONCE = 10;
   private static final int FEED_PER_SECOND = 20;
-  private static final Duration LISTEN_TIMEOUT = Duration.ofSeconds(90);
   /** sessions.drainDeadline of its gateways. */
   private static final Duration DRAIN = Duration.ofSeconds(3);
   private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration PORT_BUSY_RETRY = Duration.ofSeconds(15);
-  private static final Pattern LISTENING = Pattern.compile("Berth gateway listening on http://[0-9.]+:(\\d+)/");
   private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
   private final String route = "it-" + UUID.randomUUID().toString().substring(0, 8);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private final List<GatewayRun> gateways = new ArrayList<>();
+  private final List<GatewayProcess> gateways = new ArrayList<>();
   private final List<Visitor> visitors = Collections.synchronizedList(new ArrayList<>());
   private Vertx vertx;
   private Path config;
@@ -70,7 +61,7 @@ class SessionSurvivalIT {
       try {
         config = writeConfig();
 
-        GatewayRun first = startGateway(0);
+        GatewayProcess first = startGateway(0);
         int port = first.port;
         openSessions(port);
         assertAllContainersRunning(docker, "with the first gateway");
@@ -86,7 +77,7 @@ class SessionSurvivalIT {
         }
         assertAllContainersRunning(docker, "after the gateway was SIGKILLed");
 
-        GatewayRun second = startGateway(port);
+        GatewayProcess second = startGateway(port);
         awaitAdoption(second, "after SIGKILL");
         reconnectAll(port, 2);
 
@@ -94,12 +85,12 @@ class SessionSurvivalIT {
         // gateway reloads it, and new sessions start on the new version while every running session
         // keeps its container (and keeps getting it back through the restarts below).
         Files.writeString(config, Files.readString(config).replace("version: it\n", "version: it2\n"));
-        awaitLogLine(second, "config reloaded (");
+        second.awaitLogLine("config reloaded (");
         try (FrameClient upgraded = FrameClient.connect(vertx, port, null)) {
           assertEquals("it2", upgraded.hello().getString("version"), "a session started after the upgrade");
         }
         second.hangUp();
-        awaitLogLine(second, "config reloaded (SIGHUP)");
+        second.awaitLogLine("config reloaded (SIGHUP)");
 
         // SIGTERM drains first: at once not ready and refusing new connections (503), while the
         // attached clients keep streaming for sessions.drainDeadline; then, with onShutdown keep,
@@ -122,9 +113,9 @@ class SessionSurvivalIT {
         }
         assertAllContainersRunning(docker, "after the gateway was SIGTERMed");
 
-        GatewayRun third = startGateway(port);
+        GatewayProcess third = startGateway(port);
         awaitAdoption(third, "after SIGTERM");
-        awaitLogLine(third, "version it of route " + route + " drains");
+        third.awaitLogLine("version it of route " + route + " drains");
         reconnectAll(port, 3);
 
         // A normal close (1000) ends the session: the gateway removes its container.
@@ -161,33 +152,10 @@ class SessionSurvivalIT {
     return file;
   }
 
-  /**
-   * Starts the packaged jar on {@code port} (0: any) and waits for its listening line. Right after
-   * a gateway died its port may still be held for a moment, so a start that fails to bind is
-   * retried for a few seconds; each attempt gets its own log file.
-   */
-  private GatewayRun startGateway(int port) throws Exception {
-    long giveUp = System.nanoTime() + PORT_BUSY_RETRY.toNanos();
-    while (true) {
-      GatewayRun run = GatewayRun.start(javaCommand(port), LOG_DIR.resolve("survival-it-gateway-" + (gateways.size() + 1) + ".log"));
-      gateways.add(run);
-      try {
-        run.port = run.listening.get(LISTEN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        return run;
-      } catch (java.util.concurrent.ExecutionException exited) {
-        boolean portBusy = Files.readString(run.log).contains("Address already in use");
-        if (!portBusy || System.nanoTime() > giveUp) {
-          throw new AssertionError("the gateway did not start; see " + run.log, exited.getCause());
-        }
-        Thread.sleep(500);
-      }
-    }
-  }
-
-  private List<String> javaCommand(int port) {
-    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
-        TestGateway.ROOT.resolve("gateway/target/berth-gateway.jar").toString(),
-        "--config", config.toString(), "--port", Integer.toString(port));
+  private GatewayProcess startGateway(int port) throws Exception {
+    GatewayProcess run = GatewayProcess.startJar(config, port, LOG_DIR.resolve("survival-it-gateway-" + (gateways.size() + 1) + ".log"));
+    gateways.add(run);
+    return run;
   }
 
   /**
@@ -195,18 +163,10 @@ class SessionSurvivalIT {
    * answer, then to /health reporting every session re-adopted and piped to its container
    * (detached: waiting for its client).
    */
-  private static void awaitLogLine(GatewayRun gateway, String text) throws Exception {
-    long giveUp = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!Files.readString(gateway.log).contains(text)) {
-      assertTrue(System.nanoTime() < giveUp, "no log line with '" + text + "' within 10s; see " + gateway.log);
-      Thread.sleep(50);
-    }
-  }
-
-  private void awaitAdoption(GatewayRun gateway, String when) throws Exception {
+  private void awaitAdoption(GatewayProcess gateway, String when) throws Exception {
     long healthAt = System.nanoTime();
     while (health(gateway.port) == null) {
-      assertTrue(System.nanoTime() - healthAt < LISTEN_TIMEOUT.toNanos(), "/health never answered; see " + gateway.log);
+      assertTrue(System.nanoTime() - healthAt < GatewayProcess.LISTEN_TIMEOUT.toNanos(), "/health never answered; see " + gateway.log);
       Thread.sleep(20);
     }
     healthAt = System.nanoTime();
@@ -230,7 +190,7 @@ class SessionSurvivalIT {
   }
 
   /** Waits until GET {@code path} answers {@code expected}. */
-  private void awaitStatus(int port, String path, int expected, GatewayRun gateway) throws Exception {
+  private void awaitStatus(int port, String path, int expected, GatewayProcess gateway) throws Exception {
     long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     int last;
     while ((last = status(port, path)) != expected) {
@@ -390,7 +350,7 @@ class SessionSurvivalIT {
         // the gateway may be gone: the socket is removed with the containers below
       }
     }
-    for (GatewayRun run : gateways) {
+    for (GatewayProcess run : gateways) {
       if (run.process.isAlive()) {
         run.kill();
         run.process.waitFor(30, TimeUnit.SECONDS);
@@ -425,67 +385,6 @@ class SessionSurvivalIT {
     @Override
     public String toString() {
       return "client " + index + " (session " + key + ")";
-    }
-  }
-
-  /** A gateway child process: its output copied to a log file and scanned for the listening line. */
-  private static final class GatewayRun {
-    final Process process;
-    final Path log;
-    final long startedNanos;
-    final CompletableFuture<Integer> listening = new CompletableFuture<>();
-    volatile int port;
-
-    private GatewayRun(Process process, Path log, long startedNanos) {
-      this.process = process;
-      this.log = log;
-      this.startedNanos = startedNanos;
-    }
-
-    static GatewayRun start(List<String> command, Path log) throws Exception {
-      long started = System.nanoTime();
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      GatewayRun run = new GatewayRun(process, log, started);
-      Thread copier = new Thread(run::copyOutput, "gateway-output-" + process.pid());
-      copier.setDaemon(true);
-      copier.start();
-      return run;
-    }
-
-    /**
-     * SIGTERM. Sent through the ProcessHandle: Process.destroy() would also close our end of the
-     * gateway's output pipe, and its shutdown lines would never reach the log file.
-     */
-    void terminate() {
-      process.toHandle().destroy();
-    }
-
-    /** SIGHUP: reload the config file. */
-    void hangUp() throws Exception {
-      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
-    }
-
-    /** SIGKILL, keeping the output pipe open for the same reason. */
-    void kill() {
-      process.toHandle().destroyForcibly();
-    }
-
-    private void copyOutput() {
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-           var file = Files.newBufferedWriter(log)) {
-        for (String line = out.readLine(); line != null; line = out.readLine()) {
-          file.write(line);
-          file.newLine();
-          file.flush();
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            listening.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (Exception e) {
-        listening.completeExceptionally(e);
-      }
-      listening.completeExceptionally(new IllegalStateException("the gateway exited before listening; see " + log));
     }
   }
 }

@@ -142,7 +142,12 @@ public final class ConfigLoader {
 
   private static SessionsConfig sessions(ConfigNode node, Path folder) {
     node.onlyKeys(Set.of("onShutdown", "reapInterval", "tokenSecretFile", "maxSessions", "perClient", "launches",
-        "drainDeadline"));
+        "drainDeadline", "gatewayId"));
+    String gatewayId = node.child("gatewayId").string("default");
+    if (!ROUTE_NAME.matcher(gatewayId).matches()) {
+      throw node.child("gatewayId").error("'" + gatewayId + "' is not a valid gateway id",
+          "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
+    }
     ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute"));
     ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
     return new SessionsConfig(
@@ -154,7 +159,8 @@ public final class ConfigLoader {
         perClient.child("newPerMinute").integer(600, 1, 1_000_000),
         launches.child("maxConcurrent").integer(8, 1, 1000),
         launches.child("queue").integer(64, 0, 100_000),
-        node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+        node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
+        gatewayId);
   }
 
   private static AdminConfig admin(ConfigNode node, Path folder) {

@@ -19,6 +19,9 @@ import java.time.Duration;
  * @param launchQueue launches that may wait for a free slot; past it, new sessions get 503
  * @param drainDeadline at a graceful shutdown (SIGTERM), how long attached clients keep their pipes
  *     before they are told to reconnect; new connections are refused from the start
+ * @param gatewayId this gateway's name among several on one engine: it adopts at start only the
+ *     session containers it held, and takes others over when their clients come to it
+ *     (docs/scale-out.md); {@code default} for a single gateway
  */
 public record SessionsConfig(
     OnShutdown onShutdown,
@@ -29,7 +32,8 @@ public record SessionsConfig(
     int perClientNewPerMinute,
     int maxConcurrentLaunches,
     int launchQueue,
-    Duration drainDeadline) {
+    Duration drainDeadline,
+    String gatewayId) {
 
   public enum OnShutdown { KEEP, END }
 }

@@ -1,6 +1,7 @@
 package dev.berth.gateway.launcher;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.net.SocketAddress;
 import java.util.function.Supplier;
 
@@ -19,6 +20,7 @@ public final class Backend {
   private final String version;
   private final SocketAddress address;
   private final Future<String> exited;
+  private final Future<String> movedAway;
   private final Supplier<Future<Void>> stopAction;
   private Future<Void> stopping;
 
@@ -29,7 +31,14 @@ public final class Backend {
 
   Backend(String description, String reference, String sessionKey, String routeName, String version,
       SocketAddress address, Future<String> exited, Supplier<Future<Void>> stopAction) {
+    this(description, reference, sessionKey, routeName, version, address, exited, Promise.<String>promise().future(),
+        stopAction);
+  }
+
+  Backend(String description, String reference, String sessionKey, String routeName, String version,
+      SocketAddress address, Future<String> exited, Future<String> movedAway, Supplier<Future<Void>> stopAction) {
     this.description = description;
+    this.movedAway = movedAway;
     this.reference = reference;
     this.sessionKey = sessionKey;
     this.routeName = routeName;
@@ -46,7 +55,7 @@ public final class Backend {
 
   /** The same backend, now the backend of session {@code key} (a pooled one, claimed). */
   Backend claimedBy(String key, String newDescription, String newReference) {
-    return new Backend(newDescription, newReference, key, routeName, version, address, exited, stopAction);
+    return new Backend(newDescription, newReference, key, routeName, version, address, exited, movedAway, stopAction);
   }
 
   /** The public key of the session this backend belongs to (from its label or name when re-adopted); null in a pool. */
@@ -70,6 +79,14 @@ public final class Backend {
   /** Completes with a human-readable reason once the backend has exited, however it happened. */
   public Future<String> exited() {
     return exited;
+  }
+
+  /**
+   * Completes, with the new owner, when another gateway took the session over (its client came
+   * back there): the backend runs on, this gateway lets go of it without stopping it.
+   */
+  public Future<String> movedAway() {
+    return movedAway;
   }
 
   /** Stops and removes the backend; idempotent, and "already gone" counts as done. */

@@ -56,7 +56,11 @@ final class DockerLauncher implements Launcher {
   static final String VERSION_LABEL = "berth.version";
   /** On warm-pool containers: their session is named at claim time, by their new name. */
   static final String POOL_LABEL = "berth.pool";
-  private static final java.util.regex.Pattern CLAIMED_NAME = java.util.regex.Pattern.compile("berth-(.+)-([0-9a-f]{24})");
+  /** A session's container: {@code berth-<route>-<key>}, then {@code .<gateway id>} unless its holder is the default gateway. */
+  private static final java.util.regex.Pattern CLAIMED_NAME =
+      java.util.regex.Pattern.compile("berth-(.+)-([0-9a-f]{24})(?:\\.[a-z0-9-]+)?");
+  /** The gateway id whose containers carry no suffix: a deployment of one gateway. */
+  public static final String DEFAULT_GATEWAY = "default";
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
   private static final int LAUNCH_WORKERS = 8;
   private static final int STOP_WORKERS = 16;
@@ -70,6 +74,8 @@ final class DockerLauncher implements Launcher {
   /** The event stream's own client: a response timeout would cut the stream after a quiet spell. */
   private final DockerClient eventsClient;
   private final DockerConfig config;
+  /** This gateway's id: its containers' names end with it (none for the default gateway). */
+  private final String owner;
   /** Every route this gateway ran since it started, by name; read by the event stream's thread too. */
   private volatile Map<String, RouteConfig> routes = Map.of();
   private final EngineWatch watch;
@@ -78,6 +84,8 @@ final class DockerLauncher implements Launcher {
   private final TwoPhaseLaunch launches;
   /** Exit promises of the containers this launcher holds a handle for, by container id; event-loop only. */
   private final Map<String, Promise<String>> exits = new HashMap<>();
+  /** Completed with the new holder when another gateway takes a container over, by container id; event-loop only. */
+  private final Map<String, Promise<String>> moves = new HashMap<>();
   /** Names of containers being created, so discovery never adopts a launch in flight. */
   private final Set<String> creating = new HashSet<>();
   /** Containers the engine reported out of memory, until their death is reported. */
@@ -89,8 +97,9 @@ final class DockerLauncher implements Launcher {
   private long reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
   private boolean closed;
 
-  private DockerLauncher(Vertx vertx, DockerConfig config, List<RouteConfig> routes, EngineWatch watch) {
+  private DockerLauncher(Vertx vertx, DockerConfig config, String owner, EngineWatch watch) {
     this.vertx = vertx;
+    this.owner = owner;
     this.context = vertx.getOrCreateContext();
     this.config = config;
     this.watch = watch;
@@ -118,8 +127,9 @@ final class DockerLauncher implements Launcher {
    * present, and container deaths are watched. Fails with {@link Failure#ENGINE_UNAVAILABLE}
    * when no engine answers, so {@code launcher: auto} can fall back.
    */
-  static Future<Launcher> connect(Vertx vertx, DockerConfig config, List<RouteConfig> routes, EngineWatch watch) {
-    DockerLauncher launcher = new DockerLauncher(vertx, config, routes, watch);
+  static Future<Launcher> connect(Vertx vertx, DockerConfig config, List<RouteConfig> routes, String gatewayId,
+      EngineWatch watch) {
+    DockerLauncher launcher = new DockerLauncher(vertx, config, gatewayId, watch);
     return launcher.blocking(() -> launcher.docker.pingCmd().exec())
         .recover(error -> Future.failedFuture(new FailureException(Failure.ENGINE_UNAVAILABLE,
             "no Docker engine answers at " + config.host() + " (" + error.getMessage() + ")", error)))
@@ -163,7 +173,7 @@ final class DockerLauncher implements Launcher {
 
   private Future<Backend> createAndStart(LaunchRequest request) {
     RouteConfig route = request.route();
-    String name = containerName(route.name(), request.sessionKey());
+    String name = nameFor(route.name(), request.sessionKey());
     creating.add(name);
     return blocking(() -> createContainer(name, request))
         .onComplete(created -> creating.remove(name))
@@ -178,14 +188,22 @@ final class DockerLauncher implements Launcher {
             "cannot create container from " + route.image() + " (" + route.key("docker.image") + ")")));
   }
 
-  private static String containerName(String route, String sessionKey) {
-    return "berth-" + route + "-" + sessionKey;
+  /** The name of this gateway's container for {@code sessionKey} (or a pool entry's name) on {@code route}. */
+  private String nameFor(String route, String sessionKey) {
+    return "berth-" + route + "-" + sessionKey + (owner.equals(DEFAULT_GATEWAY) ? "" : "." + owner);
+  }
+
+  /** The gateway a container's name says holds it. */
+  private static String ownerOf(String name) {
+    int dot = name.lastIndexOf('.');
+    return dot < 0 ? DEFAULT_GATEWAY : name.substring(dot + 1);
   }
 
   /** The handle of one of our containers; its exit is reported by the engine's events. */
   private Backend handle(String id, String name, String sessionKey, String route, String version, SocketAddress address) {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
-    return new Backend(describe(name, id), name, sessionKey, route, version, address, exit.future(),
+    Promise<String> moved = moves.computeIfAbsent(id, known -> Promise.promise());
+    return new Backend(describe(name, id), name, sessionKey, route, version, address, exit.future(), moved.future(),
         () -> remove(id, route));
   }
 
@@ -200,7 +218,7 @@ final class DockerLauncher implements Launcher {
    */
   @Override
   public Future<Backend> claim(Backend pooled, String sessionKey) {
-    String name = containerName(pooled.routeName(), sessionKey);
+    String name = nameFor(pooled.routeName(), sessionKey);
     return blocking(() -> {
       docker.renameContainerCmd(pooled.reference).withName(name).exec();
       return name;
@@ -276,6 +294,7 @@ final class DockerLauncher implements Launcher {
       return null;
     }, false).onComplete(done -> {
       exits.remove(id);
+      moves.remove(id);
       if (done.failed()) {
         LOG.warning("could not remove container " + id.substring(0, 12) + ": " + done.cause().getMessage());
       }
@@ -354,7 +373,8 @@ final class DockerLauncher implements Launcher {
           List<Backend> found = new ArrayList<>();
           for (Container container : containers) {
             String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
-            boolean ours = routes.containsKey(container.getLabels().get(ROUTE_LABEL)); // other routes: another gateway's
+            // Other routes, or another gateway's containers: not ours to adopt (a client takes a session over).
+            boolean ours = routes.containsKey(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
             if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())) {
               continue;
             }
@@ -417,7 +437,7 @@ final class DockerLauncher implements Launcher {
   private void watchDeaths() {
     var events = eventsClient.eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
-        .withEventFilter("die", "oom")
+        .withEventFilter("die", "oom", "rename")
         .withLabelFilter(Map.of(MANAGED_LABEL, "true"));
     if (eventsLostSince != null) {
       events.withSince(Long.toString(eventsLostSince.getEpochSecond())); // replay deaths we missed
@@ -442,6 +462,10 @@ final class DockerLauncher implements Launcher {
           return;
         }
         Map<String, String> attributes = event.getActor() == null ? Map.of() : event.getActor().getAttributes();
+        if ("rename".equals(event.getAction())) {
+          context.runOnContext(v -> renamed(event.getId(), attributes.getOrDefault("name", "")));
+          return;
+        }
         if (routes.containsKey(attributes.get(ROUTE_LABEL))) { // other routes: another gateway's to clean up
           context.runOnContext(v -> containerDied(event.getId(), attributes.get("exitCode")));
         }
@@ -460,6 +484,60 @@ final class DockerLauncher implements Launcher {
           context.runOnContext(v -> eventStreamBroke("the engine ended it"));
         }
       }
+    });
+  }
+
+  /** A container renamed to another gateway's name was taken over there: its session here lets go. */
+  private void renamed(String id, String newName) {
+    String holder = ownerOf(newName);
+    Promise<String> moved = moves.get(id);
+    if (moved != null && !holder.equals(owner)) {
+      moves.remove(id);
+      exits.remove(id);
+      moved.tryComplete(holder);
+    }
+  }
+
+  /**
+   * Renames the running container of session {@code sessionKey} to this gateway's name for it,
+   * from the name it was found with: the engine renames atomically, so of two gateways taking
+   * the same session at once one wins, and the other finds it again under the winner's name and
+   * takes it from there (the newest connection wins, as within one gateway).
+   */
+  @Override
+  public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
+    String mine = nameFor(route.name(), sessionKey);
+    return blocking(() -> {
+      for (int attempt = 0; attempt < 3; attempt++) {
+        Optional<Container> found = docker.listContainersCmd()
+            .withLabelFilter(Map.of(MANAGED_LABEL, "true", ROUTE_LABEL, route.name()))
+            .withNameFilter(List.of("berth-" + route.name() + "-" + sessionKey))
+            .exec().stream().findFirst();
+        if (found.isEmpty()) {
+          return null;
+        }
+        String name = found.get().getNames()[0].replaceFirst("^/", "");
+        try {
+          if (!name.equals(mine)) {
+            docker.renameContainerCmd(found.get().getId()).withName(mine).exec();
+          }
+          LOG.info("took session " + sessionKey + " over from gateway " + ownerOf(name) + " (container " + name + ")");
+          return found.get();
+        } catch (NotFoundException | ConflictException takenMeanwhile) {
+          // another gateway renamed it first: look again
+        }
+      }
+      throw new FailureException(Failure.START_FAILED, "session " + sessionKey + " kept moving between gateways");
+    }).map(container -> {
+      if (container == null) {
+        return null;
+      }
+      String address = addressOf(container, route);
+      if (address == null) {
+        throw new FailureException(Failure.UNREACHABLE, "container " + mine + " has no address on " + networkOf(route));
+      }
+      return handle(container.getId(), mine, sessionKey, route.name(), container.getLabels().get(VERSION_LABEL),
+          SocketAddress.inetSocketAddress(route.containerPort(), address));
     });
   }
 

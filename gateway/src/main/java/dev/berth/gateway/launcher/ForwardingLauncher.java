@@ -34,6 +34,11 @@ public abstract class ForwardingLauncher implements Launcher {
   }
 
   @Override
+  public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
+    return launcher.takeOver(route, sessionKey);
+  }
+
+  @Override
   public Future<Void> prepare(List<RouteConfig> routes) {
     return launcher.prepare(routes);
   }

@@ -55,6 +55,16 @@ public interface Launcher {
     return Future.succeededFuture();
   }
 
+  /**
+   * The backend of session {@code sessionKey} on {@code route} that another gateway holds (or held:
+   * it may be gone), taken over for this one; null when the engine has none. Only one gateway holds
+   * a session at a time: the previous holder sees its backend's {@link Backend#movedAway()}.
+   * Launchers whose backends cannot outlive their gateway have none to take over.
+   */
+  default Future<Backend> takeOver(RouteConfig route, String sessionKey) {
+    return Future.succeededFuture();
+  }
+
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */
   boolean backendsOutliveGateway();
 

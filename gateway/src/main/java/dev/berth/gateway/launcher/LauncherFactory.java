@@ -22,7 +22,7 @@ public final class LauncherFactory {
 
   public static Future<Launcher> create(Vertx vertx, BerthConfig config, EngineWatch watch) {
     return switch (config.launcher()) {
-      case DOCKER -> DockerLauncher.connect(vertx, config.docker(), config.routes(), watch)
+      case DOCKER -> DockerLauncher.connect(vertx, config.docker(), config.routes(), config.sessions().gatewayId(), watch)
           .onSuccess(launcher -> LOG.info("launcher docker: configured; engine at " + config.docker().host()));
       case PROCESS -> {
         LOG.info("launcher process: configured; handlers run as child processes in " + config.workingDirectory());
@@ -33,7 +33,7 @@ public final class LauncherFactory {
             + " or isolated");
         yield Future.succeededFuture(new FixedLauncher());
       }
-      case AUTO -> DockerLauncher.connect(vertx, config.docker(), config.routes(), watch)
+      case AUTO -> DockerLauncher.connect(vertx, config.docker(), config.routes(), config.sessions().gatewayId(), watch)
           .onSuccess(launcher -> LOG.info("launcher auto: picked docker, an engine answers at " + config.docker().host()))
           .recover(error -> {
             if (error instanceof FailureException launch && launch.failure() == Failure.ENGINE_UNAVAILABLE) {

@@ -206,6 +206,7 @@ public final class Session implements SessionPipe.Listener {
       LOG.info(this + ": CONNECTING (" + how + ")");
     }
     ready.exited().onSuccess(why -> end(Failure.BACKEND_EXITED, why));
+    ready.movedAway().onSuccess(this::movedTo);
     long backendReady = System.nanoTime();
     backendNanos = backendReady;
     phase("backend", createdNanos, backendReady);
@@ -541,15 +542,28 @@ public final class Session implements SessionPipe.Listener {
    * closes its listeners only after its clients read their close code.
    */
   public Future<Void> handOff() {
+    return letGo(Failure.RESTARTING, "gateway restarting", "handed off: the backend keeps running for the next gateway");
+  }
+
+  /**
+   * Another gateway took the session over (its client came back there): this one's client, if any,
+   * is told it was replaced (4001, as for a newer connection here), and the session lets go of its
+   * backend without stopping it.
+   */
+  private void movedTo(String holder) {
+    letGo(Failure.REPLACED, "taken over by gateway " + holder, "taken over by gateway " + holder);
+  }
+
+  private Future<Void> letGo(Failure toClient, String toBackend, String detail) {
     if (!live()) {
       return Future.succeededFuture();
     }
     lifetimes.stopAll();
-    connected.tryFail(new FailureException(Failure.RESTARTING, "the gateway is shutting down"));
+    connected.tryFail(new FailureException(toClient, detail));
     Future<Void> told = pipe == null ? Future.succeededFuture()
-        : pipe.close(Failure.RESTARTING.closeCode(), Failure.RESTARTING.publicReason(), 1001, "gateway restarting")
+        : pipe.close(toClient.closeCode(), toClient.publicReason(), 1001, toBackend)
             .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
-    gone("handed off: the backend keeps running for the next gateway");
+    gone(detail);
     return told;
   }
 

@@ -41,6 +41,8 @@ public final class SessionRegistry {
   /** By route name; each runs its route's version (never a canary's). Read by the pool gauges' thread too. */
   private final Map<String, WarmPool> pools = new java.util.concurrent.ConcurrentHashMap<>();
   private final VersionDrains drains;
+  /** Sessions being taken over from another gateway, by key, so two clients of one session share one take-over. */
+  private final Map<String, Future<Session>> takingOver = new HashMap<>();
   /** Canary versions an operator drained (route name to version): they take no new session until a reload changes the canary. */
   private final Map<String, String> drainedCanaries = new HashMap<>();
   private long reapTimer = -1;
@@ -149,25 +151,55 @@ public final class SessionRegistry {
         return Future.failedFuture(refused);
       }
     }
-    return EventLoops.call(services.control(), () -> Future.succeededFuture(claimHere(presentedToken, route, client, clientLoop)));
+    return EventLoops.call(services.control(), () -> claimHere(presentedToken, route, client, clientLoop));
   }
 
-  private Session.Claim claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
+  private Future<Session.Claim> claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
     if (draining) {
       throw new FailureException(Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
     }
     if (presentedToken == null) {
-      return open(route, client, clientLoop);
+      return Future.succeededFuture(open(route, client, clientLoop));
     }
     SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
     Session live = byKey.get(id.key());
     if (live != null && live.joinable() && live.route().name().equals(route.name())) {
-      return live.claim(presentedToken);
+      return Future.succeededFuture(live.claim(presentedToken));
     }
-    LOG.info("a client came back for session " + id.key() + ", which is " + (live == null ? "gone" : live.state())
-        + ": it gets a new session");
-    return open(route, client, clientLoop);
+    if (live == null) {
+      return takeOver(id.key(), route).map(taken -> {
+        if (taken != null && taken.joinable()) {
+          return taken.claim(presentedToken);
+        }
+        LOG.info("a client came back for session " + id.key() + ", which no gateway holds: it gets a new session");
+        return open(route, client, clientLoop);
+      });
+    }
+    LOG.info("a client came back for session " + id.key() + ", which is " + live.state() + ": it gets a new session");
+    return Future.succeededFuture(open(route, client, clientLoop));
+  }
+
+  /**
+   * The session {@code key} as this gateway holds it after taking it over from the gateway that
+   * held it (a client came back here), or null when the engine runs no backend for it. Clients of
+   * the same session arriving meanwhile wait for the one take-over.
+   */
+  private Future<Session> takeOver(String key, RouteConfig route) {
+    Future<Session> inFlight = takingOver.get(key);
+    if (inFlight != null) {
+      return inFlight;
+    }
+    Future<Session> taken = services.launcher().takeOver(route, key).map(backend -> {
+      if (backend == null || byKey.containsKey(key)) {
+        return byKey.get(key);
+      }
+      Session session = add(Session.adopt(backend, versionOf(route, backend.version()), services, this::forget));
+      session.connectAdopted();
+      return session;
+    }).onComplete(done -> takingOver.remove(key));
+    takingOver.put(key, taken);
+    return taken;
   }
 
   /** A new session on {@code route}, claimed and its backend launching, if every admission limit allows it. */

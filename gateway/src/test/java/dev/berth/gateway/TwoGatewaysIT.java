@@ -1,0 +1,141 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two gateways on one engine, each with its own {@code sessions.gatewayId} and the same token
+ * secret: a client reaches its own session through either of them. Sessions start on the first;
+ * half their clients come back through the second, which takes each session over (the first
+ * gateway's connection gets 4001, as for a handover within one gateway) and finds the container's
+ * state intact; then the first gateway is SIGKILLed while the other half stream, and those clients
+ * too come back through the second, to their own containers. The gateways are the packaged jar in
+ * child JVMs on the real engine; the route is unique to the run and removed at the end.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TwoGatewaysIT {
+
+  private static final int SESSIONS = 8;
+  private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
+
+  private final String route = "two-" + UUID.randomUUID().toString().substring(0, 8);
+  private final List<GatewayProcess> gateways = new ArrayList<>();
+  private final List<Path> files = new ArrayList<>();
+
+  /** One client's view of its session. */
+  private record Visit(String token, String key, String hostname, int sent) {}
+
+  @Test
+  void clientsReachTheirOwnSessionThroughEitherGatewayAndSurviveOneBeingKilled() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    Path dir = Files.createTempDirectory("berth-two-gateways-");
+    try (DockerTestBackends docker = new DockerTestBackends()) {
+      try {
+        GatewayProcess first = start(dir, "gw-one");
+        GatewayProcess second = start(dir, "gw-two");
+
+        List<FrameClient> onFirst = new ArrayList<>();
+        List<Visit> visits = new ArrayList<>();
+        for (int i = 0; i < SESSIONS; i++) {
+          FrameClient client = FrameClient.connect(vertx, first.port, null);
+          JsonObject hello = client.hello();
+          for (int n = 0; n <= i; n++) {
+            client.socket().writeTextMessage("session " + i + " frame " + n);
+            assertEquals("session " + i + " frame " + n, client.nextDataFrame().textData());
+          }
+          onFirst.add(client);
+          visits.add(new Visit(client.sessionToken(), hello.getString("session"), hello.getString("hostname"), i + 1));
+        }
+
+        // Half come back through the second gateway while the first still holds their sessions.
+        List<FrameClient> onSecond = new ArrayList<>();
+        for (int i = 0; i < SESSIONS / 2; i++) {
+          onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a live gateway"));
+          assertEquals(4001, onFirst.get(i).awaitClose(), "the first gateway's client of session " + i + " is replaced");
+        }
+
+        // The first gateway dies with the other half attached and streaming.
+        first.kill();
+        assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the SIGKILLed gateway is gone");
+        for (int i = SESSIONS / 2; i < SESSIONS; i++) {
+          assertEquals(1006, onFirst.get(i).awaitClose(), "session " + i + ": dropped with its gateway");
+          onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a dead gateway"));
+        }
+        assertEquals(SESSIONS, docker.running(route), "one container per session, none launched again");
+
+        for (FrameClient client : onSecond) {
+          client.close(); // 1000: the session ends, its holder (the second gateway) removes the container
+        }
+        long giveUp = System.nanoTime() + 30_000_000_000L;
+        while (docker.running(route) > 0 && System.nanoTime() < giveUp) {
+          Thread.sleep(100);
+        }
+        assertEquals(0, docker.running(route), "the second gateway ended every session it took over");
+      } finally {
+        for (GatewayProcess run : gateways) {
+          if (run.process.isAlive()) {
+            run.kill();
+            run.process.waitFor(30, TimeUnit.SECONDS);
+          }
+        }
+        docker.removeAll(route);
+        for (Path file : files) {
+          Files.deleteIfExists(file);
+        }
+        Files.deleteIfExists(dir);
+        vertx.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /**
+   * The client of {@code visit} reconnects through {@code gateway} with its cookie: the gateway
+   * dials the same container anew (the handler greets connection 2, with the same session and
+   * hostname) and the frames sent before are counted there.
+   */
+  private static FrameClient comeBack(Vertx vertx, GatewayProcess gateway, Visit visit, String how) throws Exception {
+    FrameClient client = FrameClient.connect(vertx, gateway.port, visit.token());
+    JsonObject hello = client.hello();
+    assertEquals(visit.key(), hello.getString("session"), how);
+    assertEquals(visit.hostname(), hello.getString("hostname"), how + ": the same container");
+    assertEquals(2, hello.getInteger("connection"), how + ": a second gateway connection to it");
+    JsonObject state = client.state();
+    assertTrue(state.getLong("framesReceived") >= visit.sent(), how + ": its state kept, " + state);
+    return client;
+  }
+
+  /** A gateway of the run: its own id and admin token file; the route, engine and token secret shared. */
+  private GatewayProcess start(Path dir, String gatewayId) throws Exception {
+    Path config = dir.resolve(gatewayId + ".yaml");
+    Files.writeString(config, """
+        listen: {host: 127.0.0.1, port: 0}
+        admin: {port: 0, tokenFile: "%s"}
+        launcher: docker
+        sessions: {onShutdown: keep, gatewayId: %s, tokenSecretFile: "%s", drainDeadline: 1s}
+        routes:
+          - name: %s
+            path: /ws
+            docker: {image: "%s"}
+            env: {BERTH_FEED_PER_SECOND: "0"}
+            timeouts: {grace: 60s}
+        """.formatted(dir.resolve(gatewayId + ".admin.key"), gatewayId, dir.resolve("token.key"), route,
+        TestGateway.IMAGE));
+    files.add(config);
+    files.add(dir.resolve(gatewayId + ".admin.key"));
+    files.add(dir.resolve("token.key"));
+    GatewayProcess run = GatewayProcess.startJar(config, 0, LOG_DIR.resolve("two-gateways-it-" + gatewayId + ".log"));
+    gateways.add(run);
+    return run;
+  }
+}
