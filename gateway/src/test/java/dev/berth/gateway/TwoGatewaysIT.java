@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Timeout;
  * half their clients come back through the second, which takes each session over (the first
  * gateway's connection gets 4001, as for a handover within one gateway) and finds the container's
  * state intact; then the first gateway is SIGKILLed while the other half stream, and those clients
- * too come back through the second, to their own containers. The gateways are the packaged jar in
- * child JVMs on the real engine; the route is unique to the run and removed at the end.
+ * too come back through the second, to their own containers. The route's session limit holds
+ * across both: full with the first gateway's sessions, it refuses a new one on the second. The
+ * gateways are the packaged jar in child JVMs on the real engine; the route is unique to the run and
+ * removed at the end.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TwoGatewaysIT {
@@ -57,6 +59,12 @@ class TwoGatewaysIT {
           onFirst.add(client);
           visits.add(new Visit(client.sessionToken(), hello.getString("session"), hello.getString("hostname"), i + 1));
         }
+
+        // Admission holds across both: the route's limit is full with the first gateway's sessions,
+        // and the second, which holds none yet, counts them on the engine (every second).
+        Thread.sleep(2_500);
+        Throwable refused = FrameClient.refusal(vertx, second.port);
+        assertTrue(refused.getMessage().contains("503"), "the second gateway refuses a ninth session: " + refused);
 
         // Half come back through the second gateway while the first still holds their sessions.
         List<FrameClient> onSecond = new ArrayList<>();
@@ -128,9 +136,10 @@ class TwoGatewaysIT {
             path: /ws
             docker: {image: "%s"}
             env: {BERTH_FEED_PER_SECOND: "0"}
+            maxSessions: %d
             timeouts: {grace: 60s}
         """.formatted(dir.resolve(gatewayId + ".admin.key"), gatewayId, dir.resolve("token.key"), route,
-        TestGateway.IMAGE));
+        TestGateway.IMAGE, SESSIONS));
     files.add(config);
     files.add(dir.resolve(gatewayId + ".admin.key"));
     files.add(dir.resolve("token.key"));

@@ -96,6 +96,11 @@ final class DockerLauncher implements Launcher {
   private Instant eventsLostSince;
   private long reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
   private boolean closed;
+  /**
+   * Whether another gateway's container was ever seen (by a count or an engine look), so a default
+   * gateway, alone on its engine as a rule, counts other gateways' backends only from then on.
+   */
+  private volatile boolean othersSeen;
 
   private DockerLauncher(Vertx vertx, DockerConfig config, String owner, EngineWatch watch) {
     this.vertx = vertx;
@@ -375,6 +380,7 @@ final class DockerLauncher implements Launcher {
             String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
             // Other routes, or another gateway's containers: not ours to adopt (a client takes a session over).
             boolean ours = routes.containsKey(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
+            othersSeen = othersSeen || !ownerOf(name).equals(owner);
             if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())) {
               continue;
             }
@@ -484,6 +490,26 @@ final class DockerLauncher implements Launcher {
           context.runOnContext(v -> eventStreamBroke("the engine ended it"));
         }
       }
+    });
+  }
+
+  @Override
+  public Future<Map<String, Integer>> heldElsewhere() {
+    if (owner.equals(DEFAULT_GATEWAY) && !othersSeen) {
+      return Future.succeededFuture(Map.of()); // one gateway, as long as no other has shown up
+    }
+    return blocking(() -> {
+      Map<String, Integer> counts = new HashMap<>();
+      for (Container container : docker.listContainersCmd().withShowAll(true)
+          .withLabelFilter(Map.of(MANAGED_LABEL, "true")).exec()) {
+        String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
+        boolean taking = "running".equals(container.getState()) || "created".equals(container.getState());
+        if (taking && !ownerOf(name).equals(owner)) {
+          counts.merge(container.getLabels().getOrDefault(ROUTE_LABEL, ""), 1, Integer::sum);
+        }
+      }
+      othersSeen = othersSeen || !counts.isEmpty();
+      return counts;
     });
   }
 

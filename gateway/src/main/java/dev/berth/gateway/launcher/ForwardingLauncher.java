@@ -34,6 +34,11 @@ public abstract class ForwardingLauncher implements Launcher {
   }
 
   @Override
+  public Future<java.util.Map<String, Integer>> heldElsewhere() {
+    return launcher.heldElsewhere();
+  }
+
+  @Override
   public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
     return launcher.takeOver(route, sessionKey);
   }

@@ -65,6 +65,15 @@ public interface Launcher {
     return Future.succeededFuture();
   }
 
+  /**
+   * How many backends other gateways hold on the engine, by route (sessions and pool entries
+   * alike: they all take capacity), so that admission limits hold across gateways. Empty for
+   * launchers whose backends no other gateway can see.
+   */
+  default Future<java.util.Map<String, Integer>> heldElsewhere() {
+    return Future.succeededFuture(java.util.Map.of());
+  }
+
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */
   boolean backendsOutliveGateway();
 

@@ -30,6 +30,11 @@ import java.util.logging.Logger;
 public final class SessionRegistry {
 
   private static final Logger LOG = Logger.getLogger(SessionRegistry.class.getName());
+  /**
+   * How often other gateways' backends are counted on the engine. Between two counts, gateways may
+   * together admit past a limit by what they admitted in that second.
+   */
+  private static final long COUNT_INTERVAL_MS = 1000;
 
   private BerthConfig config;
   private final SessionServices services;
@@ -46,6 +51,9 @@ public final class SessionRegistry {
   /** Canary versions an operator drained (route name to version): they take no new session until a reload changes the canary. */
   private final Map<String, String> drainedCanaries = new HashMap<>();
   private long reapTimer = -1;
+  private long countTimer = -1;
+  /** Backends other gateways hold, by route, as last counted on the engine (admission across gateways). */
+  private Map<String, Integer> heldElsewhere = Map.of();
   private boolean discovering;
   /** Read by the edge's loops for readiness. */
   private volatile boolean draining;
@@ -122,9 +130,19 @@ public final class SessionRegistry {
   /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
   private boolean roomForPool(RouteConfig route) {
     int pooled = pools.values().stream().mapToInt(WarmPool::idle).sum();
-    return countByRoute.getOrDefault(route.name(), 0) + pools.get(route.name()).idle() < route.maxSessions()
-        && byKey.size() + pooled < config.sessions().maxSessions()
+    return onRoute(route) + pools.get(route.name()).idle() < route.maxSessions()
+        && total() + pooled < config.sessions().maxSessions()
         && services.gate().idleSlot();
+  }
+
+  /** Sessions on {@code route}: this gateway's, and the backends other gateways hold there. */
+  private int onRoute(RouteConfig route) {
+    return countByRoute.getOrDefault(route.name(), 0) + heldElsewhere.getOrDefault(route.name(), 0);
+  }
+
+  /** Sessions over all routes, this gateway's and other gateways' backends. */
+  private int total() {
+    return byKey.size() + heldElsewhere.values().stream().mapToInt(Integer::intValue).sum();
   }
 
   /** Starts filling the warm pools (after the backends already on the engine were adopted). */
@@ -207,14 +225,15 @@ public final class SessionRegistry {
     if (admissionsPaused) {
       throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
     }
-    if (byKey.size() >= config.sessions().maxSessions()) {
-      throw new FailureException(Failure.GATEWAY_FULL, "the gateway holds its maximum of "
-          + config.sessions().maxSessions() + " sessions (sessions.maxSessions)");
+    if (total() >= config.sessions().maxSessions()) {
+      throw new FailureException(Failure.GATEWAY_FULL, "the gateways hold their maximum of "
+          + config.sessions().maxSessions() + " sessions (sessions.maxSessions; " + byKey.size() + " on this one)");
     }
-    int current = countByRoute.getOrDefault(route.name(), 0);
+    int current = onRoute(route);
     if (current >= route.maxSessions()) {
       throw new FailureException(Failure.CAPACITY, "route " + route.name() + " holds its maximum of "
-          + route.maxSessions() + " sessions (" + route.key("maxSessions") + ")");
+          + route.maxSessions() + " sessions (" + route.key("maxSessions") + "; "
+          + countByRoute.getOrDefault(route.name(), 0) + " on this gateway)");
     }
     if (!services.gate().hasRoom()) {
       throw new FailureException(Failure.LAUNCH_QUEUE_FULL, "launches run and wait at their limits "
@@ -235,6 +254,12 @@ public final class SessionRegistry {
     byKey.put(session.id().key(), session);
     countByRoute.merge(session.route().name(), 1, Integer::sum);
     return session;
+  }
+
+  private void countHeldElsewhere() {
+    services.launcher().heldElsewhere()
+        .onSuccess(counts -> heldElsewhere = counts)
+        .onFailure(error -> LOG.fine("cannot count other gateways' backends: " + error.getMessage()));
   }
 
   /** Adopts what the engine runs and no session holds; completes once every one is registered. */
@@ -293,6 +318,8 @@ public final class SessionRegistry {
 
   /** Looks at the engine every {@code sessions.reapInterval}, so nothing a failure left stays behind. */
   public void startReaping() {
+    countHeldElsewhere();
+    countTimer = services.vertx().setPeriodic(COUNT_INTERVAL_MS, id -> countHeldElsewhere());
     reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> {
       clients.prune();
       fillPools();
@@ -433,6 +460,9 @@ public final class SessionRegistry {
   public Future<Void> shutdown(boolean keepBackends) {
     if (reapTimer >= 0) {
       services.vertx().cancelTimer(reapTimer);
+    }
+    if (countTimer >= 0) {
+      services.vertx().cancelTimer(countTimer);
     }
     List<Future<Void>> stops = new ArrayList<>();
     for (Session session : List.copyOf(byKey.values())) {
