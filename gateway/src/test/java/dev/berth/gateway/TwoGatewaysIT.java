@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two gateways on one engine, each with its own {@code sessions.gatewayId} and the same token
- * secret: a client reaches its own session through either of them. Sessions start on the first;
- * half their clients come back through the second, which takes each session over (the first
- * gateway's connection gets 4001, as for a handover within one gateway) and finds the container's
- * state intact; then the first gateway is SIGKILLed while the other half stream, and those clients
- * too come back through the second, to their own containers. The route's session limit holds
+ * secret: a client reaches its own session through either of them. Twenty sessions start on the
+ * first, each streaming its handler's feed; four clients come back through the second, which takes
+ * each session over (the first gateway's connection gets 4001, as for a handover within one
+ * gateway) and finds the container's state intact; then the first gateway is SIGKILLed while the
+ * other sixteen stream, and those clients too come back through the second, to their own
+ * containers. The route's session limit holds
  * across both: full with the first gateway's sessions, it refuses a new one on the second. The
  * gateways are the packaged jar in child JVMs on the real engine; the route is unique to the run and
  * removed at the end.
@@ -28,7 +29,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TwoGatewaysIT {
 
-  private static final int SESSIONS = 8;
+  private static final int SESSIONS = 20;
+  /** Sessions that move to the second gateway while the first is still alive. */
+  private static final int MOVED_LIVE = 4;
+  /** Listing updates a second each session's handler streams to its client. */
+  private static final int FEED_PER_SECOND = 10;
   private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
   private final String route = "two-" + UUID.randomUUID().toString().substring(0, 8);
@@ -64,19 +69,22 @@ class TwoGatewaysIT {
         // and the second, which holds none yet, counts them on the engine (every second).
         Thread.sleep(2_500);
         Throwable refused = FrameClient.refusal(vertx, second.port);
-        assertTrue(refused.getMessage().contains("503"), "the second gateway refuses a ninth session: " + refused);
+        assertTrue(refused.getMessage().contains("503"), "the second gateway refuses a session past the limit: " + refused);
 
         // Half come back through the second gateway while the first still holds their sessions.
         List<FrameClient> onSecond = new ArrayList<>();
-        for (int i = 0; i < SESSIONS / 2; i++) {
+        for (int i = 0; i < MOVED_LIVE; i++) {
           onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a live gateway"));
           assertEquals(4001, onFirst.get(i).awaitClose(), "the first gateway's client of session " + i + " is replaced");
         }
 
-        // The first gateway dies with the other half attached and streaming.
+        // The first gateway dies with the other sessions attached and streaming their feed.
+        for (int i = MOVED_LIVE; i < SESSIONS; i++) {
+          assertTrue(onFirst.get(i).listingSeqs(2).size() == 2, "session " + i + " streams before the kill");
+        }
         first.kill();
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the SIGKILLed gateway is gone");
-        for (int i = SESSIONS / 2; i < SESSIONS; i++) {
+        for (int i = MOVED_LIVE; i < SESSIONS; i++) {
           assertEquals(1006, onFirst.get(i).awaitClose(), "session " + i + ": dropped with its gateway");
           onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a dead gateway"));
         }
@@ -135,11 +143,11 @@ class TwoGatewaysIT {
           - name: %s
             path: /ws
             docker: {image: "%s"}
-            env: {BERTH_FEED_PER_SECOND: "0"}
+            env: {BERTH_FEED_PER_SECOND: "%d"}
             maxSessions: %d
             timeouts: {grace: 60s}
         """.formatted(dir.resolve(gatewayId + ".admin.key"), gatewayId, dir.resolve("token.key"), route,
-        TestGateway.IMAGE, SESSIONS));
+        TestGateway.IMAGE, FEED_PER_SECOND, SESSIONS));
     files.add(config);
     files.add(dir.resolve(gatewayId + ".admin.key"));
     files.add(dir.resolve("token.key"));
