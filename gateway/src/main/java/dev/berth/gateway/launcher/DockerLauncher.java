@@ -504,8 +504,9 @@ final class DockerLauncher implements Launcher {
           .withLabelFilter(Map.of(MANAGED_LABEL, "true")).exec()) {
         String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
         boolean taking = "running".equals(container.getState()) || "created".equals(container.getState());
-        if (taking && !ownerOf(name).equals(owner)) {
-          counts.merge(container.getLabels().getOrDefault(ROUTE_LABEL, ""), 1, Integer::sum);
+        String route = container.getLabels().getOrDefault(ROUTE_LABEL, "");
+        if (taking && !ownerOf(name).equals(owner) && routes.containsKey(route)) { // other routes: another deployment's
+          counts.merge(route, 1, Integer::sum);
         }
       }
       othersSeen = othersSeen || !counts.isEmpty();
