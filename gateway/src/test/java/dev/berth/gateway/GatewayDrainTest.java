@@ -4,52 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.gateway.launcher.FakeLauncher;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A graceful shutdown's first half, as SIGTERM starts it: readiness turns 503 at once and new
  * connections are refused, while attached clients keep their pipes until they leave or the drain
  * deadline comes. (SessionSurvivalIT sends the real signal to a real gateway process.)
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class GatewayDrainTest {
+class GatewayDrainTest extends FakeLauncherGatewayTest {
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private Vertx vertx;
-  private FakeLauncher launcher;
-  private TestGateway gateway;
-
-  @BeforeEach
-  void fakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    this.launcher = new FakeLauncher(vertx, Duration.ZERO);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (gateway != null) {
-      gateway.close();
-    }
-  }
 
   private TestGateway.Builder gatewayOn(String drainDeadline) {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).sessions("drainDeadline: " + drainDeadline);
+    return gatewayOn().sessions("drainDeadline: " + drainDeadline);
   }
 
   @Test

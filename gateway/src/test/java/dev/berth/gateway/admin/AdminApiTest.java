@@ -1,54 +1,25 @@
 package dev.berth.gateway.admin;
 
+import dev.berth.gateway.FakeLauncherGatewayTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.FrameClient;
-import dev.berth.gateway.TestGateway;
-import dev.berth.gateway.launcher.FakeLauncher;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The operator's API on its own listener: nothing without the token, then sessions, admissions and config. */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class AdminApiTest {
+class AdminApiTest extends FakeLauncherGatewayTest {
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private Vertx vertx;
-  private FakeLauncher launcher;
-  private TestGateway gateway;
-
-  @BeforeEach
-  void fakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    this.launcher = new FakeLauncher(vertx, Duration.ZERO);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (gateway != null) {
-      gateway.close();
-    }
-  }
-
-  private TestGateway.Builder gatewayOn() {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
-  }
 
   @Test
   void callsWithoutTheTokenGet401AndLearnNothing() throws Exception {

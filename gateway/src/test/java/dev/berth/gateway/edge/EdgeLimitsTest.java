@@ -1,19 +1,16 @@
 package dev.berth.gateway.edge;
 
+import dev.berth.gateway.FakeLauncherGatewayTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.RawWebSocket;
-import dev.berth.gateway.TestGateway;
 import dev.berth.gateway.launcher.FakeLauncher;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocket;
-import io.vertx.junit5.VertxExtension;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -24,41 +21,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every edge limit answered with its documented status, before anything is launched: slow or
  * oversized handshakes, foreign origins, too many connections, per-client and gateway-wide
  * admission, a full launch queue, tokens that were not issued here, and TLS.
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class EdgeLimitsTest {
+class EdgeLimitsTest extends FakeLauncherGatewayTest {
 
-  private Vertx vertx;
-  private FakeLauncher launcher;
-  private TestGateway gateway;
-
-  @BeforeEach
-  void fakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    launcher = new FakeLauncher(vertx, Duration.ofMillis(1));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (gateway != null) {
-      gateway.close();
-    }
-    assertEquals(0, launcher.running(), "backends left running");
-  }
-
-  private TestGateway.Builder gatewayOn() {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
+  @Override
+  protected Duration launchTime() {
+    return Duration.ofMillis(1);
   }
 
   private static RawWebSocket from(String address, int port, Map<String, String> headers) throws Exception {

@@ -77,14 +77,7 @@ class CrossLoopPipeTest {
 
   @Test
   void aClientsFramesAfterItsInvalidOneNeverReachTheBackendWhicheverLoopItArrivedOn(Vertx vertx) throws Exception {
-    launcher = new FakeLauncher(vertx, Duration.ZERO);
-    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
-    String token;
-    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
-      token = first.sessionToken();
-      first.hello();
-      first.leave();
-    }
+    String token = sessionLeftByItsFirstClient(vertx);
     for (int visit = 0; visit < 6; visit++) {
       String start = "visit " + visit + " ";
       try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
@@ -105,14 +98,7 @@ class CrossLoopPipeTest {
 
   @Test
   void aClientThatClosesWithoutACodeIsDoneAndComingBackAtOnceGetsANewSession(Vertx vertx) throws Exception {
-    launcher = new FakeLauncher(vertx, Duration.ZERO);
-    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
-    String token;
-    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
-      token = first.sessionToken();
-      first.hello();
-      first.leave();
-    }
+    String token = sessionLeftByItsFirstClient(vertx);
     for (int visit = 0; visit < 10; visit++) {
       try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
         assertEquals(101, raw.status, "visit " + visit + " joins its session");
@@ -134,6 +120,17 @@ class CrossLoopPipeTest {
         }
         token = next;
       }
+    }
+  }
+
+  /** Starts the gateway on two loops and a session whose first client has left; its token. */
+  private String sessionLeftByItsFirstClient(Vertx vertx) throws Exception {
+    launcher = new FakeLauncher(vertx, Duration.ZERO);
+    gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).listen("eventLoops: 2").start(vertx);
+    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
+      first.hello();
+      first.leave();
+      return first.sessionToken();
     }
   }
 

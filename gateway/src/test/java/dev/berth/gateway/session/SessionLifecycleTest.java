@@ -1,57 +1,32 @@
 package dev.berth.gateway.session;
 
+import dev.berth.gateway.FakeLauncherGatewayTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.FlakyLink;
 import dev.berth.gateway.FrameClient;
-import dev.berth.gateway.TestGateway;
-import dev.berth.gateway.launcher.FakeLauncher;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.junit5.VertxExtension;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The session's clocks and claims, fast: each backend is an echo server inside this JVM (the
  * real engine proves the rest in DockerSessionTest), reached through a real gateway by real
  * websocket clients.
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SessionLifecycleTest {
+class SessionLifecycleTest extends FakeLauncherGatewayTest {
 
-  private Vertx vertx;
-  private FakeLauncher launcher;
-  private TestGateway gateway;
-
-  @BeforeEach
-  void fakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    this.launcher = new FakeLauncher(vertx, Duration.ofMillis(300));
-  }
-
-  @AfterEach
-  void stopGatewayAndCheckEveryBackendStopped() throws Exception {
-    if (gateway != null) {
-      gateway.close();
-    }
-    assertEquals(0, launcher.running(), "backends left running after the gateway stopped");
-  }
-
-  private TestGateway.Builder gatewayOn() {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
+  @Override
+  protected Duration launchTime() {
+    return Duration.ofMillis(300);
   }
 
   @Test

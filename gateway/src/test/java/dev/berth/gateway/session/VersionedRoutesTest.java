@@ -1,5 +1,6 @@
 package dev.berth.gateway.session;
 
+import dev.berth.gateway.FakeLauncherGatewayTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,52 +10,26 @@ import dev.berth.gateway.FrameClient;
 import dev.berth.gateway.TestGateway;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.launcher.FakeLauncher;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Routes that change while the gateway runs: a reload (good, bad, by the file watch) swaps the
  * route table whole, new sessions start on the route's new version while existing ones keep their
  * backend, an old version drains by its deadline, and a canary that fails is braked.
  */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class VersionedRoutesTest {
+class VersionedRoutesTest extends FakeLauncherGatewayTest {
 
-  private Vertx vertx;
-  private FakeLauncher launcher;
-  private TestGateway gateway;
-
-  @BeforeEach
-  void fakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    this.launcher = new FakeLauncher(vertx, Duration.ZERO);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (gateway != null) {
-      gateway.close();
-    }
-  }
-
-  private TestGateway.Builder gatewayOn() {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher)).version("v1");
+  private TestGateway.Builder onV1() {
+    return gatewayOn().version("v1");
   }
 
   private BerthConfig reload() throws Exception {
@@ -73,7 +48,7 @@ class VersionedRoutesTest {
 
   @Test
   void newSessionsStartOnTheNewVersionWhileExistingOnesKeepTheirBackend() throws Exception {
-    gateway = gatewayOn().start(vertx);
+    gateway = onV1().start(vertx);
     try (FrameClient before = FrameClient.connect(vertx, gateway.port, null)) {
       JsonObject hello = before.hello();
       assertEquals("v1", hello.getString("version"));
@@ -101,7 +76,7 @@ class VersionedRoutesTest {
 
   @Test
   void pastTheDrainDeadlineAnOldSessionIsToldToReconnectAndComesBackOnTheNewVersion() throws Exception {
-    gateway = gatewayOn().route("drain: 1s").start(vertx);
+    gateway = onV1().route("drain: 1s").start(vertx);
     try (FrameClient old = FrameClient.connect(vertx, gateway.port, null)) {
       String oldKey = old.hello().getString("session");
       upgradeTo("v2");
@@ -121,7 +96,7 @@ class VersionedRoutesTest {
 
   @Test
   void aBadFileIsRejectedWithTheKeyAndTheFixAndTheConfigInForceStays() throws Exception {
-    gateway = gatewayOn().start(vertx);
+    gateway = onV1().start(vertx);
     String versionBefore = new JsonObject(gateway.admin("GET", "/config").body()).getString("version");
     try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
       client.hello();
@@ -145,7 +120,7 @@ class VersionedRoutesTest {
 
   @Test
   void theFileWatchAddsAndRemovesRoutesAndARemovedRoutesSessionsGoOn() throws Exception {
-    gateway = gatewayOn().start(vertx);
+    gateway = onV1().start(vertx);
     String chat = "\n  - name: chat\n    path: /chat\n    version: c1\n    process: {command: [java, -jar, x.jar]}\n";
     gateway.editConfig(text -> text + chat);
     await(() -> plainStatus("/chat") == 426, "the file watch adds /chat (a websocket route answers 426 to plain GETs)");
@@ -162,7 +137,7 @@ class VersionedRoutesTest {
   @Test
   void aCanaryThatFailsIsBrakedAndNewSessionsThenStartOnTheRouteVersion() throws Exception {
     launcher.failingLaunchesOf("v2", "the canary image is broken");
-    gateway = gatewayOn()
+    gateway = onV1()
         .route("canary: {version: v2, weight: 50, brake: {minSessions: 3, failureMargin: 0.2}}")
         .start(vertx);
     int canaryFailures = 0;
@@ -190,7 +165,7 @@ class VersionedRoutesTest {
 
   @Test
   void anOperatorDrainsAVersionThroughTheAdminApi() throws Exception {
-    gateway = gatewayOn().start(vertx);
+    gateway = onV1().start(vertx);
     try (FrameClient old = FrameClient.connect(vertx, gateway.port, null)) {
       old.hello();
       upgradeTo("v2");
