@@ -38,8 +38,11 @@ final class HandshakeRefusal {
     send(request, known.failure(), known.getMessage());
   }
 
-  /** At most one line per failure per second; the count of the others goes with the next one. */
-  private void logged(Failure failure, String line) {
+  /**
+   * At most one line per failure per second; the count of the others goes with the next one.
+   * Synchronized: a route's handler serves every data loop, and only refusals come here.
+   */
+  private synchronized void logged(Failure failure, String line) {
     long now = System.nanoTime();
     long[] last = lastLogged.computeIfAbsent(failure, f -> new long[] {now - LOG_INTERVAL_NANOS, 0});
     if (now - last[0] < LOG_INTERVAL_NANOS) {

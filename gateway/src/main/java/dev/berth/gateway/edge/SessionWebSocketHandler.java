@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * The life of a websocket upgrade on a route, upstream first: find the client's session by its
  * token (or open one), claim it, wait until the session is piped to its backend, and only then
  * accept the client's handshake and attach it. Anything that fails before the handshake is
- * answered with an HTTP status; after it, the client has a websocket and gets close codes.
+ * answered with an HTTP status; after it, the client has a websocket and gets close codes. One per
+ * route, shared by every data loop: it keeps no per-request state.
  */
 final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
 
