@@ -99,20 +99,73 @@ class TwoGatewaysIT {
         }
         assertEquals(0, docker.running(route), "the second gateway ended every session it took over");
       } finally {
-        for (GatewayProcess run : gateways) {
-          if (run.process.isAlive()) {
-            run.kill();
-            run.process.waitFor(30, TimeUnit.SECONDS);
-          }
-        }
-        docker.removeAll(route);
-        for (Path file : files) {
-          Files.deleteIfExists(file);
-        }
-        Files.deleteIfExists(dir);
-        vertx.close().await(30, TimeUnit.SECONDS);
+        stopAll(docker, dir, vertx);
       }
     }
+  }
+
+  @Test
+  void aSessionClaimedThroughBothGatewaysAtOnceIsPipedByOneAndTheOtherClientIsReplaced() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    Path dir = Files.createTempDirectory("berth-two-gateways-");
+    try (DockerTestBackends docker = new DockerTestBackends()) {
+      try {
+        GatewayProcess first = start(dir, "gw-one");
+        GatewayProcess second = start(dir, "gw-two");
+        String token;
+        try (FrameClient opener = FrameClient.connect(vertx, first.port, null)) {
+          opener.hello();
+          token = opener.sessionToken();
+          opener.leave(); // detached on the first gateway
+        }
+        for (int round = 0; round < 3; round++) {
+          var throughFirst = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, first, token));
+          var throughSecond = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, second, token));
+          List<FrameClient> both = List.of(throughFirst.get(60, TimeUnit.SECONDS), throughSecond.get(60, TimeUnit.SECONDS));
+          Thread.sleep(1_500); // the take-overs settle: the later one wins
+          List<FrameClient> open = both.stream().filter(client -> !client.socket().isClosed()).toList();
+          assertEquals(1, open.size(), "round " + round + ": exactly one client is piped to the session");
+          FrameClient replaced = both.get(open.get(0) == both.get(0) ? 1 : 0);
+          assertEquals(4001, replaced.awaitClose(), "round " + round + ": the other one was replaced");
+          String holder = open.get(0) == both.get(0) ? "gw-one" : "gw-two";
+          List<String> names = docker.containers(route, null, false).stream().map(c -> c.getNames()[0]).toList();
+          assertEquals(1, names.size(), "one container for the session: " + names);
+          assertTrue(names.get(0).endsWith("." + holder), "held by the gateway its open client is on: " + names);
+          open.get(0).socket().writeTextMessage("round " + round);
+          String echo;
+          do { // the holder's gateway, if it dialled the container anew, passed on its hello first
+            echo = open.get(0).nextDataFrame().textData();
+          } while (echo.startsWith("{\"type\":\"hello\""));
+          assertEquals("round " + round, echo, "round " + round + ": the open client is piped");
+          open.get(0).leave();
+        }
+      } finally {
+        stopAll(docker, dir, vertx);
+      }
+    }
+  }
+
+  private static FrameClient connect(Vertx vertx, GatewayProcess gateway, String token) {
+    try {
+      return FrameClient.connect(vertx, gateway.port, token);
+    } catch (Exception e) {
+      throw new java.util.concurrent.CompletionException(e);
+    }
+  }
+
+  private void stopAll(DockerTestBackends docker, Path dir, Vertx vertx) throws Exception {
+    for (GatewayProcess run : gateways) {
+      if (run.process.isAlive()) {
+        run.kill();
+        run.process.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    docker.removeAll(route);
+    for (Path file : files) {
+      Files.deleteIfExists(file);
+    }
+    Files.deleteIfExists(dir);
+    vertx.close().await(30, TimeUnit.SECONDS);
   }
 
   /**

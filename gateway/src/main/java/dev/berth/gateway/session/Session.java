@@ -98,6 +98,8 @@ public final class Session implements SessionPipe.Listener {
   private final List<Consumer<Progress>> progressWatchers = new ArrayList<>();
   private boolean tokenDelivered;
   private boolean adopted;
+  /** Another gateway took the session over: clients that still arrive here were replaced there. */
+  private boolean movedAway;
 
   private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone, State first) {
     this.id = id;
@@ -346,7 +348,8 @@ public final class Session implements SessionPipe.Listener {
         return;
       }
       if (!live()) {
-        Failure gone = Failure.BACKEND_EXITED;
+        // Over here; if it moved to another gateway, this client was just replaced there.
+        Failure gone = movedAway ? Failure.REPLACED : Failure.BACKEND_EXITED;
         client.close((short) gone.closeCode(), gone.publicReason());
         return;
       }
@@ -551,6 +554,7 @@ public final class Session implements SessionPipe.Listener {
    * backend without stopping it.
    */
   private void movedTo(String holder) {
+    movedAway = true;
     letGo(Failure.REPLACED, "taken over by gateway " + holder, "taken over by gateway " + holder);
   }
 
