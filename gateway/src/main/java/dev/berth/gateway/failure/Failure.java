@@ -79,6 +79,11 @@ public enum Failure {
   // Client connection ends that keep the session.
   /** A newer connection presented the same session and took it over. */
   REPLACED(0, 4001, "session taken over by a newer connection"),
+  /**
+   * A newer connection took the session over through another gateway: an attached client is told
+   * as for {@link #REPLACED}; one still on its way is asked to connect again (503).
+   */
+  MOVED_AWAY(503, 4001, "session taken over by a newer connection through another gateway"),
   /** The gateway restarts and keeps the session: reconnect to get it back. */
   RESTARTING(0, 1012, "gateway restarting: reconnect to resume the session"),
   /** A client that answers no keepalive ping is taken for dead; its session waits for it. */

@@ -349,7 +349,7 @@ public final class Session implements SessionPipe.Listener {
       }
       if (!live()) {
         // Over here; if it moved to another gateway, this client was just replaced there.
-        Failure gone = movedAway ? Failure.REPLACED : Failure.BACKEND_EXITED;
+        Failure gone = movedAway ? Failure.MOVED_AWAY : Failure.BACKEND_EXITED;
         client.close((short) gone.closeCode(), gone.publicReason());
         return;
       }
@@ -550,12 +550,12 @@ public final class Session implements SessionPipe.Listener {
 
   /**
    * Another gateway took the session over (its client came back there): this one's client, if any,
-   * is told it was replaced (4001, as for a newer connection here), and the session lets go of its
-   * backend without stopping it.
+   * is told it was replaced (4001, as for a newer connection here), one still on its way gets 503,
+   * and the session lets go of its backend without stopping it.
    */
   private void movedTo(String holder) {
     movedAway = true;
-    letGo(Failure.REPLACED, "taken over by gateway " + holder, "taken over by gateway " + holder);
+    letGo(Failure.MOVED_AWAY, "taken over by gateway " + holder, "taken over by gateway " + holder);
   }
 
   private Future<Void> letGo(Failure toClient, String toBackend, String detail) {
