@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,109 +41,102 @@ class TwoGatewaysIT {
   private final String route = "two-" + UUID.randomUUID().toString().substring(0, 8);
   private final List<GatewayProcess> gateways = new ArrayList<>();
   private final List<Path> files = new ArrayList<>();
+  private Vertx vertx;
+  private Path dir;
+  private DockerTestBackends docker;
+  private GatewayProcess first;
+  private GatewayProcess second;
+
+  @BeforeEach
+  void startTwoGateways() throws Exception {
+    vertx = Vertx.vertx();
+    dir = Files.createTempDirectory("berth-two-gateways-");
+    docker = new DockerTestBackends();
+    first = start("gw-one");
+    second = start("gw-two");
+  }
 
   /** One client's view of its session. */
   private record Visit(String token, String key, String hostname, int sent) {}
 
   @Test
   void clientsReachTheirOwnSessionThroughEitherGatewayAndSurviveOneBeingKilled() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    Path dir = Files.createTempDirectory("berth-two-gateways-");
-    try (DockerTestBackends docker = new DockerTestBackends()) {
-      try {
-        GatewayProcess first = start(dir, "gw-one");
-        GatewayProcess second = start(dir, "gw-two");
-
-        List<FrameClient> onFirst = new ArrayList<>();
-        List<Visit> visits = new ArrayList<>();
-        for (int i = 0; i < SESSIONS; i++) {
-          FrameClient client = FrameClient.connect(vertx, first.port, null);
-          JsonObject hello = client.hello();
-          for (int n = 0; n <= i; n++) {
-            client.socket().writeTextMessage("session " + i + " frame " + n);
-            assertEquals("session " + i + " frame " + n, client.nextDataFrame().textData());
-          }
-          onFirst.add(client);
-          visits.add(new Visit(client.sessionToken(), hello.getString("session"), hello.getString("hostname"), i + 1));
-        }
-
-        // Admission holds across both: the route's limit is full with the first gateway's sessions,
-        // and the second, which holds none yet, counts them on the engine (every second).
-        Thread.sleep(2_500);
-        Throwable refused = FrameClient.refusal(vertx, second.port);
-        assertTrue(refused.getMessage().contains("503"), "the second gateway refuses a session past the limit: " + refused);
-
-        // Half come back through the second gateway while the first still holds their sessions.
-        List<FrameClient> onSecond = new ArrayList<>();
-        for (int i = 0; i < MOVED_LIVE; i++) {
-          onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a live gateway"));
-          assertEquals(4001, onFirst.get(i).awaitClose(), "the first gateway's client of session " + i + " is replaced");
-        }
-
-        // The first gateway dies with the other sessions attached and streaming their feed.
-        for (int i = MOVED_LIVE; i < SESSIONS; i++) {
-          assertTrue(onFirst.get(i).listingSeqs(2).size() == 2, "session " + i + " streams before the kill");
-        }
-        first.kill();
-        assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the SIGKILLed gateway is gone");
-        for (int i = MOVED_LIVE; i < SESSIONS; i++) {
-          assertEquals(1006, onFirst.get(i).awaitClose(), "session " + i + ": dropped with its gateway");
-          onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a dead gateway"));
-        }
-        assertEquals(SESSIONS, docker.running(route), "one container per session, none launched again");
-
-        for (FrameClient client : onSecond) {
-          client.close(); // 1000: the session ends, its holder (the second gateway) removes the container
-        }
-        long giveUp = System.nanoTime() + 30_000_000_000L;
-        while (docker.running(route) > 0 && System.nanoTime() < giveUp) {
-          Thread.sleep(100);
-        }
-        assertEquals(0, docker.running(route), "the second gateway ended every session it took over");
-      } finally {
-        stopAll(docker, dir, vertx);
+    List<FrameClient> onFirst = new ArrayList<>();
+    List<Visit> visits = new ArrayList<>();
+    for (int i = 0; i < SESSIONS; i++) {
+      FrameClient client = FrameClient.connect(vertx, first.port, null);
+      JsonObject hello = client.hello();
+      for (int n = 0; n <= i; n++) {
+        client.socket().writeTextMessage("session " + i + " frame " + n);
+        assertEquals("session " + i + " frame " + n, client.nextDataFrame().textData());
       }
+      onFirst.add(client);
+      visits.add(new Visit(client.sessionToken(), hello.getString("session"), hello.getString("hostname"), i + 1));
     }
+
+    // Admission holds across both: the route's limit is full with the first gateway's sessions,
+    // and the second, which holds none yet, counts them on the engine (every second).
+    Thread.sleep(2_500);
+    Throwable refused = FrameClient.refusal(vertx, second.port);
+    assertTrue(refused.getMessage().contains("503"), "the second gateway refuses a session past the limit: " + refused);
+
+    // Half come back through the second gateway while the first still holds their sessions.
+    List<FrameClient> onSecond = new ArrayList<>();
+    for (int i = 0; i < MOVED_LIVE; i++) {
+      onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a live gateway"));
+      assertEquals(4001, onFirst.get(i).awaitClose(), "the first gateway's client of session " + i + " is replaced");
+    }
+
+    // The first gateway dies with the other sessions attached and streaming their feed.
+    for (int i = MOVED_LIVE; i < SESSIONS; i++) {
+      assertTrue(onFirst.get(i).listingSeqs(2).size() == 2, "session " + i + " streams before the kill");
+    }
+    first.kill();
+    assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the SIGKILLed gateway is gone");
+    for (int i = MOVED_LIVE; i < SESSIONS; i++) {
+      assertEquals(1006, onFirst.get(i).awaitClose(), "session " + i + ": dropped with its gateway");
+      onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a dead gateway"));
+    }
+    assertEquals(SESSIONS, docker.running(route), "one container per session, none launched again");
+
+    for (FrameClient client : onSecond) {
+      client.close(); // 1000: the session ends, its holder (the second gateway) removes the container
+    }
+    long giveUp = System.nanoTime() + 30_000_000_000L;
+    while (docker.running(route) > 0 && System.nanoTime() < giveUp) {
+      Thread.sleep(100);
+    }
+    assertEquals(0, docker.running(route), "the second gateway ended every session it took over");
   }
 
   @Test
   void aSessionClaimedThroughBothGatewaysAtOnceIsPipedByOneAndTheOtherClientIsReplaced() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    Path dir = Files.createTempDirectory("berth-two-gateways-");
-    try (DockerTestBackends docker = new DockerTestBackends()) {
-      try {
-        GatewayProcess first = start(dir, "gw-one");
-        GatewayProcess second = start(dir, "gw-two");
-        String token;
-        try (FrameClient opener = FrameClient.connect(vertx, first.port, null)) {
-          opener.hello();
-          token = opener.sessionToken();
-          opener.leave(); // detached on the first gateway
-        }
-        for (int round = 0; round < 3; round++) {
-          var throughFirst = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, first, token));
-          var throughSecond = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, second, token));
-          List<FrameClient> both = List.of(throughFirst.get(60, TimeUnit.SECONDS), throughSecond.get(60, TimeUnit.SECONDS));
-          Thread.sleep(1_500); // the take-overs settle: the later one wins
-          List<FrameClient> open = both.stream().filter(client -> !client.socket().isClosed()).toList();
-          assertEquals(1, open.size(), "round " + round + ": exactly one client is piped to the session");
-          FrameClient replaced = both.get(open.get(0) == both.get(0) ? 1 : 0);
-          assertEquals(4001, replaced.awaitClose(), "round " + round + ": the other one was replaced");
-          String holder = open.get(0) == both.get(0) ? "gw-one" : "gw-two";
-          List<String> names = docker.containers(route, null, false).stream().map(c -> c.getNames()[0]).toList();
-          assertEquals(1, names.size(), "one container for the session: " + names);
-          assertTrue(names.get(0).endsWith("." + holder), "held by the gateway its open client is on: " + names);
-          open.get(0).socket().writeTextMessage("round " + round);
-          String echo;
-          do { // the holder's gateway, if it dialled the container anew, passed on its hello first
-            echo = open.get(0).nextDataFrame().textData();
-          } while (echo.startsWith("{\"type\":\"hello\""));
-          assertEquals("round " + round, echo, "round " + round + ": the open client is piped");
-          open.get(0).leave();
-        }
-      } finally {
-        stopAll(docker, dir, vertx);
-      }
+    String token;
+    try (FrameClient opener = FrameClient.connect(vertx, first.port, null)) {
+      opener.hello();
+      token = opener.sessionToken();
+      opener.leave(); // detached on the first gateway
+    }
+    for (int round = 0; round < 3; round++) {
+      var throughFirst = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, first, token));
+      var throughSecond = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, second, token));
+      List<FrameClient> both = List.of(throughFirst.get(60, TimeUnit.SECONDS), throughSecond.get(60, TimeUnit.SECONDS));
+      Thread.sleep(1_500); // the take-overs settle: the later one wins
+      List<FrameClient> open = both.stream().filter(client -> !client.socket().isClosed()).toList();
+      assertEquals(1, open.size(), "round " + round + ": exactly one client is piped to the session");
+      FrameClient replaced = both.get(open.get(0) == both.get(0) ? 1 : 0);
+      assertEquals(4001, replaced.awaitClose(), "round " + round + ": the other one was replaced");
+      String holder = open.get(0) == both.get(0) ? "gw-one" : "gw-two";
+      List<String> names = docker.containers(route, null, false).stream().map(c -> c.getNames()[0]).toList();
+      assertEquals(1, names.size(), "one container for the session: " + names);
+      assertTrue(names.get(0).endsWith("." + holder), "held by the gateway its open client is on: " + names);
+      open.get(0).socket().writeTextMessage("round " + round);
+      String echo;
+      do { // the holder's gateway, if it dialled the container anew, passed on its hello first
+        echo = open.get(0).nextDataFrame().textData();
+      } while (echo.startsWith("{\"type\":\"hello\""));
+      assertEquals("round " + round, echo, "round " + round + ": the open client is piped");
+      open.get(0).leave();
     }
   }
 
@@ -153,18 +148,24 @@ class TwoGatewaysIT {
     }
   }
 
-  private void stopAll(DockerTestBackends docker, Path dir, Vertx vertx) throws Exception {
+  @AfterEach
+  void stopAndRemoveEverything() throws Exception {
     for (GatewayProcess run : gateways) {
       if (run.process.isAlive()) {
         run.kill();
         run.process.waitFor(30, TimeUnit.SECONDS);
       }
     }
-    docker.removeAll(route);
+    if (docker != null) {
+      docker.removeAll(route);
+      docker.close();
+    }
     for (Path file : files) {
       Files.deleteIfExists(file);
     }
-    Files.deleteIfExists(dir);
+    if (dir != null) {
+      Files.deleteIfExists(dir);
+    }
     vertx.close().await(30, TimeUnit.SECONDS);
   }
 
@@ -185,7 +186,7 @@ class TwoGatewaysIT {
   }
 
   /** A gateway of the run: its own id and admin token file; the route, engine and token secret shared. */
-  private GatewayProcess start(Path dir, String gatewayId) throws Exception {
+  private GatewayProcess start(String gatewayId) throws Exception {
     Path config = dir.resolve(gatewayId + ".yaml");
     Files.writeString(config, """
         listen: {host: 127.0.0.1, port: 0}
