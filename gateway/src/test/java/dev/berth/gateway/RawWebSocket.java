@@ -107,16 +107,6 @@ public final class RawWebSocket implements AutoCloseable {
     out.flush();
   }
 
-  /** Writes masked frames in one write, so the gateway reads them in one go. */
-  public void sendInOneWrite(Frame... frames) throws IOException {
-    ByteArrayOutputStream all = new ByteArrayOutputStream();
-    for (Frame frame : frames) {
-      all.write(encode(frame.fin(), frame.rsv(), frame.opcode(), frame.payload(), true));
-    }
-    out.write(all.toByteArray());
-    out.flush();
-  }
-
   private static byte[] encode(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
     frame.write((fin ? 0x80 : 0) | (rsv & 0x7) << 4 | opcode & 0xF);

@@ -34,13 +34,6 @@ abstract class ClientLink {
   private long keepaliveTimer = -1;
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
-  /**
-   * Set as soon as a frame breaks a rule: nothing the client sent after it may reach the backend.
-   * The failure reaches {@link #failed} a turn later when the client's connection lives on another
-   * loop, and frames already handed over meanwhile must not pass the check that found nothing
-   * wrong with them on their own (a message's later fragments, after its invalid one).
-   */
-  private boolean refusing;
   private ProtocolErrorAnswer answer;
   /** The loop the client's connection lives on; null when it is the pipe's own. */
   private final Executor socketLoop;
@@ -146,7 +139,6 @@ abstract class ClientLink {
 
   /** Fails the connection with {@code failure}'s close code; the session goes on without it. */
   private void fail(Failure failure, String detail) {
-    refusing = true;
     if (answer == null) {
       pipe.clientFailed(this, failure, detail); // closed the ordinary way
     } else {
@@ -165,7 +157,7 @@ abstract class ClientLink {
 
   private void onFrame(WebSocketFrame frame) {
     lastHeardNanos = System.nanoTime();
-    if (closing || refusing || frame.isClose() || frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
+    if (closing || frame.isClose() || frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
       return; // close travels through the close handler; pings are answered by Vert.x
     }
     Failure broken = check.check(frame);

@@ -76,27 +76,6 @@ class CrossLoopPipeTest {
   }
 
   @Test
-  void aClientsFramesAfterItsInvalidOneNeverReachTheBackendWhicheverLoopItArrivedOn(Vertx vertx) throws Exception {
-    String token = sessionLeftByItsFirstClient(vertx);
-    for (int visit = 0; visit < 6; visit++) {
-      String start = "visit " + visit + " ";
-      try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
-        // One message: a valid first fragment, an invalid one, and a valid last one, read together.
-        raw.sendInOneWrite(
-            new RawWebSocket.Frame(false, 0, RawWebSocket.TEXT, start.getBytes(StandardCharsets.UTF_8)),
-            new RawWebSocket.Frame(false, 0, RawWebSocket.CONTINUATION, new byte[] {(byte) 0xFF}),
-            new RawWebSocket.Frame(true, 0, RawWebSocket.CONTINUATION, "after".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(1007, raw.awaitClose().closeCode(), "visit " + visit);
-      }
-      try (FrameClient back = FrameClient.connect(vertx, gateway.port, token)) {
-        assertEquals(start, wholeMessage(back), "the backend got the message up to the invalid fragment, ended there");
-        back.leave();
-      }
-    }
-    assertEquals(1, launcher.launches.get(), "the session survived every visit");
-  }
-
-  @Test
   void aClientThatClosesWithoutACodeIsDoneAndComingBackAtOnceGetsANewSession(Vertx vertx) throws Exception {
     String token = sessionLeftByItsFirstClient(vertx);
     for (int visit = 0; visit < 10; visit++) {
