@@ -26,6 +26,10 @@ public interface TestBackends extends AutoCloseable {
   int removeAll(String route);
 
   static TestBackends of(LauncherKind kind) {
-    return kind == LauncherKind.DOCKER ? new DockerTestBackends() : new ProcessTestBackends();
+    return switch (kind) {
+      case DOCKER -> new DockerTestBackends();
+      case SWARM -> new SwarmTestBackends();
+      default -> new ProcessTestBackends();
+    };
   }
 }

@@ -77,6 +77,8 @@ public final class TestGateway implements AutoCloseable {
     private String adminExtra = "";
     private String sessionsExtra = "";
     private String routeExtra = "";
+    private String dockerExtra = "";
+    private String routeDockerExtra = "";
     private String version = "test";
     private String reapInterval = "1s";
     private int maxSessions = 20;
@@ -205,6 +207,18 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
+    /** Keys of docker.swarm, e.g. "dial: published". */
+    public Builder swarm(String entries) {
+      this.dockerExtra = ", swarm: {" + entries + "}";
+      return this;
+    }
+
+    /** The route's docker.egress: none or open. */
+    public Builder egress(String egress) {
+      this.routeDockerExtra = ", egress: " + egress;
+      return this;
+    }
+
     public TestGateway start(Vertx vertx) throws Exception {
       Path file = Files.createTempFile("berth-test-", ".yaml");
       Path adminDir = Files.createTempDirectory("berth-test-admin-");
@@ -212,20 +226,20 @@ public final class TestGateway implements AutoCloseable {
           admin: {port: 0, tokenFile: "%s"%s}
           listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
-          docker: {host: "%s", apiTimeout: %s}
+          docker: {host: "%s", apiTimeout: %s%s}
           sessions: {onShutdown: %s, reapInterval: %s%s}
           routes:
             - name: %s
               path: /ws
               version: %s
-              docker: {image: "%s"}
+              docker: {image: "%s"%s}
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
               timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
               buffer: {maxBytes: %s, maxFrames: %d}%s
           """.formatted(adminDir.resolve("admin.key"), adminExtra, port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
-          dockerHost, apiTimeout, onShutdown, reapInterval, sessionsExtra, route, version,
-          image, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
+          dockerHost, apiTimeout, dockerExtra, onShutdown, reapInterval, sessionsExtra, route, version,
+          image, routeDockerExtra, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
           bufferFrames, routeExtra));
       try {
         BerthConfig config = ConfigLoader.load(file);

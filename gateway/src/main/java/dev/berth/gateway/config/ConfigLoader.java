@@ -62,16 +62,31 @@ public final class ConfigLoader {
     }
     ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
     LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
+    DockerConfig docker = docker(root.child("docker"), launcher);
+    List<RouteConfig> routes = routes(root.child("routes"), launcher);
+    if (launcher == LauncherKind.SWARM && docker.swarm().dial() == DockerConfig.Dial.PUBLISHED) {
+      requirePublishable(root, routes);
+    }
     return new BerthConfig(
         absolute,
         text,
         absolute.getParent(),
         listen(root.child("listen"), absolute.getParent()),
         launcher,
-        docker(root.child("docker")),
+        docker,
         sessions(root.child("sessions"), absolute.getParent()),
         admin(root.child("admin"), absolute.getParent()),
-        routes(root.child("routes"), launcher));
+        routes);
+  }
+
+  /** A task on an internal network publishes no port, so the gateway could not dial it. */
+  private static void requirePublishable(ConfigNode root, List<RouteConfig> routes) {
+    for (RouteConfig route : routes) {
+      if (route.sandbox().egress() == RouteConfig.Egress.NONE) {
+        throw root.errorAt(route.key("docker.egress"), "is none while docker.swarm.dial is published: a task on an"
+            + " internal network publishes no port", "set " + route.key("docker.egress") + ": open, or docker.swarm.dial: task");
+      }
+    }
   }
 
   private static ListenConfig listen(ConfigNode node, Path folder) {
@@ -130,14 +145,25 @@ public final class ConfigLoader {
     return file;
   }
 
-  private static DockerConfig docker(ConfigNode node) {
-    node.onlyKeys(Set.of("host", "network", "apiTimeout"));
+  private static DockerConfig docker(ConfigNode node, LauncherKind launcher) {
+    node.onlyKeys(Set.of("host", "network", "apiTimeout", "swarm"));
     String host = node.child("host").string("unix:///var/run/docker.sock");
     if (!host.startsWith("unix://") && !host.startsWith("tcp://")) {
       throw node.child("host").error("'" + host + "' is not an engine address", "use unix:///var/run/docker.sock or tcp://host:port");
     }
     return new DockerConfig(host, node.child("network").string("berth-sessions"),
-        node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)));
+        node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+        swarm(node.child("swarm"), launcher));
+  }
+
+  private static DockerConfig.Swarm swarm(ConfigNode node, LauncherKind launcher) {
+    node.onlyKeys(Set.of("network", "dial"));
+    if (node.present() && launcher != LauncherKind.SWARM) {
+      throw node.error("is set while launcher is '" + launcher.name().toLowerCase() + "'",
+          "set launcher: swarm, or remove " + node.path());
+    }
+    return new DockerConfig.Swarm(node.child("network").string("berth-swarm"),
+        node.child("dial").choice(DockerConfig.Dial.class, DockerConfig.Dial.TASK));
   }
 
   private static SessionsConfig sessions(ConfigNode node, Path folder) {
@@ -260,7 +286,8 @@ public final class ConfigLoader {
           "give the canary the version under trial, or remove the canary block");
     }
     String image = node.child("image").string(null);
-    if ((launcher == LauncherKind.DOCKER || launcher == LauncherKind.AUTO) && image == null) {
+    if ((launcher == LauncherKind.DOCKER || launcher == LauncherKind.SWARM || launcher == LauncherKind.AUTO)
+        && image == null) {
       throw node.child("image").error("is missing while launcher is '" + launcher.name().toLowerCase() + "'",
           "add " + node.path() + ".image: berth/handler:" + version + ", the canary's image");
     }

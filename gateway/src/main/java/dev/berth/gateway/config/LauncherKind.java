@@ -5,6 +5,8 @@ public enum LauncherKind {
   /** Docker when an engine answers, else process; the choice and its reason are logged. */
   AUTO,
   DOCKER,
+  /** Each session a one-task Swarm service, placed by the Swarm scheduler (docs/scale-out.md). */
+  SWARM,
   PROCESS,
   /**
    * No launch: each new session is piped to the next of its route's running {@code fixed.backends}

@@ -13,20 +13,14 @@ import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import dev.berth.gateway.config.DockerConfig;
 import dev.berth.gateway.config.RouteConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.net.SocketAddress;
 import java.io.Closeable;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -62,25 +56,20 @@ final class DockerLauncher implements Launcher {
   /** The gateway id whose containers carry no suffix: a deployment of one gateway. */
   public static final String DEFAULT_GATEWAY = "default";
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
-  private static final int LAUNCH_WORKERS = 8;
-  private static final int STOP_WORKERS = 16;
   private static final int DEFAULT_STOP_SECONDS = 3;
   private static final long MIN_RECONNECT_DELAY_MS = 500;
   private static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final Vertx vertx;
   private final Context context;
+  private final EngineConnection engine;
   private final DockerClient docker;
-  /** The event stream's own client: a response timeout would cut the stream after a quiet spell. */
-  private final DockerClient eventsClient;
   private final DockerConfig config;
   /** This gateway's id: its containers' names end with it (none for the default gateway). */
   private final String owner;
   /** Every route this gateway ran since it started, by name; read by the event stream's thread too. */
   private volatile Map<String, RouteConfig> routes = Map.of();
   private final EngineWatch watch;
-  private final WorkerExecutor launchWorkers;
-  private final WorkerExecutor stopWorkers;
   private final TwoPhaseLaunch launches;
   /** Exit promises of the containers this launcher holds a handle for, by container id; event-loop only. */
   private final Map<String, Promise<String>> exits = new HashMap<>();
@@ -108,23 +97,9 @@ final class DockerLauncher implements Launcher {
     this.context = vertx.getOrCreateContext();
     this.config = config;
     this.watch = watch;
-    DockerClientConfig clientConfig = DefaultDockerClientConfig.createDefaultConfigBuilder()
-        .withDockerHost(config.host())
-        .build();
-    this.docker = client(clientConfig, LAUNCH_WORKERS + STOP_WORKERS + 2, config.apiTimeout());
-    this.eventsClient = client(clientConfig, 2, Duration.ZERO); // zero: no response timeout
-    this.launchWorkers = vertx.createSharedWorkerExecutor("berth-docker", LAUNCH_WORKERS);
-    this.stopWorkers = vertx.createSharedWorkerExecutor("berth-docker-stop", STOP_WORKERS);
+    this.engine = new EngineConnection(vertx, config);
+    this.docker = engine.docker;
     this.launches = new TwoPhaseLaunch(vertx);
-  }
-
-  private static DockerClient client(DockerClientConfig config, int connections, Duration responseTimeout) {
-    return DockerClientImpl.getInstance(config, new ApacheDockerHttpClient.Builder()
-        .dockerHost(config.getDockerHost())
-        .maxConnections(connections)
-        .connectionTimeout(Duration.ofSeconds(3))
-        .responseTimeout(responseTimeout)
-        .build());
   }
 
   /**
@@ -135,9 +110,7 @@ final class DockerLauncher implements Launcher {
   static Future<Launcher> connect(Vertx vertx, DockerConfig config, List<RouteConfig> routes, String gatewayId,
       EngineWatch watch) {
     DockerLauncher launcher = new DockerLauncher(vertx, config, gatewayId, watch);
-    return launcher.blocking(() -> launcher.docker.pingCmd().exec())
-        .recover(error -> Future.failedFuture(new FailureException(Failure.ENGINE_UNAVAILABLE,
-            "no Docker engine answers at " + config.host() + " (" + error.getMessage() + ")", error)))
+    return launcher.engine.ping()
         .compose(pong -> launcher.prepare(routes))
         .onFailure(error -> launcher.closeQuietly())
         .map(ready -> {
@@ -152,9 +125,9 @@ final class DockerLauncher implements Launcher {
       next.stream().map(this::networkOf).distinct()
           .forEach(network -> ensureNetwork(network, network.equals(config.network())));
       for (RouteConfig route : next) {
-        requireImage(route);
+        engine.requireImage(route);
         if (route.canary() != null) {
-          requireImage(route.asCanary());
+          engine.requireImage(route.asCanary());
         }
       }
       return null;
@@ -188,8 +161,8 @@ final class DockerLauncher implements Launcher {
           return blocking(() -> startAndLocate(id, route))
               .map(address -> handle(id, name, key, route.name(), route.version(), address))
               .recover(error -> backend.stop().transform(removed -> Future.failedFuture(
-                  FailureException.wrap(error, failureOf(error), "cannot start " + backend.description()))));
-        }, error -> Future.failedFuture(FailureException.wrap(error, failureOf(error),
+                  FailureException.wrap(error, EngineConnection.failureOf(error), "cannot start " + backend.description()))));
+        }, error -> Future.failedFuture(FailureException.wrap(error, EngineConnection.failureOf(error),
             "cannot create container from " + route.image() + " (" + route.key("docker.image") + ")")));
   }
 
@@ -229,17 +202,7 @@ final class DockerLauncher implements Launcher {
       return name;
     }).map(renamed -> pooled.claimedBy(sessionKey, pooled.description().replace(pooled.reference, renamed), renamed))
         .recover(error -> Future.failedFuture(
-            FailureException.wrap(error, failureOf(error), "cannot rename " + pooled.description())));
-  }
-
-  /** An engine that cannot be reached is "cannot launch now" (503), not a failed backend (502). */
-  private static Failure failureOf(Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof IOException) {
-        return Failure.ENGINE_UNAVAILABLE;
-      }
-    }
-    return Failure.START_FAILED;
+            FailureException.wrap(error, EngineConnection.failureOf(error), "cannot rename " + pooled.description())));
   }
 
   private String createContainer(String name, LaunchRequest request) {
@@ -289,7 +252,7 @@ final class DockerLauncher implements Launcher {
   private Future<Void> remove(String id, String routeName) {
     RouteConfig route = routes.get(routeName);
     int stopSeconds = route == null ? DEFAULT_STOP_SECONDS : (int) Math.ceil(route.timeouts().stop().toMillis() / 1000.0);
-    Future<Void> removal = stopWorkers.<Void>executeBlocking(() -> {
+    Future<Void> removal = engine.<Void>stopping(() -> {
       try {
         docker.stopContainerCmd(id).withTimeout(stopSeconds).exec();
       } catch (NotFoundException | NotModifiedException alreadyStopped) {
@@ -297,7 +260,7 @@ final class DockerLauncher implements Launcher {
       }
       forceRemove(id);
       return null;
-    }, false).onComplete(done -> {
+    }).onComplete(done -> {
       exits.remove(id);
       moves.remove(id);
       if (done.failed()) {
@@ -356,16 +319,6 @@ final class DockerLauncher implements Launcher {
         + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
   }
 
-  private void requireImage(RouteConfig route) {
-    try {
-      docker.inspectImageCmd(route.image()).exec();
-    } catch (NotFoundException e) {
-      throw new FailureException(Failure.START_FAILED, "image " + route.image() + " ("
-          + route.key("docker.image") + ") is not on this engine and no registry can be pulled from; "
-          + "build it with handler-image/build-image.sh");
-    }
-  }
-
   @Override
   public Future<List<Backend>> discover() {
     Set<String> held = new HashSet<>(exits.keySet());
@@ -418,10 +371,10 @@ final class DockerLauncher implements Launcher {
         && Instant.ofEpochSecond(container.getCreated()).isBefore(Instant.now().minusSeconds(60));
     if (state.equals("exited") || state.equals("dead") || launchBrokeOff) {
       LOG.info("removing leftover container " + name + " (" + state + ")");
-      stopWorkers.executeBlocking(() -> {
+      engine.stopping(() -> {
         forceRemove(container.getId());
         return null;
-      }, false);
+      });
     }
     return Optional.empty();
   }
@@ -441,7 +394,7 @@ final class DockerLauncher implements Launcher {
   }
 
   private void watchDeaths() {
-    var events = eventsClient.eventsCmd()
+    var events = engine.events.eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
         .withEventFilter("die", "oom", "rename")
         .withLabelFilter(Map.of(MANAGED_LABEL, "true"));
@@ -575,10 +528,10 @@ final class DockerLauncher implements Launcher {
       exit.tryComplete("container exited with status " + exitCode + (killedForMemory ? " (out of memory)" : ""));
     } else {
       // Not one we hold (another gateway's, or left from an earlier run): dead anyway.
-      stopWorkers.executeBlocking(() -> {
+      engine.stopping(() -> {
         forceRemove(id);
         return null;
-      }, false);
+      });
     }
   }
 
@@ -602,7 +555,7 @@ final class DockerLauncher implements Launcher {
   }
 
   private <T> Future<T> blocking(Callable<T> call) {
-    return launchWorkers.executeBlocking(call, false);
+    return engine.blocking(call);
   }
 
   @Override
@@ -619,12 +572,9 @@ final class DockerLauncher implements Launcher {
       if (eventStream != null) {
         eventStream.close();
       }
-      eventsClient.close();
-      docker.close();
       return null;
     }, false).<Void>mapEmpty()
-        .eventually(launchWorkers::close)
-        .eventually(stopWorkers::close)
+        .eventually(engine::close)
         .recover(error -> Future.succeededFuture());
   }
 }

@@ -24,6 +24,10 @@ public final class LauncherFactory {
     return switch (config.launcher()) {
       case DOCKER -> DockerLauncher.connect(vertx, config.docker(), config.routes(), config.sessions().gatewayId(), watch)
           .onSuccess(launcher -> LOG.info("launcher docker: configured; engine at " + config.docker().host()));
+      case SWARM -> SwarmLauncher.connect(vertx, config.docker(), config.routes(), config.sessions().gatewayId())
+          .onSuccess(launcher -> LOG.info("launcher swarm: configured; manager at " + config.docker().host()
+              + ", tasks dialled at their " + (config.docker().swarm().dial() == dev.berth.gateway.config.DockerConfig.Dial.TASK
+                  ? "address on " + config.docker().swarm().network() + ", on this node" : "published port, on any node")));
       case PROCESS -> {
         LOG.info("launcher process: configured; handlers run as child processes in " + config.workingDirectory());
         yield Future.succeededFuture(new ProcessLauncher(vertx, config.workingDirectory()));

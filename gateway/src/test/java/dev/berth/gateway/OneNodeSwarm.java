@@ -1,0 +1,67 @@
+package dev.berth.gateway;
+
+import io.vertx.core.json.JsonArray;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A one-node swarm on the local engine for the swarm launcher's tests: started when the engine is
+ * in none (advertising 127.0.0.1, so the node's address is loopback) and left again afterwards,
+ * with the networks it and the launcher made; a swarm that was there before is left alone.
+ */
+public final class OneNodeSwarm {
+
+  private static boolean startedHere;
+
+  private OneNodeSwarm() {}
+
+  public static synchronized void join() throws Exception {
+    if (docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim().equals("active")) {
+      return;
+    }
+    docker("swarm", "init", "--advertise-addr", "127.0.0.1");
+    startedHere = true;
+  }
+
+  public static synchronized void leave() throws Exception {
+    if (!startedHere) {
+      return;
+    }
+    docker("swarm", "leave", "--force");
+    for (String configOnly : List.of("berth-swarm-config", "berth-swarm-egress-config", "docker_gwbridge")) {
+      run(List.of("docker", "network", "rm", configOnly)); // gone already is fine
+    }
+    startedHere = false;
+  }
+
+  /** The engine's JSON view of a swarm object, e.g. {@code inspect("service", id)}. */
+  public static JsonArray inspect(String kind, String id) throws Exception {
+    return new JsonArray(docker(kind, "inspect", id));
+  }
+
+  /** Runs the docker command line; its output, or an exception with its error output. */
+  public static String docker(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("docker"));
+    command.addAll(List.of(args));
+    Result result = run(command);
+    if (result.status != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + result.output);
+    }
+    return result.output;
+  }
+
+  private record Result(int status, String output) {}
+
+  private static Result run(List<String> command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " took over 60s");
+    }
+    return new Result(process.exitValue(), output);
+  }
+}

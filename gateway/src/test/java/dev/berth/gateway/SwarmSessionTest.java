@@ -1,0 +1,263 @@
+package dev.berth.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.dockerjava.api.model.Service;
+import dev.berth.gateway.config.LauncherKind;
+import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.ForwardingLauncher;
+import dev.berth.gateway.launcher.LaunchRequest;
+import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.launcher.LauncherFactory;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The session behaviour with each session a one-task service on a one-node swarm, which these
+ * tests start (advertising 127.0.0.1) and leave again. The host has no route to overlay networks,
+ * so every address the gateway dials is checked: loopback, or on the sessions bridge the launcher
+ * made on this node.
+ */
+class SwarmSessionTest extends SessionBehaviourTest {
+
+  @BeforeAll
+  static void startOneNodeSwarm() throws Exception {
+    OneNodeSwarm.join();
+  }
+
+  @AfterAll
+  static void leaveTheSwarm() throws Exception {
+    OneNodeSwarm.leave();
+  }
+
+  @Override
+  LauncherKind launcher() {
+    return LauncherKind.SWARM;
+  }
+
+  private SwarmTestBackends swarm() {
+    return (SwarmTestBackends) backends;
+  }
+
+  /** Every address the launcher hands the gateway to dial, however it found the backend. */
+  private static final class DialRecorder extends ForwardingLauncher {
+    final List<SocketAddress> dialled = new CopyOnWriteArrayList<>();
+
+    DialRecorder(Launcher launcher) {
+      super(launcher);
+    }
+
+    private Backend record(Backend backend) {
+      if (backend != null) {
+        dialled.add(backend.address());
+      }
+      return backend;
+    }
+
+    @Override
+    public Future<Backend> launch(LaunchRequest request) {
+      return launcher.launch(request).map(this::record);
+    }
+
+    @Override
+    public Future<List<Backend>> discover() {
+      return launcher.discover().map(found -> {
+        found.forEach(this::record);
+        return found;
+      });
+    }
+
+    @Override
+    public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
+      return launcher.takeOver(route, sessionKey).map(this::record);
+    }
+  }
+
+  private TestGateway.Builder recordedGateway(List<DialRecorder> recorders) {
+    return gatewayOn().launchers((v, config, watch) -> LauncherFactory.create(v, config, watch).map(launcher -> {
+      DialRecorder recorder = new DialRecorder(launcher);
+      recorders.add(recorder);
+      return recorder;
+    }));
+  }
+
+  private JsonObject serviceSpec(String key) throws Exception {
+    Service service = swarm().services(gateway.route, key).get(0);
+    return OneNodeSwarm.inspect("service", service.getId()).getJsonObject(0).getJsonObject("Spec");
+  }
+
+  /** Whether {@code address} is in the subnet of the sessions network on this node. */
+  private static boolean onSessionsBridge(String address) throws Exception {
+    JsonObject network = OneNodeSwarm.inspect("network", "berth-swarm").getJsonObject(0);
+    String subnet = network.getJsonObject("IPAM").getJsonArray("Config").getJsonObject(0).getString("Subnet");
+    String[] parts = subnet.split("/");
+    int bits = Integer.parseInt(parts[1]);
+    long mask = bits == 0 ? 0 : -1L << (32 - bits) & 0xffffffffL;
+    return (ipv4(address) & mask) == (ipv4(parts[0]) & mask);
+  }
+
+  private static long ipv4(String address) throws Exception {
+    long value = 0;
+    for (byte part : InetAddress.getByName(address).getAddress()) {
+      value = value << 8 | (part & 0xff);
+    }
+    return value;
+  }
+
+  @Test
+  void eachSessionIsAOneTaskServiceLabelledLimitedAndLockedDownOnAnIsolatedBridge() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      JsonObject spec = serviceSpec(key);
+      JsonObject labels = spec.getJsonObject("Labels");
+      assertEquals(Map.of("berth.managed", "true", "berth.session", key, "berth.route", gateway.route,
+          "berth.version", "test", "berth.gateway", "default"), labels.getMap());
+      assertEquals("berth-" + gateway.route + "-" + key, spec.getString("Name"));
+      assertEquals(1, spec.getJsonObject("Mode").getJsonObject("Replicated").getInteger("Replicas"));
+
+      JsonObject task = spec.getJsonObject("TaskTemplate");
+      JsonObject container = task.getJsonObject("ContainerSpec");
+      JsonObject limits = task.getJsonObject("Resources").getJsonObject("Limits");
+      assertEquals(128L << 20, limits.getLong("MemoryBytes"));
+      assertEquals(500_000_000L, limits.getLong("NanoCPUs"));
+      assertEquals(128L, limits.getLong("Pids"));
+      assertEquals(new JsonArray().add("ALL"), container.getJsonArray("CapabilityDrop"));
+      assertEquals("65534:65534", container.getString("User"), "not root");
+      assertTrue(container.getBoolean("ReadOnly"), "read-only root filesystem");
+      assertEquals(new JsonObject().put("Type", "tmpfs").put("Target", "/tmp")
+          .put("TmpfsOptions", new JsonObject().put("SizeBytes", 16L << 20).put("Mode", 01777)),
+          container.getJsonArray("Mounts").getJsonObject(0), "only a tmpfs is mounted: no volume, no engine socket");
+      assertEquals("none", task.getJsonObject("RestartPolicy").getString("Condition"), "a session's end is final");
+      assertFalse(spec.containsKey("EndpointSpec"), "nothing published with dial: task");
+      String node = OneNodeSwarm.docker("info", "--format", "{{.Swarm.NodeID}}").trim();
+      assertEquals(new JsonArray().add("node.id==" + node), task.getJsonObject("Placement").getJsonArray("Constraints"),
+          "dial: task places it on the gateway's node");
+
+      JsonObject network = OneNodeSwarm.inspect("network", "berth-swarm").getJsonObject(0);
+      assertEquals("swarm", network.getString("Scope"));
+      assertTrue(network.getBoolean("Internal"), "no route off the machine (docker.egress: none)");
+      JsonObject options = OneNodeSwarm.inspect("network", "berth-swarm-config").getJsonObject(0).getJsonObject("Options");
+      assertEquals("false", options.getString("com.docker.network.bridge.enable_icc"), "tasks cannot reach each other");
+      String handshake = client.socket().headers().toString() + client.hello().encode();
+      String address = backends.address(gateway.route, key);
+      assertFalse(handshake.contains(address.substring(0, address.indexOf(':'))), "the client never sees " + address);
+    }
+    awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the service is removed once its session ends");
+  }
+
+  @Test
+  void fromInsideItsTaskASessionReachesNeitherAnotherSessionNorTheGateway() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient inside = connect(null); FrameClient other = connect(null)) {
+      inside.hello();
+      String otherAddress = backends.address(gateway.route, other.hello().getString("session"));
+      String bridgeGateway = OneNodeSwarm.inspect("network", "berth-swarm").getJsonObject(0).getJsonObject("IPAM")
+          .getJsonArray("Config").getJsonObject(0).getString("Gateway");
+      String[][] targets = {
+          {otherAddress.substring(0, otherAddress.indexOf(':')), "8080", "another session's task"},
+          {bridgeGateway, Integer.toString(gateway.port), "the gateway's port on the host"},
+          {"127.0.0.1", Integer.toString(gateway.port), "the gateway through its own loopback"}};
+      for (String[] target : targets) {
+        inside.sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
+            .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
+        JsonObject probe = inside.nextMessage("probe");
+        assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
+      }
+      inside.sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
+      assertTrue(inside.nextMessage("probe").getBoolean("reachable"), "the probe itself works: its own handler answers");
+    }
+  }
+
+  @Test
+  void withDialTaskEveryAddressTheGatewayDialsIsOnTheSessionsBridgeOfThisNode() throws Exception {
+    List<DialRecorder> recorders = new CopyOnWriteArrayList<>();
+    gateway = recordedGateway(recorders).onShutdown("keep").route("pool: {size: 1}").start(vertx);
+    String token;
+    try (FrameClient client = connect(null)) {
+      token = client.sessionToken();
+      client.hello();
+      gateway.close();
+      assertEquals(1012, client.awaitClose(), "told to reconnect");
+    }
+    gateway = recordedGateway(recorders).sameAs(gateway).onShutdown("end").route("pool: {size: 1}").start(vertx);
+    try (FrameClient back = connect(token)) {
+      back.hello();
+    }
+    List<SocketAddress> dialled = recorders.stream().flatMap(recorder -> recorder.dialled.stream()).toList();
+    assertTrue(dialled.size() >= 3, "a pool entry, a session, and what the second gateway adopted: " + dialled);
+    for (SocketAddress address : dialled) {
+      assertTrue(onSessionsBridge(address.host()), address + " is not on the sessions bridge");
+    }
+  }
+
+  @Test
+  void withDialPublishedTasksAreReachedAtTheirNodesPublishedPortOnLoopback() throws Exception {
+    List<DialRecorder> recorders = new CopyOnWriteArrayList<>();
+    gateway = recordedGateway(recorders).swarm("dial: published").egress("open").start(vertx);
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      client.socket().writeTextMessage("through a published port");
+      assertEquals("through a published port", client.nextDataFrame().textData());
+      JsonObject spec = serviceSpec(key);
+      JsonObject port = spec.getJsonObject("EndpointSpec").getJsonArray("Ports").getJsonObject(0);
+      assertEquals("host", port.getString("PublishMode"), "on the task's node, not through the ingress overlay");
+      assertFalse(spec.getJsonObject("TaskTemplate").getJsonObject("Placement", new JsonObject()).containsKey("Constraints"),
+          "placed anywhere by the scheduler");
+    }
+    List<SocketAddress> dialled = recorders.get(0).dialled;
+    assertEquals(1, dialled.size(), String.valueOf(dialled));
+    assertEquals("127.0.0.1", dialled.get(0).host(), "the node advertises 127.0.0.1: never an overlay address");
+  }
+
+  @Test
+  void aPooledTaskIsLabelledWithItsSessionWhenClaimed() throws Exception {
+    gateway = gatewayOn().route("pool: {size: 1}").start(vertx);
+    awaitTrue(() -> get("/metrics").contains("berth_pool_idle{route=\"" + gateway.route + "\"} 1.0"), 30_000,
+        "the pool's task is ready");
+    String pooled = swarm().services(gateway.route, null).get(0).getId();
+    try (FrameClient client = connect(null)) {
+      String key = client.hello().getString("session");
+      awaitTrue(() -> swarm().services(gateway.route, key).size() == 1, 10_000, "its service is labelled with its session");
+      List<Service> mine = swarm().services(gateway.route, key);
+      assertEquals(pooled, mine.get(0).getId(), "the pool's task, claimed");
+      assertFalse(mine.get(0).getSpec().getLabels().containsKey("berth.pool"));
+      String metrics = get("/metrics");
+      assertTrue(metrics.contains("berth_pool_claims_total{outcome=\"hit\",route=\"" + gateway.route + "\"} 1.0"), metrics);
+    }
+  }
+
+  @Test
+  void aSecondGatewayTakesASessionOverByItsServiceLabelAndTheFirstLetsGo() throws Exception {
+    gateway = gatewayOn().sessions("gatewayId: one").start(vertx);
+    TestGateway second = gatewayOn().sameAs(gateway).port(0).sessions("gatewayId: two").start(vertx);
+    try (FrameClient onFirst = connect(null)) {
+      String key = onFirst.hello().getString("session");
+      onFirst.socket().writeTextMessage("before the move");
+      onFirst.nextDataFrame();
+      try (FrameClient onSecond = FrameClient.connect(vertx, second.port, onFirst.sessionToken())) {
+        assertEquals(4001, onFirst.awaitClose(), "the same close code as a handover within one gateway");
+        JsonObject state = onSecond.state();
+        assertEquals(key, state.getString("session"), "its own task");
+        assertEquals(1, state.getLong("framesReceived"), "with its state");
+        assertEquals("two", swarm().services(gateway.route, key).get(0).getSpec().getLabels().get("berth.gateway"));
+        assertEquals(1, backends.running(gateway.route), "one task, held by the second gateway");
+      }
+    } finally {
+      second.close();
+    }
+  }
+}
