@@ -144,7 +144,7 @@ class ConfigLoaderTest {
   void unknownLauncherListsTheChoices() throws Exception {
     String message = failure(write("launcher: kubernetes\n" + VALID_ROUTE));
     assertTrue(message.contains("key 'launcher': 'kubernetes' is not a valid choice"), message);
-    assertTrue(message.contains("auto, docker, process"), message);
+    assertTrue(message.contains("auto, docker, swarm, process, fixed"), message);
   }
 
   @Test
@@ -204,6 +204,25 @@ class ConfigLoaderTest {
   void aMessageLimitBelowTheFrameLimitNamesBoth() throws Exception {
     String message = failure(write("listen: {maxFrameSize: 1m, maxMessageSize: 64k}\n" + VALID_ROUTE));
     assertTrue(message.contains("key 'listen.maxMessageSize': is smaller than listen.maxFrameSize"), message);
+  }
+
+  @Test
+  void theSwarmLauncherDialsTasksOnThisNodeByDefaultAndItsMistakesAreNamed() throws Exception {
+    DockerConfig.Swarm defaults = ConfigLoader.load(write("launcher: swarm\n" + VALID_ROUTE)).docker().swarm();
+    assertEquals(new DockerConfig.Swarm("berth-swarm", DockerConfig.Dial.TASK), defaults);
+
+    String internal = failure(write("launcher: swarm\ndocker: {swarm: {dial: published}}\n" + VALID_ROUTE));
+    assertTrue(internal.contains("key 'routes[0].docker.egress': is none while docker.swarm.dial is published"), internal);
+    assertTrue(internal.contains("set routes[0].docker.egress: open, or docker.swarm.dial: task"), internal);
+    DockerConfig.Swarm published = ConfigLoader.load(write("launcher: swarm\ndocker: {swarm: {dial: published}}\n"
+        + VALID_ROUTE.replace("docker: {image: \"berth/handler:0.1.0\"}", "docker: {image: \"berth/handler:0.1.0\", egress: open}")))
+        .docker().swarm();
+    assertEquals(DockerConfig.Dial.PUBLISHED, published.dial());
+
+    String elsewhere = failure(write("launcher: docker\ndocker: {swarm: {dial: task}}\n" + VALID_ROUTE));
+    assertTrue(elsewhere.contains("key 'docker.swarm': is set while launcher is 'docker'"), elsewhere);
+    String dial = failure(write("launcher: swarm\ndocker: {swarm: {dial: overlay}}\n" + VALID_ROUTE));
+    assertTrue(dial.contains("docker.swarm.dial"), dial);
   }
 
   @Test
