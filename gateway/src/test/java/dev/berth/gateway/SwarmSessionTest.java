@@ -187,15 +187,16 @@ class SwarmSessionTest extends SessionBehaviourTest {
     List<DialRecorder> recorders = new CopyOnWriteArrayList<>();
     gateway = recordedGateway(recorders).onShutdown("keep").route("pool: {size: 1}").start(vertx);
     String token;
+    String key;
     try (FrameClient client = connect(null)) {
       token = client.sessionToken();
-      client.hello();
+      key = client.hello().getString("session");
       gateway.close();
       assertEquals(1012, client.awaitClose(), "told to reconnect");
     }
     gateway = recordedGateway(recorders).sameAs(gateway).onShutdown("end").route("pool: {size: 1}").start(vertx);
     try (FrameClient back = connect(token)) {
-      back.hello();
+      assertEquals(key, back.hello().getString("session"), "its own task, adopted by the new gateway");
     }
     List<SocketAddress> dialled = recorders.stream().flatMap(recorder -> recorder.dialled.stream()).toList();
     assertTrue(dialled.size() >= 3, "a pool entry, a session, and what the second gateway adopted: " + dialled);
