@@ -3,6 +3,7 @@ package dev.berth.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class TwoGatewaysIT {
   private final List<Path> files = new ArrayList<>();
   private Vertx vertx;
   private Path dir;
-  private DockerTestBackends docker;
+  TestBackends backends;
   private GatewayProcess first;
   private GatewayProcess second;
 
@@ -51,9 +52,19 @@ class TwoGatewaysIT {
   void startTwoGateways() throws Exception {
     vertx = Vertx.vertx();
     dir = Files.createTempDirectory("berth-two-gateways-");
-    docker = new DockerTestBackends();
+    backends = TestBackends.of(launcher());
     first = start("gw-one");
     second = start("gw-two");
+  }
+
+  LauncherKind launcher() {
+    return LauncherKind.DOCKER;
+  }
+
+  /** The gateway holding each running backend of {@code route}: a container's name ends with it. */
+  List<String> holders(String route) {
+    return ((DockerTestBackends) backends).containers(route, null, false).stream()
+        .map(container -> container.getNames()[0].substring(container.getNames()[0].lastIndexOf('.') + 1)).toList();
   }
 
   /** One client's view of its session. */
@@ -97,16 +108,16 @@ class TwoGatewaysIT {
       assertEquals(1006, onFirst.get(i).awaitClose(), "session " + i + ": dropped with its gateway");
       onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a dead gateway"));
     }
-    assertEquals(SESSIONS, docker.running(route), "one container per session, none launched again");
+    assertEquals(SESSIONS, backends.running(route), "one backend per session, none launched again");
 
     for (FrameClient client : onSecond) {
       client.close(); // 1000: the session ends, its holder (the second gateway) removes the container
     }
     long giveUp = System.nanoTime() + 30_000_000_000L;
-    while (docker.running(route) > 0 && System.nanoTime() < giveUp) {
+    while (backends.running(route) > 0 && System.nanoTime() < giveUp) {
       Thread.sleep(100);
     }
-    assertEquals(0, docker.running(route), "the second gateway ended every session it took over");
+    assertEquals(0, backends.running(route), "the second gateway ended every session it took over");
   }
 
   @Test
@@ -127,9 +138,8 @@ class TwoGatewaysIT {
       FrameClient replaced = both.get(open.get(0) == both.get(0) ? 1 : 0);
       assertEquals(4001, replaced.awaitClose(), "round " + round + ": the other one was replaced");
       String holder = open.get(0) == both.get(0) ? "gw-one" : "gw-two";
-      List<String> names = docker.containers(route, null, false).stream().map(c -> c.getNames()[0]).toList();
-      assertEquals(1, names.size(), "one container for the session: " + names);
-      assertTrue(names.get(0).endsWith("." + holder), "held by the gateway its open client is on: " + names);
+      List<String> holders = holders(route);
+      assertEquals(List.of(holder), holders, "one backend for the session, held by the gateway its open client is on");
       open.get(0).socket().writeTextMessage("round " + round);
       String echo;
       do { // the holder's gateway, if it dialled the container anew, passed on its hello first
@@ -156,9 +166,9 @@ class TwoGatewaysIT {
         run.process.waitFor(30, TimeUnit.SECONDS);
       }
     }
-    if (docker != null) {
-      docker.removeAll(route);
-      docker.close();
+    if (backends != null) {
+      backends.removeAll(route);
+      backends.close();
     }
     for (Path file : files) {
       Files.deleteIfExists(file);
@@ -191,7 +201,7 @@ class TwoGatewaysIT {
     Files.writeString(config, """
         listen: {host: 127.0.0.1, port: 0}
         admin: {port: 0, tokenFile: "%s"}
-        launcher: docker
+        launcher: %s
         sessions: {onShutdown: keep, gatewayId: %s, tokenSecretFile: "%s", drainDeadline: 1s}
         routes:
           - name: %s
@@ -200,7 +210,7 @@ class TwoGatewaysIT {
             env: {BERTH_FEED_PER_SECOND: "%d"}
             maxSessions: %d
             timeouts: {grace: 60s}
-        """.formatted(dir.resolve(gatewayId + ".admin.key"), gatewayId, dir.resolve("token.key"), route,
+        """.formatted(dir.resolve(gatewayId + ".admin.key"), launcher().name().toLowerCase(java.util.Locale.ROOT), gatewayId, dir.resolve("token.key"), route,
         TestGateway.IMAGE, FEED_PER_SECOND, SESSIONS));
     files.add(config);
     files.add(dir.resolve(gatewayId + ".admin.key"));
