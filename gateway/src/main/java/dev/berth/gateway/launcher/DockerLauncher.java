@@ -447,23 +447,24 @@ final class DockerLauncher implements Launcher {
   }
 
   @Override
-  public Future<Map<String, Integer>> heldElsewhere() {
+  public Future<Elsewhere> heldElsewhere() {
     if (owner.equals(DEFAULT_GATEWAY) && !othersSeen) {
-      return Future.succeededFuture(Map.of()); // one gateway, as long as no other has shown up
+      return Future.succeededFuture(Elsewhere.NONE); // one gateway, as long as no other has shown up
     }
     return blocking(() -> {
-      Map<String, Integer> counts = new HashMap<>();
+      Elsewhere.Tally counts = new Elsewhere.Tally();
       for (Container container : docker.listContainersCmd().withShowAll(true)
           .withLabelFilter(Map.of(MANAGED_LABEL, "true")).exec()) {
         String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
         boolean taking = "running".equals(container.getState()) || "created".equals(container.getState());
         String route = container.getLabels().getOrDefault(ROUTE_LABEL, "");
         if (taking && !ownerOf(name).equals(owner) && routes.containsKey(route)) { // other routes: another deployment's
-          counts.merge(route, 1, Integer::sum);
+          counts.count(route, ownerOf(name));
         }
       }
-      othersSeen = othersSeen || !counts.isEmpty();
-      return counts;
+      Elsewhere found = counts.result();
+      othersSeen = othersSeen || found.total() > 0;
+      return found;
     });
   }
 

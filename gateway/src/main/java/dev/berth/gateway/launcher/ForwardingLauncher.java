@@ -34,7 +34,7 @@ public abstract class ForwardingLauncher implements Launcher {
   }
 
   @Override
-  public Future<java.util.Map<String, Integer>> heldElsewhere() {
+  public Future<Elsewhere> heldElsewhere() {
     return launcher.heldElsewhere();
   }
 

@@ -66,12 +66,12 @@ public interface Launcher {
   }
 
   /**
-   * How many backends other gateways hold on the engine, by route (sessions and pool entries
-   * alike: they all take capacity), so that admission limits hold across gateways. Empty for
-   * launchers whose backends no other gateway can see.
+   * What other gateways hold on the engine, by route, so that admission limits and the warm pool
+   * hold across gateways. {@link Elsewhere#NONE} for launchers whose backends no other gateway
+   * can see.
    */
-  default Future<java.util.Map<String, Integer>> heldElsewhere() {
-    return Future.succeededFuture(java.util.Map.of());
+  default Future<Elsewhere> heldElsewhere() {
+    return Future.succeededFuture(Elsewhere.NONE);
   }
 
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */

@@ -72,7 +72,7 @@ final class SwarmLauncher implements Launcher {
   /** Names of services being created, so discovery never adopts a launch in flight. */
   private final Set<String> creating = new HashSet<>();
   private final Set<Future<Void>> removals = new HashSet<>();
-  private volatile Map<String, Integer> elsewhere = Map.of();
+  private volatile Elsewhere elsewhere = Elsewhere.NONE;
   private long watchTimer = -1;
   private boolean watching;
 
@@ -466,7 +466,7 @@ final class SwarmLauncher implements Launcher {
       return;
     }
     watching = true;
-    Set<String> heldBefore = Set.copyOf(exits.keySet()); // a service created after this look is not missing
+    Set<String> heldBefore = Set.copyOf(exits.keySet()); // only these can be judged by what this look finds
     engine.blocking(() -> {
       List<JsonObject> services = ourServices();
       JsonArray tasks = (JsonArray) engine.api("GET", "/tasks", null);
@@ -498,7 +498,7 @@ final class SwarmLauncher implements Launcher {
     }
 
     void report() {
-      Map<String, Integer> counts = new HashMap<>();
+      Elsewhere.Tally counts = new Elsewhere.Tally();
       Set<String> present = new HashSet<>();
       for (JsonObject service : services) {
         String id = service.getString("ID");
@@ -508,7 +508,10 @@ final class SwarmLauncher implements Launcher {
         JsonObject task = newestTask.get(id);
         String state = task == null ? "new" : task.getJsonObject("Status", new JsonObject()).getString("State", "new");
         if (!holder.equals(owner) && !TASK_ENDED.contains(state) && routes.containsKey(labels.getString(ROUTE_LABEL))) {
-          counts.merge(labels.getString(ROUTE_LABEL), 1, Integer::sum);
+          counts.count(labels.getString(ROUTE_LABEL), holder);
+        }
+        if (!heldBefore.contains(id)) {
+          continue; // taken or launched while this look was under way: it may predate that
         }
         if (!holder.equals(owner) && moves.containsKey(id)) {
           exits.remove(id);
@@ -520,12 +523,12 @@ final class SwarmLauncher implements Launcher {
       }
       heldBefore.stream().filter(id -> !present.contains(id) && exits.containsKey(id))
           .forEach(id -> exits.get(id).tryComplete("its service was removed"));
-      elsewhere = Map.copyOf(counts);
+      elsewhere = counts.result();
     }
   }
 
   @Override
-  public Future<Map<String, Integer>> heldElsewhere() {
+  public Future<Elsewhere> heldElsewhere() {
     return Future.succeededFuture(elsewhere);
   }
 

@@ -17,7 +17,10 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -25,7 +28,8 @@ import java.util.logging.Logger;
  * a container and a JVM. Each entry is launched with no session, made ready, and dialled: the
  * gateway holds its websocket (which also keeps the handler from exiting idle), and a claim is
  * the launcher's atomic claim plus one frame naming the session. The pool refills one backend at
- * a time, only while admission has room, so refills never crowd out live sessions. Lives on the
+ * a time, only while admission has room, so refills never crowd out live sessions. Its size is
+ * this gateway's share of the route's {@code pool.size} (see {@link #share}). Lives on the
  * control loop; each entry's websocket is dialled from a data loop in turn, where the session that
  * claims it will pipe it.
  */
@@ -49,15 +53,19 @@ public final class WarmPool {
   private final BackendDialer dialer;
   private final PoolMeter meter;
   private final BooleanSupplier roomToGrow;
+  private final IntSupplier size;
   private final ArrayDeque<Entry> idle = new ArrayDeque<>();
   private int starting;
   /** Completes when the entry being started is parked, or stopped if the pool closed meanwhile. */
   private Future<Void> startSettled = Future.succeededFuture();
   private boolean closed;
 
-  /** @param roomToGrow whether admission limits leave room for one more backend */
+  /**
+   * @param roomToGrow whether admission limits leave room for one more backend
+   * @param size how many idle backends this gateway keeps now: its share of the route's pool
+   */
   public WarmPool(Vertx vertx, Context control, EventLoops loops, RouteConfig route, Launcher launcher,
-      BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow) {
+      BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow, IntSupplier size) {
     this.vertx = vertx;
     this.control = (ContextInternal) control;
     this.loops = loops;
@@ -66,6 +74,23 @@ public final class WarmPool {
     this.dialer = dialer;
     this.meter = meter;
     this.roomToGrow = roomToGrow;
+    this.size = size;
+  }
+
+  /**
+   * This gateway's share of a route's pool of {@code poolSize}, which is the whole deployment's:
+   * split evenly over the gateways holding backends of the route ({@code self} and {@code others},
+   * their ids), the remainder to the first ids in order, and at least one each, so that a new
+   * session starts at once on whichever gateway its client lands.
+   */
+  public static int share(int poolSize, String self, Set<String> others) {
+    if (poolSize == 0 || others.isEmpty() || others.equals(Set.of(self))) {
+      return poolSize;
+    }
+    TreeSet<String> all = new TreeSet<>(others);
+    all.add(self);
+    int rank = all.headSet(self).size();
+    return Math.max(1, poolSize / all.size() + (rank < poolSize % all.size() ? 1 : 0));
   }
 
   /** The route (and so the version) its backends run. */
@@ -77,9 +102,20 @@ public final class WarmPool {
     return idle.size();
   }
 
-  /** Starts one more entry if the pool is short, none is starting, and admission has room. */
+  /**
+   * Starts one more entry if the pool is short, none is starting, and admission has room; stops
+   * idle entries past its size, which shrinks when another gateway starts serving the route.
+   */
   public void fill() {
-    if (closed || starting > 0 || idle.size() >= route.poolSize() || !roomToGrow.getAsBoolean()) {
+    while (!closed && idle.size() > size.getAsInt()) {
+      Entry surplus = idle.pollLast();
+      stopWatching(surplus.socket());
+      surplus.socket().close();
+      surplus.backend().stop();
+      LOG.info("pool of route " + route.name() + ": stopped " + surplus.backend().description() + ", this gateway's"
+          + " share of the pool is " + size.getAsInt() + " now");
+    }
+    if (closed || starting > 0 || idle.size() >= size.getAsInt() || !roomToGrow.getAsBoolean()) {
       return;
     }
     starting++;
@@ -108,12 +144,12 @@ public final class WarmPool {
    * answer (still starting, or another gateway's and not ready yet) is left for a later look.
    */
   public void adopt(Backend pooled) {
-    if (closed || idle.size() >= route.poolSize()) {
+    if (closed || idle.size() >= size.getAsInt()) {
       return;
     }
     Context loop = loops.next();
     dialer.dial(pooled, route.path(), loop).onSuccess(socket -> {
-      if (idle.size() < route.poolSize()) {
+      if (idle.size() < size.getAsInt()) {
         park(new Entry(pooled, socket, loop));
       } else {
         socket.close(); // filled meanwhile: left for the next gateway or the reaper
@@ -144,7 +180,7 @@ public final class WarmPool {
     entry.socket().closeHandler(EventLoops.on(control, v -> lost.run()));
     entry.backend().exited().onSuccess(why -> lost.run());
     LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
-        + " of " + route.poolSize() + " idle)");
+        + " of " + size.getAsInt() + " idle)");
     return Future.succeededFuture();
   }
 

@@ -5,6 +5,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.Elsewhere;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pool.WarmPool;
 import io.vertx.core.Context;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -53,7 +55,7 @@ public final class SessionRegistry {
   private long reapTimer = -1;
   private long countTimer = -1;
   /** Backends other gateways hold, by route, as last counted on the engine (admission across gateways). */
-  private Map<String, Integer> heldElsewhere = Map.of();
+  private Elsewhere heldElsewhere = Elsewhere.NONE;
   private boolean discovering;
   /** Read by the edge's loops for readiness. */
   private volatile boolean draining;
@@ -71,7 +73,9 @@ public final class SessionRegistry {
   private void openPool(RouteConfig route) {
     if (route.poolSize() > 0) {
       pools.put(route.name(), new WarmPool(services.vertx(), services.control(), services.loops(), route,
-          services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route)));
+          services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route),
+          () -> WarmPool.share(route.poolSize(), config.sessions().gatewayId(),
+              heldElsewhere.gateways().getOrDefault(route.name(), Set.of()))));
       services.poolMeter().poolIdle(route.name(), () -> {
         WarmPool current = pools.get(route.name());
         return current == null ? 0 : current.idle();
@@ -137,12 +141,12 @@ public final class SessionRegistry {
 
   /** Sessions on {@code route}: this gateway's, and the backends other gateways hold there. */
   private int onRoute(RouteConfig route) {
-    return countByRoute.getOrDefault(route.name(), 0) + heldElsewhere.getOrDefault(route.name(), 0);
+    return countByRoute.getOrDefault(route.name(), 0) + heldElsewhere.backends().getOrDefault(route.name(), 0);
   }
 
   /** Sessions over all routes, this gateway's and other gateways' backends. */
   private int total() {
-    return byKey.size() + heldElsewhere.values().stream().mapToInt(Integer::intValue).sum();
+    return byKey.size() + heldElsewhere.total();
   }
 
   /** Starts filling the warm pools (after the backends already on the engine were adopted). */
@@ -258,7 +262,10 @@ public final class SessionRegistry {
 
   private void countHeldElsewhere() {
     services.launcher().heldElsewhere()
-        .onSuccess(counts -> heldElsewhere = counts)
+        .onSuccess(counts -> {
+          heldElsewhere = counts;
+          fillPools(); // a pool's share follows the gateways serving its route
+        })
         .onFailure(error -> LOG.fine("cannot count other gateways' backends: " + error.getMessage()));
   }
 

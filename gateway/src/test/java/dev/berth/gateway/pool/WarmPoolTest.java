@@ -102,6 +102,28 @@ class WarmPoolTest {
   }
 
   @Test
+  void twoGatewaysSplitTheRoutesPoolAndTheOneLeftKeepsItWholeAgain() throws Exception {
+    TestGateway one = start(pooled(2).sessions("gatewayId: one"));
+    awaitTrue(() -> idle(one, 2), "alone, the first gateway keeps the whole pool");
+    TestGateway two = start(pooled(2).sameAs(one).port(0).sessions("gatewayId: two"));
+    awaitTrue(() -> idle(one, 1) && idle(two, 1), "each keeps half once both serve the route");
+    awaitTrue(() -> poolContainers(false).size() == 2, "two idle containers on the engine, not four");
+    try (FrameClient client = FrameClient.connect(vertx, two.port, null)) {
+      client.hello();
+      String metrics = two.get("/metrics");
+      assertTrue(metrics.contains("berth_pool_claims_total{outcome=\"hit\",route=\"" + route + "\"} 1.0"),
+          "a session on the second gateway starts from its share: " + metrics);
+    }
+    gateways.remove(two);
+    two.close(); // its sessions and its pool entry end with it
+    awaitTrue(() -> idle(one, 2), "the gateway left keeps the whole pool again");
+  }
+
+  private boolean idle(TestGateway gateway, int count) {
+    return gateway.get("/metrics").contains("berth_pool_idle{route=\"" + route + "\"} " + count + ".0");
+  }
+
+  @Test
   void claimsAreExclusiveWhenTwoGatewaysOnOneEngineRaceForTheSameContainers() throws Exception {
     TestGateway first = start(pooled(3).reapInterval("1h"));
     awaitTrue(() -> first.get("/metrics").contains("berth_pool_idle{route=\"" + route + "\"} 3.0"), "the first pool filled");
