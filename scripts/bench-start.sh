@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session-start benchmark of the real gateway: client connect -> first frame (the handler's hello)
 # from the session's own backend, broken into the gateway's start phases, with and without the
-# warm pool, on the Docker engine and with the process launcher.
+# warm pool, on the Docker engine, with the process launcher, and on a one-node swarm.
 #
 # Usage: scripts/bench-start.sh [--scenarios LIST] [--sessions N] [--burst B] [--pool P]
 #                               [--pause-ms MS] [--cold-pause-ms MS] [--warmup W]
@@ -12,6 +12,10 @@
 #                         docker-burst  docker, pool P: B sessions at once, ceil(N / B) bursts
 #                         process-cold  process launcher, no pool: one after another
 #                         process-pool  process launcher, pool P: one connect every MS
+#                         swarm-cold    swarm launcher, no pool: one after another
+#                         swarm-pool    swarm launcher, pool P: one connect every MS
+#                       (swarm scenarios start a one-node swarm, advertised on 127.0.0.1, when
+#                       the engine is in none, and leave it at the end)
 #   --sessions N        measured sessions per scenario (default 50)
 #   --burst B           sessions opened at once in docker-burst (default 10)
 #   --pool P            routes[0].pool.size of the pool scenarios (default 2)
@@ -22,7 +26,7 @@
 #   --warmup W          sessions per scenario before the measured ones, not counted (default 2)
 #   --max-load L        first wait until the 1-minute load average is below L (default 1.5)...
 #   --load-wait-s S     ...for at most S seconds, then run anyway and say so (default 300; 0: no wait)
-#   --time-limit-s S    the run itself, after the load wait, stops after S seconds (default 540)
+#   --time-limit-s S    the run itself, after the load wait, stops after S seconds (default 780)
 #
 # Builds what is missing or stale (scripts/build.sh), then runs
 # gateway/src/test/java/dev/berth/gateway/bench/StartBenchmark.java. Each scenario gets its own
@@ -37,7 +41,7 @@
 # names; also on failure or Ctrl-C (shutdown hook).
 # The Markdown report goes to stdout and target/bench/start-<stamp>.md, each gateway's log to
 # target/bench/start-<stamp>-<scenario>.log, progress to stderr; a completed run also rewrites
-# docs/benchmarks/start.md with the report. A default run takes about 7 minutes on 2 cores (plus the
+# docs/benchmarks/start.md with the report. A default run takes about 10 minutes on 2 cores (plus the
 # load wait) and needs a Docker engine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -77,7 +81,7 @@ upstream …us, handshake …us, first frame …us`), which the benchmark joins 
 session key of the hello:
 
 - **backend**: claiming a ready handler from the warm pool (`routes[i].pool.size`), or, with the
-  pool empty or off, the whole launch (container create + start, or a child process, then the
+  pool empty or off, the whole launch (container create + start, a service created and its task running, or a child process, then the
   handler's JVM until its readiness answers);
 - **upstream**: dialling the handler's websocket (already done for pool entries);
 - **handshake**: until the client's 101; **first frame**: 101 → the hello written to the client;
@@ -85,7 +89,8 @@ session key of the hello:
 
 Scenarios: `docker-cold` (no pool), `docker-pool` (sessions arriving slower than the pool
 refills), `docker-burst` (more sessions at once than the pool holds: pool hits and launches
-reported apart), `process-cold` and `process-pool` (`launcher: process`). Each runs on a
+reported apart), `process-cold` and `process-pool` (`launcher: process`), `swarm-cold` and
+`swarm-pool` (`launcher: swarm` on a one-node swarm: each session a one-task service). Each runs on a
 gateway process and route of its own. The same phases are the Prometheus timers
 `berth_session_start_duration_seconds{route,phase}`; see also `berth_pool_claims_total`,
 `berth_pool_idle` and `berth_pool_refill_duration_seconds`.

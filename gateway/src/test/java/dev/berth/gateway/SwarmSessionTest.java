@@ -156,7 +156,11 @@ class SwarmSessionTest extends SessionBehaviourTest {
       String address = backends.address(gateway.route, key);
       assertFalse(handshake.contains(address.substring(0, address.indexOf(':'))), "the client never sees " + address);
     }
-    awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the service is removed once its session ends");
+    long ended = System.nanoTime();
+    awaitTrue(() -> backends.running(gateway.route) == 0 && swarm().containers(gateway.route) == 0, 20_000,
+        "the service and its task's container are removed once its session ends");
+    long goneMs = (System.nanoTime() - ended) / 1_000_000;
+    assertTrue(goneMs < 4_000, "stopped through the local engine, not after Swarm's own delay: " + goneMs + "ms");
   }
 
   @Test

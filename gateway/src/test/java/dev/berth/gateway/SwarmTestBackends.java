@@ -61,6 +61,11 @@ public final class SwarmTestBackends implements TestBackends {
     return container.getNetworkSettings().getNetworks().get("berth-swarm").getIpAddress() + ":8080";
   }
 
+  /** Task containers of {@code route} on this node, running or not. */
+  public int containers(String route) {
+    return engine.containers(route, null, true).size();
+  }
+
   @Override
   public void kill(String route, String sessionKey) {
     engine.docker.killContainerCmd(containerOf(route, sessionKey)).exec();

@@ -6,7 +6,6 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
@@ -56,7 +55,7 @@ final class DockerLauncher implements Launcher {
   /** The gateway id whose containers carry no suffix: a deployment of one gateway. */
   public static final String DEFAULT_GATEWAY = "default";
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
-  private static final int DEFAULT_STOP_SECONDS = 3;
+  private static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(3);
   private static final long MIN_RECONNECT_DELAY_MS = 500;
   private static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
@@ -251,14 +250,9 @@ final class DockerLauncher implements Launcher {
    */
   private Future<Void> remove(String id, String routeName) {
     RouteConfig route = routes.get(routeName);
-    int stopSeconds = route == null ? DEFAULT_STOP_SECONDS : (int) Math.ceil(route.timeouts().stop().toMillis() / 1000.0);
+    Duration stopTimeout = route == null ? DEFAULT_STOP_TIMEOUT : route.timeouts().stop();
     Future<Void> removal = engine.<Void>stopping(() -> {
-      try {
-        docker.stopContainerCmd(id).withTimeout(stopSeconds).exec();
-      } catch (NotFoundException | NotModifiedException alreadyStopped) {
-        // nothing to stop; removal below still applies
-      }
-      forceRemove(id);
+      engine.stopAndRemove(id, stopTimeout);
       return null;
     }).onComplete(done -> {
       exits.remove(id);
@@ -270,14 +264,6 @@ final class DockerLauncher implements Launcher {
     removals.add(removal);
     removal.onComplete(done -> removals.remove(removal));
     return removal;
-  }
-
-  private void forceRemove(String id) {
-    try {
-      docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-    } catch (NotFoundException | ConflictException alreadyGoing) {
-      // already removed, or the engine is removing it: either way it is gone
-    }
   }
 
   /** Sessions without egress sit on an internal network: no route off the machine at all. */
@@ -372,7 +358,7 @@ final class DockerLauncher implements Launcher {
     if (state.equals("exited") || state.equals("dead") || launchBrokeOff) {
       LOG.info("removing leftover container " + name + " (" + state + ")");
       engine.stopping(() -> {
-        forceRemove(container.getId());
+        engine.forceRemove(container.getId());
         return null;
       });
     }
@@ -530,7 +516,7 @@ final class DockerLauncher implements Launcher {
     } else {
       // Not one we hold (another gateway's, or left from an earlier run): dead anyway.
       engine.stopping(() -> {
-        forceRemove(id);
+        engine.forceRemove(id);
         return null;
       });
     }

@@ -1,7 +1,9 @@
 package dev.berth.gateway.launcher;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
@@ -96,6 +98,28 @@ final class EngineConnection {
   /** Runs an engine call on the stop pool. */
   <T> Future<T> stopping(Callable<T> call) {
     return stopWorkers.executeBlocking(call, false);
+  }
+
+  /**
+   * Blocking: stops a container (SIGTERM, then SIGKILL after {@code stopTimeout}) and removes it;
+   * one already stopped or gone is fine.
+   */
+  void stopAndRemove(String containerId, Duration stopTimeout) {
+    try {
+      docker.stopContainerCmd(containerId).withTimeout((int) Math.ceil(stopTimeout.toMillis() / 1000.0)).exec();
+    } catch (NotFoundException | NotModifiedException alreadyStopped) {
+      // nothing to stop; removal below still applies
+    }
+    forceRemove(containerId);
+  }
+
+  /** Blocking: removes a container, running or not; one already gone, or being removed, is fine. */
+  void forceRemove(String containerId) {
+    try {
+      docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+    } catch (NotFoundException | ConflictException alreadyGoing) {
+      // already removed, or the engine is removing it: either way it is gone
+    }
   }
 
   /** Blocking: fails, saying how to build it, when {@code route}'s image is not on the engine. */

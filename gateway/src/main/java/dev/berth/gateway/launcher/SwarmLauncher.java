@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -318,18 +319,33 @@ final class SwarmLauncher implements Launcher {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
     Promise<String> moved = moves.computeIfAbsent(id, known -> Promise.promise());
     return new Backend("service " + name + " (" + id.substring(0, 12) + ")", id, sessionKey, route, version, address,
-        exit.future(), moved.future(), () -> remove(id));
+        exit.future(), moved.future(), () -> remove(id, route));
   }
 
-  /** Removing the service stops its task: SIGTERM, then SIGKILL after the route's stop timeout. Gone is done. */
-  private Future<Void> remove(String id) {
+  /**
+   * Removes the service, which has Swarm stop its task: SIGTERM, then SIGKILL after the route's
+   * stop timeout. Swarm does so only seconds after the call (about 5 s here with the sessions
+   * network), so a task on this node is stopped and removed at once through the local engine, as
+   * the docker launcher does; one on another node is Swarm's to finish. Gone is done.
+   */
+  private Future<Void> remove(String id, String routeName) {
+    RouteConfig route = routes.get(routeName);
+    Duration stopTimeout = route == null ? Duration.ofSeconds(10) : route.timeouts().stop();
     Future<Void> removal = engine.<Void>stopping(() -> {
+      JsonObject task;
       try {
+        task = taskOf(id);
         engine.api("DELETE", "/services/" + id, null);
       } catch (EngineConnection.EngineRefusal gone) {
         if (gone.status != 404) {
           throw gone;
         }
+        return null;
+      }
+      String container = task == null ? null
+          : task.getJsonObject("Status", new JsonObject()).getJsonObject("ContainerStatus", new JsonObject()).getString("ContainerID");
+      if (container != null && nodeId.equals(task.getString("NodeID"))) {
+        engine.stopAndRemove(container, stopTimeout);
       }
       return null;
     }).onComplete(done -> {
@@ -411,7 +427,7 @@ final class SwarmLauncher implements Launcher {
     }).compose(address -> {
       if (address == null) {
         LOG.info("removing service " + name + ": its task no longer runs");
-        return remove(id).map((Backend) null);
+        return remove(id, route.name()).map((Backend) null);
       }
       return Future.succeededFuture(handle(id, name, sessionKey, route.name(), labelsOf(service).getString(VERSION_LABEL),
           address));
@@ -441,7 +457,7 @@ final class SwarmLauncher implements Launcher {
         if (staleEntry) {
           LOG.info("removing pool service " + name + ": version " + labels.getString(VERSION_LABEL)
               + ", the route runs " + route.version());
-          remove(service.getString("ID"));
+          remove(service.getString("ID"), route.name());
           continue;
         }
         adopted.add(adopt(service, route, key));

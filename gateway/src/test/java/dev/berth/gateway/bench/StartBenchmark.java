@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import dev.berth.gateway.OneNodeSwarm;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -96,6 +97,20 @@ public final class StartBenchmark implements Benchmark {
     loadBefore = Host.loadAverage();
     deadline = new Deadline(options.timeLimit());
     List<String> failed = new ArrayList<>();
+    if (options.scenarios().stream().anyMatch(StartScenario::swarm)) {
+      OneNodeSwarm.join();
+    }
+    try {
+      runScenarios(failed);
+    } finally {
+      OneNodeSwarm.leave();
+    }
+    if (!failed.isEmpty()) {
+      throw new IllegalStateException("not every scenario completed: " + String.join("; ", failed));
+    }
+  }
+
+  private void runScenarios(List<String> failed) {
     boolean timeUp = false;
     for (StartScenario scenario : options.scenarios()) {
       StartResult result = new StartResult(scenario, "?", benchDir.resolve("start-" + stamp + "-" + scenario.flag()
@@ -127,9 +142,6 @@ public final class StartBenchmark implements Benchmark {
       if (!result.outcome.equals("complete")) {
         failed.add(scenario.flag() + ": " + result.outcome);
       }
-    }
-    if (!failed.isEmpty()) {
-      throw new IllegalStateException("not every scenario completed: " + String.join("; ", failed));
     }
   }
 
@@ -299,7 +311,7 @@ public final class StartBenchmark implements Benchmark {
   /** Containers of the route (by label) and handler processes the log names that outlived the gateway. */
   private List<String> removeLeftovers(StartRoute route, StartLog log) {
     List<String> notes = new ArrayList<>();
-    if (route.scenario.docker()) {
+    if (!route.scenario.launcher.equals("process")) {
       try {
         List<String> left = engine.removeAll(route.name);
         notes.add(left.isEmpty() ? "no container of route " + route.name + " left"

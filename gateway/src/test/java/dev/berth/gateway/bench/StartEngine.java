@@ -51,8 +51,16 @@ final class StartEngine implements AutoCloseable {
         .withLabelFilter(Map.of("berth.managed", "true", "berth.route", route)).exec();
   }
 
-  /** Removes every container of {@code route}; returns their names. */
+  /** Removes every service (on a swarm) and container of {@code route}; returns their names. */
   List<String> removeAll(String route) {
+    List<String> services = new java.util.ArrayList<>();
+    if ("active".equals(docker.infoCmd().exec().getSwarm().getLocalNodeState().getValue())) {
+      docker.listServicesCmd().withLabelFilter(Map.of("berth.managed", "true", "berth.route", route)).exec()
+          .forEach(service -> {
+            docker.removeServiceCmd(service.getId()).exec();
+            services.add("service " + service.getSpec().getName());
+          });
+    }
     List<Container> left = containers(route);
     for (Container c : left) {
       try {
@@ -61,8 +69,9 @@ final class StartEngine implements AutoCloseable {
         // removed meanwhile
       }
     }
-    return left.stream().map(c -> c.getNames() == null ? c.getId().substring(0, 12)
-        : String.join(",", c.getNames()) + " (" + c.getState() + ")").toList();
+    services.addAll(left.stream().map(c -> c.getNames() == null ? c.getId().substring(0, 12)
+        : String.join(",", c.getNames()) + " (" + c.getState() + ")").toList());
+    return services;
   }
 
   /**

@@ -28,14 +28,15 @@ record StartOptions(Path root, List<StartScenario> scenarios, int sessions, int 
   private static final int DEFAULT_WARMUP = 2;
   private static final int DEFAULT_MAX_LOAD_TENTHS = 15;
   private static final int DEFAULT_LOAD_WAIT_S = 300;
-  private static final int DEFAULT_TIME_LIMIT_S = 540;
+  private static final int DEFAULT_TIME_LIMIT_S = 780;
 
   static final String USAGE = """
       Usage: scripts/bench-start.sh [--scenarios LIST] [--sessions N] [--burst B] [--pool P] [--pause-ms MS]
                                     [--cold-pause-ms MS] [--warmup W] [--max-load L] [--load-wait-s S]
                                     [--time-limit-s S] [--root DIR]
         --scenarios LIST    comma-separated, in this order by default:
-                            docker-cold,docker-pool,docker-burst,process-cold,process-pool
+                            docker-cold,docker-pool,docker-burst,process-cold,process-pool,
+                            swarm-cold,swarm-pool (on a one-node swarm, started and left if none runs)
         --sessions N        measured sessions per scenario (default 50); docker-burst runs
                             ceil(N / B) bursts
         --burst B           sessions opened at once in docker-burst (default 10)
@@ -46,7 +47,7 @@ record StartOptions(Path root, List<StartScenario> scenarios, int sessions, int 
         --warmup W          sessions per scenario before the measured ones, not counted (default 2)
         --max-load L        before the run, wait until the 1-minute load average is below L (default 1.5)
         --load-wait-s S     ...for at most S seconds, then run anyway and say so (default 300; 0: no wait)
-        --time-limit-s S    the run itself (after the load wait) stops after this (default 540)
+        --time-limit-s S    the run itself (after the load wait) stops after this (default 780)
         --root DIR          repository root (default: the current directory)""";
 
   static StartOptions parse(String[] args) {

@@ -229,7 +229,8 @@ final class StartReport {
           .map(Long::doubleValue).toList();
       List<Double> toReady = keys.stream().filter(k -> r.log.runningMs.containsKey(k) && r.log.readyMs.containsKey(k))
           .map(k -> (double) (r.log.readyMs.get(k) - r.log.runningMs.get(k))).toList();
-      row("· launch: " + (r.scenario.docker() ? "container create + start" : "process start") + " (running after)",
+      row("· launch: " + (r.scenario.docker() ? "container create + start" : r.scenario.swarm()
+          ? "service create + task running" : "process start") + " (running after)",
           running);
       row("· launch: running → ready (handler start + readiness probe)", toReady);
       List<Double> handler = new ArrayList<>();

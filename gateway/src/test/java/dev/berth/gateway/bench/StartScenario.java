@@ -15,7 +15,11 @@ enum StartScenario {
   DOCKER_BURST("docker", true, true, "docker launcher, warm pool, bursts of sessions at once, more than the pool holds"),
   PROCESS_COLD("process", false, false, "process launcher, no pool: every session starts a handler JVM"),
   PROCESS_POOL("process", true, false, "process launcher, warm pool, sessions one after another, slower than the"
-      + " pool refills");
+      + " pool refills"),
+  SWARM_COLD("swarm", false, false, "swarm launcher on a one-node swarm, no pool: every session creates a one-task"
+      + " service"),
+  SWARM_POOL("swarm", true, false, "swarm launcher on a one-node swarm, warm pool, sessions one after another, slower"
+      + " than the pool refills");
 
   final String launcher;
   final boolean pooled;
@@ -36,6 +40,10 @@ enum StartScenario {
 
   boolean docker() {
     return launcher.equals("docker");
+  }
+
+  boolean swarm() {
+    return launcher.equals("swarm");
   }
 
   static StartScenario of(String flag) {
