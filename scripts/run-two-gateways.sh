@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # An example deployment on this machine: two gateways on one Docker engine behind nginx.
-#   scripts/run-two-gateways.sh [--check]
+#   scripts/run-two-gateways.sh [--swarm] [--check]
 # Clients use http://127.0.0.1:8090/ (nginx, Debian's package, balancing websockets over the two);
 # the gateways listen on 8091 and 8092 (admin 8181 and 8182), each with its own sessions.gatewayId
 # and the same token secret, so a client reaches its own session through either of them
 # (docs/scale-out.md). Configs, logs and nginx's files go to target/two-gateways/. Runs until
 # Ctrl-C, which stops nginx and both gateways (sessions.onShutdown: keep leaves the session
 # containers for the next start). --check starts everything, opens a page and a session through
-# nginx, and stops again, ending every session and removing its container.
+# nginx, and stops again, ending every session and removing its container. --swarm uses the swarm
+# launcher (each session a one-task service); when the engine is in no swarm, it makes this machine
+# a one-node swarm (advertised on 127.0.0.1) and leaves it again when it stops.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 check=false
-case "${1:-}" in
-  --check) check=true ;;
-  "") ;;
-  *) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
-esac
+launcher=docker
+for arg in "$@"; do
+  case "$arg" in
+    --check) check=true ;;
+    --swarm) launcher=swarm ;;
+    *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  esac
+done
 
 me=run-two-gateways.sh
 # keep: stopping leaves the session containers for the next start; a check leaves nothing behind.
@@ -28,21 +33,32 @@ docker info >/dev/null 2>&1 || { echo "$me: no Docker engine answers; two gatewa
 command -v nginx >/dev/null 2>&1 || { echo "$me: nginx is missing: apt-get install -y nginx" >&2; exit 1; }
 scripts/build.sh
 
+swarm_started=false
 pids=()
 stop_all() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if $swarm_started; then
+    docker swarm leave --force >/dev/null 2>&1 || true
+    docker network rm berth-swarm-config berth-swarm-egress-config docker_gwbridge >/dev/null 2>&1 || true
+  fi
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+if [ "$launcher" = swarm ] && [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+  swarm_started=true
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  echo "$me: made this machine a one-node swarm; it leaves it again when it stops" >&2
+fi
+
 start_gateway() { # $1 id, $2 port, $3 admin port
   local config="$dir/$1.yaml"
-  # The default config, with what differs per gateway; the docker launcher, since both must share
-  # one engine, and one token secret for both.
+  # The default config, with what differs per gateway; the docker (or swarm) launcher, since both
+  # must share one engine, and one token secret for both.
   sed -e "s/^  port: 8080.*/  port: $2/" -e "s/^  port: 8081.*/  port: $3/" \
-      -e "s/^  gatewayId: default.*/  gatewayId: $1/" -e 's/^launcher: auto/launcher: docker/' \
+      -e "s/^  gatewayId: default.*/  gatewayId: $1/" -e "s/^launcher: auto/launcher: $launcher/" \
       -e "s|tokenSecretFile: berth-token.key|tokenSecretFile: $dir/berth-token.key|" \
       -e "s|tokenFile: berth-admin.key|tokenFile: $dir/$1-admin.key|" \
       -e "s/^  onShutdown: keep/  onShutdown: $on_shutdown/" \
@@ -108,7 +124,7 @@ if $check; then
   status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
     -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' http://127.0.0.1:8090/ws || true)
   [ "$status" = 101 ] || { echo "$me: a websocket through nginx got $status, not 101" >&2; exit 1; }
-  echo "$me: check passed: page and websocket session through nginx" >&2
+  echo "$me: check passed ($launcher launcher): page and websocket session through nginx" >&2
   exit 0
 fi
 wait
