@@ -40,7 +40,12 @@ stop_all() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if $swarm_started; then
     docker swarm leave --force >/dev/null 2>&1 || true
-    docker network rm berth-swarm-config berth-swarm-egress-config docker_gwbridge >/dev/null 2>&1 || true
+    # The swarm networks go a moment after the swarm; the config-only ones they came from, after them.
+    for _ in $(seq 1 50); do
+      docker network rm berth-swarm-config berth-swarm-egress-config docker_gwbridge >/dev/null 2>&1 || true
+      docker network ls --format '{{.Name}}' | grep -qx 'berth-swarm-config\|docker_gwbridge' || break
+      sleep 0.2
+    done
   fi
 }
 trap stop_all EXIT

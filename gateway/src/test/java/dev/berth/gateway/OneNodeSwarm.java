@@ -31,8 +31,17 @@ public final class OneNodeSwarm {
       return;
     }
     docker("swarm", "leave", "--force");
-    for (String configOnly : List.of("berth-swarm-config", "berth-swarm-egress-config", "docker_gwbridge")) {
-      run(List.of("docker", "network", "rm", configOnly)); // gone already is fine
+    // The swarm networks go a moment after the swarm; the config-only ones they came from, after them.
+    List<String> local = List.of("berth-swarm-config", "berth-swarm-egress-config", "docker_gwbridge");
+    for (int attempt = 0; attempt < 50; attempt++) {
+      for (String network : local) {
+        run(List.of("docker", "network", "rm", network)); // gone already is fine
+      }
+      String left = docker("network", "ls", "--format", "{{.Name}}");
+      if (local.stream().noneMatch(network -> left.lines().anyMatch(network::equals))) {
+        break;
+      }
+      Thread.sleep(200);
     }
     startedHere = false;
   }
