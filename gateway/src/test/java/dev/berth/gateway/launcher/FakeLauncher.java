@@ -36,7 +36,8 @@ public final class FakeLauncher implements Launcher {
     public final String version;
     public final AtomicInteger connections = new AtomicInteger();
     public final AtomicInteger framesReceived = new AtomicInteger();
-    public final List<Short> closeCodes = new ArrayList<>();
+    /** Added on the backend's loop, read by tests. */
+    public final List<Short> closeCodes = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Promise<String> exit = Promise.promise();
     HttpServer server;
     ServerWebSocket current;

@@ -131,6 +131,8 @@ class SessionLifecycleTest extends FakeLauncherGatewayTest {
       client.socket().close((short) 4123, "client says bye").await(10, TimeUnit.SECONDS);
     }
     awaitTrue(() -> launcher.backend(key).stopped(), "the session ended with its client");
+    // The backend hears the close on its own loop, possibly just after it counts as stopped.
+    awaitTrue(() -> !launcher.backend(key).closeCodes.isEmpty(), "the backend heard the close");
     assertEquals(java.util.List.of((short) 4123), launcher.backend(key).closeCodes);
   }
 
