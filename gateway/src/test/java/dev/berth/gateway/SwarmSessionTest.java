@@ -267,6 +267,22 @@ class SwarmSessionTest extends SessionBehaviourTest {
   }
 
   @Test
+  void aServiceWhoseTaskEndedIsRemovedByAnyGatewayAlsoWhenItsHolderIsGone() throws Exception {
+    gateway = gatewayOn().onShutdown("keep").sessions("gatewayId: gone").start(vertx);
+    String key;
+    try (FrameClient client = connect(null)) {
+      key = client.hello().getString("session");
+      gateway.close(); // keep: the service stays, held by a gateway that is no more
+      assertEquals(1012, client.awaitClose(), "told to reconnect");
+    }
+    gateway = gatewayOn().sameAs(gateway).sessions("gatewayId: alive").start(vertx);
+    assertEquals(1, backends.running(gateway.route, key), "the service outlived its gateway, unadopted");
+    backends.kill(gateway.route, key); // its handler ends with no gateway of its own to notice
+    awaitTrue(() -> swarm().services(gateway.route, key).isEmpty() && swarm().containers(gateway.route) == 0, 10_000,
+        "the gateway left removes the ended service and its container");
+  }
+
+  @Test
   void aRouteLimitHoldsAcrossTwoGatewaysOnTheSwarm() throws Exception {
     gateway = gatewayOn().maxSessions(1).sessions("gatewayId: one").start(vertx);
     TestGateway second = gatewayOn().sameAs(gateway).port(0).maxSessions(1).sessions("gatewayId: two").start(vertx);

@@ -72,7 +72,8 @@ final class SwarmLauncher implements Launcher {
   private final Map<String, Promise<String>> moves = new HashMap<>();
   /** Names of services being created, so discovery never adopts a launch in flight. */
   private final Set<String> creating = new HashSet<>();
-  private final Set<Future<Void>> removals = new HashSet<>();
+  /** Removals under way, by service id: one at a time each, and closing waits for them. */
+  private final Map<String, Future<Void>> removals = new HashMap<>();
   private volatile Elsewhere elsewhere = Elsewhere.NONE;
   private long watchTimer = -1;
   private boolean watching;
@@ -329,6 +330,10 @@ final class SwarmLauncher implements Launcher {
    * the docker launcher does; one on another node is Swarm's to finish. Gone is done.
    */
   private Future<Void> remove(String id, String routeName) {
+    Future<Void> under = removals.get(id);
+    if (under != null) {
+      return under;
+    }
     RouteConfig route = routes.get(routeName);
     Duration stopTimeout = route == null ? Duration.ofSeconds(10) : route.timeouts().stop();
     Future<Void> removal = engine.<Void>stopping(() -> {
@@ -355,8 +360,8 @@ final class SwarmLauncher implements Launcher {
         LOG.warning("could not remove service " + id.substring(0, 12) + ": " + done.cause().getMessage());
       }
     });
-    removals.add(removal);
-    removal.onComplete(done -> removals.remove(removal));
+    removals.put(id, removal);
+    removal.onComplete(done -> removals.remove(id));
     return removal;
   }
 
@@ -475,7 +480,8 @@ final class SwarmLauncher implements Launcher {
 
   /**
    * Every second: the services this gateway holds whose task ended, or that another gateway took
-   * over, are reported; and other gateways' services on our routes are counted.
+   * over, are reported; other gateways' services on our routes are counted; and services of our
+   * routes whose task ended and that no gateway here holds are removed.
    */
   private void watch() {
     if (watching) {
@@ -526,6 +532,11 @@ final class SwarmLauncher implements Launcher {
         if (!holder.equals(owner) && !TASK_ENDED.contains(state) && routes.containsKey(labels.getString(ROUTE_LABEL))) {
           counts.count(labels.getString(ROUTE_LABEL), holder);
         }
+        if (TASK_ENDED.contains(state) && !exits.containsKey(id) && routes.containsKey(labels.getString(ROUTE_LABEL))) {
+          // Not one this gateway holds (a dead gateway's, whose handler ended by itself): over anyway.
+          remove(id, labels.getString(ROUTE_LABEL));
+          continue;
+        }
         if (!heldBefore.contains(id)) {
           continue; // taken or launched while this look was under way: it may predate that
         }
@@ -556,7 +567,7 @@ final class SwarmLauncher implements Launcher {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(watchTimer);
-    return Future.join(List.copyOf(removals)).<Void>mapEmpty()
+    return Future.join(List.copyOf(removals.values())).<Void>mapEmpty()
         .eventually(launches::close)
         .eventually(engine::close);
   }
