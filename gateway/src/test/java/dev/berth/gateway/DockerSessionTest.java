@@ -251,14 +251,7 @@ class DockerSessionTest extends SessionBehaviourTest {
           {bridgeGateway, "2375", "the engine's TCP port on the host"},
           {bridgeGateway, "22", "the host's ssh"},
           {"127.0.0.1", Integer.toString(gateway.port), "the gateway through its own loopback"}};
-      for (String[] target : targets) {
-        inside.sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
-            .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
-        JsonObject probe = inside.nextMessage("probe");
-        assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
-      }
-      inside.sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
-      assertTrue(inside.nextMessage("probe").getBoolean("reachable"), "the probe itself works: its own handler answers");
+      inside.assertSandboxReachesNone(targets);
     }
   }
 }

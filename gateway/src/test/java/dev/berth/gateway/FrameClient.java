@@ -1,6 +1,8 @@
 package dev.berth.gateway;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -124,6 +126,22 @@ public final class FrameClient implements AutoCloseable {
   public JsonObject state() throws InterruptedException {
     sendJson(new JsonObject().put("cmd", "state"));
     return nextMessage("state");
+  }
+
+  /**
+   * Has the session's handler try a TCP connection from inside its sandbox to each target
+   * ({@code {host, port, what}}) and asserts none answers within 1 s; then, that the probe works,
+   * by reaching the handler's own port.
+   */
+  public void assertSandboxReachesNone(String[][] targets) throws InterruptedException {
+    for (String[] target : targets) {
+      sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
+          .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
+      JsonObject probe = nextMessage("probe");
+      assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
+    }
+    sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
+    assertTrue(nextMessage("probe").getBoolean("reachable"), "the probe itself works: its own handler answers");
   }
 
   /** The next JSON text frame of the given type, skipping live-feed updates and control frames. */

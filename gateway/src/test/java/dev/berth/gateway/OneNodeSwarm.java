@@ -6,17 +6,29 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A one-node swarm on the local engine for the swarm launcher's tests: started when the engine is
- * in none (advertising 127.0.0.1, so the node's address is loopback) and left again afterwards,
- * with the networks it and the launcher made; a swarm that was there before is left alone.
+ * A one-node swarm on the local engine for the swarm launcher's tests
+ * ({@code @ExtendWith(OneNodeSwarm.class)} on the class): started when the engine is in none
+ * (advertising 127.0.0.1, so the node's address is loopback) and left again after the class, with
+ * the networks it and the launcher made; a swarm that was there before is left alone.
  */
-public final class OneNodeSwarm {
+public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
 
   private static boolean startedHere;
 
-  private OneNodeSwarm() {}
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    join();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    leave();
+  }
 
   public static synchronized void join() throws Exception {
     if (docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim().equals("active")) {

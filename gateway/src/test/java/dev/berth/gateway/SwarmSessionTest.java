@@ -21,9 +21,8 @@ import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The session behaviour with each session a one-task service on a one-node swarm, which these
@@ -31,17 +30,8 @@ import org.junit.jupiter.api.Test;
  * so every address the gateway dials is checked: loopback, or on the sessions bridge the launcher
  * made on this node.
  */
+@ExtendWith(OneNodeSwarm.class)
 class SwarmSessionTest extends SessionBehaviourTest {
-
-  @BeforeAll
-  static void startOneNodeSwarm() throws Exception {
-    OneNodeSwarm.join();
-  }
-
-  @AfterAll
-  static void leaveTheSwarm() throws Exception {
-    OneNodeSwarm.leave();
-  }
 
   @Override
   LauncherKind launcher() {
@@ -175,14 +165,7 @@ class SwarmSessionTest extends SessionBehaviourTest {
           {otherAddress.substring(0, otherAddress.indexOf(':')), "8080", "another session's task"},
           {bridgeGateway, Integer.toString(gateway.port), "the gateway's port on the host"},
           {"127.0.0.1", Integer.toString(gateway.port), "the gateway through its own loopback"}};
-      for (String[] target : targets) {
-        inside.sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
-            .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
-        JsonObject probe = inside.nextMessage("probe");
-        assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
-      }
-      inside.sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
-      assertTrue(inside.nextMessage("probe").getBoolean("reachable"), "the probe itself works: its own handler answers");
+      inside.assertSandboxReachesNone(targets);
     }
   }
 

@@ -2,25 +2,15 @@ package dev.berth.gateway;
 
 import dev.berth.gateway.config.LauncherKind;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link TwoGatewaysIT} with {@code launcher: swarm} on a one-node swarm the test starts and
  * leaves: sessions are one-task services, and a take-over is a compare-and-set of the service's
  * {@code berth.gateway} label instead of a rename.
  */
+@ExtendWith(OneNodeSwarm.class)
 class SwarmTwoGatewaysIT extends TwoGatewaysIT {
-
-  @BeforeAll
-  static void startOneNodeSwarm() throws Exception {
-    OneNodeSwarm.join();
-  }
-
-  @AfterAll
-  static void leaveTheSwarm() throws Exception {
-    OneNodeSwarm.leave();
-  }
 
   @Override
   LauncherKind launcher() {

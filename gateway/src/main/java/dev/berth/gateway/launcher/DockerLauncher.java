@@ -66,8 +66,7 @@ final class DockerLauncher implements Launcher {
   private final DockerConfig config;
   /** This gateway's id: its containers' names end with it (none for the default gateway). */
   private final String owner;
-  /** Every route this gateway ran since it started, by name; read by the event stream's thread too. */
-  private volatile Map<String, RouteConfig> routes = Map.of();
+  private final KnownRoutes routes = new KnownRoutes();
   private final EngineWatch watch;
   private final TwoPhaseLaunch launches;
   /** Exit promises of the containers this launcher holds a handle for, by container id; event-loop only. */
@@ -124,16 +123,11 @@ final class DockerLauncher implements Launcher {
       next.stream().map(this::networkOf).distinct()
           .forEach(network -> ensureNetwork(network, network.equals(config.network())));
       for (RouteConfig route : next) {
-        engine.requireImage(route);
-        if (route.canary() != null) {
-          engine.requireImage(route.asCanary());
-        }
+        engine.requireImages(route);
       }
       return null;
     }).map(ready -> {
-      Map<String, RouteConfig> known = new HashMap<>(routes);
-      next.forEach(route -> known.put(route.name(), route));
-      routes = Map.copyOf(known);
+      routes.add(next);
       return null;
     });
   }
@@ -318,7 +312,7 @@ final class DockerLauncher implements Launcher {
           for (Container container : containers) {
             String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
             // Other routes, or another gateway's containers: not ours to adopt (a client takes a session over).
-            boolean ours = routes.containsKey(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
+            boolean ours = routes.contains(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
             othersSeen = othersSeen || !ownerOf(name).equals(owner);
             if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())) {
               continue;
@@ -411,7 +405,7 @@ final class DockerLauncher implements Launcher {
           context.runOnContext(v -> renamed(event.getId(), attributes.getOrDefault("name", "")));
           return;
         }
-        if (routes.containsKey(attributes.get(ROUTE_LABEL))) { // other routes: another gateway's to clean up
+        if (routes.contains(attributes.get(ROUTE_LABEL))) { // other routes: another gateway's to clean up
           context.runOnContext(v -> containerDied(event.getId(), attributes.get("exitCode")));
         }
       }
@@ -444,7 +438,7 @@ final class DockerLauncher implements Launcher {
         String name = container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
         boolean taking = "running".equals(container.getState()) || "created".equals(container.getState());
         String route = container.getLabels().getOrDefault(ROUTE_LABEL, "");
-        if (taking && !ownerOf(name).equals(owner) && routes.containsKey(route)) { // other routes: another deployment's
+        if (taking && !ownerOf(name).equals(owner) && routes.contains(route)) { // other routes: another deployment's
           counts.count(route, ownerOf(name));
         }
       }

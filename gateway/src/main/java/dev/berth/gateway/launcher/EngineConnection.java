@@ -122,8 +122,15 @@ final class EngineConnection {
     }
   }
 
-  /** Blocking: fails, saying how to build it, when {@code route}'s image is not on the engine. */
-  void requireImage(RouteConfig route) {
+  /** Blocking: fails, saying how to build it, when {@code route}'s image or its canary's is not on the engine. */
+  void requireImages(RouteConfig route) {
+    requireImage(route);
+    if (route.canary() != null) {
+      requireImage(route.asCanary());
+    }
+  }
+
+  private void requireImage(RouteConfig route) {
     try {
       docker.inspectImageCmd(route.image()).exec();
     } catch (NotFoundException e) {

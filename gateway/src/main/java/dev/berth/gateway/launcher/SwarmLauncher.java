@@ -60,8 +60,7 @@ final class SwarmLauncher implements Launcher {
   private final DockerConfig.Swarm config;
   private final String owner;
   private final TwoPhaseLaunch launches;
-  /** Every route this gateway ran since it started, by name. */
-  private volatile Map<String, RouteConfig> routes = Map.of();
+  private final KnownRoutes routes = new KnownRoutes();
   /** This gateway's node: tasks dialled at their own address are placed on it. */
   private String nodeId;
   /** Node addresses by node id, for tasks dialled at a published port. */
@@ -123,16 +122,11 @@ final class SwarmLauncher implements Launcher {
     return engine.blocking(() -> {
       for (RouteConfig route : next) {
         ensureNetwork(route.sandbox().egress());
-        engine.requireImage(route);
-        if (route.canary() != null) {
-          engine.requireImage(route.asCanary());
-        }
+        engine.requireImages(route);
       }
       return null;
     }).map(ready -> {
-      Map<String, RouteConfig> known = new HashMap<>(routes);
-      next.forEach(route -> known.put(route.name(), route));
-      routes = Map.copyOf(known);
+      routes.add(next);
       return null;
     });
   }
@@ -529,10 +523,10 @@ final class SwarmLauncher implements Launcher {
         String holder = labels.getString(GATEWAY_LABEL, "");
         JsonObject task = newestTask.get(id);
         String state = task == null ? "new" : task.getJsonObject("Status", new JsonObject()).getString("State", "new");
-        if (!holder.equals(owner) && !TASK_ENDED.contains(state) && routes.containsKey(labels.getString(ROUTE_LABEL))) {
+        if (!holder.equals(owner) && !TASK_ENDED.contains(state) && routes.contains(labels.getString(ROUTE_LABEL))) {
           counts.count(labels.getString(ROUTE_LABEL), holder);
         }
-        if (TASK_ENDED.contains(state) && !exits.containsKey(id) && routes.containsKey(labels.getString(ROUTE_LABEL))) {
+        if (TASK_ENDED.contains(state) && !exits.containsKey(id) && routes.contains(labels.getString(ROUTE_LABEL))) {
           // Not one this gateway holds (a dead gateway's, whose handler ended by itself): over anyway.
           remove(id, labels.getString(ROUTE_LABEL));
           continue;
