@@ -266,6 +266,29 @@ class SwarmSessionTest extends SessionBehaviourTest {
   }
 
   @Test
+  void afterAReloadNewSessionsRunTheNewVersionAndTheOldOneDrainsByItsDeadline() throws Exception {
+    gateway = gatewayOn().route("drain: 2s").start(vertx);
+    try (FrameClient old = connect(null)) {
+      String oldKey = old.hello().getString("session");
+      gateway.editConfig(text -> text.replace("version: test", "version: v2"));
+      gateway.verticle.reload("test").await(20, java.util.concurrent.TimeUnit.SECONDS);
+      try (FrameClient fresh = connect(null)) {
+        JsonObject hello = fresh.hello();
+        assertEquals("v2", hello.getString("version"), "a session started after the reload");
+        assertEquals("v2", swarm().services(gateway.route, hello.getString("session")).get(0).getSpec().getLabels()
+            .get("berth.version"));
+        old.socket().writeTextMessage("the old session runs on");
+        assertEquals("the old session runs on", old.nextDataFrame().textData());
+        assertEquals("test", swarm().services(gateway.route, oldKey).get(0).getSpec().getLabels().get("berth.version"));
+
+        assertEquals(1001, old.awaitClose(), "told to reconnect at the drain deadline");
+        awaitTrue(() -> swarm().services(gateway.route, oldKey).isEmpty(), 10_000, "the old version's service is removed");
+        assertEquals(1, backends.running(gateway.route), "the new version's session runs on");
+      }
+    }
+  }
+
+  @Test
   void aRouteLimitHoldsAcrossTwoGatewaysOnTheSwarm() throws Exception {
     gateway = gatewayOn().maxSessions(1).sessions("gatewayId: one").start(vertx);
     TestGateway second = gatewayOn().sameAs(gateway).port(0).maxSessions(1).sessions("gatewayId: two").start(vertx);
