@@ -72,11 +72,15 @@ public final class Session implements SessionPipe.Listener {
   private SessionPipe pipe;
   /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
   private Context loop;
+  /** The client the pipe was last told to attach, until it leaves: events about older ones are stale. */
+  private ServerWebSocket attachedClient;
   /**
-   * The client the pipe was last told to attach, until it leaves: events about older ones are stale.
-   * Written on the control loop, read by clients' loops too ({@link Claim#clientEnding}).
+   * The latest claim, made on the control loop before its client got its handshake answer; read by
+   * clients' loops ({@link Claim#clientEnding}): a connection with a newer claim behind it is being
+   * replaced, and its close ends nothing. Not the attached client: the previous connection's drop
+   * may not have reached the session yet when the next one closes.
    */
-  private volatile ServerWebSocket attachedClient;
+  private volatile Claim newestClaim;
   /**
    * The connection whose close frame ended the session, set on its own loop as the frame arrives,
    * before the session hears of it (and before the client can reconnect): from then on no returning
@@ -277,7 +281,9 @@ public final class Session implements SessionPipe.Listener {
   Claim claim(String token) {
     lifetimes.stopGrace();
     waitingClients++;
-    return new Claim(token);
+    Claim claim = new Claim(token);
+    newestClaim = claim;
+    return claim;
   }
 
   private void onControl(Runnable task) {
@@ -331,8 +337,7 @@ public final class Session implements SessionPipe.Listener {
      * hears of it later, through the pipe).
      */
     public void clientEnding(ServerWebSocket client) {
-      ServerWebSocket attached = attachedClient;
-      if (attached == null || attached == client) { // a replaced connection's close ends nothing
+      if (newestClaim == this) { // a replaced connection's close ends nothing
         endedBy = client;
       }
     }

@@ -78,7 +78,7 @@ class CrossLoopPipeTest {
   @Test
   void aClientThatClosesWithoutACodeIsDoneAndComingBackAtOnceGetsANewSession(Vertx vertx) throws Exception {
     String token = sessionLeftByItsFirstClient(vertx);
-    for (int visit = 0; visit < 10; visit++) {
+    for (int visit = 0; visit < 100; visit++) {
       try (RawWebSocket raw = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
         assertEquals(101, raw.status, "visit " + visit + " joins its session");
         raw.send(true, RawWebSocket.CLOSE, new byte[0]); // no code: a normal close, the session is over
