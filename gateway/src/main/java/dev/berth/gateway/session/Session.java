@@ -74,13 +74,8 @@ public final class Session implements SessionPipe.Listener {
   private Context loop;
   /** The client the pipe was last told to attach, until it leaves: events about older ones are stale. */
   private ServerWebSocket attachedClient;
-  /**
-   * The latest claim, made on the control loop before its client got its handshake answer; read by
-   * clients' loops ({@link Claim#clientEnding}): a connection with a newer claim behind it is being
-   * replaced, and its close ends nothing. Not the attached client: the previous connection's drop
-   * may not have reached the session yet when the next one closes.
-   */
-  private volatile Claim newestClaim;
+  /** The claim {@link #attachedClient} came with. */
+  private Claim attachedClaim;
   /**
    * The connection whose close frame ended the session, set on its own loop as the frame arrives,
    * before the session hears of it (and before the client can reconnect): from then on no returning
@@ -281,9 +276,7 @@ public final class Session implements SessionPipe.Listener {
   Claim claim(String token) {
     lifetimes.stopGrace();
     waitingClients++;
-    Claim claim = new Claim(token);
-    newestClaim = claim;
-    return claim;
+    return new Claim(token);
   }
 
   private void onControl(Runnable task) {
@@ -299,6 +292,11 @@ public final class Session implements SessionPipe.Listener {
     private final String token;
     private boolean done;
     private Consumer<Progress> progressWatcher;
+    /**
+     * Set on the control loop before a newer connection's handover closes this one with 4001, so
+     * the client's echo of that close, read on its own loop, ends nothing.
+     */
+    private volatile boolean replaced;
 
     private Claim(String token) {
       this.token = token;
@@ -337,7 +335,9 @@ public final class Session implements SessionPipe.Listener {
      * hears of it later, through the pipe).
      */
     public void clientEnding(ServerWebSocket client) {
-      if (newestClaim == this) { // a replaced connection's close ends nothing
+      // Not judged by the attached client: the previous connection's drop may reach the session
+      // only after this one has closed, and this close must count all the same.
+      if (!replaced) {
         endedBy = client;
       }
     }
@@ -361,12 +361,14 @@ public final class Session implements SessionPipe.Listener {
       tokenDelivered = true;
       if (attachedClient != null) {
         LOG.info(Session.this + ": handover to a newer connection from " + client.remoteAddress());
+        attachedClaim.replaced = true;
       }
       if (attachedNanos == 0) {
         attachedNanos = System.nanoTime();
         phase("handshake", pipedNanos, attachedNanos);
       }
       attachedClient = client;
+      attachedClaim = this;
       if (endedBy != null && endedBy != client) {
         endedBy = null; // an older connection's ending close, which this one supersedes
       }
@@ -446,6 +448,7 @@ public final class Session implements SessionPipe.Listener {
     }
     pipe.detach(attachedClient, why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
     attachedClient = null;
+    attachedClaim = null;
     moveTo(State.DETACHED, detail + "; backend kept " + route.timeouts().grace().toMillis() + "ms for a reconnect");
     awaitClient();
   }
