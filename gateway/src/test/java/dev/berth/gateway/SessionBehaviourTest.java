@@ -244,7 +244,7 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
-  void newerConnectionForASessionTakesItOverAndTheOlderGets4001() throws Exception {
+  void newerConnectionTakesTheSessionOverTheOlderGets4001AndItsEchoEndsNothing() throws Exception {
     gateway = gatewayOn().start(vertx);
     try (FrameClient older = connect(null)) {
       String key = older.hello().getString("session");
@@ -253,6 +253,11 @@ abstract class SessionBehaviourTest {
         assertEquals(key, newer.state().getString("session"));
         newer.socket().writeTextMessage("still piped");
         assertEquals("still piped", newer.nextDataFrame().textData());
+        // The older client answered the gateway's 4001 with a 4001 of its own: that ends nothing.
+        try (FrameClient third = connect(older.sessionToken())) {
+          assertEquals(4001, newer.awaitClose());
+          assertEquals(key, third.state().getString("session"));
+        }
       }
     }
   }
