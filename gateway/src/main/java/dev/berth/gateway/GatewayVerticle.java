@@ -158,7 +158,10 @@ public final class GatewayVerticle extends VerticleBase {
         .setMaxWebSocketMessageSize(listen.maxMessageBytes())
         .setWebSocketSubProtocols(List.of(RESUME_SUBPROTOCOL))
         .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false);
+        .setPerFrameWebSocketCompressionSupported(false)
+        // Every response is written from its connection's own loop, so the connection needs no
+        // queue for writes from other threads: 4.6 KiB less per session (docs/benchmarks.md).
+        .setStrictThreadMode(true);
     if (listen.tls() != null) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(listen.tls().certificate().toString())
