@@ -594,12 +594,6 @@ abstract class SessionBehaviourTest {
   }
 
   static void awaitTrue(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + withinMs;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within " + withinMs + "ms: " + what);
-      }
-      Thread.sleep(100);
-    }
+    Await.until(condition, withinMs, what);
   }
 }

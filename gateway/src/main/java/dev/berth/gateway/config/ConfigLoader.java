@@ -91,7 +91,7 @@ public final class ConfigLoader {
 
   private static ListenConfig listen(ConfigNode node, Path folder) {
     node.onlyKeys(Set.of("host", "port", "maxFrameSize", "maxMessageSize", "maxHeaderSize", "handshakeTimeout",
-        "idleTimeout", "maxConnections", "eventLoops", "allowedOrigins", "tls"));
+        "idleTimeout", "maxConnections", "maxConnectionsPerClient", "eventLoops", "allowedOrigins", "tls"));
     int maxFrame = (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB);
     int maxMessage = (int) node.child("maxMessageSize").bytes(64L * MIB, 1024, 1L << 30);
     if (maxMessage < maxFrame) {
@@ -114,6 +114,7 @@ public final class ConfigLoader {
         node.child("handshakeTimeout").duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
         node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
         node.child("maxConnections").integer(10_000, 1, 1_000_000),
+        node.child("maxConnectionsPerClient").integer(1_000, 1, 1_000_000),
         eventLoops(node.child("eventLoops")),
         origins,
         tls(node.child("tls"), folder));

@@ -14,6 +14,7 @@ import java.util.List;
  * @param idleTimeout a connection with no traffic either way for this long is closed; attached
  *     websockets are pinged more often than this, so only dead ones are
  * @param maxConnections open client connections at once; past it, requests get 503
+ * @param maxConnectionsPerClient open connections from one client address; past it, its requests get 429
  * @param eventLoops the data loops: the edge listens and frames travel on each (default: one per
  *     core; docs/architecture.md "Event loops")
  * @param allowedOrigins browser origins allowed to open websockets besides the gateway's own
@@ -29,6 +30,7 @@ public record ListenConfig(
     Duration handshakeTimeout,
     Duration idleTimeout,
     int maxConnections,
+    int maxConnectionsPerClient,
     int eventLoops,
     List<String> allowedOrigins,
     Tls tls) {
@@ -38,6 +40,6 @@ public record ListenConfig(
 
   public ListenConfig withPort(int newPort) {
     return new ListenConfig(host, newPort, maxFrameBytes, maxMessageBytes, maxHeaderBytes, handshakeTimeout,
-        idleTimeout, maxConnections, eventLoops, allowedOrigins, tls);
+        idleTimeout, maxConnections, maxConnectionsPerClient, eventLoops, allowedOrigins, tls);
   }
 }

@@ -48,7 +48,7 @@ public final class EdgeRouter {
     this.registry = registry;
     this.metrics = metrics;
     this.launcherName = launcherName;
-    this.guard = new ConnectionGuard(vertx, config.listen());
+    this.guard = new ConnectionGuard(vertx, config.listen(), metrics);
     this.origins = new OriginPolicy(config.listen().allowedOrigins(), config.listen().tls() != null);
     routesChanged(config.routes());
   }

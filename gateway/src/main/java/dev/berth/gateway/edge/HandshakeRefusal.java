@@ -6,8 +6,6 @@ import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.session.SessionMeter;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -19,13 +17,12 @@ import java.util.logging.Logger;
 final class HandshakeRefusal {
 
   private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
-  private static final long LOG_INTERVAL_NANOS = 1_000_000_000L;
 
   private final RouteConfig route;
   private final SessionMeter meter;
   private final String cookie;
-  /** Per failure: when it was last logged and how many since went unlogged (a flood must not flood the log). */
-  private final Map<Failure, long[]> lastLogged = new EnumMap<>(Failure.class);
+  /** A route's handler serves every data loop, and only refusals come here. */
+  private final RefusalLog refusals = new RefusalLog(LOG);
 
   HandshakeRefusal(RouteConfig route, SessionMeter meter, String cookie) {
     this.route = route;
@@ -38,22 +35,6 @@ final class HandshakeRefusal {
     send(request, known.failure(), known.getMessage());
   }
 
-  /**
-   * At most one line per failure per second; the count of the others goes with the next one.
-   * Synchronized: a route's handler serves every data loop, and only refusals come here.
-   */
-  private synchronized void logged(Failure failure, String line) {
-    long now = System.nanoTime();
-    long[] last = lastLogged.computeIfAbsent(failure, f -> new long[] {now - LOG_INTERVAL_NANOS, 0});
-    if (now - last[0] < LOG_INTERVAL_NANOS) {
-      last[1]++;
-      return;
-    }
-    LOG.warning(line + (last[1] > 0 ? " (and " + last[1] + " more " + failure.tag() + " refusals since the last line)" : ""));
-    last[0] = now;
-    last[1] = 0;
-  }
-
   /** @param detail for the log only: it may name backends and their addresses */
   void send(HttpServerRequest request, Failure failure, String detail) {
     HttpServerResponse response = request.response();
@@ -63,15 +44,21 @@ final class HandshakeRefusal {
       return;
     }
     meter.refused(route.name(), failure);
-    logged(failure, "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
+    refusals.log(failure, "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
         + failure.httpStatus() + " " + failure.tag() + ": " + detail);
-    if (failure.temporary()) {
-      response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
-    } else if (failure == Failure.NOT_WEBSOCKET) {
+    if (failure == Failure.NOT_WEBSOCKET) {
       response.putHeader("Upgrade", "websocket");
     } else if (failure == Failure.INVALID_TOKEN) {
       // Forget it, so the client's next attempt opens a new session instead of failing again.
       response.putHeader("Set-Cookie", cookie + "=; Path=" + route.path() + "; Max-Age=0; HttpOnly; SameSite=Lax");
+    }
+    answer(response, failure);
+  }
+
+  /** The failure's status, Retry-After when a retry later can succeed, and the one-line body {@code tag: reason}. */
+  static void answer(HttpServerResponse response, Failure failure) {
+    if (failure.temporary()) {
+      response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
     }
     response.setStatusCode(failure.httpStatus())
         .putHeader("Content-Type", "text/plain; charset=utf-8")

@@ -1,6 +1,7 @@
 package dev.berth.gateway.metrics;
 
 import dev.berth.gateway.config.RouteConfig;
+import dev.berth.gateway.edge.ConnectionMeter;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
@@ -31,7 +32,7 @@ import java.util.function.Supplier;
  * and the frame path only touches pre-resolved counters. Names are listed in docs/sessions.md and
  * docs/architecture.md.
  */
-public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter {
+public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter, ConnectionMeter {
 
   public static final String SUCCESS = "success";
 
@@ -45,6 +46,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
   private final Counter[] attachments = new Counter[2];
   private final Counter eventStreamReconnects;
+  private final Map<Failure, Counter> connectionRefusals = new EnumMap<>(Failure.class);
   private final Map<String, Counter> poolHits = new ConcurrentHashMap<>();
   private final Map<String, Counter> poolMisses = new ConcurrentHashMap<>();
   private final Map<String, Timer> poolRefills = new ConcurrentHashMap<>();
@@ -83,6 +85,23 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
         .description("Times the engine's event stream broke and was opened again")
         .register(registry);
+    for (Failure limit : List.of(Failure.TOO_MANY_CONNECTIONS, Failure.CLIENT_CONNECTION_LIMIT)) {
+      connectionRefusals.put(limit, Counter.builder("berth.connections.refused")
+          .description("Requests refused for a connection limit, before any route saw them, by reason")
+          .tag("reason", limit.tag())
+          .register(registry));
+    }
+  }
+
+  @Override
+  public void connectionsOpen(Supplier<Number> open) {
+    Gauge.builder("berth.connections.open", open).description("Client connections open at the edge, websockets included")
+        .register(registry);
+  }
+
+  @Override
+  public void connectionRefused(Failure reason) {
+    connectionRefusals.get(reason).increment();
   }
 
   /** Registers every series of a route (at start, or when a reload adds it); a route already known is left as is. */

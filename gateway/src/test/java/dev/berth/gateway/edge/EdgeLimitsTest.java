@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.gateway.Await;
 import dev.berth.gateway.RawWebSocket;
 import dev.berth.gateway.launcher.FakeLauncher;
 import io.vertx.core.http.WebSocketClient;
@@ -108,6 +109,78 @@ class EdgeLimitsTest extends FakeLauncherGatewayTest {
       assertEquals(101, second.status);
       assertEquals(503, third.status);
       assertEquals("5", third.headers.get("retry-after"));
+    }
+  }
+
+  @Test
+  void connectionsOverTheGatewaysLifeFarBeyondMaxConnectionsAreAllServed() throws Exception {
+    gateway = gatewayOn().listen("maxConnections: 40").start(vertx);
+    for (int i = 0; i < 120; i++) { // one after another, never two at once
+      try (RawWebSocket client = RawWebSocket.open(gateway.port, Map.of())) {
+        assertEquals(101, client.status, "connection " + (i + 1) + " of 120: " + client.headers);
+        client.send(true, RawWebSocket.CLOSE, RawWebSocket.closePayload(1000, new byte[0]));
+        assertEquals(1000, client.awaitClose().closeCode());
+      }
+    }
+    assertTrue(gateway.get("/health/live").contains("UP"));
+    Await.until(() -> openConnections() <= 1, 10_000, "the count of open connections back to the scrape's own; "
+        + gateway.get("/metrics").lines().filter(line -> line.startsWith("berth_connections")).toList());
+  }
+
+  /** {@code berth_connections_open} as a scrape sees it, its own connection included. */
+  private double openConnections() {
+    return gateway.get("/metrics").lines().filter(line -> line.startsWith("berth_connections_open "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst().orElse(-1);
+  }
+
+  @Test
+  void oneAddressHoldingItsConnectionsIs429AndOtherAddressesAreStillServed() throws Exception {
+    gateway = gatewayOn().listen("maxConnectionsPerClient: 3").start(vertx);
+    List<Socket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) { // keep-alive connections that each sent a request and stay open
+        Socket socket = new Socket();
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.5"), 0));
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", gateway.port));
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertEquals("HTTP/1.1 200 OK", RawWebSocket.readLine(socket.getInputStream()));
+        held.add(socket);
+      }
+      try (RawWebSocket fourth = from("127.0.0.5", gateway.port, Map.of())) {
+        assertEquals(429, fourth.status);
+        assertEquals("5", fourth.headers.get("retry-after"));
+        assertEquals("close", fourth.headers.get("connection"));
+      }
+      try (RawWebSocket other = from("127.0.0.6", gateway.port, Map.of())) {
+        assertEquals(101, other.status, "another address is served");
+      }
+    } finally {
+      for (Socket socket : held) {
+        socket.close();
+      }
+    }
+    assertEquals(1, launcher.launches.get(), "the refused upgrade launched nothing");
+    assertTrue(gateway.get("/metrics").contains("berth_connections_refused_total{reason=\"client_connection_limit\"} 1.0"),
+        gateway.get("/metrics"));
+  }
+
+  @Test
+  void aKeepAliveConnectionMustSendItsNextRequestWithinTheHandshakeTimeout() throws Exception {
+    gateway = gatewayOn().listen("handshakeTimeout: 500ms").start(vertx);
+    try (Socket trickling = new Socket("127.0.0.1", gateway.port)) {
+      trickling.setSoTimeout(10_000);
+      trickling.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      InputStream in = trickling.getInputStream();
+      assertEquals("HTTP/1.1 200 OK", RawWebSocket.readLine(in));
+      trickling.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      byte[] rest = new byte[4096];
+      while (in.read(rest) >= 0) {
+        // the rest of the first answer, then the close: the second request never completed
+      }
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(tookMs < 5000, "closed " + tookMs + "ms after the half request");
     }
   }
 

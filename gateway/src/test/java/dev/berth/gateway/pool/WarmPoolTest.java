@@ -194,12 +194,6 @@ class WarmPoolTest {
   }
 
   private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 60s: " + what);
-      }
-      Thread.sleep(100);
-    }
+    dev.berth.gateway.Await.until(condition, 60_000, what);
   }
 }

@@ -137,12 +137,6 @@ class SessionLifecycleTest extends FakeLauncherGatewayTest {
   }
 
   private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 10s: " + what);
-      }
-      Thread.sleep(50);
-    }
+    dev.berth.gateway.Await.until(condition, 10_000, what);
   }
 }
