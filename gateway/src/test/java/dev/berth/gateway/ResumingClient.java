@@ -10,9 +10,11 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * The client side of the resume protocol (docs/sessions.md), in Java for tests, as berth.js does
- * it in the browser: number what it sends, keep it until acknowledged, drop what it received
- * twice, and on reconnect say where it stopped and send again what the gateway did not get.
+ * The client side of the resume protocol written from docs/sessions.md alone, and strict: it
+ * numbers what it sends, keeps it until acknowledged, says where it stopped on every connection
+ * and sends again what the gateway did not get. It keeps no de-duplication of its own: every data
+ * message must carry the next number of its stream, and anything else (a number it already has,
+ * or one past a gap) is recorded in {@link #violations()}.
  */
 public final class ResumingClient implements AutoCloseable {
 
@@ -23,40 +25,64 @@ public final class ResumingClient implements AutoCloseable {
   private final Vertx vertx;
   private final Deque<Sent> unacknowledged = new ArrayDeque<>();
   private final List<String> received = new ArrayList<>();
+  private final List<String> violations = new ArrayList<>();
+  private final List<FrameClient> replaced = new ArrayList<>();
   private String token;
   private String stream = "-";
   private long sentSeq;
   private long lastReceived;
+  private int ackEvery = 1;
+  private int sinceAck;
   private FrameClient connection;
 
   public ResumingClient(Vertx vertx) {
     this.vertx = vertx;
   }
 
-  /** Connects (again) through {@code port}, resumes, and sends what the gateway did not get. */
+  /** Acknowledges every {@code messages} received instead of each one, so more is held unacknowledged. */
+  public ResumingClient ackEvery(int messages) {
+    this.ackEvery = messages;
+    return this;
+  }
+
+  /**
+   * Connects (again) through {@code port}, resumes, and sends what the gateway did not get. A
+   * connection still open is left to the gateway, which replaces it (4001); nothing more is read
+   * from it, as a client moving to a new network path would do.
+   */
   public ResumingClient connect(int port) throws Exception {
+    if (connection != null && !connection.socket().isClosed()) {
+      replaced.add(connection);
+    } else if (connection != null) {
+      readRest(); // everything that arrived before the close counts, its last acknowledgement too
+    }
     connection = FrameClient.connect(vertx, port, token, SUBPROTOCOL);
     assertEquals(SUBPROTOCOL, connection.socket().subProtocol(), "the gateway accepted the resume protocol");
     token = connection.sessionToken();
     connection.socket().writeTextMessage("resume " + lastReceived + " " + stream);
-    String[] answer;
-    while (true) {
-      WebSocketFrame frame = connection.nextDataFrame();
-      if (frame.isText() && frame.textData().startsWith("resume ")) {
-        answer = frame.textData().split(" ");
-        break;
-      }
-      throw new AssertionError("before the gateway's resume, got: " + frame.textData());
+    WebSocketFrame first = connection.nextDataFrame();
+    if (!first.isText() || !first.textData().startsWith("resume ")) {
+      throw new AssertionError("before the gateway's resume, got: " + (first.isText() ? first.textData() : "binary"));
     }
+    String[] answer = first.textData().split(" ");
     long gatewayHas = Long.parseLong(answer[1]);
-    if (!answer[2].equals(stream)) {
+    if (!answer[2].equals(stream)) { // a new stream: its numbering starts over
       lastReceived = 0;
       stream = answer[2];
+      long next = gatewayHas;
+      List<Sent> renumbered = new ArrayList<>();
+      for (Sent sent : unacknowledged) {
+        renumbered.add(new Sent(++next, sent.text));
+      }
+      unacknowledged.clear();
+      unacknowledged.addAll(renumbered);
+      sentSeq = next;
     }
     unacknowledged.removeIf(sent -> sent.seq <= gatewayHas);
     for (Sent sent : unacknowledged) {
       connection.socket().writeTextMessage(sent.seq + " " + sent.text);
     }
+    sinceAck = 0;
     return this;
   }
 
@@ -90,6 +116,14 @@ public final class ResumingClient implements AutoCloseable {
     return true;
   }
 
+  private void readRest() throws InterruptedException {
+    for (WebSocketFrame frame = connection.pollFrame(0); frame != null; frame = connection.pollFrame(0)) {
+      if (frame.isText()) {
+        take(frame.textData());
+      }
+    }
+  }
+
   private void take(String text) {
     if (text.startsWith("ack ")) {
       long upTo = Long.parseLong(text.substring(4));
@@ -98,17 +132,36 @@ public final class ResumingClient implements AutoCloseable {
     }
     int space = text.indexOf(' ');
     long seq = Long.parseLong(text.substring(0, space));
-    if (seq <= lastReceived) {
-      return; // sent again after a reconnect: had it already
+    if (seq != lastReceived + 1) {
+      violations.add((seq <= lastReceived ? "duplicate: " : "gap: ") + "message " + seq + " after " + lastReceived
+          + " in stream " + stream);
     }
-    lastReceived = seq;
+    lastReceived = Math.max(lastReceived, seq);
     received.add(text.substring(space + 1));
-    connection.socket().writeTextMessage("ack " + lastReceived);
+    if (++sinceAck >= ackEvery && !connection.socket().isClosed()) {
+      sinceAck = 0;
+      connection.socket().writeTextMessage("ack " + lastReceived);
+    }
   }
 
-  /** Every message received once, in order, without its sequence number. */
+  /** Every message received, in order, without its sequence number. */
   public List<String> received() {
     return received;
+  }
+
+  /** Every number that was not the next one of its stream: empty when the gateway kept the protocol. */
+  public List<String> violations() {
+    return violations;
+  }
+
+  /** The highest number received in the current stream. */
+  public long lastReceived() {
+    return lastReceived;
+  }
+
+  /** Connections this client moved away from while they were open; the gateway closes each with 4001. */
+  public List<FrameClient> replaced() {
+    return replaced;
   }
 
   public String token() {
@@ -121,6 +174,11 @@ public final class ResumingClient implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    connection.close();
+    for (FrameClient old : replaced) {
+      old.close();
+    }
+    if (connection != null) {
+      connection.close();
+    }
   }
 }

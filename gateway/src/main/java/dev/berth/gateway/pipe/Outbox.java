@@ -11,7 +11,15 @@ import java.util.Iterator;
  * written wait in {@code pending}; written frames stay in {@code sent} for as long as they may
  * have to be written again: until their message is complete (plain clients, so a handover never
  * starts the next client in the middle of a message) or until the client acknowledges them
- * (resume-protocol clients). What it holds is bounded by the caller through {@link #overBound}.
+ * (resume-protocol clients).
+ *
+ * <p>Two bounds, both the route's {@code buffer}: with a client attached, the backend is paused
+ * once what is held is over half of it ({@link #overPauseBound}), so a client that drops or is
+ * handed over still leaves room for what the backend sends meanwhile; with none attached, the
+ * session ends only past the whole of it ({@link #overBound}). The frames of the message the
+ * backend is still sending do not count towards the pause: they can only be written, and then
+ * acknowledged or released, once the message's last frame arrives, so pausing the backend for
+ * them would stop the message forever. That message is bounded by {@code listen.maxMessageSize}.
  */
 final class Outbox {
 
@@ -49,8 +57,13 @@ final class Outbox {
   private final ArrayDeque<Entry> sent = new ArrayDeque<>();
   private final ArrayDeque<Entry> pending = new ArrayDeque<>();
   private long lastSeq;
+  /** The highest message whose last frame was written to some client: what a client can have acknowledged. */
+  private long lastWrittenSeq;
   private WebSocketFrameType openMessageType;
   private long bytes;
+  /** Bytes and frames of the message the backend has begun and not finished, all held. */
+  private long openBytes;
+  private int openFrames;
   private boolean keepUntilAcked;
 
   Outbox(long maxBytes, int maxFrames) {
@@ -72,6 +85,13 @@ final class Outbox {
     }
     pending.add(entry);
     bytes += size;
+    if (frame.isFinal()) {
+      openBytes = 0; // the message is complete: its frames count from now on
+      openFrames = 0;
+    } else {
+      openBytes += size;
+      openFrames++;
+    }
   }
 
   boolean hasPending() {
@@ -81,6 +101,9 @@ final class Outbox {
   /** The next frame to write; it moves to {@code sent}, or is dropped when nothing can need it again. */
   Entry take() {
     Entry entry = pending.poll();
+    if (entry.last) {
+      lastWrittenSeq = Math.max(lastWrittenSeq, entry.seq);
+    }
     if (keepUntilAcked || !entry.last) {
       if (entry.retained == null) {
         entry.retained = entry.original.binaryData().copy();
@@ -100,22 +123,24 @@ final class Outbox {
     sent.clear();
   }
 
-  /** Drops every frame of messages up to {@code seq}: the client has them. */
-  void acknowledge(long seq) {
-    while (!sent.isEmpty() && sent.peek().seq <= seq) {
-      bytes -= sent.poll().bytes;
+  /**
+   * Drops every frame of messages up to {@code seq}, written or waiting to be written again after a
+   * reconnect: the client has them. False, dropping nothing, when {@code seq} is past the last
+   * message written whole, which no client can have.
+   */
+  boolean acknowledge(long seq) {
+    if (seq > lastWrittenSeq) {
+      return false;
     }
+    dropUpTo(sent, seq);
+    dropUpTo(pending, seq);
+    return true;
   }
 
-  /** The highest message number begun so far. */
-  long lastSeq() {
-    return lastSeq;
-  }
-
-  /** The oldest message still held (written or not), or {@code lastSeq + 1} when nothing is. */
-  long firstHeldSeq() {
-    Entry oldest = !sent.isEmpty() ? sent.peek() : pending.peek();
-    return oldest == null ? lastSeq + 1 : oldest.seq;
+  private void dropUpTo(ArrayDeque<Entry> entries, long seq) {
+    while (!entries.isEmpty() && entries.peek().seq <= seq) {
+      bytes -= entries.poll().bytes;
+    }
   }
 
   /**
@@ -138,8 +163,14 @@ final class Outbox {
     }
   }
 
+  /** Whether no client may be left holding this much: past the route's buffer, a detached session ends. */
   boolean overBound() {
-    return bytes > maxBytes || sent.size() + pending.size() > maxFrames;
+    return bytes > maxBytes || frames() > maxFrames;
+  }
+
+  /** Whether an attached client holds over half the bound in whole messages: its backend waits. */
+  boolean overPauseBound() {
+    return bytes - openBytes > maxBytes / 2 || frames() - openFrames > maxFrames / 2;
   }
 
   long bytes() {

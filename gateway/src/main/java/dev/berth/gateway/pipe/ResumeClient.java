@@ -68,7 +68,7 @@ final class ResumeClient extends ClientLink {
         pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "the first message must be 'resume <seq> <stream>'");
       }
     } else if (type == WebSocketFrameType.TEXT && "ack".equals(head) && isNumber(payload.getString(space + 1, payload.length()))) {
-      pipe.acknowledged(Long.parseLong(payload.getString(space + 1, payload.length())));
+      pipe.acknowledged(this, Long.parseLong(payload.getString(space + 1, payload.length())));
     } else if (head != null && isNumber(head)) {
       Buffer data = payload.getBuffer(space + 1, payload.length());
       pipe.fromResumeClient(this, Long.parseLong(head), type == WebSocketFrameType.TEXT
@@ -102,11 +102,14 @@ final class ResumeClient extends ClientLink {
     }
   }
 
+  /**
+   * Acknowledges what reached the backend before the close frame, so a client told to reconnect
+   * (a restart, a handover) does not send it again, to a gateway that could not tell it had passed.
+   */
   @Override
   void close(int code, String reason) {
-    if (ackTimer >= 0) {
-      vertx.cancelTimer(ackTimer);
-      ackTimer = -1;
+    if (unacknowledged > 0) {
+      sendAck();
     }
     super.close(code, reason);
   }

@@ -198,7 +198,7 @@ public final class SessionPipe {
 
   private void attachHere(ServerWebSocket socket, boolean resume, Duration keepalive) {
     if (client != null) {
-      detachHere(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason());
+      letClientGo(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason()); // handed over: no gap to bound
     }
     outbox.rewind(resume);
     client = resume
@@ -222,6 +222,13 @@ public final class SessionPipe {
   }
 
   private void detachHere(int code, String reason) {
+    letClientGo(code, reason);
+    outbox.rewind(false);
+    updateBackendFlow();
+  }
+
+  /** Closes the attached client and ends any message it left unfinished at the backend. */
+  private void letClientGo(int code, String reason) {
     ClientLink leaving = client;
     client = null;
     leaving.close(code, reason);
@@ -232,8 +239,6 @@ public final class SessionPipe {
       heldUtf8 = null;
       backend.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(), true));
     }
-    outbox.rewind(false);
-    updateBackendFlow();
   }
 
   /**
@@ -247,6 +252,11 @@ public final class SessionPipe {
 
   private Future<Void> closeHere(int clientCode, String clientReason, int backendCode, String backendReason) {
     if (client != null) {
+      // What the backend sent before the end goes out before the close frame, however slowly the
+      // client reads: this process will not hold it for a reconnect (bounded by the route's buffer).
+      while (client.ready() && outbox.hasPending()) {
+        client.write(outbox.take());
+      }
       client.close(clientCode, clientReason);
       client = null;
     }
@@ -315,7 +325,8 @@ public final class SessionPipe {
       listener.bufferOverflow(outbox.bytes(), outbox.frames());
       return;
     }
-    boolean shouldPause = client != null && (client.backedUp() || outbox.overBound() || !client.ready() && outbox.hasPending());
+    boolean shouldPause = client != null
+        && (client.backedUp() || outbox.overPauseBound() || !client.ready() && outbox.hasPending());
     if (shouldPause != backendPaused) {
       backendPaused = shouldPause;
       if (shouldPause) {
@@ -395,16 +406,23 @@ public final class SessionPipe {
     if (from != client) {
       return;
     }
-    if (clientStream.equals(stream)) {
-      outbox.acknowledge(lastReceived);
+    if (clientStream.equals(stream) && !outbox.acknowledge(lastReceived)) {
+      clientFailed(from, Failure.RESUME_PROTOCOL, "resume " + lastReceived + ": past the last message written");
+      return;
     }
     from.sendText("resume " + clientSeq + " " + stream);
     pump();
     updateBackendFlow();
   }
 
-  void acknowledged(long seq) {
-    outbox.acknowledge(seq);
+  void acknowledged(ResumeClient from, long seq) {
+    if (from != client) {
+      return;
+    }
+    if (!outbox.acknowledge(seq)) {
+      clientFailed(from, Failure.RESUME_PROTOCOL, "ack " + seq + ": past the last message written");
+      return;
+    }
     updateBackendFlow();
   }
 

@@ -1,6 +1,5 @@
 package dev.berth.gateway.launcher;
 
-import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
@@ -32,6 +31,7 @@ public final class FakeLauncher implements Launcher {
   /** One in-process backend and what it saw. */
   public static final class EchoBackend {
     public final String sessionKey;
+    final String route;
     /** The route version it was launched as. */
     public final String version;
     public final AtomicInteger connections = new AtomicInteger();
@@ -43,8 +43,9 @@ public final class FakeLauncher implements Launcher {
     ServerWebSocket current;
     boolean stopped;
 
-    EchoBackend(String sessionKey, String version) {
+    EchoBackend(String sessionKey, String route, String version) {
       this.sessionKey = sessionKey;
+      this.route = route;
       this.version = version;
     }
 
@@ -68,6 +69,7 @@ public final class FakeLauncher implements Launcher {
   }
 
   private final Vertx vertx;
+  private final io.vertx.core.Context backendContext;
   private final Duration launchTime;
   private Duration handshakeTime = Duration.ZERO;
   private String launchFailure;
@@ -80,6 +82,8 @@ public final class FakeLauncher implements Launcher {
   public FakeLauncher(Vertx vertx, Duration launchTime) {
     this.vertx = vertx;
     this.launchTime = launchTime;
+    // Made outside any verticle: the backends' servers outlive a gateway undeployed with onShutdown keep.
+    this.backendContext = vertx.getOrCreateContext();
   }
 
   @Override
@@ -117,7 +121,7 @@ public final class FakeLauncher implements Launcher {
   @Override
   public Future<Backend> launch(LaunchRequest request) {
     launches.incrementAndGet();
-    EchoBackend echo = new EchoBackend(request.sessionKey(), request.route().version());
+    EchoBackend echo = new EchoBackend(request.sessionKey(), request.route().name(), request.route().version());
     backends.put(request.sessionKey(), echo);
     // Told as a real launch tells them (TwoPhaseLaunch): the process starts, then its app.
     request.progress().starting();
@@ -132,23 +136,24 @@ public final class FakeLauncher implements Launcher {
       waited.complete();
     });
     return waited.future()
-        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
-                .setMaxWebSocketFrameSize(16 << 20).setMaxWebSocketMessageSize(16 << 20))
+        .compose(v -> dev.berth.gateway.loops.EventLoops.call(backendContext, () -> vertx.createHttpServer(
+                new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+                    .setMaxWebSocketFrameSize(16 << 20).setMaxWebSocketMessageSize(16 << 20))
             .requestHandler(upgrade -> {
               upgrade.pause();
               vertx.setTimer(Math.max(1, handshakeTime.toMillis()),
                   id -> upgrade.toWebSocket().onSuccess(socket -> serve(echo, socket)));
             })
-            .listen())
+            .listen()))
         .map(server -> {
           echo.server = server;
-          return handle(echo, request.route());
+          return handle(echo);
         })
         .recover(error -> Future.failedFuture(new FailureException(Failure.START_FAILED, error.getMessage(), error)));
   }
 
-  private Backend handle(EchoBackend echo, RouteConfig route) {
-    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, route.name(), route.version(),
+  private Backend handle(EchoBackend echo) {
+    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, echo.route, echo.version,
         SocketAddress.inetSocketAddress(echo.server.actualPort(), "127.0.0.1"), echo.exit.future(), () -> {
           echo.stopped = true;
           echo.exit.tryComplete("stopped");
@@ -173,6 +178,11 @@ public final class FakeLauncher implements Launcher {
   /** Makes the next {@link #discover} find this backend, as if an earlier gateway had left it running. */
   public void leaveRunning(Backend backend) {
     leftovers.add(backend);
+  }
+
+  /** Makes the next {@link #discover} find every backend still running, as a restarted gateway finds its containers. */
+  public void leaveAllRunning() {
+    backends.values().stream().filter(backend -> !backend.stopped).map(this::handle).forEach(leftovers::add);
   }
 
   @Override
