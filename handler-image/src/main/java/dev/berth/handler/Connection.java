@@ -71,6 +71,10 @@ final class Connection implements Runnable {
     this.feed = new ListingFeed(server.scheduler(), writer, state);
   }
 
+  FrameWriter writer() {
+    return writer;
+  }
+
   long number() {
     return number;
   }
@@ -125,8 +129,9 @@ final class Connection implements Runnable {
     return String.valueOf(address);
   }
 
-  private void greet() {
-    writer.send(new Json.Writer()
+  /** Says hello (on the reader thread: waits while the backlog is large) and starts the feed. */
+  private void greet() throws InterruptedException {
+    writer.reply(new Json.Writer()
         .put("type", "hello")
         .put("session", state.sessionKey())
         .put("version", config.version())
@@ -279,7 +284,7 @@ final class Connection implements Runnable {
   }
 
   /** A ping, pong or close; false when the connection is over. */
-  private boolean onControl(int opcode, byte[] payload) {
+  private boolean onControl(int opcode, byte[] payload) throws InterruptedException {
     if (opcode == PING) {
       state.pingReceived(); // counted so a test can tell whether a proxy forwards pings
       writer.pong(payload);
@@ -363,7 +368,7 @@ final class Connection implements Runnable {
   }
 
   /** The first frame a pooled handler gets names its session; anything else is refused (1008). */
-  private void claim(int opcode, boolean fin, byte[] payload) {
+  private void claim(int opcode, boolean fin, byte[] payload) throws InterruptedException {
     Map<String, Object> claim = null;
     if (opcode == TEXT && fin) {
       try {
@@ -412,7 +417,7 @@ final class Connection implements Runnable {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
-  private void command(String text) {
+  private void command(String text) throws InterruptedException {
     Map<String, Object> command;
     try {
       command = Json.parseObject(text);
@@ -457,7 +462,7 @@ final class Connection implements Runnable {
     }
   }
 
-  private void feedCommand(Map<String, Object> command) {
+  private void feedCommand(Map<String, Object> command) throws InterruptedException {
     Object value = command.get("perSecond");
     int max = HandlerConfig.MAX_FEED_PER_SECOND;
     if (!(value instanceof Number number)
@@ -473,7 +478,7 @@ final class Connection implements Runnable {
   }
 
   /** Closes this websocket with the code and reason asked for: lets a test drive a backend close. */
-  private void closeCommand(Map<String, Object> command) {
+  private void closeCommand(Map<String, Object> command) throws InterruptedException {
     Object code = command.get("code");
     Object reason = orDefault(command, "reason", "");
     boolean valid = code instanceof Integer c && (c == 1000 || (c >= 3000 && c <= 4999));
@@ -488,7 +493,7 @@ final class Connection implements Runnable {
    * Takes and touches native memory that is never given back, as a leaking app would: lets a test
    * see what the container's memory limit does to a session (the kernel kills the process).
    */
-  private void leakCommand(Map<String, Object> command) {
+  private void leakCommand(Map<String, Object> command) throws InterruptedException {
     Object mib = command.get("mib");
     if (!(mib instanceof Integer size) || size < 1 || size > 65536) {
       reply(error("leak needs \"mib\": an integer from 1 to 65536"));
@@ -503,7 +508,7 @@ final class Connection implements Runnable {
    * answers whether it was accepted: lets a test prove which addresses a session can reach. The
    * connect runs on a thread of its own, so the echo goes on meanwhile.
    */
-  private void probeCommand(Map<String, Object> command) {
+  private void probeCommand(Map<String, Object> command) throws InterruptedException {
     Object host = command.get("host");
     Object port = command.get("port");
     Object timeout = orDefault(command, "timeoutMs", 1000);
@@ -557,7 +562,12 @@ final class Connection implements Runnable {
       }
     }
 
-    /** @param error null if reachable */
+    /**
+     * Queues the answer without waiting (on the probe's thread or the timer), held while an
+     * echoed message is open.
+     *
+     * @param error null if reachable
+     */
     void answer(String error) {
       if (!answered.compareAndSet(false, true)) {
         return;
@@ -568,7 +578,7 @@ final class Connection implements Runnable {
       }
       Json.Writer answer = new Json.Writer().put("type", "probe").put("host", host).put("port", port)
           .put("reachable", error == null);
-      reply((error == null ? answer : answer.put("error", error)).toString());
+      writer.send((error == null ? answer : answer.put("error", error)).toString());
     }
   }
 
@@ -581,9 +591,13 @@ final class Connection implements Runnable {
     return new Json.Writer().put("type", "error").put("message", message).toString();
   }
 
-  /** Sends one of the handler's own messages; the writer holds it while an echoed message is unfinished. */
-  private void reply(String message) {
-    writer.send(message);
+  /**
+   * Sends the answer to a command, on the reader thread: waits while the writer's backlog is over
+   * its high-water mark (a client sending commands without reading stops the handler reading);
+   * the writer holds it while an echoed message is unfinished.
+   */
+  private void reply(String message) throws InterruptedException {
+    writer.reply(message);
   }
 
   private int readByte() throws IOException {

@@ -210,6 +210,11 @@ public final class HandlerServer {
     scheduler.shutdownNow();
   }
 
+  /** The open websockets, in the order they were opened (for tests). */
+  synchronized List<Connection> openConnections() {
+    return new ArrayList<>(connections);
+  }
+
   /** Registers an upgraded websocket and returns its number, or -1 when the session is ending. */
   synchronized long opened(Connection connection) {
     if (exiting) {
