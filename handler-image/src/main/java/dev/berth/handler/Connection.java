@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One websocket, read by the thread that upgraded it: sends the hello, runs the listing feed,
@@ -38,6 +39,8 @@ final class Connection implements Runnable {
   private static final int MAX_PROBE_MS = 5_000;
   private static final int MAX_PROBE_HOST = 255;
   private static final int MAX_SESSION_KEY = 64;
+  /** Probes one connection may have running at once; a probe command over it is refused with an error. */
+  static final int MAX_PROBES = 4;
 
   private final HandlerServer server;
   private final SessionState state;
@@ -59,6 +62,8 @@ final class Connection implements Runnable {
   private String closeReason;
   private boolean failed;       // this side failed the connection: nothing more is read as frames
   private ScheduledFuture<?> closeTimer;
+  /** Probes started and not yet ended; only the reader adds to it, a probe's thread takes off. */
+  private final AtomicInteger probesRunning = new AtomicInteger();
 
   Connection(HandlerServer server, Socket socket, InputStream in, OutputStream out, String path) {
     this.server = server;
@@ -506,7 +511,10 @@ final class Connection implements Runnable {
   /**
    * Tries a TCP connection from where the handler runs (inside the session's container) and
    * answers whether it was accepted: lets a test prove which addresses a session can reach. The
-   * connect runs on a thread of its own, so the echo goes on meanwhile.
+   * connect runs on the server's probe threads, so the echo goes on meanwhile. At most
+   * {@link #MAX_PROBES} run at once (one more is refused with an error and starts nothing), and
+   * one is started only while the writer's backlog is under its high-water mark: the answers,
+   * which other threads queue without waiting, stay bounded too.
    */
   private void probeCommand(Map<String, Object> command) throws InterruptedException {
     Object host = command.get("host");
@@ -519,12 +527,22 @@ final class Connection implements Runnable {
           + " and an optional \"timeoutMs\": 1-" + MAX_PROBE_MS + " (default 1000)"));
       return;
     }
+    if (probesRunning.get() >= MAX_PROBES) { // only this thread adds: the count cannot rise meanwhile
+      reply(error("probe refused: " + MAX_PROBES + " probes are running on this connection, the most at once;"
+          + " send it again once one has answered"));
+      return;
+    }
+    if (!writer.awaitRoom()) {
+      return; // closing: no answer could be sent
+    }
     Probe probe = new Probe(h, p, t);
+    probesRunning.incrementAndGet();
     // The connect timeout covers only the TCP handshake; this timer also bounds the name lookup.
     probe.timer = server.schedule(probe.new TimedOut(), t);
-    Thread thread = new Thread(probe, "berth-probe");
-    thread.setDaemon(true);
-    thread.start();
+    if (!server.runProbe(probe)) {
+      probesRunning.decrementAndGet();
+      probe.answer("the handler is stopping");
+    }
   }
 
   /** One probe: the first of its connect and its timer to finish answers. */
@@ -541,17 +559,33 @@ final class Connection implements Runnable {
       this.timeoutMs = timeoutMs;
     }
 
+    /**
+     * On a probe thread. Its slot is given back before the answer, so a client that waits for the
+     * answer may send the next probe at once; a probe the timer answered first (a slow name
+     * lookup) keeps its slot until its thread is done.
+     */
     @Override
     public void run() {
+      String error;
+      try {
+        error = connect();
+      } finally {
+        probesRunning.decrementAndGet();
+      }
+      answer(error);
+    }
+
+    /** Null if the connect succeeded, else why not. */
+    private String connect() {
       try (Socket probe = new Socket()) {
         probe.connect(new InetSocketAddress(host, port), timeoutMs); // closed at once
-        answer(null);
+        return null;
       } catch (SocketTimeoutException e) {
-        answer("timed out after " + timeoutMs + " ms");
+        return "timed out after " + timeoutMs + " ms";
       } catch (UnknownHostException e) {
-        answer("unknown host " + e.getMessage());
+        return "unknown host " + e.getMessage();
       } catch (IOException | IllegalArgumentException | SecurityException e) {
-        answer(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       }
     }
 
@@ -563,8 +597,8 @@ final class Connection implements Runnable {
     }
 
     /**
-     * Queues the answer without waiting (on the probe's thread or the timer), held while an
-     * echoed message is open.
+     * Queues the answer without waiting (on a probe thread or the timer; bounded by
+     * {@link #MAX_PROBES}), held while an echoed message is open.
      *
      * @param error null if reachable
      */

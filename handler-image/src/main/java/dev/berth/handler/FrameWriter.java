@@ -17,7 +17,8 @@ import java.util.ArrayDeque;
  *       pings, and the backlog stays bounded;</li>
  *   <li>other threads never wait here ({@link #send}, {@link #close}): the feed only queues while
  *       the backlog is small ({@link #feedMayWrite}), otherwise it skips; a probe's answer is one
- *       message per probe;</li>
+ *       message, and a connection runs at most {@link Connection#MAX_PROBES} probes, each started
+ *       by the reader only once the backlog is under the high-water mark ({@link #awaitRoom});</li>
  *   <li>the handler's own messages never start inside an echoed fragmented message (RFC 6455
  *       section 5.4): the echo marks the message open, and replies are held until its final frame
  *       (pongs may go in between: control frames are allowed there).</li>
@@ -76,7 +77,8 @@ final class FrameWriter implements Runnable {
 
   /**
    * Waits while more than {@link #HIGH_WATER} bytes are queued; only the connection's reader
-   * calls it (before anything it queues). False if the connection is closing: nothing more is sent.
+   * calls it (before anything it queues, and before it starts a probe). False if the connection
+   * is closing: nothing more is sent.
    */
   synchronized boolean awaitRoom() throws InterruptedException {
     while (queuedBytes > HIGH_WATER && !closeQueued && !finished) {
