@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One websocket, read by the thread that upgraded it: sends the hello, runs the listing feed,
@@ -38,6 +39,8 @@ final class Connection implements Runnable {
   private static final int MAX_PROBE_MS = 5_000;
   private static final int MAX_PROBE_HOST = 255;
   private static final int MAX_SESSION_KEY = 64;
+  /** Probes one connection may have running at once; a probe command over it is refused with an error. */
+  static final int MAX_PROBES = 4;
 
   private final HandlerServer server;
   private final SessionState state;
@@ -59,6 +62,8 @@ final class Connection implements Runnable {
   private String closeReason;
   private boolean failed;       // this side failed the connection: nothing more is read as frames
   private ScheduledFuture<?> closeTimer;
+  /** Probes started and not yet ended; only the reader adds to it, a probe's thread takes off. */
+  private final AtomicInteger probesRunning = new AtomicInteger();
 
   Connection(HandlerServer server, Socket socket, InputStream in, OutputStream out, String path) {
     this.server = server;
@@ -69,6 +74,10 @@ final class Connection implements Runnable {
     this.path = path;
     this.writer = new FrameWriter(socket, out);
     this.feed = new ListingFeed(server.scheduler(), writer, state);
+  }
+
+  FrameWriter writer() {
+    return writer;
   }
 
   long number() {
@@ -125,8 +134,9 @@ final class Connection implements Runnable {
     return String.valueOf(address);
   }
 
-  private void greet() {
-    writer.send(new Json.Writer()
+  /** Says hello (on the reader thread: waits while the backlog is large) and starts the feed. */
+  private void greet() throws InterruptedException {
+    writer.reply(new Json.Writer()
         .put("type", "hello")
         .put("session", state.sessionKey())
         .put("version", config.version())
@@ -279,7 +289,7 @@ final class Connection implements Runnable {
   }
 
   /** A ping, pong or close; false when the connection is over. */
-  private boolean onControl(int opcode, byte[] payload) {
+  private boolean onControl(int opcode, byte[] payload) throws InterruptedException {
     if (opcode == PING) {
       state.pingReceived(); // counted so a test can tell whether a proxy forwards pings
       writer.pong(payload);
@@ -363,7 +373,7 @@ final class Connection implements Runnable {
   }
 
   /** The first frame a pooled handler gets names its session; anything else is refused (1008). */
-  private void claim(int opcode, boolean fin, byte[] payload) {
+  private void claim(int opcode, boolean fin, byte[] payload) throws InterruptedException {
     Map<String, Object> claim = null;
     if (opcode == TEXT && fin) {
       try {
@@ -412,7 +422,7 @@ final class Connection implements Runnable {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
-  private void command(String text) {
+  private void command(String text) throws InterruptedException {
     Map<String, Object> command;
     try {
       command = Json.parseObject(text);
@@ -457,7 +467,7 @@ final class Connection implements Runnable {
     }
   }
 
-  private void feedCommand(Map<String, Object> command) {
+  private void feedCommand(Map<String, Object> command) throws InterruptedException {
     Object value = command.get("perSecond");
     int max = HandlerConfig.MAX_FEED_PER_SECOND;
     if (!(value instanceof Number number)
@@ -473,7 +483,7 @@ final class Connection implements Runnable {
   }
 
   /** Closes this websocket with the code and reason asked for: lets a test drive a backend close. */
-  private void closeCommand(Map<String, Object> command) {
+  private void closeCommand(Map<String, Object> command) throws InterruptedException {
     Object code = command.get("code");
     Object reason = orDefault(command, "reason", "");
     boolean valid = code instanceof Integer c && (c == 1000 || (c >= 3000 && c <= 4999));
@@ -488,7 +498,7 @@ final class Connection implements Runnable {
    * Takes and touches native memory that is never given back, as a leaking app would: lets a test
    * see what the container's memory limit does to a session (the kernel kills the process).
    */
-  private void leakCommand(Map<String, Object> command) {
+  private void leakCommand(Map<String, Object> command) throws InterruptedException {
     Object mib = command.get("mib");
     if (!(mib instanceof Integer size) || size < 1 || size > 65536) {
       reply(error("leak needs \"mib\": an integer from 1 to 65536"));
@@ -501,9 +511,12 @@ final class Connection implements Runnable {
   /**
    * Tries a TCP connection from where the handler runs (inside the session's container) and
    * answers whether it was accepted: lets a test prove which addresses a session can reach. The
-   * connect runs on a thread of its own, so the echo goes on meanwhile.
+   * connect runs on the server's probe threads, so the echo goes on meanwhile. At most
+   * {@link #MAX_PROBES} run at once (one more is refused with an error and starts nothing), and
+   * one is started only while the writer's backlog is under its high-water mark: the answers,
+   * which other threads queue without waiting, stay bounded too.
    */
-  private void probeCommand(Map<String, Object> command) {
+  private void probeCommand(Map<String, Object> command) throws InterruptedException {
     Object host = command.get("host");
     Object port = command.get("port");
     Object timeout = orDefault(command, "timeoutMs", 1000);
@@ -514,12 +527,22 @@ final class Connection implements Runnable {
           + " and an optional \"timeoutMs\": 1-" + MAX_PROBE_MS + " (default 1000)"));
       return;
     }
+    if (probesRunning.get() >= MAX_PROBES) { // only this thread adds: the count cannot rise meanwhile
+      reply(error("probe refused: " + MAX_PROBES + " probes are running on this connection, the most at once;"
+          + " send it again once one has answered"));
+      return;
+    }
+    if (!writer.awaitRoom()) {
+      return; // closing: no answer could be sent
+    }
     Probe probe = new Probe(h, p, t);
+    probesRunning.incrementAndGet();
     // The connect timeout covers only the TCP handshake; this timer also bounds the name lookup.
     probe.timer = server.schedule(probe.new TimedOut(), t);
-    Thread thread = new Thread(probe, "berth-probe");
-    thread.setDaemon(true);
-    thread.start();
+    if (!server.runProbe(probe)) {
+      probesRunning.decrementAndGet();
+      probe.answer("the handler is stopping");
+    }
   }
 
   /** One probe: the first of its connect and its timer to finish answers. */
@@ -536,17 +559,33 @@ final class Connection implements Runnable {
       this.timeoutMs = timeoutMs;
     }
 
+    /**
+     * On a probe thread. Its slot is given back before the answer, so a client that waits for the
+     * answer may send the next probe at once; a probe the timer answered first (a slow name
+     * lookup) keeps its slot until its thread is done.
+     */
     @Override
     public void run() {
+      String error;
+      try {
+        error = connect();
+      } finally {
+        probesRunning.decrementAndGet();
+      }
+      answer(error);
+    }
+
+    /** Null if the connect succeeded, else why not. */
+    private String connect() {
       try (Socket probe = new Socket()) {
         probe.connect(new InetSocketAddress(host, port), timeoutMs); // closed at once
-        answer(null);
+        return null;
       } catch (SocketTimeoutException e) {
-        answer("timed out after " + timeoutMs + " ms");
+        return "timed out after " + timeoutMs + " ms";
       } catch (UnknownHostException e) {
-        answer("unknown host " + e.getMessage());
+        return "unknown host " + e.getMessage();
       } catch (IOException | IllegalArgumentException | SecurityException e) {
-        answer(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       }
     }
 
@@ -557,7 +596,12 @@ final class Connection implements Runnable {
       }
     }
 
-    /** @param error null if reachable */
+    /**
+     * Queues the answer without waiting (on a probe thread or the timer; bounded by
+     * {@link #MAX_PROBES}), held while an echoed message is open.
+     *
+     * @param error null if reachable
+     */
     void answer(String error) {
       if (!answered.compareAndSet(false, true)) {
         return;
@@ -568,7 +612,7 @@ final class Connection implements Runnable {
       }
       Json.Writer answer = new Json.Writer().put("type", "probe").put("host", host).put("port", port)
           .put("reachable", error == null);
-      reply((error == null ? answer : answer.put("error", error)).toString());
+      writer.send((error == null ? answer : answer.put("error", error)).toString());
     }
   }
 
@@ -581,9 +625,13 @@ final class Connection implements Runnable {
     return new Json.Writer().put("type", "error").put("message", message).toString();
   }
 
-  /** Sends one of the handler's own messages; the writer holds it while an echoed message is unfinished. */
-  private void reply(String message) {
-    writer.send(message);
+  /**
+   * Sends the answer to a command, on the reader thread: waits while the writer's backlog is over
+   * its high-water mark (a client sending commands without reading stops the handler reading);
+   * the writer holds it while an echoed message is unfinished.
+   */
+  private void reply(String message) throws InterruptedException {
+    writer.reply(message);
   }
 
   private int readByte() throws IOException {

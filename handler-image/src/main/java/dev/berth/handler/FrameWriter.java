@@ -11,13 +11,17 @@ import java.util.ArrayDeque;
  * thread of its own writes to the socket. Producers never touch the socket, so
  *
  * <ul>
- *   <li>the feed never blocks on a slow reader: it only queues while the backlog is small
- *       ({@link #feedMayWrite}), otherwise it skips;</li>
- *   <li>the echo gets backpressure: {@link #echo} waits while more than {@link #ECHO_HIGH_WATER}
- *       bytes are queued, so a reader that stops reading stops the handler reading too;</li>
+ *   <li>whatever the connection's reader queues gets backpressure: {@link #echo}, {@link #reply}
+ *       and {@link #pong} wait while more than {@link #HIGH_WATER} bytes are queued, so a peer
+ *       that stops reading stops the handler reading too, whether it sends data, commands or
+ *       pings, and the backlog stays bounded;</li>
+ *   <li>other threads never wait here ({@link #send}, {@link #close}): the feed only queues while
+ *       the backlog is small ({@link #feedMayWrite}), otherwise it skips; a probe's answer is one
+ *       message, and a connection runs at most {@link Connection#MAX_PROBES} probes, each started
+ *       by the reader only once the backlog is under the high-water mark ({@link #awaitRoom});</li>
  *   <li>the handler's own messages never start inside an echoed fragmented message (RFC 6455
- *       section 5.4): the echo marks the message open, and {@link #send} holds replies until its
- *       final frame (pongs may go in between: control frames are allowed there).</li>
+ *       section 5.4): the echo marks the message open, and replies are held until its final frame
+ *       (pongs may go in between: control frames are allowed there).</li>
  * </ul>
  *
  * <p>After a close frame is queued nothing more is; once it is written the writer shuts down the
@@ -31,8 +35,8 @@ final class FrameWriter implements Runnable {
   static final int CLOSE = 0x8;
   static final int PONG = 0xA;
 
-  /** Queued bytes above which the echo waits for the writer. */
-  static final long ECHO_HIGH_WATER = 1 << 20;
+  /** Queued bytes above which the connection's reader waits for the writer (echo, replies, pongs). */
+  static final long HIGH_WATER = 1 << 20;
   /** Queued bytes above which feed ticks are skipped (the peer does not keep up). */
   static final long FEED_BACKLOG = 64 << 10;
 
@@ -43,6 +47,7 @@ final class FrameWriter implements Runnable {
   /** The handler's own messages that came up while an echoed message was unfinished. */
   private final ArrayDeque<String> held = new ArrayDeque<>();
   private long queuedBytes;
+  private long peakQueuedBytes; // the most ever queued at once (for tests)
   private boolean midMessage; // a non-final data frame was echoed, its final frame not yet
   private boolean closeQueued;
   private boolean finished;   // the close frame is written, or the socket failed: the thread ends
@@ -57,10 +62,7 @@ final class FrameWriter implements Runnable {
    * the backlog is large. False if the connection is closing and nothing was queued.
    */
   synchronized boolean echo(int opcode, boolean fin, byte[] payload) throws InterruptedException {
-    while (queuedBytes > ECHO_HIGH_WATER && !closeQueued && !finished) {
-      wait();
-    }
-    if (closeQueued || finished) {
+    if (!awaitRoom()) {
       return false;
     }
     enqueue((fin ? 0x80 : 0) | opcode, payload, payload.length);
@@ -73,7 +75,33 @@ final class FrameWriter implements Runnable {
     return true;
   }
 
-  /** Queues one of the handler's own text messages, or holds it while an echoed message is open. */
+  /**
+   * Waits while more than {@link #HIGH_WATER} bytes are queued; only the connection's reader
+   * calls it (before anything it queues, and before it starts a probe). False if the connection
+   * is closing: nothing more is sent.
+   */
+  synchronized boolean awaitRoom() throws InterruptedException {
+    while (queuedBytes > HIGH_WATER && !closeQueued && !finished) {
+      wait();
+    }
+    return !closeQueued && !finished;
+  }
+
+  /**
+   * Queues a reply to what the connection's reader read (a command's answer, the hello), waiting
+   * while the backlog is large; held while an echoed message is open.
+   */
+  synchronized void reply(String message) throws InterruptedException {
+    if (awaitRoom()) {
+      send(message);
+    }
+  }
+
+  /**
+   * Queues one of the handler's own text messages from any thread without waiting, or holds it
+   * while an echoed message is open. Only for what is bounded otherwise (a probe's answer, a feed
+   * event the feed checked {@link #feedMayWrite} for): the reader uses {@link #reply}.
+   */
   synchronized void send(String message) {
     if (closeQueued || finished) {
       return;
@@ -93,9 +121,12 @@ final class FrameWriter implements Runnable {
     return !midMessage && !closeQueued && !finished && queuedBytes <= FEED_BACKLOG;
   }
 
-  /** Answers a ping; control frames may go between the fragments of a message. */
-  synchronized void pong(byte[] payload) {
-    if (!closeQueued && !finished) {
+  /**
+   * Answers a ping, waiting while the backlog is large (a peer pinging without reading gets
+   * backpressure too); control frames may go between the fragments of a message.
+   */
+  synchronized void pong(byte[] payload) throws InterruptedException {
+    if (awaitRoom()) {
       enqueue(0x80 | PONG, payload, payload.length);
     }
   }
@@ -122,6 +153,11 @@ final class FrameWriter implements Runnable {
     enqueue(0x80 | CLOSE, body, body.length);
     closeQueued = true;
     return true;
+  }
+
+  /** The most bytes ever queued at once, frames being written included: what the backlog cost at worst. */
+  synchronized long peakQueuedBytes() {
+    return peakQueuedBytes;
   }
 
   synchronized boolean closeQueued() {
@@ -167,6 +203,9 @@ final class FrameWriter implements Runnable {
       queue.add(payload);
     }
     queuedBytes += headerLength + length;
+    if (queuedBytes > peakQueuedBytes) {
+      peakQueuedBytes = queuedBytes;
+    }
     notifyAll();
   }
 
@@ -197,7 +236,7 @@ final class FrameWriter implements Runnable {
         out.flush();
         synchronized (this) {
           queuedBytes -= written;
-          notifyAll(); // an echo waiting for room
+          notifyAll(); // the reader waiting for room
           if (last && queue.isEmpty()) {
             finished = true;
           }

@@ -19,13 +19,16 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP/websocket server of one session, on the plain JDK: a blocking accept thread and one
  * thread per connection (a session has one or two), plus one scheduler thread for feed ticks,
- * close timeouts and the idle timer. No event loop to start is what makes it start fast.
+ * close timeouts and the idle timer, and, from the first probe on, pooled threads for probes'
+ * blocking connects. No event loop to start is what makes it start fast.
  *
  * <ul>
  *   <li>{@code GET /ready} and {@code HEAD /ready}: 200 {@code ready}; any other plain request:
@@ -48,6 +51,8 @@ public final class HandlerServer {
   /** Request bodies a plain request may carry (skipped to reach the next request). */
   private static final long MAX_SKIPPED_BODY = 1 << 20;
   private static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  /** An idle probe thread ends after this long. */
+  private static final long PROBE_THREAD_KEEP_ALIVE_MS = 30_000;
 
   private final HandlerConfig config;
   private final SessionState state;
@@ -57,9 +62,12 @@ public final class HandlerServer {
 
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final ScheduledThreadPoolExecutor scheduler;
+  /** Runs probes' connects; made at the first probe (nothing more to start before listening). */
+  private ThreadPoolExecutor probes;
   private ServerSocket server;
   private ScheduledFuture<?> idleTimer;
   private boolean exiting;
+  private boolean stopped;
 
   /**
    * @param exitAction run once, on the scheduler thread, when the idle grace expires; the real
@@ -192,10 +200,13 @@ public final class HandlerServer {
   /** Stops listening, drops every connection without a handshake and stops the timers. */
   public void stop() {
     List<Connection> open;
+    ThreadPoolExecutor probing;
     synchronized (this) {
       exiting = true;
+      stopped = true;
       cancelIdleTimer();
       open = new ArrayList<>(connections);
+      probing = probes;
     }
     if (server != null) {
       try {
@@ -208,6 +219,14 @@ public final class HandlerServer {
       connection.abort();
     }
     scheduler.shutdownNow();
+    if (probing != null) {
+      probing.shutdownNow();
+    }
+  }
+
+  /** The open websockets, in the order they were opened (for tests). */
+  synchronized List<Connection> openConnections() {
+    return new ArrayList<>(connections);
   }
 
   /** Registers an upgraded websocket and returns its number, or -1 when the session is ending. */
@@ -245,6 +264,32 @@ public final class HandlerServer {
       return scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException stopped) {
       return null;
+    }
+  }
+
+  /**
+   * Runs a probe's blocking connect on a pooled daemon thread ("berth-probe"): an idle one is
+   * reused, else one is made. Each connection runs at most {@link Connection#MAX_PROBES} probes at
+   * once, so the threads are bounded by that, not by how many probes a client asks for. False
+   * once the server is stopped.
+   */
+  boolean runProbe(Runnable probe) {
+    ThreadPoolExecutor pool;
+    synchronized (this) {
+      if (stopped) {
+        return false;
+      }
+      if (probes == null) {
+        probes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, PROBE_THREAD_KEEP_ALIVE_MS, TimeUnit.MILLISECONDS,
+            new SynchronousQueue<Runnable>(), new Daemons("berth-probe"));
+      }
+      pool = probes;
+    }
+    try {
+      pool.execute(probe);
+      return true;
+    } catch (RejectedExecutionException shutDown) {
+      return false;
     }
   }
 

@@ -342,6 +342,82 @@ class ConformanceTest {
   }
 
   /**
+   * Probes that never answer (a full accept queue drops the SYN) sent all at once: only
+   * {@link Connection#MAX_PROBES} run, each further one is refused at once with an error and
+   * starts no thread; when the running ones have answered, a probe runs again.
+   */
+  @Test
+  void probesOverTheLimitAreRefusedAndStartNoThread(Vertx vertx) throws Exception {
+    start(vertx, BASE);
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+         ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      closeables.addAll(fillAcceptQueue(full));
+      RawClient raw = raw();
+      int probes = 3 * Connection.MAX_PROBES;
+      long threadsBefore = probeThreads();
+      byte[][] frames = new byte[probes + 1][];
+      for (int i = 0; i < probes; i++) {
+        frames[i] = RawClient.frame(true, RawClient.TEXT, ascii("{\"cmd\":\"probe\",\"host\":\"127.0.0.1\",\"port\":"
+            + full.getLocalPort() + ",\"timeoutMs\":3000}"));
+      }
+      frames[probes] = RawClient.frame(true, RawClient.TEXT, ascii("{\"cmd\":\"state\"}"));
+      raw.sendTogether(frames);
+
+      List<String> errors = new ArrayList<>();
+      for (JsonObject reply = nextOwn(raw); !"state".equals(reply.getString("type")); reply = nextOwn(raw)) {
+        assertEquals("error", reply.getString("type"), reply.encode());
+        errors.add(reply.getString("message"));
+      }
+      // Every probe command was handled by now (the state command came last).
+      long threads = probeThreads() - threadsBefore;
+      assertTrue(threads <= Connection.MAX_PROBES,
+          threads + " probe threads for " + probes + " probes at once, at most " + Connection.MAX_PROBES + " allowed");
+      assertEquals(probes - Connection.MAX_PROBES, errors.size(), errors.toString());
+      for (String message : errors) {
+        assertTrue(message.startsWith("probe refused: " + Connection.MAX_PROBES + " probes are running"), message);
+      }
+      for (int i = 0; i < Connection.MAX_PROBES; i++) {
+        JsonObject answer = nextOwn(raw);
+        assertEquals("probe", answer.getString("type"), answer.encode());
+        assertTrue(answer.getString("error").contains("timed out"), answer.encode());
+      }
+
+      // Their slots come free: a probe runs again (a timed-out one holds its slot until its
+      // connect gives up too, a moment after the answer).
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TestClient.WAIT_SECONDS);
+      JsonObject again;
+      do {
+        raw.send(true, RawClient.TEXT, ascii("{\"cmd\":\"probe\",\"host\":\"127.0.0.1\",\"port\":"
+            + listening.getLocalPort() + "}"));
+        again = nextOwn(raw);
+        if ("error".equals(again.getString("type"))) {
+          Thread.sleep(50);
+        }
+      } while ("error".equals(again.getString("type")) && System.nanoTime() < deadline);
+      assertEquals(new JsonObject().put("type", "probe").put("host", "127.0.0.1").put("port", listening.getLocalPort())
+          .put("reachable", true), again);
+    }
+  }
+
+  /** Live threads the handler runs probes on. */
+  private static long probeThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.isAlive() && thread.getName().startsWith("berth-probe"))
+        .count();
+  }
+
+  /** The next of the handler's own messages (pongs skipped). */
+  private static JsonObject nextOwn(RawClient raw) throws IOException {
+    RawClient.Frame frame = raw.read();
+    while (frame != null && frame.opcode() == RawClient.PONG) {
+      frame = raw.read();
+    }
+    assertNotNull(frame, "connection ended");
+    assertEquals(RawClient.TEXT, frame.opcode(), describe(frame));
+    return new JsonObject(frame.text());
+  }
+
+  /**
    * Connects until the listening socket's accept queue is full, so the next connect hangs (Linux
    * drops the SYN) as one to a host that does not answer would.
    */

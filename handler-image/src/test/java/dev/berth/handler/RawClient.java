@@ -1,10 +1,12 @@
 package dev.berth.handler;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -53,12 +55,25 @@ final class RawClient implements AutoCloseable {
 
   private RawClient(Socket socket) throws IOException {
     this.socket = socket;
-    this.in = new DataInputStream(socket.getInputStream());
+    this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
     this.out = socket.getOutputStream();
   }
 
   static RawClient connect(int port) throws IOException {
-    Socket socket = new Socket("127.0.0.1", port);
+    return connect(port, 0);
+  }
+
+  /**
+   * Connects with a receive buffer of {@code receiveBufferSize} bytes (0: the system's, which Linux
+   * grows up to tcp_rmem's maximum, tens of MiB on loopback): a small one makes a client that does
+   * not read back up the server after a few KiB.
+   */
+  static RawClient connect(int port, int receiveBufferSize) throws IOException {
+    Socket socket = new Socket();
+    if (receiveBufferSize > 0) {
+      socket.setReceiveBufferSize(receiveBufferSize); // before connect: the window scale is fixed then
+    }
+    socket.connect(new InetSocketAddress("127.0.0.1", port), (int) (TestClient.WAIT_SECONDS * 1000));
     socket.setSoTimeout((int) (TestClient.WAIT_SECONDS * 1000));
     socket.setTcpNoDelay(true);
     RawClient client = new RawClient(socket);
