@@ -60,6 +60,7 @@ public final class ConfigLoader {
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
     }
+    DuplicateKeys.reject(name, text);
     ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
     LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
     DockerConfig docker = docker(root.child("docker"), launcher);

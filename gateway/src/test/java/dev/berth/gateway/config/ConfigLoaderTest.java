@@ -114,6 +114,31 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aKeyGivenTwiceIsRefusedAtAnyDepthNamingBothLines() throws Exception {
+    // The report: a route with two env keys started on the second, empty one.
+    String env = failure(write(VALID_ROUTE + "    env: {BERTH_FEED_PER_SECOND: \"0\"}\n    env:\n"));
+    assertTrue(env.contains("key 'routes[0].env': is given twice, on line 6 and on line 7"), env);
+    assertTrue(env.contains("Fix: remove one of them"), env);
+    String top = failure(write("launcher: process\n" + VALID_ROUTE + "launcher: docker\n"));
+    assertTrue(top.contains("key 'launcher': is given twice, on line 1 and on line 7"), top);
+    String listen = failure(write("listen:\n  port: 8080\n  host: 0.0.0.0\n  port: 9090\n" + VALID_ROUTE));
+    assertTrue(listen.contains("key 'listen.port': is given twice, on line 2 and on line 4"), listen);
+    String inEnv = failure(write(VALID_ROUTE + "    env:\n      A: x\n      A: y\n"));
+    assertTrue(inEnv.contains("key 'routes[0].env.A': is given twice, on line 7 and on line 8"), inEnv);
+    String flow = failure(write(VALID_ROUTE.replace("docker: {image:", "docker: {port: 1, port: 2, image:")));
+    assertTrue(flow.contains("key 'routes[0].docker.port': is given twice, on line 4 and on line 4"), flow);
+  }
+
+  @Test
+  void aReloadRefusesAKeyGivenTwice() throws Exception {
+    BerthConfig current = ConfigLoader.load(write(VALID_ROUTE));
+    String message = assertThrows(ConfigException.class,
+        () -> ConfigReloader.successor(current, VALID_ROUTE + "    env: {A: x}\n    env:\n")).getMessage();
+    assertTrue(message.startsWith(current.source().toString()), message);
+    assertTrue(message.contains("key 'routes[0].env': is given twice, on line 6 and on line 7"), message);
+  }
+
+  @Test
   void misspelledKeyIsRejectedWithTheKnownKeys() throws Exception {
     String message = failure(write(VALID_ROUTE + "    timeouts: {graec: 5s}\n"));
     assertTrue(message.contains("key 'routes[0].timeouts.graec': unknown key"), message);
