@@ -164,7 +164,9 @@
       if (typeof raw === 'string' && !/^\d/.test(raw)) return this.onControl(raw);
       const message = unframe(raw);
       if (!this.ready || !message) return console.error('berth: unexpected data frame dropped', raw);
-      if (message.seq <= this.lastReceived) return; // a replay of something we already have
+      if (message.seq <= this.lastReceived) { // the gateway replays from lastReceived + 1: a bug if it ever does not
+        return console.warn('berth: message ' + message.seq + ' again, after ' + this.lastReceived + ': dropped');
+      }
       if (message.seq !== this.lastReceived + 1 && !this.justResumed) {
         console.warn('berth: gap in server messages, ' + this.lastReceived + ' -> ' + message.seq);
       }

@@ -3,6 +3,7 @@ package dev.berth.gateway.edge;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
+import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.ProtocolErrorAnswer;
 import dev.berth.gateway.session.Progress;
 import dev.berth.gateway.session.Session;
@@ -83,7 +84,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .compose(piped -> accept(request, claim)
             // The session was ready; failing now means the client went away during its own handshake.
             .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
-        .onSuccess(client -> claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol())))
+        .onSuccess(claim::attach)
         .onFailure(error -> {
           claim.release();
           if (!(error instanceof ClientLeft)) {
@@ -104,7 +105,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         claim.release(); // the client left during its own handshake
         return;
       }
-      ServerWebSocket client = accepted.result();
+      ServerWebSocket client = accepted.result().socket();
       client.closeHandler(v -> claim.release());
       claim.watchProgress(step -> client.writeTextMessage(progressFrame(step, begun)));
       claim.ready().onComplete(ready -> {
@@ -112,7 +113,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
           claim.release();
         } else if (ready.succeeded()) {
           client.writeTextMessage(progressFrame(new Progress(Progress.Phase.READY, 0), begun));
-          claim.attach(client, RESUME_SUBPROTOCOL.equals(client.subProtocol()));
+          claim.attach(accepted.result());
         } else {
           claim.release();
           Failure failure = FailureException.wrap(ready.cause(), Failure.START_FAILED, "launch").failure();
@@ -131,7 +132,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     return frame.put("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begunNanos)).encode();
   }
 
-  private Future<ServerWebSocket> accept(HttpServerRequest request, Session.Claim claim) {
+  private Future<AcceptedClient> accept(HttpServerRequest request, Session.Claim claim) {
     String token = claim.token();
     // One cookie per route (its path), so one route's token is never sent to another.
     Cookie cookie = Cookie.cookie(COOKIE, token).setPath(route.path()).setHttpOnly(true).setSecure(tls)
@@ -139,10 +140,11 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     request.response().headers()
         .add(HttpHeaders.SET_COOKIE, cookie.encode())
         .add(SESSION_HEADER, token);
-    return request.toWebSocket().onSuccess(client -> {
+    return request.toWebSocket().map(client -> {
       // Before any frame is read, wherever its session's pipe lives.
-      ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
+      ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
       client.pause();
+      return new AcceptedClient(client, errors, RESUME_SUBPROTOCOL.equals(client.subProtocol()));
     });
   }
 

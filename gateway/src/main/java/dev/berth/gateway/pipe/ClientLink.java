@@ -34,19 +34,21 @@ abstract class ClientLink {
   private long keepaliveTimer = -1;
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
-  private ProtocolErrorAnswer answer;
+  /** The edge's answer to this client's protocol errors, installed at its handshake; null for other sockets. */
+  private final ProtocolErrorAnswer answer;
   /** The loop the client's connection lives on; null when it is the pipe's own. */
   private final Executor socketLoop;
   /** Writes handed to {@link #socketLoop} and not done yet: past the bound, the client counts as backed up. */
   private final AtomicInteger handedOver = new AtomicInteger();
   private volatile boolean handOverFull;
 
-  ClientLink(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
+  ClientLink(Vertx vertx, AcceptedClient client, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
     this.vertx = vertx;
-    this.socket = socket;
+    this.socket = client.socket();
     this.pipe = pipe;
     this.check = new MessageCheck(maxMessageBytes);
     this.keepaliveMs = keepalive.toMillis();
+    this.answer = client.errors();
     this.socketLoop = onPipeLoop() || !(socket instanceof WebSocketInternal internal) ? null
         : internal.channelHandlerContext().executor();
   }
@@ -76,7 +78,8 @@ abstract class ClientLink {
     if (!closing) {
       closing = true;
       cancelKeepalive();
-      pipe.clientClosed(this, socket.closeStatusCode(), socket.closeReason());
+      int sent = answer == null ? 0 : answer.closeCodeReceived();
+      pipe.clientClosed(this, sent != 0 ? Short.valueOf((short) sent) : socket.closeStatusCode(), socket.closeReason());
     }
   }
 
@@ -130,7 +133,6 @@ abstract class ClientLink {
 
   /** Listens to the edge's answer to protocol errors; without one, a failing client is closed the ordinary way. */
   private void listenForProtocolErrors() {
-    answer = ProtocolErrorAnswer.of(socket);
     if (answer != null) {
       Handler<Runnable> onLoop = onPipeLoop(Runnable::run);
       answer.listen((failure, detail) -> onLoop.handle(() -> failed(failure, detail)));

@@ -33,16 +33,20 @@ public final class CloseCheck {
     return utf8.accept(Buffer.buffer(reason)) && utf8.complete() ? null : Failure.INVALID_UTF8;
   }
 
-  /**
-   * The code a close frame stands for: its own, or 1000 for one without a code (RFC 6455's "no
-   * status", 1005), as Vert.x reports it to the close handler; so a client that sends one is done
-   * with its session, whichever of the two the gateway hears of first.
-   */
+  /** RFC 6455's "no status": what a close frame without a code stands for (never sent on the wire). */
+  public static final int NO_STATUS = 1005;
+
+  /** The code a close frame carries, or {@link #NO_STATUS} for one without a code. */
   static int codeOf(CloseWebSocketFrame close) {
-    return close.statusCode() < 0 ? 1000 : close.statusCode();
+    return close.statusCode() < 0 ? NO_STATUS : close.statusCode();
   }
 
-  /** Whether a client closing with {@code code} is done with its session (1000, or an application's 3000-4999). */
+  /**
+   * Whether a client closing with {@code code} is done with its session: 1000, or an application's
+   * 3000-4999, said on purpose. A close without a code (a library's default, a tab's {@code close()})
+   * says nothing of the kind, so it only leaves, like 1001 or a dropped connection: ending a session
+   * cannot be undone, leaving it costs a grace period.
+   */
   public static boolean endsSession(int code) {
     return code == 1000 || code >= 3000 && code <= 4999;
   }

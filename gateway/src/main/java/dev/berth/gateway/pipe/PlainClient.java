@@ -1,15 +1,14 @@
 package dev.berth.gateway.pipe;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import java.time.Duration;
 
 /** A client that asked for no subprotocol: frames pass both ways exactly as they are. */
 final class PlainClient extends ClientLink {
 
-  PlainClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
-    super(vertx, socket, pipe, keepalive, maxMessageBytes);
+  PlainClient(Vertx vertx, AcceptedClient client, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
+    super(vertx, client, pipe, keepalive, maxMessageBytes);
   }
 
   @Override

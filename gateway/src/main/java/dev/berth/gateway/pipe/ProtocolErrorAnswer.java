@@ -30,34 +30,42 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
   /** Told, on the client's loop, of a close frame that ends the session, before Vert.x answers it. */
   private final Runnable endingClose;
   private volatile ChannelHandlerContext context;
+  /** The code of the client's close frame as it came ({@link CloseCheck#NO_STATUS} for none); 0 before one came. */
+  private volatile int closeCode;
 
   private ProtocolErrorAnswer(Runnable endingClose) {
     this.endingClose = endingClose;
   }
 
   /**
-   * Puts an answer in front of Vert.x's handler of {@code socket}; not a Vert.x core websocket: none.
+   * Puts an answer in front of Vert.x's handler of {@code socket} and returns it; not a Vert.x core
+   * websocket: none (null).
    *
    * @param endingClose hears, on the client's loop and before Vert.x answers it, of a close frame
    *     that ends the session (the client may reconnect as soon as the answer reaches it), whether
    *     or not the client has reached its session's pipe yet
    */
-  public static void install(ServerWebSocket socket, Runnable endingClose) {
-    if (socket instanceof WebSocketInternal internal) {
-      ChannelHandlerContext vertx = internal.channelHandlerContext();
-      vertx.pipeline().addBefore(vertx.name(), NAME, new ProtocolErrorAnswer(endingClose));
+  public static ProtocolErrorAnswer install(ServerWebSocket socket, Runnable endingClose) {
+    if (!(socket instanceof WebSocketInternal internal)) {
+      return null;
     }
-  }
-
-  /** The answer installed on {@code socket}, or null. */
-  static ProtocolErrorAnswer of(ServerWebSocket socket) {
-    return socket instanceof WebSocketInternal internal
-        ? (ProtocolErrorAnswer) internal.channelHandlerContext().pipeline().get(NAME) : null;
+    ProtocolErrorAnswer answer = new ProtocolErrorAnswer(endingClose);
+    ChannelHandlerContext vertx = internal.channelHandlerContext();
+    vertx.pipeline().addBefore(vertx.name(), NAME, answer);
+    return answer;
   }
 
   /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
   void listen(BiConsumer<Failure, String> failed) {
     listener = failed;
+  }
+
+  /**
+   * The code of the close frame the client sent, as it came: Vert.x reports a close without a code
+   * as 1000, which would read as the client ending its session. 0 when none came.
+   */
+  int closeCodeReceived() {
+    return closeCode;
   }
 
   /** Whether the connection was failed: nothing may be written to it after its close frame. */
@@ -88,7 +96,8 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
         fail(broken, "a close frame with " + broken.tag());
         return;
       }
-      if (CloseCheck.endsSession(CloseCheck.codeOf(close))) {
+      closeCode = CloseCheck.codeOf(close);
+      if (CloseCheck.endsSession(closeCode)) {
         endingClose.run();
       }
     }

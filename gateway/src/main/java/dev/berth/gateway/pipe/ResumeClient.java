@@ -3,7 +3,6 @@ package dev.berth.gateway.pipe;
 import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +30,8 @@ final class ResumeClient extends ClientLink {
   private long ackTimer = -1;
   private int unacknowledged;
 
-  ResumeClient(Vertx vertx, ServerWebSocket socket, SessionPipe pipe, Duration keepalive, int maxMessageBytes) {
-    super(vertx, socket, pipe, keepalive, maxMessageBytes);
+  ResumeClient(Vertx vertx, AcceptedClient client, SessionPipe pipe, Duration keepalive, int maxMessageBytes) {
+    super(vertx, client, pipe, keepalive, maxMessageBytes);
     this.vertx = vertx;
   }
 

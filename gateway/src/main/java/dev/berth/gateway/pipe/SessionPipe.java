@@ -192,18 +192,19 @@ public final class SessionPipe {
    * Failure#REPLACED} first. Held frames go to it first, in order: for a plain client from the first
    * message it may not have received whole, for a resume client from where it says it stopped.
    */
-  public void attach(ServerWebSocket socket, boolean resume, Duration keepalive) {
-    onLoop(() -> attachHere(socket, resume, keepalive));
+  public void attach(AcceptedClient accepted, Duration keepalive) {
+    onLoop(() -> attachHere(accepted, keepalive));
   }
 
-  private void attachHere(ServerWebSocket socket, boolean resume, Duration keepalive) {
+  private void attachHere(AcceptedClient accepted, Duration keepalive) {
+    boolean resume = accepted.resume();
     if (client != null) {
       letClientGo(Failure.REPLACED.closeCode(), Failure.REPLACED.publicReason()); // handed over: no gap to bound
     }
     outbox.rewind(resume);
     client = resume
-        ? new ResumeClient(vertx, socket, this, keepalive, maxMessageBytes)
-        : new PlainClient(vertx, socket, this, keepalive, maxMessageBytes);
+        ? new ResumeClient(vertx, accepted, this, keepalive, maxMessageBytes)
+        : new PlainClient(vertx, accepted, this, keepalive, maxMessageBytes);
     meter.clientAttached(client.onPipeLoop());
     client.start();
     pump();

@@ -6,6 +6,7 @@ import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchProgress;
 import dev.berth.gateway.launcher.LaunchRequest;
+import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.CloseCheck;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.Direction;
@@ -343,11 +344,13 @@ public final class Session implements SessionPipe.Listener {
     }
 
     /** Attaches the accepted client; a client already attached is closed with 4001 (handover). */
-    public void attach(ServerWebSocket client, boolean resume) {
-      onControl(() -> attachHere(client, resume));
+    public void attach(AcceptedClient accepted) {
+      onControl(() -> attachHere(accepted));
     }
 
-    private void attachHere(ServerWebSocket client, boolean resume) {
+    private void attachHere(AcceptedClient accepted) {
+      ServerWebSocket client = accepted.socket();
+      boolean resume = accepted.resume();
       if (!finish()) {
         client.close((short) 1011, "session claim already used");
         return;
@@ -372,7 +375,7 @@ public final class Session implements SessionPipe.Listener {
       if (endedBy != null && endedBy != client) {
         endedBy = null; // an older connection's ending close, which this one supersedes
       }
-      pipe.attach(client, resume, route.timeouts().keepalive());
+      pipe.attach(accepted, route.timeouts().keepalive());
       moveTo(State.ATTACHED, "client " + client.remoteAddress() + (resume ? " (resume protocol)" : ""));
     }
 
@@ -422,7 +425,8 @@ public final class Session implements SessionPipe.Listener {
     if (clientEnds) {
       end(Failure.CLIENT_ENDED, code, reason, "the client closed with " + code + describe(reason));
     } else {
-      detach(null, "client " + (code == null ? "dropped" : "closed with " + code + describe(reason)));
+      detach(null, "client " + (code == null ? "dropped" : code == CloseCheck.NO_STATUS ? "closed without a code"
+          : "closed with " + code + describe(reason)));
     }
   }
 
