@@ -34,6 +34,8 @@ abstract class ClientLink {
   private long keepaliveTimer = -1;
   private long lastHeardNanos = System.nanoTime();
   private boolean closing;
+  /** Not read while the backend cannot take more: its silence then is the gateway's, not the client's. */
+  private boolean readingPaused;
   /** The edge's answer to this client's protocol errors, installed at its handshake; null for other sockets. */
   private final ProtocolErrorAnswer answer;
   /** The loop the client's connection lives on; null when it is the pipe's own. */
@@ -170,9 +172,27 @@ abstract class ClientLink {
     onData(frame, check.pendingUtf8());
   }
 
-  /** A client that answered nothing, not even a pong, for two intervals is gone: say so and let go. */
+  /** Stops reading the client while its backend's writes back up; the keepalive clock stops with it. */
+  void pauseReading() {
+    readingPaused = true;
+    socket.pause();
+  }
+
+  /** Reads the client again: what it sent meanwhile (pongs too) arrives now, so its clock starts afresh. */
+  void resumeReading() {
+    if (readingPaused) {
+      readingPaused = false;
+      lastHeardNanos = System.nanoTime();
+    }
+    socket.resume();
+  }
+
+  /**
+   * A client that answered nothing, not even a pong, for two intervals is gone: say so and let go.
+   * While the gateway itself does not read it, nothing it sent can be heard, so it is not judged.
+   */
   private void keepalive() {
-    if (System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
+    if (!readingPaused && System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
       pipe.clientFailed(this, Failure.KEEPALIVE_TIMEOUT, "no frame and no pong from the client for two keepalive intervals");
     } else if (!closing) {
       onSocketLoop(() -> socket.writePing(Buffer.buffer("berth")));

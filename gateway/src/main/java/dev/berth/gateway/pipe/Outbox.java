@@ -13,13 +13,13 @@ import java.util.Iterator;
  * starts the next client in the middle of a message) or until the client acknowledges them
  * (resume-protocol clients).
  *
- * <p>Two bounds, both the route's {@code buffer}: with a client attached, the backend is paused
- * once what is held is over half of it ({@link #overPauseBound}), so a client that drops or is
- * handed over still leaves room for what the backend sends meanwhile; with none attached, the
- * session ends only past the whole of it ({@link #overBound}). The frames of the message the
- * backend is still sending do not count towards the pause: they can only be written, and then
- * acknowledged or released, once the message's last frame arrives, so pausing the backend for
- * them would stop the message forever. That message is bounded by {@code listen.maxMessageSize}.
+ * <p>Two bounds, both from the route's {@code buffer}: the backend is paused once what is held is
+ * over half of it ({@link #overPauseBound}), so frames already on their way when a client drops
+ * or is handed over still fit; with no client attached, the session ends only past the whole of
+ * it ({@link #overBound}). The frames of the message the backend is still sending do not count
+ * towards the pause: they can only be written, and then acknowledged or released, once the
+ * message's last frame arrives, so pausing the backend for them would stop the message forever.
+ * That message is bounded by {@code listen.maxMessageSize}.
  */
 final class Outbox {
 
@@ -168,7 +168,7 @@ final class Outbox {
     return bytes > maxBytes || frames() > maxFrames;
   }
 
-  /** Whether an attached client holds over half the bound in whole messages: its backend waits. */
+  /** Whether over half the bound is held in whole messages: the backend waits until the client takes them. */
   boolean overPauseBound() {
     return bytes - openBytes > maxBytes / 2 || frames() - openFrames > maxFrames / 2;
   }

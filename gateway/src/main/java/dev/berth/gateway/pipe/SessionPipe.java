@@ -24,9 +24,10 @@ import java.util.HexFormat;
  *
  * <p>Flow control both ways: a client whose writes back up, or a resume-protocol client that
  * acknowledges too little, pauses the backend until it catches up; a backend whose writes back up
- * pauses the client. While no client is attached the backend is not paused (it may be a live
- * feed that cannot wait): what it sends is held up to the route's buffer bound, past which the
- * session ends.
+ * pauses the client. What is held for the client, attached or not, pauses the backend at half the
+ * route's buffer, as a slow client would: a client that drops or is handed over in mid-stream
+ * finds its session waiting, not ended. Only past the whole buffer, which frames already on their
+ * way or a message larger than the buffer can reach while nobody reads, does the session end.
  *
  * <p>Threads: the pipe lives on one data loop, the one its backend websocket was dialled from,
  * so the frames of a session's backend and of a client on the same loop never change threads.
@@ -208,6 +209,7 @@ public final class SessionPipe {
     meter.clientAttached(client.onPipeLoop());
     client.start();
     pump();
+    updateBackendFlow(); // a backend paused while no one read may go on now
   }
 
   /**
@@ -326,8 +328,8 @@ public final class SessionPipe {
       listener.bufferOverflow(outbox.bytes(), outbox.frames());
       return;
     }
-    boolean shouldPause = client != null
-        && (client.backedUp() || outbox.overPauseBound() || !client.ready() && outbox.hasPending());
+    boolean shouldPause = outbox.overPauseBound()
+        || client != null && (client.backedUp() || !client.ready() && outbox.hasPending());
     if (shouldPause != backendPaused) {
       backendPaused = shouldPause;
       if (shouldPause) {
@@ -340,7 +342,7 @@ public final class SessionPipe {
 
   private void backendDrained() {
     if (client != null) {
-      client.socket.resume();
+      client.resumeReading();
     }
   }
 
@@ -366,7 +368,7 @@ public final class SessionPipe {
       writeHoldingUtf8(frame, pendingUtf8);
     }
     if (backend.writeQueueFull()) {
-      from.socket.pause();
+      from.pauseReading();
     }
   }
 

@@ -478,7 +478,8 @@ public final class Session implements SessionPipe.Listener {
   public void bufferOverflow(long bytes, int frames) {
     end(Failure.BUFFER_OVERFLOW, "held " + frames + " frames, " + bytes + " bytes for an absent client, over "
         + route.key("buffer") + " (" + route.buffer().maxFrames() + " frames, " + route.buffer().maxBytes()
-        + " bytes); raise it if the backend legitimately sends that much while its client is away");
+        + " bytes), although its backend was paused at half of it: a message larger than the buffer; raise it, or"
+        + " listen.maxMessageSize down to it");
   }
 
   private long lastDataNanos() {

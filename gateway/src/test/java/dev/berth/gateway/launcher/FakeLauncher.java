@@ -31,6 +31,8 @@ public final class FakeLauncher implements Launcher {
   /** One in-process backend and what it saw. */
   public static final class EchoBackend {
     public final String sessionKey;
+    /** Where its server and websockets live. */
+    private final io.vertx.core.Context context;
     final String route;
     /** The route version it was launched as. */
     public final String version;
@@ -43,7 +45,8 @@ public final class FakeLauncher implements Launcher {
     ServerWebSocket current;
     boolean stopped;
 
-    EchoBackend(String sessionKey, String route, String version) {
+    EchoBackend(io.vertx.core.Context context, String sessionKey, String route, String version) {
+      this.context = context;
       this.sessionKey = sessionKey;
       this.route = route;
       this.version = version;
@@ -52,6 +55,40 @@ public final class FakeLauncher implements Launcher {
     /** Sends a text message to the gateway on the backend's current websocket. */
     public void push(String text) {
       current.writeTextMessage(text);
+    }
+
+    /**
+     * Sends {@code count} text messages {@code "<prefix><i>"} padded to {@code size} bytes, as a
+     * well-behaved app does: waiting whenever the gateway stops reading (its write queue is full).
+     * Completes once all are written.
+     */
+    public Future<Void> pushMany(String prefix, int count, int size) {
+      Promise<Void> done = Promise.promise();
+      context.runOnContext(v -> pushFrom(prefix, 0, count, size, done));
+      return done.future();
+    }
+
+    private void pushFrom(String prefix, int next, int count, int size, Promise<Void> done) {
+      ServerWebSocket socket = current;
+      for (int i = next; i < count; i++) {
+        String head = prefix + i + " ";
+        socket.writeTextMessage(head + "x".repeat(Math.max(0, size - head.length())));
+        if (socket.writeQueueFull() && i + 1 < count) {
+          int resumeAt = i + 1;
+          socket.drainHandler(drained -> pushFrom(prefix, resumeAt, count, size, done));
+          return;
+        }
+      }
+      done.complete();
+    }
+
+    /** Stops reading the gateway for {@code pause}, as a busy app would; the gateway's writes back up. */
+    public void stall(Duration pause) {
+      context.runOnContext(v -> {
+        ServerWebSocket socket = current;
+        socket.pause();
+        context.owner().setTimer(pause.toMillis(), id -> socket.resume());
+      });
     }
 
     /** Dies as a crashed container would: the websocket drops and the exit is reported. */
@@ -110,6 +147,11 @@ public final class FakeLauncher implements Launcher {
     return this;
   }
 
+  /** Every backend launched so far. */
+  public List<EchoBackend> backends() {
+    return List.copyOf(backends.values());
+  }
+
   public EchoBackend backend(String sessionKey) {
     return backends.get(sessionKey);
   }
@@ -121,7 +163,7 @@ public final class FakeLauncher implements Launcher {
   @Override
   public Future<Backend> launch(LaunchRequest request) {
     launches.incrementAndGet();
-    EchoBackend echo = new EchoBackend(request.sessionKey(), request.route().name(), request.route().version());
+    EchoBackend echo = new EchoBackend(backendContext, request.sessionKey(), request.route().name(), request.route().version());
     backends.put(request.sessionKey(), echo);
     // Told as a real launch tells them (TwoPhaseLaunch): the process starts, then its app.
     request.progress().starting();
