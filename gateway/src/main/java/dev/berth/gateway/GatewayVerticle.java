@@ -253,6 +253,11 @@ public final class GatewayVerticle extends VerticleBase {
     });
   }
 
+  /** What the session registry holds now, for a leak audit. */
+  public Future<SessionRegistry.Holdings> holdings() {
+    return registry.holdings();
+  }
+
   /** The admin API's port; useful when the config asked for port 0. */
   public int adminPort() {
     return admin.actualPort();

@@ -22,6 +22,7 @@ public final class Backend {
   private final Future<String> exited;
   private final Future<String> movedAway;
   private final Supplier<Future<Void>> stopAction;
+  private final Runnable releaseAction;
   private Future<Void> stopping;
 
   Backend(String description, String sessionKey, String routeName, String version, SocketAddress address,
@@ -32,11 +33,16 @@ public final class Backend {
   Backend(String description, String reference, String sessionKey, String routeName, String version,
       SocketAddress address, Future<String> exited, Supplier<Future<Void>> stopAction) {
     this(description, reference, sessionKey, routeName, version, address, exited, Promise.<String>promise().future(),
-        stopAction);
+        stopAction, () -> { });
   }
 
+  /**
+   * @param releaseAction makes the launcher forget this handle without stopping the backend, so its
+   *     next look on the engine finds the backend again
+   */
   Backend(String description, String reference, String sessionKey, String routeName, String version,
-      SocketAddress address, Future<String> exited, Future<String> movedAway, Supplier<Future<Void>> stopAction) {
+      SocketAddress address, Future<String> exited, Future<String> movedAway, Supplier<Future<Void>> stopAction,
+      Runnable releaseAction) {
     this.description = description;
     this.movedAway = movedAway;
     this.reference = reference;
@@ -46,6 +52,7 @@ public final class Backend {
     this.address = address;
     this.exited = exited;
     this.stopAction = stopAction;
+    this.releaseAction = releaseAction;
   }
 
   /** For log lines, e.g. "container berth-listings-1a2b (3f9e0c12ab34)". */
@@ -55,7 +62,8 @@ public final class Backend {
 
   /** The same backend, now the backend of session {@code key} (a pooled one, claimed). */
   Backend claimedBy(String key, String newDescription, String newReference) {
-    return new Backend(newDescription, newReference, key, routeName, version, address, exited, movedAway, stopAction);
+    return new Backend(newDescription, newReference, key, routeName, version, address, exited, movedAway, stopAction,
+        releaseAction);
   }
 
   /** The public key of the session this backend belongs to (from its label or name when re-adopted); null in a pool. */
@@ -87,6 +95,17 @@ public final class Backend {
    */
   public Future<String> movedAway() {
     return movedAway;
+  }
+
+  /**
+   * Lets go of the backend without stopping it: this gateway holds it no more (it could not reach
+   * it, or another gateway may own it now), and the launcher's next look on the engine (the reaper)
+   * finds it again, to adopt or remove. Not after {@link #stop()}.
+   */
+  public void release() {
+    if (stopping == null) {
+      releaseAction.run();
+    }
   }
 
   /** Stops and removes the backend; idempotent, and "already gone" counts as done. */

@@ -175,7 +175,13 @@ final class DockerLauncher implements Launcher {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
     Promise<String> moved = moves.computeIfAbsent(id, known -> Promise.promise());
     return new Backend(describe(name, id), name, sessionKey, route, version, address, exit.future(), moved.future(),
-        () -> remove(id, route));
+        () -> remove(id, route), () -> forget(id));
+  }
+
+  /** Holds no handle for the container any more: discovery looks at it again. */
+  private void forget(String id) {
+    exits.remove(id);
+    moves.remove(id);
   }
 
   private static String describe(String name, String id) {
@@ -249,8 +255,7 @@ final class DockerLauncher implements Launcher {
       engine.stopAndRemove(id, stopTimeout);
       return null;
     }).onComplete(done -> {
-      exits.remove(id);
-      moves.remove(id);
+      forget(id);
       if (done.failed()) {
         LOG.warning("could not remove container " + id.substring(0, 12) + ": " + done.cause().getMessage());
       }
@@ -453,8 +458,7 @@ final class DockerLauncher implements Launcher {
     String holder = ownerOf(newName);
     Promise<String> moved = moves.get(id);
     if (moved != null && !holder.equals(owner)) {
-      moves.remove(id);
-      exits.remove(id);
+      forget(id);
       moved.tryComplete(holder);
     }
   }

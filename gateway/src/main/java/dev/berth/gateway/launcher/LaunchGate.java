@@ -48,8 +48,19 @@ public final class LaunchGate extends ForwardingLauncher {
     }
     Promise<Backend> launched = Promise.promise();
     request.progress().queued(queue.size());
-    queue.add(new Waiting(request, launched));
+    Waiting waiting = new Waiting(request, launched);
+    queue.add(waiting);
+    request.withdrawn().onComplete(gaveUp -> {
+      if (queue.remove(waiting)) {
+        launched.fail(new FailureException(Failure.ABANDONED, "withdrawn while it waited for a launch slot"));
+      }
+    });
     return launched.future();
+  }
+
+  /** Launches running and waiting now, for the leak audit. */
+  public int inFlight() {
+    return running + queue.size();
   }
 
   private Future<Backend> start(LaunchRequest request) {

@@ -1,6 +1,8 @@
 package dev.berth.gateway.launcher;
 
 import dev.berth.gateway.config.RouteConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -9,24 +11,27 @@ import java.util.HexFormat;
  * {@code sessionKey}, or, when {@code pooled}, a handler for a warm pool that learns its session
  * when it is claimed ({@code sessionKey} is then the pool entry's own name). The key, not the
  * client's secret token, is what backends, labels and logs see. The launch reports its steps to
- * {@code progress}.
+ * {@code progress}; {@code withdrawn} completes when nobody waits for it any more (its session
+ * ended first), so a launch that has not begun never begins.
  */
-public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress) {
+public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress,
+    Future<Void> withdrawn) {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public LaunchRequest(String sessionKey, RouteConfig route) {
-    this(sessionKey, route, LaunchProgress.NONE);
+    this(sessionKey, route, LaunchProgress.NONE, Promise.<Void>promise().future());
   }
 
-  public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress) {
-    this(sessionKey, route, false, progress);
+  public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress, Future<Void> withdrawn) {
+    this(sessionKey, route, false, progress, withdrawn);
   }
 
   /** A pool entry of {@code route}, named {@code pool-<random>}. */
   public static LaunchRequest forPool(RouteConfig route) {
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
-    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true, LaunchProgress.NONE);
+    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true, LaunchProgress.NONE,
+        Promise.<Void>promise().future());
   }
 }

@@ -314,7 +314,13 @@ final class SwarmLauncher implements Launcher {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
     Promise<String> moved = moves.computeIfAbsent(id, known -> Promise.promise());
     return new Backend("service " + name + " (" + id.substring(0, 12) + ")", id, sessionKey, route, version, address,
-        exit.future(), moved.future(), () -> remove(id, route));
+        exit.future(), moved.future(), () -> remove(id, route), () -> forget(id));
+  }
+
+  /** Holds no handle for the service any more: discovery looks at it again. */
+  private void forget(String id) {
+    exits.remove(id);
+    moves.remove(id);
   }
 
   /**
@@ -348,8 +354,7 @@ final class SwarmLauncher implements Launcher {
       }
       return null;
     }).onComplete(done -> {
-      exits.remove(id);
-      moves.remove(id);
+      forget(id);
       if (done.failed()) {
         LOG.warning("could not remove service " + id.substring(0, 12) + ": " + done.cause().getMessage());
       }
@@ -535,8 +540,9 @@ final class SwarmLauncher implements Launcher {
           continue; // taken or launched while this look was under way: it may predate that
         }
         if (!holder.equals(owner) && moves.containsKey(id)) {
-          exits.remove(id);
-          moves.remove(id).tryComplete(holder);
+          Promise<String> moved = moves.get(id);
+          forget(id);
+          moved.tryComplete(holder);
         } else if (TASK_ENDED.contains(state) && exits.containsKey(id)) {
           Integer code = task.getJsonObject("Status").getJsonObject("ContainerStatus", new JsonObject()).getInteger("ExitCode");
           exits.get(id).tryComplete("task " + state + (code == null ? "" : " with status " + code) + ": " + why(task));

@@ -145,16 +145,26 @@ public final class WarmPool {
    */
   public void adopt(Backend pooled) {
     if (closed || idle.size() >= size.getAsInt()) {
+      stopSurplus(pooled);
       return;
     }
     Context loop = loops.next();
-    dialer.dial(pooled, route.path(), loop).onSuccess(socket -> {
-      if (idle.size() < size.getAsInt()) {
-        park(new Entry(pooled, socket, loop));
+    dialer.dial(pooled, route.path(), loop).onComplete(dialled -> {
+      if (dialled.failed()) {
+        pooled.release(); // still starting, maybe: the reaper's next look finds it again
+      } else if (!closed && idle.size() < size.getAsInt()) {
+        park(new Entry(pooled, dialled.result(), loop));
       } else {
-        socket.close(); // filled meanwhile: left for the next gateway or the reaper
+        dialled.result().close();
+        stopSurplus(pooled);
       }
     });
+  }
+
+  /** A pool backend of this gateway's that the pool has no room for: nothing else would ever claim it. */
+  private void stopSurplus(Backend pooled) {
+    LOG.info("pool of route " + route.name() + ": stopping " + pooled.description() + ", the pool is full");
+    pooled.stop();
   }
 
   private Future<Entry> dial(Backend backend) {
@@ -177,7 +187,12 @@ public final class WarmPool {
         fill();
       }
     };
-    entry.socket().closeHandler(EventLoops.on(control, v -> lost.run()));
+    try {
+      entry.socket().closeHandler(EventLoops.on(control, v -> lost.run()));
+    } catch (IllegalStateException closedOnItsLoop) {
+      lost.run(); // its handler stopped or died between the dial and now
+      return Future.succeededFuture();
+    }
     entry.backend().exited().onSuccess(why -> lost.run());
     LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
         + " of " + size.getAsInt() + " idle)");
@@ -205,6 +220,11 @@ public final class WarmPool {
     return claimFromHandler(entry, key)
         .recover(lost -> {
           entry.socket().close();
+          if (lost instanceof ClaimRefused) {
+            entry.backend().release(); // another gateway's claim won: the backend is its session now
+          } else {
+            entry.backend().stop(); // no answer, or gone: of no use to anyone
+          }
           LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " not claimed ("
               + lost.getMessage() + "); trying the next one");
           return take(key, loop);
@@ -225,18 +245,31 @@ public final class WarmPool {
         + " runs in " + backend.description() + " but a restarted gateway will not find it: " + unnamed.getMessage()));
   }
 
+  /** The handler refused the claim (it was claimed for another session first). */
+  private static final class ClaimRefused extends RuntimeException {
+    ClaimRefused(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   private Future<Claimed> claimFromHandler(Entry entry, String key) {
     WebSocket socket = entry.socket();
     // Completed from the socket's loop; what follows runs here, on the control loop.
     Promise<Claimed> answered = control.promise();
+    try {
+      socket.closeHandler(v -> answered.tryFail(socket.closeStatusCode() != null && socket.closeStatusCode() == 1008
+          ? new ClaimRefused("refused: 1008 " + socket.closeReason())
+          : new IllegalStateException("closed: " + socket.closeStatusCode() + " " + socket.closeReason())));
+      socket.frameHandler(frame -> {
+        if (frame.isText() || frame.isBinary()) {
+          socket.pause(); // the rest waits for the session's pipe
+          answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
+        }
+      });
+    } catch (IllegalStateException closedOnItsLoop) {
+      return Future.failedFuture("its websocket closed while it waited in the pool");
+    }
     long timer = vertx.setTimer(CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
-    socket.closeHandler(v -> answered.tryFail("refused: " + socket.closeStatusCode() + " " + socket.closeReason()));
-    socket.frameHandler(frame -> {
-      if (frame.isText() || frame.isBinary()) {
-        socket.pause(); // the rest waits for the session's pipe
-        answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
-      }
-    });
     socket.writeTextMessage(new JsonObject().put("cmd", "claim").put("session", key).encode());
     socket.resume();
     return answered.future().onComplete(done -> {

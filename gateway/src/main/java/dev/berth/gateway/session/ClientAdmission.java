@@ -30,10 +30,7 @@ final class ClientAdmission {
 
   /** Fails with a 429 failure if {@code client} may not open a session now; takes nothing. */
   synchronized void check(String client) {
-    if (sessions.getOrDefault(client, 0) >= config.perClientMaxSessions()) {
-      throw new FailureException(Failure.CLIENT_SESSION_LIMIT, client + " holds " + config.perClientMaxSessions()
-          + " sessions (sessions.perClient.maxSessions)");
-    }
+    requireRoom(client);
     if (refilled(client).tokens < 1) {
       throw new FailureException(Failure.CLIENT_RATE_LIMIT, client + " opened more than "
           + config.perClientNewPerMinute() + " sessions in a minute (sessions.perClient.newPerMinute)");
@@ -45,6 +42,22 @@ final class ClientAdmission {
     check(client);
     refilled(client).tokens--;
     sessions.merge(client, 1, Integer::sum);
+  }
+
+  /**
+   * Counts one more session for {@code client} whose request was admitted before (its rate
+   * counted), or fails with a 429 failure if it holds its maximum meanwhile.
+   */
+  synchronized void hold(String client) {
+    requireRoom(client);
+    sessions.merge(client, 1, Integer::sum);
+  }
+
+  private void requireRoom(String client) {
+    if (sessions.getOrDefault(client, 0) >= config.perClientMaxSessions()) {
+      throw new FailureException(Failure.CLIENT_SESSION_LIMIT, client + " holds " + config.perClientMaxSessions()
+          + " sessions (sessions.perClient.maxSessions)");
+    }
   }
 
   synchronized void released(String client) {
@@ -63,6 +76,16 @@ final class ClientAdmission {
     bucket.tokens = Math.min(config.perClientNewPerMinute(), bucket.tokens + (now - bucket.updatedNanos) * perNano);
     bucket.updatedNanos = now;
     return bucket;
+  }
+
+  /** Sessions counted against client addresses, over all of them. */
+  synchronized int slots() {
+    return sessions.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  /** Addresses holding at least one session. */
+  synchronized int addresses() {
+    return sessions.size();
   }
 
   /** Forgets full buckets of addresses holding no session, so many addresses cannot grow the maps. */

@@ -67,7 +67,10 @@ public final class Session implements SessionPipe.Listener {
   private final Promise<Void> connected = Promise.promise();
   private final Promise<Void> over = Promise.promise();
   private State state;
-  private Future<Backend> backend;
+  /** Until a launch or an adoption gives it one, a session has no backend to stop. */
+  private Future<Backend> backend = Future.failedFuture(new FailureException(Failure.START_FAILED, "never launched"));
+  /** Completed when the session ends, so a launch still waiting for a slot is withdrawn and frees it at once. */
+  private final Promise<Void> launchWithdrawn = Promise.promise();
   /** A pooled backend's websocket, dialled before the session existed, and its hello. */
   private WarmPool.Claimed pooled;
   private SessionPipe pipe;
@@ -134,7 +137,7 @@ public final class Session implements SessionPipe.Listener {
     Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key(), loop);
     backend = fromPool.compose(claimed -> {
       if (claimed == null) {
-        return services.launcher().launch(new LaunchRequest(id.key(), route, launchProgress()));
+        return services.launcher().launch(new LaunchRequest(id.key(), route, launchProgress(), launchWithdrawn.future()));
       }
       pooled = claimed;
       loop = claimed.loop();
@@ -218,6 +221,7 @@ public final class Session implements SessionPipe.Listener {
       if (dialled.failed() && adopted) {
         // Maybe still starting (another gateway's launch in progress), maybe broken: not ours to
         // stop. The reaper looks again; a handler no one connects to exits by itself.
+        ready.release();
         lifetimes.stopAll();
         connected.tryFail(new FailureException(Failure.UNREACHABLE, dialled.cause().getMessage()));
         gone("not reachable for adoption: " + dialled.cause().getMessage());
@@ -537,6 +541,7 @@ public final class Session implements SessionPipe.Listener {
       services.canaries().failed(route, why);
     }
     lifetimes.stopAll();
+    launchWithdrawn.tryComplete();
     connected.tryFail(new FailureException(why == Failure.CLIENT_ENDED ? Failure.BACKEND_ENDED : why, detail));
     Future<Void> told = Future.succeededFuture();
     if (pipe != null) {

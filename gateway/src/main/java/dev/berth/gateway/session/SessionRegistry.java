@@ -181,7 +181,7 @@ public final class SessionRegistry {
       throw new FailureException(Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
     }
     if (presentedToken == null) {
-      return Future.succeededFuture(open(route, client, clientLoop));
+      return Future.succeededFuture(open(route, client, clientLoop, false));
     }
     SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
@@ -190,16 +190,23 @@ public final class SessionRegistry {
       return Future.succeededFuture(live.claim(presentedToken));
     }
     if (live == null) {
+      // A look on the engine costs what a new session does, and valid tokens outlive their
+      // sessions: admission first, engine after, or replayed tokens would starve real launches.
+      clients.admit(client);
       return takeOver(id.key(), route).map(taken -> {
         if (taken != null && taken.joinable()) {
+          if (clientByKey.putIfAbsent(id.key(), client) != null) {
+            clients.released(client); // another client of the session came first and is counted
+          }
           return taken.claim(presentedToken);
         }
+        clients.released(client);
         LOG.info("a client came back for session " + id.key() + ", which no gateway holds: it gets a new session");
-        return open(route, client, clientLoop);
-      });
+        return open(route, client, clientLoop, true);
+      }).onFailure(error -> clients.released(client));
     }
     LOG.info("a client came back for session " + id.key() + ", which is " + live.state() + ": it gets a new session");
-    return Future.succeededFuture(open(route, client, clientLoop));
+    return Future.succeededFuture(open(route, client, clientLoop, false));
   }
 
   /**
@@ -219,13 +226,19 @@ public final class SessionRegistry {
       Session session = add(Session.adopt(backend, versionOf(route, backend.version()), services, this::forget));
       session.connectAdopted();
       return session;
-    }).onComplete(done -> takingOver.remove(key));
+    });
     takingOver.put(key, taken);
+    // After the put: a launcher that has nothing to take over completes at once.
+    taken.onComplete(done -> takingOver.remove(key, taken));
     return taken;
   }
 
-  /** A new session on {@code route}, claimed and its backend launching, if every admission limit allows it. */
-  private Session.Claim open(RouteConfig route, String client, Context clientLoop) {
+  /**
+   * A new session on {@code route}, claimed and its backend launching, if every admission limit allows it.
+   *
+   * @param rateCounted whether this request was already counted against the client's rate (a look for a gone session)
+   */
+  private Session.Claim open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
     if (admissionsPaused) {
       throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
     }
@@ -243,7 +256,11 @@ public final class SessionRegistry {
       throw new FailureException(Failure.LAUNCH_QUEUE_FULL, "launches run and wait at their limits "
           + "(sessions.launches.maxConcurrent, sessions.launches.queue)");
     }
-    clients.admit(client);
+    if (rateCounted) {
+      clients.hold(client);
+    } else {
+      clients.admit(client);
+    }
     SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
     clientByKey.put(id.key(), client);
     RouteConfig version = services.canaries().choose(route);
@@ -444,6 +461,28 @@ public final class SessionRegistry {
    */
   public record Versions(List<RouteConfig> routes, Map<String, Map<String, Integer>> live, List<Canaries.Status> canaries,
       List<VersionDrains.Status> draining) {}
+
+  /**
+   * Everything the registry counts and holds, for a leak audit: once no session is left and the
+   * reaper has run, all of it but the pools is back to zero.
+   *
+   * @param sessions sessions in the map, in any state
+   * @param countedOnRoutes the per-route session counts, summed (equal to {@code sessions})
+   * @param clientSlots sessions counted against client addresses
+   * @param clientAddresses addresses holding at least one session
+   * @param takingOver take-overs from other gateways in flight
+   * @param launches launches running or waiting for a slot
+   * @param pooled idle backends in the warm pools
+   */
+  public record Holdings(int sessions, int countedOnRoutes, int clientSlots, int clientAddresses, int takingOver,
+      int launches, int pooled) {}
+
+  /** What the registry holds now, on the caller's loop. */
+  public Future<Holdings> holdings() {
+    return EventLoops.call(services.control(), () -> Future.succeededFuture(new Holdings(byKey.size(),
+        countByRoute.values().stream().mapToInt(Integer::intValue).sum(), clients.slots(), clients.addresses(),
+        takingOver.size(), services.gate().inFlight(), pools.values().stream().mapToInt(WarmPool::idle).sum())));
+  }
 
   /** The number of sessions; read from any thread, for gauges. */
   public int size() {

@@ -1,5 +1,6 @@
 package dev.berth.gateway.launcher;
 
+import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
@@ -91,6 +92,11 @@ public final class FakeLauncher implements Launcher {
       });
     }
 
+    /** Closes the gateway's websocket from the backend's side, the backend itself running on. */
+    public void dropConnection() {
+      context.runOnContext(v -> current.close((short) 1001, "going away"));
+    }
+
     /** Dies as a crashed container would: the websocket drops and the exit is reported. */
     public void crash() {
       server.close();
@@ -114,6 +120,8 @@ public final class FakeLauncher implements Launcher {
   private String failingVersion;
   private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
   public final AtomicInteger launches = new AtomicInteger();
+  /** Times a gateway asked to take a session over from another gateway (a look on the engine). */
+  public final AtomicInteger takeOvers = new AtomicInteger();
   private final List<Backend> leftovers = new ArrayList<>();
 
   public FakeLauncher(Vertx vertx, Duration launchTime) {
@@ -232,6 +240,13 @@ public final class FakeLauncher implements Launcher {
     List<Backend> found = List.copyOf(leftovers);
     leftovers.clear();
     return Future.succeededFuture(found);
+  }
+
+  /** No other gateway shares these backends: nothing to take over, found at once. */
+  @Override
+  public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
+    takeOvers.incrementAndGet();
+    return Future.succeededFuture();
   }
 
   @Override
