@@ -14,7 +14,9 @@ import com.github.dockerjava.api.model.HostConfig;
 import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -115,9 +117,20 @@ class DockerSessionTest extends SessionBehaviourTest {
   @Test
   void engineThatStopsAnsweringMeansRetryLater503UntilItIsBack() throws Exception {
     try (EngineProxy engine = new EngineProxy()) {
-      gateway = gatewayOn().dockerHost(engine.host()).start(vertx);
+      // The shipped reap interval: no look at the engine in between spends the pool's dead connections.
+      gateway = gatewayOn().dockerHost(engine.host()).reapInterval("15s").start(vertx);
       try (FrameClient before = connect(null)) {
         before.hello();
+        // Sessions started and ended at once leave the engine client several idle connections in its pool.
+        List<FrameClient> burst = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          burst.add(connect(null));
+        }
+        for (FrameClient one : burst) {
+          one.hello();
+          one.close();
+        }
+        awaitTrue(() -> backends.running(gateway.route) == 1, 20_000, "the burst's containers removed");
         engine.cut();
         Throwable refusal = FrameClient.refusal(vertx, gateway.port);
         UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
@@ -127,9 +140,14 @@ class DockerSessionTest extends SessionBehaviourTest {
         before.socket().writeTextMessage("the running session does not need the engine");
         assertEquals("the running session does not need the engine", before.nextDataFrame().textData());
 
+        Thread.sleep(3000); // the engine stays away a while, as a dockerd restart would
         engine.restore();
-        try (FrameClient after = connect(null)) {
-          assertEquals(1, backends.running(gateway.route, after.hello().getString("session")));
+        for (int i = 0; i < 5; i++) { // at once, one by one: every one opens at the first try
+          try (FrameClient after = connect(null)) {
+            assertEquals(1, backends.running(gateway.route, after.hello().getString("session")), "session " + i);
+          }
+          before.socket().writeTextMessage("still echoing " + i);
+          assertEquals("still echoing " + i, before.nextDataFrame().textData());
         }
         backends.kill(gateway.route, before.hello().getString("session"));
         assertEquals(1011, before.awaitClose());

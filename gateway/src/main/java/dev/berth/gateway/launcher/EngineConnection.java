@@ -7,7 +7,6 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
 import dev.berth.gateway.config.DockerConfig;
 import dev.berth.gateway.config.RouteConfig;
@@ -60,12 +59,7 @@ final class EngineConnection {
   }
 
   private static DockerHttpClient httpClient(DockerClientConfig config, int connections, Duration responseTimeout) {
-    return new ApacheDockerHttpClient.Builder()
-        .dockerHost(config.getDockerHost())
-        .maxConnections(connections)
-        .connectionTimeout(Duration.ofSeconds(3))
-        .responseTimeout(responseTimeout)
-        .build();
+    return new EngineHttpClient(config.getDockerHost(), connections, Duration.ofSeconds(3), responseTimeout);
   }
 
   String host() {
