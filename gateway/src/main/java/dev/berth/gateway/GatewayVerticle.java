@@ -99,6 +99,7 @@ public final class GatewayVerticle extends VerticleBase {
         .compose(secret -> launchers.create(vertx, config, metrics).map(chosen -> {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
+          metrics.engine(launcher::engineStatus);
           registry = new SessionRegistry(config, new SessionServices(vertx, context, loops, launcher, gate,
               new BackendDialer(upstream), metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), new Canaries(),
               maxFrame, listen.maxMessageBytes()));

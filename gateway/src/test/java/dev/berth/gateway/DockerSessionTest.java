@@ -160,6 +160,36 @@ class DockerSessionTest extends SessionBehaviourTest {
   }
 
   @Test
+  void anEngineWhoseCallsHangIsReportedStalledAndNewSessionsGet503AtOnceUntilItAnswers() throws Exception {
+    try (EngineProxy engine = new EngineProxy()) {
+      gateway = gatewayOn().dockerHost(engine.host()).docker("stallAfter: 2s").start(vertx);
+      try (FrameClient before = connect(null)) {
+        before.hello();
+        engine.freeze();
+        awaitTrue(() -> get("/health").contains("\"engine\":{\"state\":\"stalled\""), 20_000,
+            "the gateway says its engine is stalled: " + get("/health"));
+        assertTrue(get("/metrics").contains("berth_engine_state{state=\"stalled\"} 1.0"), get("/metrics"));
+        long asked = System.nanoTime();
+        UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class,
+            FrameClient.refusal(vertx, gateway.port));
+        long tookMs = (System.nanoTime() - asked) / 1_000_000;
+        assertEquals(503, rejected.getStatus());
+        assertTrue(rejected.getBody().toString().startsWith("engine_unavailable"), rejected.getBody().toString());
+        assertTrue(tookMs < 5000, "refused at once, not queued behind hung calls: " + tookMs + "ms");
+        before.socket().writeTextMessage("the running session does not need the engine");
+        assertEquals("the running session does not need the engine", before.nextDataFrame().textData());
+
+        engine.thaw();
+        awaitTrue(() -> get("/health").contains("\"engine\":{\"state\":\"up\"}"), 20_000, "up again: " + get("/health"));
+        try (FrameClient after = connect(null)) {
+          assertEquals(1, backends.running(gateway.route, after.hello().getString("session")));
+        }
+      }
+      gateway.close();
+    }
+  }
+
+  @Test
   void autoPicksDockerWhenTheEngineAnswers() throws Exception {
     gateway = TestGateway.on(LauncherKind.AUTO).start(vertx);
     assertTrue(get("/health").contains("\"launcher\":\"docker\""), get("/health"));

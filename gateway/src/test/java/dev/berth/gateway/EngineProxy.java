@@ -22,6 +22,8 @@ final class EngineProxy implements AutoCloseable {
   final Path socket;
   private final List<SocketChannel> open = new CopyOnWriteArrayList<>();
   private ServerSocketChannel server;
+  /** While set, nothing is forwarded either way, though every connection stays open: calls hang. */
+  private volatile boolean frozen;
 
   EngineProxy() throws IOException {
     socket = Files.createTempDirectory("berth-engine-proxy").resolve("docker.sock");
@@ -57,18 +59,21 @@ final class EngineProxy implements AutoCloseable {
     }
   }
 
-  private static void copy(SocketChannel from, SocketChannel to) {
+  private void copy(SocketChannel from, SocketChannel to) {
     Thread copier = new Thread(() -> {
       ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
       try {
         while (from.read(buffer) >= 0) {
+          while (frozen) {
+            Thread.sleep(10);
+          }
           buffer.flip();
           while (buffer.hasRemaining()) {
             to.write(buffer);
           }
           buffer.clear();
         }
-      } catch (IOException cut) {
+      } catch (IOException | InterruptedException cut) {
         // one side closed
       } finally {
         closeQuietly(from);
@@ -77,6 +82,16 @@ final class EngineProxy implements AutoCloseable {
     }, "engine-proxy-copy");
     copier.setDaemon(true);
     copier.start();
+  }
+
+  /** The engine takes calls and answers none, until {@link #thaw}: as a wedged engine does. */
+  void freeze() {
+    frozen = true;
+  }
+
+  /** Answers again: what was held goes through. */
+  void thaw() {
+    frozen = false;
   }
 
   /** Cuts every connection and removes the socket: until restored, the engine does not answer. */
@@ -89,6 +104,7 @@ final class EngineProxy implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    thaw();
     cut();
     Files.deleteIfExists(socket.getParent());
   }

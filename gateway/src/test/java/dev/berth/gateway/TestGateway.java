@@ -209,7 +209,13 @@ public final class TestGateway implements AutoCloseable {
 
     /** Keys of docker.swarm, e.g. "dial: published". */
     public Builder swarm(String entries) {
-      this.dockerExtra = ", swarm: {" + entries + "}";
+      this.dockerExtra += ", swarm: {" + entries + "}";
+      return this;
+    }
+
+    /** More keys of the docker mapping, as YAML flow entries, e.g. "stallAfter: 2s". */
+    public Builder docker(String entries) {
+      this.dockerExtra += ", " + entries;
       return this;
     }
 

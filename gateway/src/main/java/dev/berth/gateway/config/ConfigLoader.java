@@ -148,13 +148,15 @@ public final class ConfigLoader {
   }
 
   private static DockerConfig docker(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("host", "network", "apiTimeout", "swarm"));
+    node.onlyKeys(Set.of("host", "network", "apiTimeout", "stallAfter", "stopsPerNetwork", "swarm"));
     String host = node.child("host").string("unix:///var/run/docker.sock");
     if (!host.startsWith("unix://") && !host.startsWith("tcp://")) {
       throw node.child("host").error("'" + host + "' is not an engine address", "use unix:///var/run/docker.sock or tcp://host:port");
     }
     return new DockerConfig(host, node.child("network").string("berth-sessions"),
         node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+        node.child("stallAfter").duration(Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+        node.child("stopsPerNetwork").integer(4, 1, 64),
         swarm(node.child("swarm"), launcher));
   }
 

@@ -8,9 +8,13 @@ package dev.berth.gateway.config;
  *     session containers cannot reach each other while the gateway reaches each of them
  * @param apiTimeout how long one engine call may take before it fails (not the event stream,
  *     which stays open however quiet the engine is)
+ * @param stallAfter an engine call running longer than this (plus the stop timeout, for a stop)
+ *     means the engine is stalled: new sessions get 503 until it answers again
+ * @param stopsPerNetwork container stops and removals at once on one network; more wait their turn
  * @param swarm how the swarm launcher runs sessions
  */
-public record DockerConfig(String host, String network, java.time.Duration apiTimeout, Swarm swarm) {
+public record DockerConfig(String host, String network, java.time.Duration apiTimeout, java.time.Duration stallAfter,
+    int stopsPerNetwork, Swarm swarm) {
 
   /**
    * @param network a swarm-scoped bridge, made from a per-node config-only network with

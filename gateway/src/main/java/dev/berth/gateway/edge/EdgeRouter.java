@@ -3,6 +3,7 @@ package dev.berth.gateway.edge;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Handler;
@@ -90,9 +91,15 @@ public final class EdgeRouter {
     router.get("/health").handler(ctx -> registry.countByState().onSuccess(counts -> {
       JsonObject states = new JsonObject();
       counts.forEach((state, count) -> states.put(state.name().toLowerCase(Locale.ROOT), count));
+      EngineStatus engine = registry.engine();
+      JsonObject engineJson = new JsonObject().put("state", engine.state().tag());
+      if (!engine.detail().isEmpty()) {
+        engineJson.put("detail", engine.detail());
+      }
       ctx.json(new JsonObject()
           .put("status", "UP")
           .put("launcher", launcherName)
+          .put("engine", engineJson)
           .put("sessions", counts.values().stream().mapToInt(Integer::intValue).sum())
           .put("states", states));
     }).onFailure(ctx::fail));

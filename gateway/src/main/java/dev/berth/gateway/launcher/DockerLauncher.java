@@ -251,7 +251,8 @@ final class DockerLauncher implements Launcher {
   private Future<Void> remove(String id, String routeName) {
     RouteConfig route = routes.get(routeName);
     Duration stopTimeout = route == null ? DEFAULT_STOP_TIMEOUT : route.timeouts().stop();
-    Future<Void> removal = engine.<Void>stopping(() -> {
+    String network = route == null ? config.network() : networkOf(route);
+    Future<Void> removal = engine.<Void>stopping(network, stopTimeout, () -> {
       engine.stopAndRemove(id, stopTimeout);
       return null;
     }).onComplete(done -> {
@@ -356,10 +357,7 @@ final class DockerLauncher implements Launcher {
         && Instant.ofEpochSecond(container.getCreated()).isBefore(Instant.now().minusSeconds(60));
     if (state.equals("exited") || state.equals("dead") || launchBrokeOff) {
       LOG.info("removing leftover container " + name + " (" + state + ")");
-      engine.stopping(() -> {
-        engine.forceRemove(container.getId());
-        return null;
-      });
+      removeDead(container.getId(), routes.get(route));
     }
     return Optional.empty();
   }
@@ -376,6 +374,11 @@ final class DockerLauncher implements Launcher {
   @Override
   public boolean backendsOutliveGateway() {
     return true;
+  }
+
+  @Override
+  public EngineStatus engineStatus() {
+    return engine.status();
   }
 
   private void watchDeaths() {
@@ -411,7 +414,7 @@ final class DockerLauncher implements Launcher {
           return;
         }
         if (routes.contains(attributes.get(ROUTE_LABEL))) { // other routes: another gateway's to clean up
-          context.runOnContext(v -> containerDied(event.getId(), attributes.get("exitCode")));
+          context.runOnContext(v -> containerDied(event.getId(), attributes.get(ROUTE_LABEL), attributes.get("exitCode")));
         }
       }
 
@@ -506,18 +509,22 @@ final class DockerLauncher implements Launcher {
     });
   }
 
-  private void containerDied(String id, String exitCode) {
+  private void containerDied(String id, String routeName, String exitCode) {
     Promise<String> exit = exits.get(id);
     boolean killedForMemory = outOfMemory.remove(id);
     if (exit != null) {
       exit.tryComplete("container exited with status " + exitCode + (killedForMemory ? " (out of memory)" : ""));
     } else {
-      // Not one we hold (another gateway's, or left from an earlier run): dead anyway.
-      engine.stopping(() -> {
-        engine.forceRemove(id);
-        return null;
-      });
+      removeDead(id, routes.get(routeName)); // not one we hold (another gateway's, or an earlier run's): dead anyway
     }
+  }
+
+  /** Removes a container that is not running, in its network's turn. */
+  private void removeDead(String id, RouteConfig route) {
+    engine.stopping(route == null ? config.network() : networkOf(route), Duration.ZERO, () -> {
+      engine.forceRemove(id);
+      return null;
+    });
   }
 
   /** Reconnects with a growing delay while the engine is away, asking for the deaths missed. */

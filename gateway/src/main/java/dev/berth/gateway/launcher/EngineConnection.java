@@ -44,6 +44,8 @@ final class EngineConnection {
   private final DockerHttpClient http;
   private final WorkerExecutor launchWorkers;
   private final WorkerExecutor stopWorkers;
+  private final EngineHealth health;
+  private final NetworkStops networkStops;
 
   EngineConnection(Vertx vertx, DockerConfig config) {
     this.vertx = vertx;
@@ -56,6 +58,13 @@ final class EngineConnection {
     this.events = DockerClientImpl.getInstance(clientConfig, httpClient(clientConfig, 2, Duration.ZERO)); // no response timeout
     this.launchWorkers = vertx.createSharedWorkerExecutor("berth-docker", LAUNCH_WORKERS);
     this.stopWorkers = vertx.createSharedWorkerExecutor("berth-docker-stop", STOP_WORKERS);
+    this.health = new EngineHealth(vertx, clientConfig.getDockerHost(), config.stallAfter());
+    this.networkStops = new NetworkStops(config.stopsPerNetwork());
+  }
+
+  /** How the engine looks now: up, down, or stalled (calls that hang). */
+  EngineStatus status() {
+    return health.status();
   }
 
   private static DockerHttpClient httpClient(DockerClientConfig config, int connections, Duration responseTimeout) {
@@ -86,12 +95,16 @@ final class EngineConnection {
 
   /** Runs an engine call on the launch pool. */
   <T> Future<T> blocking(Callable<T> call) {
-    return launchWorkers.executeBlocking(call, false);
+    return launchWorkers.executeBlocking(health.tracked(Duration.ZERO, call), false);
   }
 
-  /** Runs an engine call on the stop pool. */
-  <T> Future<T> stopping(Callable<T> call) {
-    return stopWorkers.executeBlocking(call, false);
+  /**
+   * Runs a stop or removal of a container on {@code network} on the stop pool, at most
+   * {@code docker.stopsPerNetwork} at once per network; {@code stopTimeout} is how long the stop
+   * may wait for the container before it is killed.
+   */
+  <T> Future<T> stopping(String network, Duration stopTimeout, Callable<T> call) {
+    return networkStops.run(network, () -> stopWorkers.executeBlocking(health.tracked(stopTimeout, call), false));
   }
 
   /**
@@ -176,6 +189,7 @@ final class EngineConnection {
   }
 
   Future<Void> close() {
+    health.close();
     return vertx.executeBlocking(() -> {
       events.close();
       docker.close();

@@ -49,6 +49,11 @@ public abstract class ForwardingLauncher implements Launcher {
   }
 
   @Override
+  public EngineStatus engineStatus() {
+    return launcher.engineStatus();
+  }
+
+  @Override
   public boolean backendsOutliveGateway() {
     return launcher.backendsOutliveGateway();
   }

@@ -74,6 +74,15 @@ public interface Launcher {
     return Future.succeededFuture(Elsewhere.NONE);
   }
 
+  /**
+   * The engine as the launcher sees it now (up, down, stalled); cheap, from any thread. A stalled
+   * engine takes calls and does not answer them: admission refuses new sessions meanwhile rather
+   * than queue launches behind them. Launchers without an engine are always up.
+   */
+  default EngineStatus engineStatus() {
+    return EngineStatus.NO_ENGINE;
+  }
+
   /** Whether backends outlive this gateway process, so keeping them at shutdown makes sense. */
   boolean backendsOutliveGateway();
 

@@ -336,7 +336,7 @@ final class SwarmLauncher implements Launcher {
     }
     RouteConfig route = routes.get(routeName);
     Duration stopTimeout = route == null ? Duration.ofSeconds(10) : route.timeouts().stop();
-    Future<Void> removal = engine.<Void>stopping(() -> {
+    Future<Void> removal = engine.<Void>stopping(config.network(), stopTimeout, () -> {
       JsonObject task;
       try {
         task = taskOf(id);
@@ -557,6 +557,11 @@ final class SwarmLauncher implements Launcher {
   @Override
   public Future<Elsewhere> heldElsewhere() {
     return Future.succeededFuture(elsewhere);
+  }
+
+  @Override
+  public EngineStatus engineStatus() {
+    return engine.status();
   }
 
   @Override

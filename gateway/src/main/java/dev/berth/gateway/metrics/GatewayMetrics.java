@@ -3,6 +3,7 @@ package dev.berth.gateway.metrics;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.edge.ConnectionMeter;
 import dev.berth.gateway.failure.Failure;
+import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
@@ -91,6 +92,19 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
           .tag("reason", limit.tag())
           .register(registry));
     }
+  }
+
+  /** The engine's state gauges ({@code berth_engine_state{state}}: 1 for the state it is in) and stalled calls. */
+  public void engine(Supplier<EngineStatus> status) {
+    for (EngineStatus.State state : EngineStatus.State.values()) {
+      Gauge.builder("berth.engine.state", () -> status.get().state() == state ? 1 : 0)
+          .description("1 for the state the engine is in: up, down (refuses or fails calls), stalled (calls hang)")
+          .tag("state", state.tag())
+          .register(registry);
+    }
+    Gauge.builder("berth.engine.calls.stalled", () -> status.get().stalledCalls())
+        .description("Engine calls running past docker.stallAfter (plus the stop timeout for a stop)")
+        .register(registry);
   }
 
   @Override

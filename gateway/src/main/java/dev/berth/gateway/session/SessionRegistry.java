@@ -6,6 +6,7 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.Elsewhere;
+import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pool.WarmPool;
 import io.vertx.core.Context;
@@ -136,7 +137,8 @@ public final class SessionRegistry {
     int pooled = pools.values().stream().mapToInt(WarmPool::idle).sum();
     return onRoute(route) + pools.get(route.name()).idle() < route.maxSessions()
         && total() + pooled < config.sessions().maxSessions()
-        && services.gate().idleSlot();
+        && services.gate().idleSlot()
+        && !services.launcher().engineStatus().stalled();
   }
 
   /** Sessions on {@code route}: this gateway's, and the backends other gateways hold there. */
@@ -241,6 +243,11 @@ public final class SessionRegistry {
   private Session.Claim open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
     if (admissionsPaused) {
       throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
+    }
+    EngineStatus engine = services.launcher().engineStatus();
+    if (engine.stalled()) {
+      throw new FailureException(Failure.ENGINE_UNAVAILABLE, "the engine takes calls and does not answer them ("
+          + engine.detail() + "); new sessions wait until it answers again");
     }
     if (total() >= config.sessions().maxSessions()) {
       throw new FailureException(Failure.GATEWAY_FULL, "the gateways hold their maximum of "
@@ -482,6 +489,11 @@ public final class SessionRegistry {
     return EventLoops.call(services.control(), () -> Future.succeededFuture(new Holdings(byKey.size(),
         countByRoute.values().stream().mapToInt(Integer::intValue).sum(), clients.slots(), clients.addresses(),
         takingOver.size(), services.gate().inFlight(), pools.values().stream().mapToInt(WarmPool::idle).sum())));
+  }
+
+  /** The launcher's engine as it looks now, from any thread. */
+  public EngineStatus engine() {
+    return services.launcher().engineStatus();
   }
 
   /** The number of sessions; read from any thread, for gauges. */
