@@ -1,8 +1,10 @@
 package dev.berth.gateway.pipe;
 
 import dev.berth.gateway.failure.Failure;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
@@ -17,11 +19,15 @@ import java.util.function.BiConsumer;
  * Here the close frame with the right code (1002, 1007, 1009) is written and flushed, then the
  * connection closed from this point of the pipeline, so Vert.x neither races it nor adds its own.
  *
+ * <p>It also keeps the last word: once a close frame went out (its own, or Vert.x's echo of the
+ * client's), nothing more is written to the client, not even a second close frame for an error
+ * found after the first (RFC 6455 §5.5.1: no data after a close frame).
+ *
  * <p>Installed by the edge as soon as a client's handshake is done, on the client's loop, so that
  * no frame gets past it while the client is on its way to its session's pipe (which may live on
  * another loop); the pipe's client link then listens to it.
  */
-public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
+public final class ProtocolErrorAnswer extends ChannelDuplexHandler {
 
   private static final String NAME = "berth-protocol-errors";
 
@@ -32,6 +38,8 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
   private volatile ChannelHandlerContext context;
   /** The code of the client's close frame as it came ({@link CloseCheck#NO_STATUS} for none); 0 before one came. */
   private volatile int closeCode;
+  /** A close frame went out to the client; on the channel's loop only. */
+  private boolean closeWritten;
 
   private ProtocolErrorAnswer(Runnable endingClose) {
     this.endingClose = endingClose;
@@ -113,8 +121,29 @@ public final class ProtocolErrorAnswer extends ChannelInboundHandlerAdapter {
     if (failed.compareAndSet(false, true)) {
       listener.accept(failure, detail);
       ChannelHandlerContext ctx = context;
-      ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
-          .addListener(written -> ctx.close());
+      ctx.executor().execute(() -> {
+        if (closeWritten) {
+          ctx.close(); // the close handshake began already: end the connection, say nothing more
+          return;
+        }
+        closeWritten = true;
+        ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
+            .addListener(written -> ctx.close());
+      });
     }
+  }
+
+  /** Writes from Vert.x (frames, its echo of a close): none after a close frame. */
+  @Override
+  public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
+    if (closeWritten) {
+      ReferenceCountUtil.release(message);
+      promise.trySuccess(); // past the close frame: dropped, as the peer would drop it
+      return;
+    }
+    if (message instanceof CloseWebSocketFrame) {
+      closeWritten = true;
+    }
+    ctx.write(message, promise);
   }
 }

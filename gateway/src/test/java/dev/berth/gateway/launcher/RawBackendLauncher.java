@@ -366,8 +366,6 @@ public final class RawBackendLauncher implements Launcher {
     private boolean closed;
     private int closeCode = -2;
     private int excusedCloseCode = -2;
-    private java.util.function.IntPredicate closeCodeExcuse = code -> false;
-    private java.util.function.Predicate<String> knownBug = bug -> false;
     private int count;
 
     public Audit(String who, boolean expectMasked, int maxFrame, long maxMessage, Consumer<String> violations,
@@ -386,19 +384,6 @@ public final class RawBackendLauncher implements Launcher {
      */
     public synchronized void excuseCloseCode(int code) {
       excusedCloseCode = code;
-    }
-
-    /** Decides, for a close code not valid on the wire, whether it is excused (and e.g. counted as a known bug). */
-    public synchronized void excuseCloseCodes(java.util.function.IntPredicate excuse) {
-      closeCodeExcuse = excuse;
-    }
-
-    /**
-     * Where a known gateway bug this audit can recognise is reported (a text continuation up to 3
-     * bytes over the frame limit: held UTF-8 bytes put in front of it); true excuses it.
-     */
-    public synchronized void knownBugs(java.util.function.Predicate<String> hook) {
-      knownBug = hook;
     }
 
     public synchronized boolean closed() {
@@ -426,8 +411,7 @@ public final class RawBackendLauncher implements Launcher {
 
     public synchronized void frame(Frame frame) {
       frames++;
-      if (closed && frame.opcode() != PING && frame.opcode() != PONG
-          && !(frame.opcode() == CLOSE && knownBug.test("5: a second close frame after the first"))) {
+      if (closed && frame.opcode() != PING && frame.opcode() != PONG) {
         // RFC 6455 §5.5.1: no data after a close frame (a ping or pong is not data), and one close only
         violation(frame, "a frame after the close frame");
       }
@@ -440,9 +424,7 @@ public final class RawBackendLauncher implements Launcher {
       if (!frame.minimalLength()) {
         violation(frame, "its length is not in the minimal encoding");
       }
-      if (frame.payload().length > maxFrame && !(frame.opcode() == CONTINUATION && messageType == TEXT
-          && frame.payload().length <= maxFrame + 3
-          && knownBug.test("4: a text continuation over the frame limit by the held UTF-8 bytes in front of it"))) {
+      if (frame.payload().length > maxFrame) {
         violation(frame, "over the frame limit of " + maxFrame + " bytes");
       }
       switch (frame.opcode()) {
@@ -503,7 +485,7 @@ public final class RawBackendLauncher implements Launcher {
         violation(frame, "a close payload of one byte");
       } else if (payload.length >= 2) {
         int code = frame.closeCode();
-        if (!validCloseCode(code) && code != excusedCloseCode && !closeCodeExcuse.test(code)) {
+        if (!validCloseCode(code) && code != excusedCloseCode) {
           violation(frame, "close code " + code + " may not be sent");
         }
         if (!validUtf8(Arrays.copyOfRange(payload, 2, payload.length))) {
@@ -668,7 +650,6 @@ public final class RawBackendLauncher implements Launcher {
           + " received";
       this.echoRandom = new Random(launcher.seed * 31 + backend.number);
       this.audit = new Audit(who, true, launcher.maxFrame, launcher.maxMessage, launcher.violations, this::message);
-      this.audit.knownBugs(bug -> launcher.knownBugs.test(bug));
     }
 
     void run() {
@@ -948,7 +929,6 @@ public final class RawBackendLauncher implements Launcher {
       }
       if (payload.length >= 2) {
         int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-        launcher.closeCodesSent.add(code);
         audit.excuseCloseCode(code); // Vert.x echoes a peer's close code before anyone can look at it
       }
       writeFrame(true, 0, CLOSE, payload);
@@ -985,15 +965,7 @@ public final class RawBackendLauncher implements Launcher {
   private final long maxMessage;
   private final Consumer<String> violations;
   private final List<RawBackend> backends = new CopyOnWriteArrayList<>();
-  private final java.util.Set<Integer> closeCodesSent = java.util.concurrent.ConcurrentHashMap.newKeySet();
   public final AtomicInteger launches = new AtomicInteger();
-  /** Where the backends' audits report known gateway bugs; true excuses one. */
-  public volatile java.util.function.Predicate<String> knownBugs = bug -> false;
-
-  /** Whether some backend closed with {@code code}. */
-  public boolean closeCodeSent(int code) {
-    return closeCodesSent.contains(code);
-  }
 
   /**
    * @param maxFrame the gateway's listen.maxFrameSize: echoes are fragmented within it, and every
