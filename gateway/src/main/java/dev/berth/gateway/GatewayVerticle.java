@@ -254,6 +254,11 @@ public final class GatewayVerticle extends VerticleBase {
     });
   }
 
+  /** Every session as the admin API shows it, for a leak audit. */
+  public Future<List<dev.berth.gateway.session.Session.Snapshot>> sessions() {
+    return registry.snapshot();
+  }
+
   /** What the session registry holds now, for a leak audit. */
   public Future<SessionRegistry.Holdings> holdings() {
     return registry.holdings();

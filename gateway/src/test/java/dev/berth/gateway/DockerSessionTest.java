@@ -149,11 +149,13 @@ class DockerSessionTest extends SessionBehaviourTest {
           before.socket().writeTextMessage("still echoing " + i);
           assertEquals("still echoing " + i, before.nextDataFrame().textData());
         }
+        LeakAudit.assertBalanced(gateway, docker(), 30_000);
         backends.kill(gateway.route, before.hello().getString("session"));
         assertEquals(1011, before.awaitClose());
         // The end is told as an exit only from the engine's die event: deaths are watched again.
         awaitTrue(() -> get("/metrics").contains("berth_sessions_ended_total{reason=\"backend_exited\",route=\""
             + gateway.route + "\"} 1.0"), 20_000, "the killed session ended as an exit");
+        LeakAudit.assertBalanced(gateway, docker(), 30_000);
       }
       gateway.close(); // while the engine answers, so the gateway removes its containers itself
     }
@@ -184,8 +186,21 @@ class DockerSessionTest extends SessionBehaviourTest {
         try (FrameClient after = connect(null)) {
           assertEquals(1, backends.running(gateway.route, after.hello().getString("session")));
         }
+        LeakAudit.assertBalanced(gateway, docker(), 30_000);
       }
       gateway.close();
+    }
+  }
+
+  @Test
+  void theShippedHandlerEchoesAFourMebibyteMessageIn64ByteFragmentsThroughTheGateway() throws Exception {
+    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: '0'}").start(vertx);
+    for (int opcode : new int[] {RawWebSocket.TEXT, RawWebSocket.BINARY}) { // Autobahn 9.3.1 and 9.4.1
+      try (RawWebSocket client = RawWebSocket.open(gateway.port, java.util.Map.of())) {
+        assertEquals(101, client.status);
+        assertTrue(client.nextIgnoringPings().text().contains("\"hello\""));
+        FragmentedEcho.assertEchoedWhole(client, opcode, 65_536, 64, 60);
+      }
     }
   }
 
@@ -217,6 +232,7 @@ class DockerSessionTest extends SessionBehaviourTest {
           20_000, "both dead containers removed");
       assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"backend_exited\",route=\""
           + gateway.route + "\"} 2.0"), get("/metrics"));
+      LeakAudit.assertBalanced(gateway, docker(), 30_000);
     }
   }
 
@@ -243,6 +259,7 @@ class DockerSessionTest extends SessionBehaviourTest {
     }
     assertEquals(3, backends.running(gateway.route), "every container kept through the restarts");
     assertTrue(get("/health").contains("\"sessions\":3"), get("/health"));
+    LeakAudit.assertBalanced(gateway, docker(), 30_000);
     for (Map.Entry<String, String> session : keyByToken.entrySet()) {
       try (FrameClient back = connect(session.getKey())) {
         JsonObject hello = back.hello();
@@ -270,6 +287,7 @@ class DockerSessionTest extends SessionBehaviourTest {
         .exec().getId();
     docker().docker.startContainerCmd(id).exec();
     awaitTrue(() -> get("/health").contains("\"sessions\":1"), 10_000, "the reaper adopted it");
+    LeakAudit.assertBalanced(gateway, docker(), 30_000);
     awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "nobody came back: removed after the grace period");
     assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"grace_expired\",route=\""
         + gateway.route + "\"} 1.0"), get("/metrics"));

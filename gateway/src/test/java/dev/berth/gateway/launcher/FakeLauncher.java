@@ -83,6 +83,18 @@ public final class FakeLauncher implements Launcher {
       done.complete();
     }
 
+    /** Sends one text message of {@code fragments} frames of {@code size} bytes, at once, regardless of backpressure. */
+    public void pushFragmented(int fragments, int size) {
+      context.runOnContext(v -> {
+        io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer("a".repeat(size));
+        for (int i = 0; i < fragments; i++) {
+          boolean last = i == fragments - 1;
+          current.writeFrame(i == 0 ? io.vertx.core.http.WebSocketFrame.textFrame(chunk.toString(), last)
+              : io.vertx.core.http.WebSocketFrame.continuationFrame(chunk, last));
+        }
+      });
+    }
+
     /** Stops reading the gateway for {@code pause}, as a busy app would; the gateway's writes back up. */
     public void stall(Duration pause) {
       context.runOnContext(v -> {

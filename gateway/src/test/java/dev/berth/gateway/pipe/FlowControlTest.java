@@ -6,19 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.FakeLauncherGatewayTest;
 import dev.berth.gateway.FlakyLink;
+import dev.berth.gateway.FragmentedEcho;
 import dev.berth.gateway.FrameClient;
 import dev.berth.gateway.RawWebSocket;
 import dev.berth.gateway.ResumingClient;
 import dev.berth.gateway.launcher.FakeLauncher;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,47 +44,13 @@ class FlowControlTest extends FakeLauncherGatewayTest {
   /** The fake backend echoes frame by frame, as the shipped handler does, so all 65,536 fragments come back. */
   private void echoFragmented(int opcode) throws Exception {
     gateway = gatewayOn().start(vertx);
-    byte[] fragment = new byte[64];
-    Arrays.fill(fragment, (byte) 'a');
     try (RawWebSocket client = RawWebSocket.open(gateway.port, Map.of())) {
       assertEquals(101, client.status);
       RawWebSocket.Frame hello = client.nextIgnoringPings();
       assertTrue(hello.text().contains("hello"), hello.text());
-      CompletableFuture<long[]> echoed = CompletableFuture.supplyAsync(() -> readMessage(client));
-      for (int i = 0; i < FRAGMENTS; i++) {
-        client.send(i == FRAGMENTS - 1, i == 0 ? opcode : RawWebSocket.CONTINUATION, fragment);
-      }
-      long[] got = echoed.get(60, TimeUnit.SECONDS);
-      assertEquals(64L * FRAGMENTS, got[0], "every byte back");
-      assertEquals(opcode, (int) got[1], "its type kept");
+      FragmentedEcho.assertEchoedWhole(client, opcode, FRAGMENTS, 64, 60);
     }
     assertEquals(0, endedFor("buffer_overflow"));
-  }
-
-  /** Bytes and the first frame's opcode of the next whole data message. */
-  private static long[] readMessage(RawWebSocket client) {
-    try {
-      long bytes = 0;
-      int opcode = -1;
-      while (true) {
-        RawWebSocket.Frame frame = client.nextIgnoringPings();
-        if (frame == null) {
-          throw new AssertionError("the connection ended after " + bytes + " bytes of the echo");
-        }
-        for (byte b : frame.payload()) {
-          if (b != 'a') {
-            throw new AssertionError("a byte changed in the echo after " + bytes + " bytes");
-          }
-        }
-        opcode = opcode < 0 ? frame.opcode() : opcode;
-        bytes += frame.payload().length;
-        if (frame.fin()) {
-          return new long[] {bytes, opcode};
-        }
-      }
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
   }
 
   @Test
@@ -151,6 +115,18 @@ class FlowControlTest extends FakeLauncherGatewayTest {
       assertEquals(numbered("p", 300), got, "everything, in order, once");
       assertNull(back.pollFrame(200), "and nothing more");
     }
+  }
+
+  @Test
+  void aMessageLargerThanTheBufferSentToAnAbsentClientEndsTheSessionWithBufferOverflow() throws Exception {
+    gateway = gatewayOn().buffer("64k", 1000).start(vertx);
+    try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
+      String key = first.hello().getString("session");
+      first.leave();
+      dev.berth.gateway.Await.until(() -> gateway.get("/health").contains("\"detached\":1"), 5_000, "detached");
+      launcher.backend(key).pushFragmented(200, 1024); // one message of 200 KiB: it cannot be held whole
+    }
+    dev.berth.gateway.Await.until(() -> endedFor("buffer_overflow") == 1, 10_000, "ended for what it held");
   }
 
   private static List<String> numbered(String prefix, int count) {
