@@ -12,6 +12,7 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import dev.berth.gateway.config.LauncherKind;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -21,11 +22,16 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The session behaviour with each session in its own container on a real Docker engine. */
-class DockerSessionTest extends SessionBehaviourTest {
+class DockerSessionTest extends LauncherContractTest {
 
   @Override
-  LauncherKind launcher() {
-    return LauncherKind.DOCKER;
+  TestBackends backends(Vertx vertx) {
+    return TestBackends.of(LauncherKind.DOCKER);
+  }
+
+  @Override
+  TestGateway.Builder gatewayOn() {
+    return TestGateway.on(LauncherKind.DOCKER);
   }
 
   private DockerTestBackends docker() {

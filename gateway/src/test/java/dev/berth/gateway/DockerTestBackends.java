@@ -22,10 +22,6 @@ public final class DockerTestBackends implements TestBackends {
         new ApacheDockerHttpClient.Builder().dockerHost(config.getDockerHost()).build());
   }
 
-  @Override
-  public LauncherKind kind() {
-    return LauncherKind.DOCKER;
-  }
 
   /**
    * The containers of {@code route} (of one session when {@code sessionKey} is not null): by its

@@ -3,14 +3,20 @@ package dev.berth.gateway;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.config.LauncherKind;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 
 /** The session behaviour with each handler as a child process of the gateway. */
-class ProcessSessionTest extends SessionBehaviourTest {
+class ProcessSessionTest extends LauncherContractTest {
 
   @Override
-  LauncherKind launcher() {
-    return LauncherKind.PROCESS;
+  TestBackends backends(Vertx vertx) {
+    return TestBackends.of(LauncherKind.PROCESS);
+  }
+
+  @Override
+  TestGateway.Builder gatewayOn() {
+    return TestGateway.on(LauncherKind.PROCESS);
   }
 
   @Test

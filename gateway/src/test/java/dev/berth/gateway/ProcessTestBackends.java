@@ -13,10 +13,6 @@ import java.util.List;
  */
 final class ProcessTestBackends implements TestBackends {
 
-  @Override
-  public LauncherKind kind() {
-    return LauncherKind.PROCESS;
-  }
 
   private List<ProcessHandle> handlers(String sessionKey) {
     return ProcessHandle.current().descendants()

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -33,89 +32,27 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import dev.berth.gateway.launcher.InJvmLauncher;
 
 /**
- * What a user of Berth can count on, whichever launcher runs the sessions: each launcher's test
- * class runs every test here against a real engine or real child processes, with real websocket
- * clients. After each test the gateway is stopped, and the test fails if any backend outlives it.
+ * What a user of Berth can count on from a session, whatever launcher runs it: the edge, the
+ * registry, the pipe and the resume protocol, held against the shipped session handler itself,
+ * run inside the test JVM ({@link InJvmLauncher}) so the whole contract takes seconds. The
+ * launcher-dependent part ({@link LauncherContractTest}) runs here too, and on each real launcher.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
-abstract class SessionBehaviourTest {
+class SessionBehaviourTest extends LauncherContractTest {
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private InJvmLauncher launcher;
 
-  Vertx vertx;
-  TestBackends backends;
-  TestGateway gateway;
-
-  abstract LauncherKind launcher();
-
-  @BeforeEach
-  void createBackendsView(Vertx vertx) {
-    this.vertx = vertx;
-    this.backends = TestBackends.of(launcher());
+  @Override
+  TestBackends backends(Vertx vertx) {
+    launcher = new InJvmLauncher(vertx);
+    return new InJvmTestBackends(launcher);
   }
 
-  @AfterEach
-  void stopGatewayAndCheckNothingIsLeft() throws Exception {
-    int left = 0;
-    try {
-      if (gateway != null) {
-        gateway.close();
-      }
-    } finally {
-      // Whatever happened above, nothing this test made may outlive it.
-      if (gateway != null) {
-        left = backends.removeAll(gateway.route);
-      }
-      backends.close();
-    }
-    assertEquals(0, left, "backends still there after the gateway stopped");
-  }
-
+  @Override
   TestGateway.Builder gatewayOn() {
-    return TestGateway.on(launcher());
-  }
-
-  FrameClient connect(String token) throws Exception {
-    return FrameClient.connect(vertx, gateway.port, token);
-  }
-
-  @Test
-  void aClientThatAsksForProgressHearsItsBackendStartBeforeItsFirstFrame() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    try (RawWebSocket client = RawWebSocket.open(java.net.InetAddress.getLoopbackAddress(), gateway.port,
-        "/ws?progress=1", java.util.Map.of())) {
-      assertEquals(101, client.status, "accepted before its backend runs");
-      List<String> phases = new ArrayList<>();
-      JsonObject frame = new JsonObject(client.nextIgnoringPings().text());
-      while ("progress".equals(frame.getString("berth"))) {
-        phases.add(frame.getString("phase"));
-        frame = new JsonObject(client.nextIgnoringPings().text());
-      }
-      assertEquals(List.of("starting", "running", "ready"), phases);
-      assertEquals("hello", frame.getString("type"), "then its backend's first frame: " + frame);
-      assertEquals(1, backends.running(gateway.route, frame.getString("session")));
-    }
-  }
-
-  @Test
-  void twoClientsGetTwoDifferentBackends() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    try (FrameClient alice = connect(null); FrameClient bob = connect(null)) {
-      String aliceKey = alice.hello().getString("session");
-      String bobKey = bob.hello().getString("session");
-      assertNotEquals(aliceKey, bobKey);
-      assertNotEquals(alice.sessionToken(), bob.sessionToken());
-      assertEquals(1, backends.running(gateway.route, aliceKey));
-      assertEquals(1, backends.running(gateway.route, bobKey));
-
-      alice.socket().writeTextMessage("only alice's backend sees this");
-      alice.nextDataFrame();
-      assertEquals(1, alice.state().getLong("framesReceived"));
-      assertEquals(0, bob.state().getLong("framesReceived"));
-    }
+    return TestGateway.with((v, config, watch) -> io.vertx.core.Future.succeededFuture(launcher));
   }
 
   @Test
@@ -129,44 +66,6 @@ abstract class SessionBehaviourTest {
       String attributes = cookie.toLowerCase(java.util.Locale.ROOT);
       assertTrue(attributes.contains("; httponly") && attributes.contains("; samesite=lax") && attributes.contains("; path=/ws"), cookie);
       assertFalse(client.hello().encode().contains(token), "the backend must never see the client's token");
-    }
-  }
-
-  @Test
-  void everyKindOfFrameRoundTripsUnchanged() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    try (FrameClient client = connect(null)) {
-      client.hello();
-      WebSocket socket = client.socket();
-
-      socket.writeTextMessage("héllo, wörld ✓");
-      WebSocketFrame text = client.nextDataFrame();
-      assertEquals(WebSocketFrameType.TEXT, text.type());
-      assertEquals("héllo, wörld ✓", text.textData());
-
-      byte[] mebibyte = new byte[1 << 20];
-      new Random(42).nextBytes(mebibyte);
-      socket.writeBinaryMessage(Buffer.buffer(mebibyte));
-      WebSocketFrame binary = client.nextDataFrame();
-      assertEquals(WebSocketFrameType.BINARY, binary.type());
-      assertArrayEquals(mebibyte, binary.binaryData().getBytes());
-
-      socket.writeFrame(WebSocketFrame.textFrame("first ", false));
-      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer("second "), false));
-      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer("third"), true));
-      assertFrame(client.nextDataFrame(), WebSocketFrameType.TEXT, false, "first ");
-      assertFrame(client.nextDataFrame(), WebSocketFrameType.CONTINUATION, false, "second ");
-      assertFrame(client.nextDataFrame(), WebSocketFrameType.CONTINUATION, true, "third");
-
-      socket.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[] {1, 2}), false));
-      socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[] {3}), true));
-      WebSocketFrame firstPart = client.nextDataFrame();
-      assertEquals(WebSocketFrameType.BINARY, firstPart.type());
-      assertFalse(firstPart.isFinal());
-      assertArrayEquals(new byte[] {1, 2}, firstPart.binaryData().getBytes());
-      assertArrayEquals(new byte[] {3}, client.nextDataFrame().binaryData().getBytes());
-
-      assertEquals(7, client.state().getLong("framesReceived"), "1 text + 1 binary + 3 text fragments + 2 binary fragments");
     }
   }
 
@@ -185,11 +84,6 @@ abstract class SessionBehaviourTest {
     }
   }
 
-  private static void assertFrame(WebSocketFrame frame, WebSocketFrameType type, boolean fin, String payload) {
-    assertEquals(type, frame.type());
-    assertEquals(fin, frame.isFinal());
-    assertEquals(payload, frame.binaryData().toString());
-  }
 
   @Test
   void clientThatClosesWithACodeEndsItsSessionAndItsBackendAtOnce() throws Exception {
@@ -217,29 +111,6 @@ abstract class SessionBehaviourTest {
       assertEquals(4321, client.awaitClose());
       assertEquals("handler says bye", client.closeReason());
       awaitTrue(() -> backends.running(gateway.route, key) == 0, 10_000, "the session ended with its backend's close");
-    }
-  }
-
-  @Test
-  void reconnectWithTheCookieReturnsToTheSameBackendWithoutRedialingIt() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    String token;
-    String key;
-    try (FrameClient first = connect(null)) {
-      token = first.sessionToken();
-      key = first.hello().getString("session");
-      for (int i = 0; i < 3; i++) {
-        first.socket().writeTextMessage("frame " + i);
-        first.nextDataFrame();
-      }
-      first.leave();
-    }
-    try (FrameClient second = connect(token)) {
-      JsonObject state = second.state();
-      assertEquals(key, state.getString("session"));
-      assertEquals(3, state.getLong("framesReceived"));
-      assertEquals(1, state.getLong("connections"), "the session's own websocket to its backend outlived the client");
-      assertEquals(1, backends.running(gateway.route), "no second backend for a returning client");
     }
   }
 
@@ -396,20 +267,6 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
-  void routeEnvironmentReachesTheBackendSoItsFeedCanBeSwitchedOff() throws Exception {
-    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
-    try (FrameClient client = connect(null)) {
-      client.hello();
-      long until = System.currentTimeMillis() + 1500; // the default feed sends 2 a second
-      for (WebSocketFrame frame; (frame = client.pollFrame(until - System.currentTimeMillis())) != null; ) {
-        assertFalse(frame.isText() && frame.textData().contains("\"listing\""), "a listing came: " + frame.textData());
-      }
-      client.socket().writeTextMessage("pure echo");
-      assertEquals("pure echo", client.nextDataFrame().textData());
-    }
-  }
-
-  @Test
   void protocolErrorsGetTheirCloseCodesAndNothingInvalidReachesTheBackend() throws Exception {
     gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
     String token;
@@ -433,13 +290,6 @@ abstract class SessionBehaviourTest {
     }
   }
 
-  static void assertContiguous(List<Long> seqs) {
-    assertFalse(seqs.isEmpty());
-    for (int i = 1; i < seqs.size(); i++) {
-      assertEquals(seqs.get(i - 1) + 1, seqs.get(i), "listing " + i + " of " + seqs.size() + " after " + seqs.get(i - 1)
-          + ": every frame the backend sent arrives once, in order");
-    }
-  }
 
   @Test
   void forgedTokenIsRefusedWithoutLaunchingAnythingAndTheCookieCleared() throws Exception {
@@ -452,35 +302,6 @@ abstract class SessionBehaviourTest {
     }
     assertEquals(0, backends.running(gateway.route), "nothing launched for a forged token");
     assertTrue(get("/metrics").contains("berth_refusals_total{reason=\"invalid_token\",route=\"" + gateway.route + "\"} 1.0"));
-  }
-
-  @Test
-  void backendOfAClientThatLeftIsRemovedAfterTheGracePeriod() throws Exception {
-    gateway = gatewayOn().grace("2s").start(vertx);
-    String key;
-    try (FrameClient client = connect(null)) {
-      key = client.hello().getString("session");
-      client.leave();
-    }
-    Thread.sleep(500);
-    assertEquals(1, backends.running(gateway.route, key), "kept during the grace period");
-    awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "backend removed after the grace period");
-    awaitTrue(() -> get("/health").contains("\"sessions\":0"), 5_000, "the session is forgotten");
-  }
-
-  @Test
-  void killedBackendClosesItsClientWith1011() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    try (FrameClient client = connect(null)) {
-      String key = client.hello().getString("session");
-      backends.kill(gateway.route, key);
-      assertEquals(1011, client.awaitClose());
-      assertFalse(client.closeReason().isEmpty(), "the close says why");
-      awaitTrue(() -> get("/health").contains("\"sessions\":0"), 20_000, "the dead session is forgotten");
-      try (FrameClient returning = connect(client.sessionToken())) {
-        assertNotEquals(key, returning.hello().getString("session"), "a dead session is not resumed");
-      }
-    }
   }
 
   @Test
@@ -564,23 +385,6 @@ abstract class SessionBehaviourTest {
   }
 
   @Test
-  void noBackendAddressReachesTheClientOrTheOperatorEndpoints() throws Exception {
-    gateway = gatewayOn().start(vertx);
-    try (FrameClient client = connect(null)) {
-      String key = client.hello().getString("session");
-      String address = backends.address(gateway.route, key);
-      assertTrue(address.matches("[0-9.]+:\\d+"), address);
-      String host = address.substring(0, address.indexOf(':'));
-      String seen = client.socket().headers().toString() + client.hello().encode() + client.state().encode()
-          + get("/metrics") + get("/health") + get("/");
-      assertFalse(seen.contains(address), "the backend's address " + address + " leaked: " + seen);
-      if (!host.equals("127.0.0.1")) { // the gateway's own loopback address may appear; a bridge address must not
-        assertFalse(seen.contains(host), "the backend's host " + host + " leaked");
-      }
-    }
-  }
-
-  @Test
   void refusalsAreCountedByReason() throws Exception {
     gateway = gatewayOn().maxSessions(1).start(vertx);
     try (FrameClient first = connect(null)) {
@@ -592,18 +396,5 @@ abstract class SessionBehaviourTest {
       assertTrue(metrics.contains("berth_refusals_total{reason=\"capacity\"," + route + "} 1.0"), metrics);
       assertTrue(metrics.contains("berth_refusals_total{reason=\"not_websocket\"," + route + "} 1.0"), metrics);
     }
-  }
-
-  String get(String path) {
-    try {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port + path)).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-    } catch (Exception e) {
-      throw new AssertionError("GET " + path + " failed", e);
-    }
-  }
-
-  static void awaitTrue(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
-    Await.until(condition, withinMs, what);
   }
 }

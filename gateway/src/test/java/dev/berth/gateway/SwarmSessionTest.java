@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.model.Service;
 import dev.berth.gateway.config.LauncherKind;
+import io.vertx.core.Vertx;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.ForwardingLauncher;
@@ -31,11 +32,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * made on this node.
  */
 @ExtendWith(OneNodeSwarm.class)
-class SwarmSessionTest extends SessionBehaviourTest {
+class SwarmSessionTest extends LauncherContractTest {
 
   @Override
-  LauncherKind launcher() {
-    return LauncherKind.SWARM;
+  TestBackends backends(Vertx vertx) {
+    return TestBackends.of(LauncherKind.SWARM);
+  }
+
+  @Override
+  TestGateway.Builder gatewayOn() {
+    return TestGateway.on(LauncherKind.SWARM);
   }
 
   private SwarmTestBackends swarm() {

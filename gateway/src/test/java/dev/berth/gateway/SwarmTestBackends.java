@@ -15,10 +15,6 @@ public final class SwarmTestBackends implements TestBackends {
 
   private final DockerTestBackends engine = new DockerTestBackends();
 
-  @Override
-  public LauncherKind kind() {
-    return LauncherKind.SWARM;
-  }
 
   /** The services of {@code route} (of one session when {@code sessionKey} is not null). */
   public List<Service> services(String route, String sessionKey) {

@@ -8,8 +8,6 @@ import dev.berth.gateway.config.LauncherKind;
  */
 public interface TestBackends extends AutoCloseable {
 
-  LauncherKind kind();
-
   /** Running backends of {@code route} for the session whose public key is {@code sessionKey}. */
   int running(String route, String sessionKey);
 
