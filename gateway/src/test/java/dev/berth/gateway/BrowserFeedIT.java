@@ -24,6 +24,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A newcomer's first run, automated: the README's run command brings the gateway up on the default
@@ -32,6 +33,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * the user ends the session and its container is removed.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@Tag("engine")
+@Tag("browser")
 class BrowserFeedIT {
 
   private static final String DEFAULT_ROUTE = "listings";

@@ -20,8 +20,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The session behaviour with each session in its own container on a real Docker engine. */
+@Tag("engine")
 class DockerSessionTest extends LauncherContractTest {
 
   @Override

@@ -34,7 +34,11 @@ class GatewayJarIT {
         TestGateway.ROOT.resolve("gateway/target/berth-gateway.jar").toString(), "--config", config.toString())
         .redirectErrorStream(true)
         .start();
-    assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits at once");
+    try {
+      assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits at once");
+    } finally {
+      gateway.destroyForcibly(); // a gateway that did not exit is not left running
+    }
     String output = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(2, gateway.exitValue(), output);
     assertTrue(output.contains(config + ": key 'routes[0].timeouts.ready': 'soon' is not a duration"), output);

@@ -81,6 +81,8 @@ final class GatewayProcess {
       builder.directory(directory.toFile());
     }
     Process process = builder.start();
+    // A test JVM that dies (or is stopped) takes its gateways with it, whatever the test's cleanup did.
+    Runtime.getRuntime().addShutdownHook(new Thread(process.toHandle()::destroyForcibly, "kill-gateway-" + process.pid()));
     GatewayProcess run = new GatewayProcess(process, log, started);
     Thread copier = new Thread(run::copyOutput, "gateway-output-" + process.pid());
     copier.setDaemon(true);

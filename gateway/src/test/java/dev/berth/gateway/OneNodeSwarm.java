@@ -2,10 +2,8 @@ package dev.berth.gateway;
 
 import io.vertx.core.json.JsonArray;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -67,22 +65,14 @@ public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
   public static String docker(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("docker"));
     command.addAll(List.of(args));
-    Result result = run(command);
-    if (result.status != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + result.output);
+    Command.Result result = run(command);
+    if (result.status() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + result.output());
     }
-    return result.output;
+    return result.output();
   }
 
-  private record Result(int status, String output) {}
-
-  private static Result run(List<String> command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(60, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new IllegalStateException(String.join(" ", command) + " took over 60s");
-    }
-    return new Result(process.exitValue(), output);
+  private static Command.Result run(List<String> command) throws IOException, InterruptedException {
+    return Command.run(command, 60);
   }
 }

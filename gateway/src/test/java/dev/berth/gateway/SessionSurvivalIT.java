@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Sessions outlive their gateway. Twenty streaming sessions survive a SIGKILLed gateway and then a
@@ -34,6 +35,8 @@ import org.junit.jupiter.api.Timeout;
  * remove exactly what the run made, even when it fails.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
+@Tag("engine")
+@Tag("slow")
 class SessionSurvivalIT {
 
   private static final int SESSIONS = 20;

@@ -9,9 +9,12 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.Tag;
 
 /** {@code launcher: swarm} on an engine in no swarm: the gateway does not start, and says how to make one. */
 @ExtendWith(VertxExtension.class)
+@Tag("engine")
+@Tag("swarm")
 class SwarmLauncherWithoutSwarmTest {
 
   @Test

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The session behaviour with each session a one-task service on a one-node swarm, which these
@@ -32,6 +33,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * made on this node.
  */
 @ExtendWith(OneNodeSwarm.class)
+@Tag("engine")
+@Tag("swarm")
+@Tag("slow")
 class SwarmSessionTest extends LauncherContractTest {
 
   @Override

@@ -3,6 +3,7 @@ package dev.berth.gateway;
 import dev.berth.gateway.config.LauncherKind;
 import java.util.List;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.Tag;
 
 /**
  * {@link TwoGatewaysIT} with {@code launcher: swarm} on a one-node swarm the test starts and
@@ -10,6 +11,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code berth.gateway} label instead of a rename.
  */
 @ExtendWith(OneNodeSwarm.class)
+@Tag("engine")
+@Tag("swarm")
+@Tag("slow")
 class SwarmTwoGatewaysIT extends TwoGatewaysIT {
 
   @Override

@@ -34,11 +34,14 @@ public final class TestGateway implements AutoCloseable {
   private final Vertx vertx;
   private final String deployment;
   private final Path adminDir;
+  /** The session token secret's file, the test's own; {@link Builder#sameAs} passes it on. */
+  private final Path tokenSecret;
   private boolean closed;
 
   private TestGateway(Vertx vertx, String route, String deployment, GatewayVerticle verticle, Path adminDir,
-      Path configFile) throws java.io.IOException {
+      Path configFile, Path tokenSecret) throws java.io.IOException {
     this.vertx = vertx;
+    this.tokenSecret = tokenSecret;
     this.configFile = configFile;
     this.route = route;
     this.deployment = deployment;
@@ -85,6 +88,8 @@ public final class TestGateway implements AutoCloseable {
     private String image = IMAGE;
     private String readyTimeout = "15s";
     private String dockerHost = "unix:///var/run/docker.sock";
+    /** A secret of the test's own (a file in the temp folder, made by the gateway), shared only with its restarts. */
+    private Path tokenSecret;
 
     private Builder(LauncherKind launcher) {
       this.launcher = launcher;
@@ -95,10 +100,11 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
-    /** Another gateway for the same sessions: same route name and port, as after a restart. */
+    /** Another gateway for the same sessions: same route name, port and token secret, as after a restart. */
     public Builder sameAs(TestGateway earlier) {
       this.route = earlier.route;
       this.port = earlier.port;
+      this.tokenSecret = earlier.tokenSecret;
       return this;
     }
 
@@ -228,12 +234,18 @@ public final class TestGateway implements AutoCloseable {
     public TestGateway start(Vertx vertx) throws Exception {
       Path file = Files.createTempFile("berth-test-", ".yaml");
       Path adminDir = Files.createTempDirectory("berth-test-admin-");
+      if (tokenSecret == null) {
+        Path dir = Files.createTempDirectory("berth-test-token-");
+        tokenSecret = dir.resolve("token.key");
+        dir.toFile().deleteOnExit(); // after the file: deleted in the reverse order of registration
+        tokenSecret.toFile().deleteOnExit(); // kept until then: a restarted gateway (sameAs) reads it again
+      }
       Files.writeString(file, """
           admin: {port: 0, tokenFile: "%s"%s}
           listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
           docker: {host: "%s", apiTimeout: %s%s}
-          sessions: {onShutdown: %s, reapInterval: %s%s}
+          sessions: {onShutdown: %s, reapInterval: %s, tokenSecretFile: "%s"%s}
           routes:
             - name: %s
               path: /ws
@@ -244,14 +256,14 @@ public final class TestGateway implements AutoCloseable {
               timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
               buffer: {maxBytes: %s, maxFrames: %d}%s
           """.formatted(adminDir.resolve("admin.key"), adminExtra, port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
-          dockerHost, apiTimeout, dockerExtra, onShutdown, reapInterval, sessionsExtra, route, version,
+          dockerHost, apiTimeout, dockerExtra, onShutdown, reapInterval, tokenSecret, sessionsExtra, route, version,
           image, routeDockerExtra, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
           bufferFrames, routeExtra));
       try {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);
         String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
-        return new TestGateway(vertx, route, id, gateway, adminDir, file);
+        return new TestGateway(vertx, route, id, gateway, adminDir, file, tokenSecret);
       } catch (Exception | Error failed) {
         Files.deleteIfExists(file);
         throw failed;

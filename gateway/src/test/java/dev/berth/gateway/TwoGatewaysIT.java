@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Two gateways on one engine, each with its own {@code sessions.gatewayId} and the same token
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.Timeout;
  * removed at the end.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@Tag("engine")
+@Tag("slow")
 class TwoGatewaysIT {
 
   private static final int SESSIONS = 20;

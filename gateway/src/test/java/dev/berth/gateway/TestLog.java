@@ -1,0 +1,115 @@
+package dev.berth.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Keeps the console for what matters: every log line of the gateways, launchers and engines a test
+ * runs goes to {@code target/test-logs/<class>/<test>.log} instead, and a test that fails prints
+ * its own lines (the last {@value #ON_FAILURE} of them) to the console, right where Surefire reports
+ * it. Registered for every test by auto-detection (src/test/resources/META-INF/services).
+ */
+public final class TestLog implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+
+  private static final int ON_FAILURE = 300;
+  private static final Path DIR = Path.of("target", "test-logs");
+  private static final Capture CAPTURE = new Capture();
+
+  /** Collects every record while the tests run; the console handlers are taken off the root logger once. */
+  private static final class Capture extends Handler {
+    private final List<String> lines = new ArrayList<>();
+    private boolean installed;
+
+    Capture() {
+      setFormatter(new SimpleFormatter());
+      setLevel(Level.ALL);
+    }
+
+    synchronized void install() {
+      if (installed) {
+        return;
+      }
+      Logger root = LogManager.getLogManager().getLogger("");
+      for (Handler handler : root.getHandlers()) {
+        root.removeHandler(handler);
+      }
+      root.addHandler(this);
+      installed = true;
+    }
+
+    @Override
+    public synchronized void publish(LogRecord record) {
+      if (isLoggable(record)) {
+        lines.add(getFormatter().format(record));
+      }
+    }
+
+    synchronized List<String> drain() {
+      List<String> taken = new ArrayList<>(lines);
+      lines.clear();
+      return taken;
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    CAPTURE.install();
+    CAPTURE.drain(); // what another class left: written by its afterAll already
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    List<String> lines = CAPTURE.drain();
+    write(context, context.getRequiredTestMethod().getName() + ".log", lines);
+    context.getExecutionException().ifPresent(failure -> {
+      int from = Math.max(0, lines.size() - ON_FAILURE);
+      StringBuilder shown = new StringBuilder("---- log of " + context.getDisplayName() + " (" + lines.size()
+          + " lines, the last " + (lines.size() - from) + " here; all in " + file(context, context.getRequiredTestMethod().getName()
+          + ".log") + ") ----\n");
+      lines.subList(from, lines.size()).forEach(shown::append);
+      System.err.print(shown.append("---- end of the log of ").append(context.getDisplayName()).append(" ----\n"));
+    });
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    write(context, "before-and-after-all.log", CAPTURE.drain());
+  }
+
+  private static Path file(ExtensionContext context, String name) {
+    return DIR.resolve(context.getRequiredTestClass().getName()).resolve(name);
+  }
+
+  private static void write(ExtensionContext context, String name, List<String> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    try {
+      Path file = file(context, name);
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, String.join("", lines));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
