@@ -137,7 +137,13 @@ public final class FrameClient implements AutoCloseable {
     for (String[] target : targets) {
       sendJson(new JsonObject().put("cmd", "probe").put("host", target[0])
           .put("port", Integer.parseInt(target[1])).put("timeoutMs", 1000));
-      JsonObject probe = nextMessage("probe");
+      JsonObject probe;
+      try {
+        probe = nextMessage("probe");
+      } catch (AssertionError unanswered) {
+        throw new AssertionError("the probe of " + target[2] + " at " + target[0] + ":" + target[1] + " went unanswered",
+            unanswered);
+      }
       assertFalse(probe.getBoolean("reachable"), target[2] + " is reachable from a session: " + probe.encode());
     }
     sendJson(new JsonObject().put("cmd", "probe").put("host", "127.0.0.1").put("port", 8080));
@@ -146,15 +152,20 @@ public final class FrameClient implements AutoCloseable {
 
   /** The next JSON text frame of the given type, skipping live-feed updates and control frames. */
   public JsonObject nextMessage(String type) throws InterruptedException {
-    while (true) {
-      WebSocketFrame frame = nextDataFrame();
-      if (frame.type() == WebSocketFrameType.TEXT && frame.isFinal() && frame.textData().startsWith("{")) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    List<String> skipped = new ArrayList<>();
+    while (System.nanoTime() - deadline < 0) { // the listing feed may go on: bounded by time, not by silence
+      WebSocketFrame frame = frames.poll(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+      if (frame != null && frame.type() == WebSocketFrameType.TEXT && frame.isFinal() && frame.textData().startsWith("{")) {
         JsonObject json = new JsonObject(frame.textData());
         if (type.equals(json.getString("type"))) {
           return json;
         }
+        skipped.add(json.getString("type"));
       }
     }
+    throw new AssertionError("no " + type + " message within " + WAIT_SECONDS + "s; skipped " + skipped.size()
+        + " other messages of types " + new java.util.TreeSet<>(skipped));
   }
 
   /** The next text, binary or continuation frame that is not a live-feed update. */

@@ -156,11 +156,9 @@ class SwarmSessionTest extends LauncherContractTest {
       String address = backends.address(gateway.route, key);
       assertFalse(handshake.contains(address.substring(0, address.indexOf(':'))), "the client never sees " + address);
     }
-    long ended = System.nanoTime();
+    // How fast (through the local engine, not after Swarm's own delay) is measured by scripts/bench-start.sh.
     awaitTrue(() -> backends.running(gateway.route) == 0 && swarm().containers(gateway.route) == 0, 20_000,
         "the service and its task's container are removed once its session ends");
-    long goneMs = (System.nanoTime() - ended) / 1_000_000;
-    assertTrue(goneMs < 4_000, "stopped through the local engine, not after Swarm's own delay: " + goneMs + "ms");
   }
 
   @Test
@@ -171,11 +169,12 @@ class SwarmSessionTest extends LauncherContractTest {
       String otherAddress = backends.address(gateway.route, other.hello().getString("session"));
       String bridgeGateway = OneNodeSwarm.inspect("network", "berth-swarm").getJsonObject(0).getJsonObject("IPAM")
           .getJsonArray("Config").getJsonObject(0).getString("Gateway");
-      String[][] targets = {
-          {otherAddress.substring(0, otherAddress.indexOf(':')), "8080", "another session's task"},
-          {bridgeGateway, Integer.toString(gateway.port), "the gateway's port on the host"},
-          {"127.0.0.1", Integer.toString(gateway.port), "the gateway through its own loopback"}};
-      inside.assertSandboxReachesNone(targets);
+      try (HostListeners host = new HostListeners()
+          .on(bridgeGateway, "the host on the sessions network")
+          .on("127.0.0.1", "the host's loopback, were the task in the host's network namespace")) {
+        inside.assertSandboxReachesNone(host.targets(
+            new String[] {otherAddress.substring(0, otherAddress.indexOf(':')), "8080", "another session's task"}));
+      }
     }
   }
 

@@ -120,8 +120,8 @@ final class DockerLauncher implements Launcher {
   @Override
   public Future<Void> prepare(List<RouteConfig> next) {
     return blocking(() -> {
-      next.stream().map(this::networkOf).distinct()
-          .forEach(network -> ensureNetwork(network, network.equals(config.network())));
+      HostIsolation.ensure(next.stream().map(this::networkOf).distinct()
+          .map(network -> ensureNetwork(network, network.equals(config.network()))).toList());
       for (RouteConfig route : next) {
         engine.requireImages(route);
       }
@@ -277,7 +277,8 @@ final class DockerLauncher implements Launcher {
    * made again while no container uses it; otherwise the gateway refuses to start rather than run
    * sessions less isolated than configured.
    */
-  private void ensureNetwork(String name, boolean internal) {
+  /** @return the host's interface for the network, for {@link HostIsolation} */
+  private String ensureNetwork(String name, boolean internal) {
     var existing = docker.listNetworksCmd().withNameFilter(name).exec().stream()
         .filter(network -> network.getName().equals(name)).findFirst();
     if (existing.isPresent()) {
@@ -285,7 +286,7 @@ final class DockerLauncher implements Launcher {
       boolean isolated = "false".equals(network.getOptions().get("com.docker.network.bridge.enable_icc"))
           && Boolean.TRUE.equals(network.getInternal()) == internal;
       if (isolated) {
-        return;
+        return HostIsolation.bridgeInterface(network.getId(), network.getOptions());
       }
       if (network.getContainers() != null && !network.getContainers().isEmpty()) {
         throw new FailureException(Failure.START_FAILED, "network " + name + " exists with other isolation settings"
@@ -294,15 +295,17 @@ final class DockerLauncher implements Launcher {
       docker.removeNetworkCmd(network.getId()).exec();
       LOG.info("removed network " + name + ": it had other isolation settings than Berth needs");
     }
-    docker.createNetworkCmd()
+    String id = docker.createNetworkCmd()
         .withName(name)
         .withDriver("bridge")
         .withInternal(internal)
         .withOptions(Map.of("com.docker.network.bridge.enable_icc", "false"))
         .withLabels(Map.of(MANAGED_LABEL, "true"))
-        .exec();
+        .exec()
+        .getId();
     LOG.info("created network " + name + " (bridge, containers cannot reach each other"
         + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
+    return HostIsolation.bridgeInterface(id, Map.of());
   }
 
   @Override

@@ -120,10 +120,12 @@ final class SwarmLauncher implements Launcher {
   @Override
   public Future<Void> prepare(List<RouteConfig> next) {
     return engine.blocking(() -> {
+      List<String> bridges = new ArrayList<>();
       for (RouteConfig route : next) {
-        ensureNetwork(route.sandbox().egress());
+        bridges.add(ensureNetwork(route.sandbox().egress()));
         engine.requireImages(route);
       }
+      HostIsolation.ensure(bridges.stream().distinct().toList()); // this node's; other nodes need the same rules
       return null;
     }).map(ready -> {
       routes.add(next);
@@ -140,7 +142,8 @@ final class SwarmLauncher implements Launcher {
    * traffic off) from a config-only network of this node. Other nodes need that config-only network
    * too before tasks can run there (docs/scale-out.md).
    */
-  private void ensureNetwork(RouteConfig.Egress egress) {
+  /** @return the host's interface for the network on this node, for {@link HostIsolation} */
+  private String ensureNetwork(RouteConfig.Egress egress) {
     String name = networkOf(egress);
     boolean internal = egress == RouteConfig.Egress.NONE;
     if (network(name + "-config") == null) {
@@ -157,13 +160,14 @@ final class SwarmLauncher implements Launcher {
         throw new FailureException(Failure.START_FAILED, "network " + name + " exists with other settings than the swarm"
             + " launcher needs; remove it (docker network rm " + name + ") once no service uses it, and start again");
       }
-      return;
+      return HostIsolation.bridgeInterface(existing.getString("Id"), Map.of());
     }
-    engine.api("POST", "/networks/create", new JsonObject().put("Name", name).put("Driver", "bridge")
+    String id = ((JsonObject) engine.api("POST", "/networks/create", new JsonObject().put("Name", name).put("Driver", "bridge")
         .put("Scope", "swarm").put("Internal", internal)
-        .put("ConfigFrom", new JsonObject().put("Network", name + "-config")));
+        .put("ConfigFrom", new JsonObject().put("Network", name + "-config")))).getString("Id");
     LOG.info("created swarm network " + name + " (a bridge on each node, tasks cannot reach each other"
         + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
+    return HostIsolation.bridgeInterface(id, Map.of());
   }
 
   private JsonObject network(String name) {

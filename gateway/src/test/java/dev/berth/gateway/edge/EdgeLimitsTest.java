@@ -237,7 +237,7 @@ class EdgeLimitsTest extends FakeLauncherGatewayTest {
     try (Socket launching = new Socket("127.0.0.1", gateway.port)) {
       launching.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      Thread.sleep(200);
+      Await.until(() -> launcher.launches.get() == 1, 10_000, "the first one launching");
       try (RawWebSocket queued = RawWebSocket.open(gateway.port, Map.of())) {
         assertEquals(503, queued.status);
       }
@@ -252,9 +252,8 @@ class EdgeLimitsTest extends FakeLauncherGatewayTest {
     try (RawWebSocket first = RawWebSocket.open(gateway.port, Map.of())) {
       token = first.headers.get("berth-session");
       first.send(true, RawWebSocket.CLOSE, RawWebSocket.closePayload(1000, new byte[0])); // ends the session
-      first.awaitClose();
+      first.awaitClose(); // the session's end was noted before its close was answered: no wait needed
     }
-    Thread.sleep(200);
     try (RawWebSocket again = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
       assertEquals(101, again.status);
       assertNotEquals(token, again.headers.get("berth-session"), "a new session, with a new token");

@@ -54,7 +54,7 @@ class SessionLifecycleTest extends FakeLauncherGatewayTest {
   @Test
   void aReconnectThatArrivesInTimeKeepsItsSessionHoweverSlowTheBackendAcceptsWebsockets() throws Exception {
     launcher.slowHandshakes(Duration.ofMillis(1500)); // longer than the grace: a per-client re-dial would lose it
-    gateway = gatewayOn().grace("1s").start(vertx);
+    gateway = gatewayOn().grace("2s").start(vertx);
     String key;
     String token;
     try (FrameClient first = FrameClient.connect(vertx, gateway.port, null)) {
@@ -62,9 +62,9 @@ class SessionLifecycleTest extends FakeLauncherGatewayTest {
       token = first.sessionToken();
       first.leave();
     }
-    Thread.sleep(800);
+    Thread.sleep(1000); // back well within the grace
     try (FrameClient back = FrameClient.connect(vertx, gateway.port, token)) {
-      Thread.sleep(1500);
+      Thread.sleep(2000); // past where the grace would have ended
       back.socket().writeTextMessage("still mine");
       assertEquals("still mine", back.nextDataFrame().textData());
       assertEquals(1, launcher.backend(key).connections.get(), "the backend was dialled once, by the session");
