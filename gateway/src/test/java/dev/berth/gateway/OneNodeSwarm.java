@@ -28,12 +28,27 @@ public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
     leave();
   }
 
+  /** The node label a swarm the tests made carries, so a later run can tell it from a developer's own. */
+  private static final String MADE_BY_TESTS = "berth.test=true";
+
   public static synchronized void join() throws Exception {
     if (docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim().equals("active")) {
       return;
     }
     docker("swarm", "init", "--advertise-addr", "127.0.0.1");
+    docker("node", "update", "--label-add", MADE_BY_TESTS, "self");
     startedHere = true;
+  }
+
+  /** Leaves a swarm an earlier test run made and never left (its JVM died); a developer's own is kept. */
+  public static synchronized void leaveOneTheTestsMade() throws Exception {
+    if (!docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim().equals("active")) {
+      return;
+    }
+    if (docker("node", "inspect", "self", "--format", "{{index .Spec.Labels \"berth.test\"}}").trim().equals("true")) {
+      startedHere = true;
+      leave();
+    }
   }
 
   public static synchronized void leave() throws Exception {

@@ -1,12 +1,12 @@
 package dev.berth.gateway;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Tag;
@@ -19,8 +19,12 @@ class SwarmLauncherWithoutSwarmTest {
 
   @Test
   void aGatewayOnAnEngineInNoSwarmStopsAtStartWithTheCommandThatMakesOne(Vertx vertx) throws Exception {
-    Assumptions.assumeTrue(OneNodeSwarm.docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim().equals("inactive"),
-        "the engine is in a swarm (a developer's own): nothing to prove here");
+    // Not skipped: a swarm the suite left (a test JVM that died) is left here first; one of the
+    // developer's own fails the test with what to do, rather than leave this promise unchecked.
+    OneNodeSwarm.leaveOneTheTestsMade();
+    assertEquals("inactive", OneNodeSwarm.docker("info", "--format", "{{.Swarm.LocalNodeState}}").trim(),
+        "the engine is in a swarm that the tests did not make: run the tests on an engine in none"
+            + " (docker swarm leave --force), or leave this test out (-DexcludedGroups=swarm)");
     Exception error = assertThrows(Exception.class, () -> TestGateway.on(LauncherKind.SWARM).start(vertx));
     assertTrue(error.getMessage().contains("is not a swarm manager"), error.getMessage());
     assertTrue(error.getMessage().contains("docker swarm init --advertise-addr"), error.getMessage());

@@ -87,6 +87,7 @@ public final class TestGateway implements AutoCloseable {
     private int maxSessions = 20;
     private String image = IMAGE;
     private String readyTimeout = "15s";
+    private String startTimeout = "10s";
     private String dockerHost = "unix:///var/run/docker.sock";
     /** A secret of the test's own (a file in the temp folder, made by the gateway), shared only with its restarts. */
     private Path tokenSecret;
@@ -203,6 +204,11 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
+    public Builder startTimeout(String duration) {
+      this.startTimeout = duration;
+      return this;
+    }
+
     public Builder readyTimeout(String duration) {
       this.readyTimeout = duration;
       return this;
@@ -253,11 +259,11 @@ public final class TestGateway implements AutoCloseable {
               docker: {image: "%s"%s}
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
-              timeouts: {grace: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
+              timeouts: {grace: %s, start: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
               buffer: {maxBytes: %s, maxFrames: %d}%s
           """.formatted(adminDir.resolve("admin.key"), adminExtra, port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
           dockerHost, apiTimeout, dockerExtra, onShutdown, reapInterval, tokenSecret, sessionsExtra, route, version,
-          image, routeDockerExtra, HANDLER_JAR, maxSessions, grace, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
+          image, routeDockerExtra, HANDLER_JAR, maxSessions, grace, startTimeout, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
           bufferFrames, routeExtra));
       try {
         BerthConfig config = ConfigLoader.load(file);

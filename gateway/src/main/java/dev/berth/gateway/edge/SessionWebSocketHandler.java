@@ -117,7 +117,8 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         } else {
           claim.release();
           Failure failure = FailureException.wrap(ready.cause(), Failure.START_FAILED, "launch").failure();
-          client.close((short) failure.closeCode(), failure.publicReason());
+          Failure told = failure.closeCode() == 0 ? Failure.START_FAILED : failure; // admission refused before the handshake
+          client.close((short) told.closeCode(), told.publicReason());
         }
       });
     });

@@ -11,7 +11,9 @@ import java.util.Locale;
  * or settings go to the log only. docs/sessions.md lists the same table for users.
  */
 public enum Failure {
-  // Refusals: the handshake is answered with an HTTP status and nothing is launched or kept.
+  // Refusals: the handshake is answered with an HTTP status and nothing is launched or kept. Those
+  // a launch can still meet once a client that asked for progress was accepted carry the close
+  // code it then gets; admission's own refusals all come before any handshake.
   /** A plain HTTP request on a websocket path. */
   NOT_WEBSOCKET(426, 0, "this is a websocket endpoint: connect with a websocket client"),
   /** A browser page from an origin not in listen.allowedOrigins. */
@@ -27,15 +29,15 @@ public enum Failure {
   /** This client address opens new sessions faster than allowed. */
   CLIENT_RATE_LIMIT(429, 0, "new sessions from this address too fast: slow down"),
   /** The route already holds its maximum number of sessions. */
-  CAPACITY(503, 1013, "no room for a new session right now"),
+  CAPACITY(503, 0, "no room for a new session right now"),
   /** The gateway as a whole holds its maximum number of sessions. */
-  GATEWAY_FULL(503, 1013, "no room for a new session right now"),
+  GATEWAY_FULL(503, 0, "no room for a new session right now"),
   /** As many launches run as allowed and the queue for more is full. */
   LAUNCH_QUEUE_FULL(503, 1013, "too many sessions are starting right now"),
   /** The gateway is shutting down (SIGTERM): it takes no new connection, another gateway will. */
-  DRAINING(503, 1001, "the gateway is shutting down: connect again"),
+  DRAINING(503, 0, "the gateway is shutting down: connect again"),
   /** An operator paused admissions (admin API): sessions that exist go on, no new one starts. */
-  ADMISSIONS_PAUSED(503, 1013, "new sessions are paused right now"),
+  ADMISSIONS_PAUSED(503, 0, "new sessions are paused right now"),
   /** The launcher's engine does not answer. */
   ENGINE_UNAVAILABLE(503, 1013, "sessions cannot be started right now"),
   /** The engine refused or failed to create or start the backend. */
@@ -46,8 +48,6 @@ public enum Failure {
   READY_TIMEOUT(502, 1011, "the session's backend took too long to get ready"),
   /** The backend exited before it became ready. */
   EXITED_EARLY(502, 1011, "the session's backend stopped while starting"),
-  /** Another gateway claimed the pooled backend first; the claim moves on to the next one. */
-  POOL_CLAIM_LOST(502, 1011, "the session's backend could not be started"),
   /** The backend was ready but refused the gateway's websocket connection. */
   UNREACHABLE(502, 1011, "the session's backend did not accept the connection"),
 
@@ -63,7 +63,7 @@ public enum Failure {
   /** A client closed before its new session was ready; no one else holds its token. */
   ABANDONED(0, 0, "the client left before its session was ready"),
   /** No client came back within the route's grace period. */
-  GRACE_EXPIRED(0, 1001, "no client came back in time"),
+  GRACE_EXPIRED(0, 0, "no client came back in time"),
   /** No data frame either way for the route's idle timeout. */
   IDLE_TIMEOUT(0, 1001, "session idle for too long: reconnect to start a new one"),
   /** The session reached the route's maximum lifetime. */
@@ -128,6 +128,11 @@ public enum Failure {
   /** The status of a refused handshake: 503 (retry later), 502 (backend failed) or 426. */
   public int httpStatus() {
     return httpStatus == 0 ? 502 : httpStatus;
+  }
+
+  /** Whether it can refuse a websocket upgrade, answered with {@link #httpStatus()} before any handshake. */
+  public boolean refusesUpgrade() {
+    return httpStatus != 0;
   }
 
   /** Whether a client should retry later: answered 503 or 429 with {@code Retry-After}. */

@@ -7,7 +7,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.internal.http.WebSocketInternal;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -25,7 +25,9 @@ import java.util.function.BiConsumer;
  *
  * <p>Installed by the edge as soon as a client's handshake is done, on the client's loop, so that
  * no frame gets past it while the client is on its way to its session's pipe (which may live on
- * another loop); the pipe's client link then listens to it.
+ * another loop); the pipe's client link then listens to it. The pipe installs one on its backend's
+ * websocket too: a backend that breaks the protocol is told why (1002, 1007, 1009) before its
+ * connection is closed, as a client is.
  */
 public final class ProtocolErrorAnswer extends ChannelDuplexHandler {
 
@@ -53,13 +55,17 @@ public final class ProtocolErrorAnswer extends ChannelDuplexHandler {
    *     that ends the session (the client may reconnect as soon as the answer reaches it), whether
    *     or not the client has reached its session's pipe yet
    */
-  public static ProtocolErrorAnswer install(ServerWebSocket socket, Runnable endingClose) {
+  public static ProtocolErrorAnswer install(WebSocketBase socket, Runnable endingClose) {
     if (!(socket instanceof WebSocketInternal internal)) {
       return null;
     }
     ProtocolErrorAnswer answer = new ProtocolErrorAnswer(endingClose);
     ChannelHandlerContext vertx = internal.channelHandlerContext();
-    vertx.pipeline().addBefore(vertx.name(), NAME, answer);
+    try {
+      vertx.pipeline().addBefore(vertx.name(), NAME, answer);
+    } catch (java.util.NoSuchElementException closedMeanwhile) {
+      return null; // its pipeline is gone: nothing more comes to answer
+    }
     return answer;
   }
 

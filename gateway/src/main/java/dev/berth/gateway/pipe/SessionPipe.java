@@ -9,7 +9,6 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.internal.ContextInternal;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import dev.berth.gateway.failure.Failure;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -111,6 +110,8 @@ public final class SessionPipe {
   private final MessageCheck backendCheck;
   private ClientLink client;
   private boolean backendPaused;
+  /** The close handshake with the backend, once begun. */
+  private Future<Void> backendClosing;
   private boolean clientMidMessage;
   private boolean deliveredAny;
   /** The start of a code point the client split across fragments, held until its end arrives. */
@@ -159,13 +160,13 @@ public final class SessionPipe {
       fromBackend(alreadyRead);
     }
     FlushBatching.install(backend);
+    ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(backend, () -> { });
+    if (errors != null) {
+      errors.listen(listener::backendMisbehaved); // on the backend's loop, the pipe's own
+    }
     backend.frameHandler(this::fromBackend);
     backend.drainHandler(drained -> backendDrained());
-    backend.exceptionHandler(error -> {
-      if (error instanceof CorruptedWebSocketFrameException corrupt) {
-        listener.backendMisbehaved(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
-      } // anything else: a broken connection, reported by the close handler
-    });
+    backend.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
     backend.closeHandler(v -> listener.backendClosed(backend.closeStatusCode(), backend.closeReason()));
     backend.resume();
   }
@@ -263,11 +264,15 @@ public final class SessionPipe {
       client.close(clientCode, clientReason);
       client = null;
     }
-    if (backend.isClosed()) {
-      return Future.succeededFuture();
+    if (backendClosing == null) { // the first close says why; a later one waits for the same handshake
+      backendClosing = backend.isClosed() ? Future.succeededFuture() : closeBackend(backendCode, backendReason);
     }
+    return backendClosing;
+  }
+
+  private Future<Void> closeBackend(int code, String reason) {
     backend.resume();
-    return backend.close((short) backendCode, backendReason);
+    return backend.close((short) code, reason);
   }
 
   /** The resume protocol's stream id: new for every gateway process's view of a session. */

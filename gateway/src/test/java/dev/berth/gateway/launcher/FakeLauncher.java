@@ -42,6 +42,8 @@ public final class FakeLauncher implements Launcher {
     /** Added on the backend's loop, read by tests. */
     public final List<Short> closeCodes = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Promise<String> exit = Promise.promise();
+    /** Completed with the new holder when another gateway takes the session over. */
+    final Promise<String> moved = Promise.promise();
     HttpServer server;
     ServerWebSocket current;
     boolean stopped;
@@ -104,6 +106,18 @@ public final class FakeLauncher implements Launcher {
       });
     }
 
+    /** Writes one frame as it is, valid or not: a test of what the gateway lets through. */
+    public void pushFrame(io.vertx.core.http.WebSocketFrame frame) {
+      context.runOnContext(v -> current.writeFrame(frame));
+    }
+
+    /** Drops the gateway's websocket without a close frame (its TCP connection reset), the backend running on. */
+    public void dropTcp() {
+      // From the head of the pipeline: past Vert.x's own handlers, which would send a close frame first.
+      context.runOnContext(v -> ((io.vertx.core.internal.http.WebSocketInternal) current).channelHandlerContext().channel()
+          .pipeline().firstContext().close());
+    }
+
     /** Closes the gateway's websocket from the backend's side, the backend itself running on. */
     public void dropConnection() {
       context.runOnContext(v -> current.close((short) 1001, "going away"));
@@ -128,6 +142,8 @@ public final class FakeLauncher implements Launcher {
   private final Duration launchTime;
   private Duration handshakeTime = Duration.ZERO;
   private String launchFailure;
+  private Failure launchFailureKind = Failure.START_FAILED;
+  private boolean refusingWebsockets;
   /** The only version whose launches fail, or null: all of them. */
   private String failingVersion;
   private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
@@ -158,6 +174,31 @@ public final class FakeLauncher implements Launcher {
   public FakeLauncher failingLaunches(String why) {
     this.launchFailure = why;
     return this;
+  }
+
+  /** Launches from now on fail with {@code failure}, as a launcher that can tell (engine away, queue full) says. */
+  public FakeLauncher failingLaunches(Failure failure, String why) {
+    this.launchFailure = why;
+    this.launchFailureKind = failure;
+    return this;
+  }
+
+  /** Backends launched from now on answer every websocket upgrade 404, as an app without a websocket would. */
+  public FakeLauncher refusingWebsockets() {
+    this.refusingWebsockets = true;
+    return this;
+  }
+
+  /** Stops a backend this gateway let go of (another gateway holds it), as its new holder would. */
+  public void stopElsewhere(String sessionKey) {
+    EchoBackend echo = backends.get(sessionKey);
+    echo.stopped = true;
+    backendContext.runOnContext(v -> echo.server.close());
+  }
+
+  /** Tells the gateway that another gateway took the session over (as a rename seen on the engine would). */
+  public void moveAway(String sessionKey, String holder) {
+    backendContext.runOnContext(v -> backends.get(sessionKey).moved.tryComplete(holder));
   }
 
   /** Launches of {@code version} from now on fail after the launch time; other versions start. */
@@ -191,7 +232,7 @@ public final class FakeLauncher implements Launcher {
     vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> {
       if (launchFailure != null && (failingVersion == null || failingVersion.equals(echo.version))) {
         echo.stopped = true;
-        waited.fail(launchFailure);
+        waited.fail(new FailureException(launchFailureKind, launchFailure));
         return;
       }
       request.progress().running();
@@ -202,6 +243,10 @@ public final class FakeLauncher implements Launcher {
                 new HttpServerOptions().setHost("127.0.0.1").setPort(0)
                     .setMaxWebSocketFrameSize(16 << 20).setMaxWebSocketMessageSize(16 << 20))
             .requestHandler(upgrade -> {
+              if (refusingWebsockets) {
+                upgrade.response().setStatusCode(404).end();
+                return;
+              }
               upgrade.pause();
               vertx.setTimer(Math.max(1, handshakeTime.toMillis()),
                   id -> upgrade.toWebSocket().onSuccess(socket -> serve(echo, socket)));
@@ -211,16 +256,17 @@ public final class FakeLauncher implements Launcher {
           echo.server = server;
           return handle(echo);
         })
-        .recover(error -> Future.failedFuture(new FailureException(Failure.START_FAILED, error.getMessage(), error)));
+        .recover(error -> Future.failedFuture(FailureException.wrap(error, Failure.START_FAILED, "fake launch")));
   }
 
   private Backend handle(EchoBackend echo) {
-    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, echo.route, echo.version,
-        SocketAddress.inetSocketAddress(echo.server.actualPort(), "127.0.0.1"), echo.exit.future(), () -> {
+    return new Backend("echo backend of " + echo.sessionKey, echo.sessionKey, echo.sessionKey, echo.route, echo.version,
+        SocketAddress.inetSocketAddress(echo.server.actualPort(), "127.0.0.1"), echo.exit.future(), echo.moved.future(),
+        () -> {
           echo.stopped = true;
           echo.exit.tryComplete("stopped");
           return echo.server.close();
-        });
+        }, () -> { });
   }
 
   private void serve(EchoBackend echo, ServerWebSocket socket) {

@@ -51,11 +51,25 @@ public final class InJvmLauncher implements Launcher {
   private final Context context;
   private final TwoPhaseLaunch launches;
   private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
+  private volatile long startDelayMs;
+  private volatile boolean exitBeforeReady;
 
   public InJvmLauncher(Vertx vertx) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.launches = new TwoPhaseLaunch(vertx);
+  }
+
+  /** Handlers launched from now on take this long to start, as a slow engine would. */
+  public InJvmLauncher slowStart(java.time.Duration delay) {
+    this.startDelayMs = delay.toMillis();
+    return this;
+  }
+
+  /** Handlers launched from now on exit as soon as they run, before they ever answer {@code GET /ready}. */
+  public InJvmLauncher exitingBeforeReady() {
+    this.exitBeforeReady = true;
+    return this;
   }
 
   @Override
@@ -71,6 +85,7 @@ public final class InJvmLauncher implements Launcher {
   }
 
   private Handler start(LaunchRequest request) throws Exception {
+    Thread.sleep(startDelayMs);
     Map<String, String> env = HandlerEnvironment.of(request, 0).with("BERTH_HOST", "127.0.0.1").variables();
     HandlerConfig config = HandlerConfig.fromEnv(env);
     String key = request.sessionKey();
@@ -80,6 +95,10 @@ public final class InJvmLauncher implements Launcher {
     server.start();
     made[0] = new Handler(request.route().name(), key, server, server.actualPort());
     handlers.put(key, made[0]);
+    if (exitBeforeReady) {
+      server.stop();
+      exited(made[0], "exited at once");
+    }
     return made[0];
   }
 

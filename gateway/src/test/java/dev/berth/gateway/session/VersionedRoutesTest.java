@@ -144,8 +144,10 @@ class VersionedRoutesTest extends FakeLauncherGatewayTest {
     for (int attempt = 0; attempt < 60 && canaryFailures < 3; attempt++) {
       try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
         assertEquals("v1", client.hello().getString("version"));
-      } catch (Exception refused) {
-        canaryFailures++; // its launch failed: 502 on the handshake
+      } catch (io.vertx.core.http.UpgradeRejectedException refused) {
+        assertEquals(502, refused.getStatus(), "a canary whose launch failed");
+        assertTrue(refused.getBody().toString().startsWith("start_failed: "), refused.getBody().toString());
+        canaryFailures++;
       }
     }
     assertEquals(3, canaryFailures, "half the new sessions tried the canary");
@@ -193,12 +195,6 @@ class VersionedRoutesTest extends FakeLauncherGatewayTest {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 10s: " + what);
-      }
-      Thread.sleep(50);
-    }
+    dev.berth.gateway.Await.until(condition, 10_000, what);
   }
 }
