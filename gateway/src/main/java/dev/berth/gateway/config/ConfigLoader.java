@@ -29,7 +29,7 @@ public final class ConfigLoader {
   private static final int MIB = 1 << 20;
   private static final Pattern USER = Pattern.compile("\\d+(:\\d+)?");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-  private static final Set<String> RESERVED_ENV = Set.of("BERTH_SESSION", "BERTH_VERSION", "BERTH_PORT", "BERTH_HOST",
+  private static final Set<String> RESERVED_ENV = Set.of("BERTH_SESSION", "BERTH_POOL", "BERTH_VERSION", "BERTH_PORT", "BERTH_HOST",
       "BERTH_IDLE_GRACE_MS");
 
   private ConfigLoader() {}

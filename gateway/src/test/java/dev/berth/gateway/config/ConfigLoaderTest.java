@@ -200,8 +200,11 @@ class ConfigLoaderTest {
 
   @Test
   void routeEnvMayNotSetWhatTheGatewaySets() throws Exception {
-    String message = failure(write(VALID_ROUTE + "    env: {BERTH_SESSION: mine}\n"));
-    assertTrue(message.contains("key 'routes[0].env.BERTH_SESSION': is set by the gateway for every session"), message);
+    for (String reserved : new String[] {"BERTH_SESSION", "BERTH_POOL", "BERTH_VERSION", "BERTH_PORT", "BERTH_HOST",
+        "BERTH_IDLE_GRACE_MS"}) {
+      String message = failure(write(VALID_ROUTE + "    env: {" + reserved + ": mine}\n"));
+      assertTrue(message.contains("key 'routes[0].env." + reserved + "': is set by the gateway for every session"), message);
+    }
   }
 
   @Test

@@ -113,6 +113,24 @@ class StartProgressTest {
   }
 
   @Test
+  void aResumeClientHearsTheStepsBeforeTheGatewaysResumeAnswerAndItsFirstMessageWaitsForReady() throws Exception {
+    gateway = gatewayOn().start(vertx);
+    RawWebSocket client = open("127.0.0.2", "/ws?progress=1", Map.of("Sec-WebSocket-Protocol", "berth.resume.v1"));
+    assertEquals("berth.resume.v1", client.headers.get("sec-websocket-protocol"));
+    client.sendText("resume 0 -"); // at once, as berth.js does: it waits in the socket until ready
+    List<String> phases = new ArrayList<>();
+    String text = client.nextIgnoringPings().text();
+    while (text.startsWith("{\"berth\":\"progress\"")) {
+      phases.add(new JsonObject(text).getString("phase"));
+      text = client.nextIgnoringPings().text();
+    }
+    assertEquals(List.of("starting", "running", "ready"), phases);
+    assertTrue(text.matches("resume 0 [0-9a-f]{12}"), "then the gateway's resume answer: " + text);
+    String hello = client.nextIgnoringPings().text();
+    assertTrue(hello.startsWith("1 {\"type\":\"hello\""), "then message 1, the backend's hello: " + hello);
+  }
+
+  @Test
   void aClientThatComesBackToAReadySessionHearsOnlyReady() throws Exception {
     gateway = gatewayOn().start(vertx);
     RawWebSocket first = open("127.0.0.2", "/ws", Map.of());
