@@ -178,7 +178,7 @@ public final class ConfigLoader {
       throw node.child("gatewayId").error("'" + gatewayId + "' is not a valid gateway id",
           "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
     }
-    ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute"));
+    ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute", "maxStarting"));
     ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
     return new SessionsConfig(
         node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
@@ -187,6 +187,7 @@ public final class ConfigLoader {
         node.child("maxSessions").integer(1000, 1, 1_000_000),
         perClient.child("maxSessions").integer(100, 1, 1_000_000),
         perClient.child("newPerMinute").integer(600, 1, 1_000_000),
+        perClient.child("maxStarting").integer(8, 1, 100_000),
         launches.child("maxConcurrent").integer(8, 1, 1000),
         launches.child("queue").integer(64, 0, 100_000),
         node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param maxSessions sessions the gateway holds at once over all routes
  * @param perClientMaxSessions sessions one client address may hold at once
  * @param perClientNewPerMinute new sessions one client address may open per minute (and at once)
+ * @param perClientMaxStarting sessions one client address may have starting at once (launching or
+ *     queued for a launch), so that one address cannot fill the launch queue everyone shares
  * @param maxConcurrentLaunches backends being launched at once
  * @param launchQueue launches that may wait for a free slot; past it, new sessions get 503
  * @param drainDeadline at a graceful shutdown (SIGTERM), how long attached clients keep their pipes
@@ -30,6 +32,7 @@ public record SessionsConfig(
     int maxSessions,
     int perClientMaxSessions,
     int perClientNewPerMinute,
+    int perClientMaxStarting,
     int maxConcurrentLaunches,
     int launchQueue,
     Duration drainDeadline,

@@ -28,6 +28,8 @@ public enum Failure {
   CLIENT_SESSION_LIMIT(429, 0, "too many sessions from this address"),
   /** This client address opens new sessions faster than allowed. */
   CLIENT_RATE_LIMIT(429, 0, "new sessions from this address too fast: slow down"),
+  /** This client address has its maximum number of sessions starting (launched or waiting for a launch) at once. */
+  CLIENT_START_LIMIT(429, 0, "too many sessions from this address are starting: wait for them"),
   /** The route already holds its maximum number of sessions. */
   CAPACITY(503, 0, "no room for a new session right now"),
   /** The gateway as a whole holds its maximum number of sessions. */

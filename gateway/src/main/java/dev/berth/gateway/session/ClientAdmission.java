@@ -7,9 +7,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Per client address: how many sessions it holds ({@code sessions.perClient.maxSessions}) and how
- * fast it opens new ones ({@code sessions.perClient.newPerMinute}, a token bucket that holds a
- * minute's worth). One address cannot fill the gateway. Thread-safe: the edge's loops check it
+ * Per client address: how many sessions it holds ({@code sessions.perClient.maxSessions}), how
+ * many of them are starting ({@code sessions.perClient.maxStarting}) and how fast it opens new ones
+ * ({@code sessions.perClient.newPerMinute}, a token bucket that holds a minute's worth). One
+ * address cannot fill the gateway, nor the launch queue every client shares. Thread-safe: the edge's loops check it
  * before a request reaches the control loop, so a flood from one address is turned away where it
  * arrives ({@link #check}); the control loop admits ({@link #admit}) and releases.
  */
@@ -22,6 +23,7 @@ final class ClientAdmission {
 
   private final SessionsConfig config;
   private final Map<String, Integer> sessions = new HashMap<>();
+  private final Map<String, Integer> starting = new HashMap<>();
   private final Map<String, Bucket> buckets = new HashMap<>();
 
   ClientAdmission(SessionsConfig config) {
@@ -31,6 +33,7 @@ final class ClientAdmission {
   /** Fails with a 429 failure if {@code client} may not open a session now; takes nothing. */
   synchronized void check(String client) {
     requireRoom(client);
+    requireStartRoom(client);
     if (refilled(client).tokens < 1) {
       throw new FailureException(Failure.CLIENT_RATE_LIMIT, client + " opened more than "
           + config.perClientNewPerMinute() + " sessions in a minute (sessions.perClient.newPerMinute)");
@@ -51,6 +54,23 @@ final class ClientAdmission {
   synchronized void hold(String client) {
     requireRoom(client);
     sessions.merge(client, 1, Integer::sum);
+  }
+
+  /** Fails with a 429 failure if {@code client} has its maximum of sessions starting. */
+  synchronized void requireStartRoom(String client) {
+    if (starting.getOrDefault(client, 0) >= config.perClientMaxStarting()) {
+      throw new FailureException(Failure.CLIENT_START_LIMIT, client + " has " + config.perClientMaxStarting()
+          + " sessions starting (sessions.perClient.maxStarting)");
+    }
+  }
+
+  /** One more session of {@code client} is starting; call {@link #started} once its backend is up or failed. */
+  synchronized void starting(String client) {
+    starting.merge(client, 1, Integer::sum);
+  }
+
+  synchronized void started(String client) {
+    starting.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
   }
 
   private void requireRoom(String client) {
@@ -90,7 +110,7 @@ final class ClientAdmission {
 
   /** Forgets full buckets of addresses holding no session, so many addresses cannot grow the maps. */
   synchronized void prune() {
-    buckets.keySet().removeIf(client -> !sessions.containsKey(client)
+    buckets.keySet().removeIf(client -> !sessions.containsKey(client) && !starting.containsKey(client)
         && refilled(client).tokens >= config.perClientNewPerMinute());
   }
 }

@@ -130,8 +130,10 @@ public final class Session implements SessionPipe.Listener {
   /**
    * Starts a new session: its backend is claimed from the warm pool, or launched now when the pool
    * is empty (or there is none), before any client was accepted.
+   *
+   * @return the launch, complete once the backend runs or could not be started
    */
-  void launch(WarmPool pool) {
+  Future<Backend> launch(WarmPool pool) {
     LOG.info(this + ": LAUNCHING version " + route.version() + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
     services.canaries().started(route);
     Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key(), loop);
@@ -152,6 +154,7 @@ public final class Session implements SessionPipe.Listener {
             launched.cause().getMessage());
       }
     });
+    return backend;
   }
 
   private LaunchProgress launchProgress() {

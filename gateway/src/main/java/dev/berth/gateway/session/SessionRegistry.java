@@ -263,6 +263,7 @@ public final class SessionRegistry {
       throw new FailureException(Failure.LAUNCH_QUEUE_FULL, "launches run and wait at their limits "
           + "(sessions.launches.maxConcurrent, sessions.launches.queue)");
     }
+    clients.requireStartRoom(client);
     if (rateCounted) {
       clients.hold(client);
     } else {
@@ -274,7 +275,8 @@ public final class SessionRegistry {
     Session session = add(Session.create(id, version, services, this::forget,
         clientLoop != null ? clientLoop : services.loops().next()));
     Session.Claim claim = session.claim(id.token());
-    session.launch(version == route ? pools.get(route.name()) : null);
+    clients.starting(client);
+    session.launch(version == route ? pools.get(route.name()) : null).onComplete(launched -> clients.started(client));
     return claim;
   }
 

@@ -71,10 +71,27 @@ class RefusalsTest extends FakeLauncherGatewayTest {
   void aFullLaunchQueueIs503LaunchQueueFullWithRetryAfter() throws Exception {
     launcher = new dev.berth.gateway.launcher.FakeLauncher(vertx, Duration.ofSeconds(3));
     gateway = gatewayOn().sessions("launches: {maxConcurrent: 1, queue: 0}").start(vertx);
-    try (Socket launching = upgradeWithoutWaiting()) {
+    try (Socket launching = upgradeWithoutWaiting("127.0.0.1")) {
       Await.until(() -> launcher.launches.get() == 1, 10_000, "the first one launching");
       assertBody(assertInstanceOf(UpgradeRejectedException.class, FrameClient.refusal(vertx, gateway.port)),
           Failure.LAUNCH_QUEUE_FULL);
+    }
+  }
+
+  @Test
+  void aClientWithItsMaximumOfSessionsStartingIs429ClientStartLimitWhileOthersStillStart() throws Exception {
+    launcher = new dev.berth.gateway.launcher.FakeLauncher(vertx, Duration.ofMillis(1500));
+    gateway = gatewayOn().sessions("perClient: {maxStarting: 2}").start(vertx);
+    try (Socket first = upgradeWithoutWaiting("127.0.0.13"); Socket second = upgradeWithoutWaiting("127.0.0.13")) {
+      Await.until(() -> launcher.launches.get() == 2, 10_000, "two of its sessions launching");
+      refused("127.0.0.13", Failure.CLIENT_START_LIMIT).close();
+      try (RawWebSocket other = RawWebSocket.open(InetAddress.getByName("127.0.0.14"), gateway.port, "/ws", Map.of())) {
+        assertEquals(101, other.status, "another address starts its session meanwhile");
+      }
+      assertTrue(RawWebSocket.readLine(first.getInputStream()).startsWith("HTTP/1.1 101"), "the first one started");
+      try (RawWebSocket third = RawWebSocket.open(InetAddress.getByName("127.0.0.13"), gateway.port, "/ws", Map.of())) {
+        assertEquals(101, third.status, "once its sessions started, the address may start more");
+      }
     }
   }
 
@@ -134,8 +151,8 @@ class RefusalsTest extends FakeLauncherGatewayTest {
     }
   }
 
-  private Socket upgradeWithoutWaiting() throws Exception {
-    Socket socket = new Socket("127.0.0.1", gateway.port);
+  private Socket upgradeWithoutWaiting(String from) throws Exception {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), gateway.port, InetAddress.getByName(from), 0);
     OutputStream out = socket.getOutputStream();
     out.write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
