@@ -29,7 +29,10 @@ final class BerthSession {
   private BerthSession() {}
 
   static HttpProtocolBuilder protocol() {
-    String base = Settings.baseUrl();
+    return protocol(Settings.baseUrl());
+  }
+
+  static HttpProtocolBuilder protocol(String base) {
     return http.baseUrl(base)
         .wsBaseUrl(base.replaceFirst("^http", "ws"))
         .userAgentHeader("berth-loadtest (Gatling)");

@@ -23,15 +23,18 @@ public class EchoSimulation extends Simulation {
   /** p99 of "echo" (send to identical echo received), in ms. */
   private final int maxEchoMs = Settings.integer("maxEchoMs", 250);
 
-  private final ScenarioBuilder echoSteadily = scenario("echo " + rate + "/s per session")
-      .exec(startCounting(), connectAndCheckHello())
-      .during(duration).on(pace(Duration.ofMillis(1000 / rate)).exec(echo(messageBytes)))
-      .exec(closeAndEnd());
+  /** Each user: a session, {@code rate} echoes a second for {@code duration}, each checked, then close 1000. */
+  static ScenarioBuilder echoSteadily(int rate, Duration duration, int messageBytes) {
+    return scenario("echo " + rate + "/s per session")
+        .exec(startCounting(), connectAndCheckHello())
+        .during(duration).on(pace(Duration.ofMillis(1000 / rate)).exec(echo(messageBytes)))
+        .exec(closeAndEnd());
+  }
 
   {
     Settings.describe("EchoSimulation", users + " sessions over " + ramp.toSeconds() + " s, each sending " + rate
         + " messages/s of " + messageBytes + " bytes for " + duration.toSeconds() + " s (about " + users * rate + " messages/s)");
-    setUp(echoSteadily.injectOpen(rampUsers(users).during(ramp)))
+    setUp(echoSteadily(rate, duration, messageBytes).injectOpen(rampUsers(users).during(ramp)))
         .protocols(protocol())
         .maxDuration(ramp.plus(duration).plus(Duration.ofMinutes(1)))
         .assertions(

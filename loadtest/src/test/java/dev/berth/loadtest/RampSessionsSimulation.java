@@ -24,15 +24,19 @@ public class RampSessionsSimulation extends Simulation {
   /** p99 of "connect" (the whole session start, queued launches included), in ms. */
   private final int maxConnectMs = Settings.integer("maxConnectMs", 10_000);
 
-  private final ScenarioBuilder holdOneSession = scenario("ramp to " + users + " concurrent sessions")
-      .exec(startCounting(), connectAndCheckHello())
-      .during(ramp.plus(plateau)).on(pace(exchangeEvery).exec(echo(messageBytes)))
-      .exec(checkState("state"), closeAndEnd());
+  /** Each user: a session held for {@code hold}, an echo every {@code exchangeEvery}, its state checked, then close 1000. */
+  static ScenarioBuilder holdOneSession(String name, Duration hold, Duration exchangeEvery, int messageBytes) {
+    return scenario(name)
+        .exec(startCounting(), connectAndCheckHello())
+        .during(hold).on(pace(exchangeEvery).exec(echo(messageBytes)))
+        .exec(checkState("state"), closeAndEnd());
+  }
 
   {
     Settings.describe("RampSessionsSimulation", users + " users over " + ramp.toSeconds() + " s, each holding its session "
         + ramp.plus(plateau).toSeconds() + " s with a message every " + exchangeEvery.toSeconds() + " s");
-    setUp(holdOneSession.injectOpen(rampUsers(users).during(ramp)))
+    setUp(holdOneSession("ramp to " + users + " concurrent sessions", ramp.plus(plateau), exchangeEvery, messageBytes)
+        .injectOpen(rampUsers(users).during(ramp)))
         .protocols(protocol())
         .maxDuration(ramp.multipliedBy(3).plus(plateau).plus(Duration.ofMinutes(1))) // a hung session cannot keep the run going
         .assertions(

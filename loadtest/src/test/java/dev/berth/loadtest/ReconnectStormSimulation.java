@@ -7,6 +7,7 @@ import static io.gatling.javaapi.http.HttpDsl.*;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
  * A reconnect storm: what a gateway restart or a network blip does to every client at once.
@@ -28,18 +29,25 @@ public class ReconnectStormSimulation extends Simulation {
   /** When every user drops its connection: set in before(), when the injection starts. */
   private volatile long dropAtMillis;
 
-  private final ScenarioBuilder dropAndReturn = scenario("reconnect storm of " + users + " sessions")
-      .exec(startCounting(), connectAndCheckHello(), checkState("state"))
-      .exec(echo(64))
-      .pause(session -> Duration.ofMillis(Math.max(0, dropAtMillis - System.currentTimeMillis())))
-      .exec(ws("drop").close(1001, "going away"))
-      // The cookie Gatling stored from the first 101 response goes with this handshake. The
-      // handler says nothing on a reconnect (its websocket to the gateway never closed), so the
-      // state command is what shows where we landed.
-      .exec(ws("reconnect").connect(Settings.wsPath()))
-      .exec(checkState("state after reconnect"))
-      .exec(echo(64))
-      .exec(closeAndEnd());
+  /**
+   * Each user: a session (hello, state, one echo), a drop (close 1001) at {@code dropAtMillis}
+   * (epoch ms, asked when the user gets there), a reconnect with the session cookie that must land
+   * on the same container, one echo, close 1000.
+   */
+  static ScenarioBuilder dropAndReturn(String name, LongSupplier dropAtMillis) {
+    return scenario(name)
+        .exec(startCounting(), connectAndCheckHello(), checkState("state"))
+        .exec(echo(64))
+        .pause(session -> Duration.ofMillis(Math.max(0, dropAtMillis.getAsLong() - System.currentTimeMillis())))
+        .exec(ws("drop").close(1001, "going away"))
+        // The cookie Gatling stored from the first 101 response goes with this handshake. The
+        // handler says nothing on a reconnect (its websocket to the gateway never closed), so the
+        // state command is what shows where we landed.
+        .exec(ws("reconnect").connect(Settings.wsPath()))
+        .exec(checkState("state after reconnect"))
+        .exec(echo(64))
+        .exec(closeAndEnd());
+  }
 
   @Override
   public void before() {
@@ -49,7 +57,7 @@ public class ReconnectStormSimulation extends Simulation {
   {
     Settings.describe("ReconnectStormSimulation", users + " sessions over " + ramp.toSeconds()
         + " s, all dropped at once " + settle.toSeconds() + " s later, then reconnected");
-    setUp(dropAndReturn.injectOpen(rampUsers(users).during(ramp)))
+    setUp(dropAndReturn("reconnect storm of " + users + " sessions", () -> dropAtMillis).injectOpen(rampUsers(users).during(ramp)))
         .protocols(protocol())
         .maxDuration(ramp.plus(settle).plus(Duration.ofMinutes(2)))
         .assertions(

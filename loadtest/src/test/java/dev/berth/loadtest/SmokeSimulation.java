@@ -1,0 +1,58 @@
+package dev.berth.loadtest;
+
+import static dev.berth.loadtest.BerthSession.protocol;
+import static io.gatling.javaapi.core.CoreDsl.*;
+
+import io.gatling.javaapi.core.Simulation;
+import java.time.Duration;
+
+/**
+ * The load tests' own test, run by {@code mvn verify} (the loadtest module's integration-test
+ * phase) so they cannot rot: a gateway of its own ({@link SmokeGateway}, the built jar on
+ * config/loadtest.yaml, real containers) and two users of each load test's scenario at once:
+ * {@link RampSessionsSimulation}'s held session, {@link EchoSimulation}'s steady echoes and
+ * {@link ReconnectStormSimulation}'s drop and return. Any KO fails the build, and so does a count
+ * of sessions, states and echoes short of what the users do, or a container left behind. About
+ * 15 s; skip it with {@code -Dberth.smoke.skip=true} (or {@code -DskipTests}).
+ */
+public class SmokeSimulation extends Simulation {
+
+  private static final int USERS_EACH = 2;
+  private static final int ECHO_RATE = 10;
+  private static final Duration ECHO_DURATION = Duration.ofSeconds(3);
+
+  /** Started here, not in before(): the protocol needs its port. */
+  private final SmokeGateway gateway = SmokeGateway.start();
+  /** When the reconnect users drop: set in before(), leaving time for cold starts past the warm pool. */
+  private volatile long dropAtMillis;
+
+  @Override
+  public void before() {
+    dropAtMillis = System.currentTimeMillis() + 5_000;
+  }
+
+  @Override
+  public void after() {
+    gateway.stop();
+  }
+
+  {
+    Settings.describe("SmokeSimulation", USERS_EACH + " users of each of ramp, echo and reconnect, at once");
+    setUp(
+        RampSessionsSimulation.holdOneSession("smoke: hold a session", Duration.ofSeconds(3), Duration.ofSeconds(1), 64)
+            .injectOpen(atOnceUsers(USERS_EACH)),
+        EchoSimulation.echoSteadily(ECHO_RATE, ECHO_DURATION, 128).injectOpen(atOnceUsers(USERS_EACH)),
+        ReconnectStormSimulation.dropAndReturn("smoke: drop and return", () -> dropAtMillis)
+            .injectOpen(atOnceUsers(USERS_EACH)))
+        .protocols(protocol(gateway.baseUrl()))
+        .maxDuration(Duration.ofSeconds(90))
+        .assertions(
+            global().failedRequests().count().is(0L),
+            details("connect").successfulRequests().count().is((long) USERS_EACH * 3),
+            details("state").successfulRequests().count().is((long) USERS_EACH * 2),
+            details("state after reconnect").successfulRequests().count().is((long) USERS_EACH),
+            // every echo user's loop, less one for the pacing at its edges
+            details("echo").successfulRequests().count()
+                .gte((long) USERS_EACH * (ECHO_RATE * ECHO_DURATION.toSeconds() - 1)));
+  }
+}
