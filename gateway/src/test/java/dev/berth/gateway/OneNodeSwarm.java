@@ -36,8 +36,9 @@ public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
       return;
     }
     docker("swarm", "init", "--advertise-addr", "127.0.0.1");
-    docker("node", "update", "--label-add", MADE_BY_TESTS, "self");
-    startedHere = true;
+    startedHere = true; // before the label: a failure from here on still leaves the swarm after the class
+    // `node update` takes no "self" (inspect does): the node's own id.
+    docker("node", "update", "--label-add", MADE_BY_TESTS, docker("info", "--format", "{{.Swarm.NodeID}}").trim());
   }
 
   /** Leaves a swarm an earlier test run made and never left (its JVM died); a developer's own is kept. */

@@ -159,6 +159,13 @@ public final class SessionPipe {
     if (alreadyRead != null) {
       fromBackend(alreadyRead);
     }
+    if (backend.isClosed()) {
+      // It closed between its dial (or pool claim) and now: the handlers below could no longer be
+      // set, and no close event is coming, so the session hears of it here; on a later turn of the
+      // loop, as for a close event, so that whoever opened the pipe holds it by then.
+      loop.runOnContext(v -> listener.backendClosed(backend.closeStatusCode(), backend.closeReason()));
+      return;
+    }
     FlushBatching.install(backend);
     ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(backend, () -> { });
     if (errors != null) {
