@@ -18,6 +18,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestGateway implements AutoCloseable {
 
+  /**
+   * One client for every call of {@link #get} and {@link #admin}: a client per call would leave an
+   * idle keep-alive connection open for each until it is collected, which the gateway rightly
+   * counts as open.
+   */
+  private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+
   public static final Path ROOT = Path.of(System.getProperty("berth.root", "..")).toAbsolutePath().normalize();
   static final String IMAGE = System.getProperty("berth.handler.image", "berth/handler:0.1.0");
   static final Path HANDLER_JAR = ROOT.resolve("handler-image/target/berth-handler.jar");
@@ -280,7 +287,7 @@ public final class TestGateway implements AutoCloseable {
   /** Calls the admin API with the gateway's token. */
   public java.net.http.HttpResponse<String> admin(String method, String path) {
     try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+      return http.send(java.net.http.HttpRequest.newBuilder(
               java.net.URI.create("http://127.0.0.1:" + adminPort + path))
           .method(method, java.net.http.HttpRequest.BodyPublishers.noBody())
           .header("Authorization", "Bearer " + adminToken).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -297,7 +304,7 @@ public final class TestGateway implements AutoCloseable {
   /** GET {@code path} on the gateway, as text. */
   public String get(String path) {
     try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+      return http.send(java.net.http.HttpRequest.newBuilder(
           java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     } catch (Exception e) {

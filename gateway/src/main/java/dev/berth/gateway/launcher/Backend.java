@@ -66,6 +66,11 @@ public final class Backend {
         releaseAction);
   }
 
+  /** Whether {@code other} is a handle on this same container or service (not a second one for the same session). */
+  public boolean sameAs(Backend other) {
+    return reference.equals(other.reference);
+  }
+
   /** The public key of the session this backend belongs to (from its label or name when re-adopted); null in a pool. */
   public String sessionKey() {
     return sessionKey;

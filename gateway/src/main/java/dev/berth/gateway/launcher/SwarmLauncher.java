@@ -449,8 +449,10 @@ final class SwarmLauncher implements Launcher {
   @Override
   public Future<List<Backend>> discover() {
     Set<String> held = new HashSet<>(exits.keySet());
-    Set<String> inFlight = Set.copyOf(creating);
+    Set<String> inFlight = new HashSet<>(creating);
     return engine.blocking(this::ourServices).compose(services -> {
+      held.addAll(exits.keySet()); // and what was launched or taken over while the engine answered
+      inFlight.addAll(creating);
       List<Future<Backend>> adopted = new ArrayList<>();
       for (JsonObject service : services) {
         JsonObject labels = labelsOf(service);

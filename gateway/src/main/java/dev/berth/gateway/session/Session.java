@@ -101,8 +101,9 @@ public final class Session implements SessionPipe.Listener {
   private final List<Consumer<Progress>> progressWatchers = new ArrayList<>();
   private boolean tokenDelivered;
   private boolean adopted;
-  /** Another gateway took the session over: clients that still arrive here were replaced there. */
-  private boolean movedAway;
+  /** The close code and reason its clients were told when it ended or let go; a client accepted just after gets the same. */
+  private short lastCode = (short) Failure.BACKEND_EXITED.closeCode();
+  private String lastReason = Failure.BACKEND_EXITED.publicReason();
 
   private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone, State first) {
     this.id = id;
@@ -197,6 +198,11 @@ public final class Session implements SessionPipe.Listener {
     session.adopted = true;
     session.tokenDelivered = true; // its client holds the token from before
     return session;
+  }
+
+  /** Whether {@code other} is a handle on this session's own backend. */
+  boolean runsOn(Backend other) {
+    return backend.succeeded() && backend.result().sameAs(other);
   }
 
   void connectAdopted() {
@@ -363,9 +369,9 @@ public final class Session implements SessionPipe.Listener {
         return;
       }
       if (!live()) {
-        // Over here; if it moved to another gateway, this client was just replaced there.
-        Failure gone = movedAway ? Failure.MOVED_AWAY : Failure.BACKEND_EXITED;
-        client.close((short) gone.closeCode(), gone.publicReason());
+        // It ended (or moved to another gateway, where this client was just replaced) between its
+        // ready and this client's handshake: the client hears what an attached one did.
+        client.close(lastCode, lastReason);
         return;
       }
       tokenDelivered = true;
@@ -539,6 +545,8 @@ public final class Session implements SessionPipe.Listener {
       return over.future();
     }
     moveTo(State.ENDING, why.tag() + ": " + detail);
+    lastCode = (short) (clientCode == 0 ? 1000 : clientCode);
+    lastReason = clientReason;
     services.meter().ended(route.name(), why);
     if (!adopted) {
       services.canaries().failed(route, why);
@@ -575,7 +583,6 @@ public final class Session implements SessionPipe.Listener {
    * and the session lets go of its backend without stopping it.
    */
   private void movedTo(String holder) {
-    movedAway = true;
     letGo(Failure.MOVED_AWAY, "taken over by gateway " + holder, "taken over by gateway " + holder);
   }
 
@@ -584,11 +591,15 @@ public final class Session implements SessionPipe.Listener {
       return Future.succeededFuture();
     }
     lifetimes.stopAll();
-    connected.tryFail(new FailureException(toClient, detail));
+    lastCode = (short) toClient.closeCode();
+    lastReason = toClient.publicReason();
     Future<Void> told = pipe == null ? Future.succeededFuture()
         : pipe.close(toClient.closeCode(), toClient.publicReason(), 1001, toBackend)
             .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
     gone(detail);
+    // After GONE: a client still on its way is refused, and its claim's release, which may run
+    // right here when its loop is this one, must not end (and stop) a backend let go of.
+    connected.tryFail(new FailureException(toClient, detail));
     return told;
   }
 

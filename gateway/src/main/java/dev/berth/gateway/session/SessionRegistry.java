@@ -332,6 +332,11 @@ public final class SessionRegistry {
       backend.stop();
       return false;
     }
+    if (holder != null && holder.runsOn(backend)) {
+      // Found while a client's take-over made it this gateway's and before that was registered:
+      // the same backend, already held.
+      return false;
+    }
     if (holder != null) {
       LOG.warning(backend.description() + " duplicates the backend of live " + holder + ": stopping it");
       backend.stop();

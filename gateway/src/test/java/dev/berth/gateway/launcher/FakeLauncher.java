@@ -293,8 +293,28 @@ public final class FakeLauncher implements Launcher {
     backends.values().stream().filter(backend -> !backend.stopped).map(this::handle).forEach(leftovers::add);
   }
 
+  /**
+   * Makes the next {@link #discover} find a second backend for session {@code sessionKey}, as a
+   * launch that went wrong could leave; the returned future completes when it is stopped.
+   */
+  public Future<Void> leaveDuplicateOf(String sessionKey) {
+    EchoBackend original = backends.get(sessionKey);
+    Promise<Void> stopped = Promise.promise();
+    leftovers.add(new Backend("duplicate echo backend of " + sessionKey, "duplicate-" + sessionKey, sessionKey,
+        original.route, original.version, SocketAddress.inetSocketAddress(1, "127.0.0.1"), Promise.<String>promise().future(),
+        Promise.<String>promise().future(), () -> {
+          stopped.tryComplete();
+          return Future.succeededFuture();
+        }, () -> { }));
+    return stopped.future();
+  }
+
+  /** How many times the gateway looked on the "engine". */
+  public final AtomicInteger discoveries = new AtomicInteger();
+
   @Override
   public Future<List<Backend>> discover() {
+    discoveries.incrementAndGet();
     List<Backend> found = List.copyOf(leftovers);
     leftovers.clear();
     return Future.succeededFuture(found);

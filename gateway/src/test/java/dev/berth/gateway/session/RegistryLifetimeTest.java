@@ -168,4 +168,34 @@ class RegistryLifetimeTest extends FakeLauncherGatewayTest {
     awaitNoSession();
     awaitEmpty("30 claims raced by a closing pool websocket");
   }
+
+  /**
+   * The reaper can find a backend while a client's take-over is making it this gateway's and
+   * before the session that holds it is registered (seen on a swarm: the second gateway stopped
+   * the service it had just taken over, and the client got 1001). The same backend is left alone.
+   */
+  @Test
+  void aBackendTheReaperFindsAgainWhileItsSessionHoldsItIsLeftAlone() throws Exception {
+    gateway = gatewayOn().reapInterval("100ms").start(vertx);
+    try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
+      client.hello();
+      launcher.leaveAllRunning();
+      int looked = launcher.discoveries.get();
+      Await.until(() -> launcher.discoveries.get() >= looked + 2, 10_000, "the reaper looked twice");
+      client.socket().writeTextMessage("still there");
+      assertEquals("still there", client.nextDataFrame().textData(), "the session goes on");
+      assertEquals(1, launcher.running(), "its backend was not stopped");
+    }
+  }
+
+  @Test
+  void aSecondBackendForALiveSessionIsStopped() throws Exception {
+    gateway = gatewayOn().reapInterval("100ms").start(vertx);
+    try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
+      String key = client.hello().getString("session");
+      launcher.leaveDuplicateOf(key).await(10, TimeUnit.SECONDS);
+      client.socket().writeTextMessage("still there");
+      assertEquals("still there", client.nextDataFrame().textData(), "the session goes on, on its own backend");
+    }
+  }
 }
