@@ -475,8 +475,11 @@ def main():
     w("| | |")
     w("|---|---|")
     w(f"| command | `{args.command.strip()}` |")
+    loads = [num(r.get("loadavg")) for r in samples if num(r.get("loadavg")) is not None]
+    load_text = (f"; load average (1 min) during the run {statistics.fmean(loads):.1f} on average, {max(loads):.1f} at most "
+                 f"(whatever else ran on the machine included)") if loads else ""
     w(f"| machine | {os.cpu_count()} cores, Docker engine {engine_version}; the gateway, Gatling and every session's "
-      f"container (128 MiB, 0.5 CPU each) on the same machine |")
+      f"container (128 MiB, 0.5 CPU each) on the same machine{load_text} |")
     w(f"| duration | arrivals for {mmss(fault_end - t0)} (min:s), the last user left at {mmss(t_gatling_end - t0)}, "
       f"sampled until {mmss(t_end - t0)} |")
     w(f"| load | {html.escape(description) or '?'}{' (' + args.properties + ')' if args.properties else ''} |")

@@ -219,7 +219,7 @@ sample_once() { # $1: whether to measure the heap
   names=$(docker ps --filter "label=berth.route=$route" --format '{{.Names}}' 2>/dev/null || true)
   total=$(grep -c . <<<"$names" || true)
   pool=$(grep -c -- '-pool-' <<<"$names" || true)
-  echo "$(now_ms),$gen,$pid,$fds,$threads,$rss,$heap,$sessions,${attached:-0},${detached:-0},$engine,$total,$((total - pool)),$pool,${conns%.*}" >>"$out/samples.csv"
+  echo "$(now_ms),$gen,$pid,$fds,$threads,$rss,$heap,$sessions,${attached:-0},${detached:-0},$engine,$total,$((total - pool)),$pool,${conns%.*},$(cut -d' ' -f1 /proc/loadavg)" >>"$out/samples.csv"
 }
 sampler() { # runs until killed, at most max_samples rows
   local sleeper= n=0
@@ -272,7 +272,7 @@ kill_gateway() {
 # ---- run
 start_proxy
 start_gateway || exit 1
-echo "epoch_ms,gen,pid,fds,threads,rss_kb,heap_after_gc_kb,sessions,attached,detached,engine,containers,session_containers,pool_containers,connections_open" >"$out/samples.csv"
+echo "epoch_ms,gen,pid,fds,threads,rss_kb,heap_after_gc_kb,sessions,attached,detached,engine,containers,session_containers,pool_containers,connections_open,loadavg" >"$out/samples.csv"
 echo "start_ms,end_ms,kind,detail" >"$out/faults.csv"
 run_seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
 max_exchanges=140
