@@ -121,10 +121,11 @@ def svg_chart(path, title, ylabel, series, faults, t0, t_end, marks=(), ymin0=Tr
                        f'fill="{colour}" opacity="0.18"/>')
         out.append(f'<line x1="{x(a):.1f}" y1="{top}" x2="{x(a):.1f}" y2="{top + ph}" stroke="{colour}" '
                    f'stroke-width="1" stroke-dasharray="3,2" opacity="0.8"/>')
-    for label, t in marks:
+    for i, (label, t) in enumerate(marks):
         out.append(f'<line x1="{x(t - t0):.1f}" y1="{top}" x2="{x(t - t0):.1f}" y2="{top + ph}" stroke="#444" '
                    f'stroke-width="1" stroke-dasharray="6,3"/>')
-        out.append(f'<text x="{x(t - t0) + 3:.1f}" y="{top + 11}" fill="#444">{html.escape(label)}</text>')
+        out.append(f'<text x="{x(t - t0) - 3:.1f}" y="{top + 11 + 12 * i}" fill="#444" text-anchor="end" '
+                   f'font-size="10">{html.escape(label)}</text>')
     # axes and grid
     for v in yt:
         out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + pw}" y2="{y(v):.1f}" stroke="#e5e5e5"/>')
@@ -286,8 +287,9 @@ def main():
     plots.append(("fds", rel))
     p, rel = svg("heap")
     chart(p, "Gateway: heap after a full GC (jcmd GC.run, then GC.heap_info), once a minute", "MiB",
-              [("heap used after GC", series(samples, "heap_after_gc_kb", 1 / 1024), PALETTE[0], "dots"),
-               ("", [], PALETTE[0], "line")][:1],
+              [("heap used after GC", series(samples, "heap_after_gc_kb", 1 / 1024), PALETTE[0], "dots")]
+              + ([("heap committed (after GC)", series(samples, "heap_committed_kb", 1 / 1024), PALETTE[6], "dots")]
+                 if any(num(r.get("heap_committed_kb")) for r in samples) else []),
               faults, t0, t_end, marks)
     plots.append(("heap", rel))
     p, rel = svg("rss")
@@ -308,23 +310,23 @@ def main():
     plots.append(("sessions", rel))
     p, rel = svg("ko")
     chart(p, "KO count (cumulative)", "count",
-              [("Gatling requests KO (incl. those a fault interrupted)", series(client, "gatling_ko"), PALETTE[6], "step"),
-               ("users that gave up", series(client, "users_gave_up"), PALETTE[3], "step-dash"),
+              [("users that gave up", series(client, "users_gave_up"), PALETTE[3], "step-dash"),
                ("KO: failures no fault explains (client)", series(client, "ko"), PALETTE[2], "step-bold")],
               faults, t0, t_end, marks)
     plots.append(("ko", rel))
     p, rel = svg("frames")
     chart(p, "Resume clients: frames lost and duplicated (cumulative, stream level)", "frames",
-              [("at a crash: echoes repeated (at-least-once)", series(client, "crash_app_repeat"), PALETTE[3], "step-dash"),
-               ("at a crash: echoes lost", series(client, "crash_app_lost"), PALETTE[4], "step-dash"),
-               ("at a crash: listings lost", series(client, "crash_listing_gap"), PALETTE[5], "step-dash"),
+              [("across a new stream: echoes repeated", series(client, "crash_app_repeat"), PALETTE[3], "step-dash"),
+               ("across a new stream: echoes lost", series(client, "crash_app_lost"), PALETTE[4], "step-dash"),
+               ("across a new stream: listings lost", series(client, "crash_listing_gap"), PALETTE[5], "step-dash"),
                ("duplicated", series(client, "duplicated"), PALETTE[0], "step-bold"),
                ("lost", series(client, "lost"), PALETTE[2], "step-bold")],
               faults, t0, t_end, marks)
     plots.append(("frames", rel))
     p, rel = svg("disruptions")
     chart(p, "Resume clients: what the faults did to them (cumulative)", "count",
-              [("drops", series(client, "drops"), PALETTE[0], "step"),
+              [("Gatling requests KO (those the faults interrupted included)", series(client, "gatling_ko"), PALETTE[6], "step"),
+               ("drops", series(client, "drops"), PALETTE[0], "step"),
                ("handshakes refused 503", series(client, "refused_503"), PALETTE[1], "step"),
                ("handshakes refused (no gateway)", series(client, "connect_refused"), PALETTE[3], "step"),
                ("new streams", series(client, "new_streams"), PALETTE[4], "step"),
@@ -417,6 +419,12 @@ def main():
             if abs(drift) > max(tol_abs, tol_rel * r["mean"]):
                 problems.append(f"gateway {r['gen']} drifts {drift * s:+.1f}{unit} over {r['span'] / 60:.1f} min of load "
                                 f"at constant sessions")
+        if end_test == "within":
+            grew = [r for r in rows_ if r["first"] and (r["max"] - r["first"]) > max(tol_abs, tol_rel * r["first"])]
+            if grew:
+                problems.append(f"{len(grew)} of {len(rows_)} gateway processes rose by more than "
+                                f"{tol_rel:.0%} from their start: " + ", ".join(
+                                    f"{r['gen']}: {r['first'] * s:.0f} → {r['max'] * s:.0f}{unit}" for r in grew))
         if end is not None:
             if end_test == "fit" and rows_ and rows_[-1]["idle0"] is not None:
                 expect = rows_[-1]["idle0"]
@@ -432,11 +440,16 @@ def main():
     # ---- report
     lines = []
     w = lines.append
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.fromtimestamp(t0, datetime.timezone.utc)
+    commit = "?"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        with open(os.path.join(d, "commit")) as f:
+            commit = f.read().strip()
     except OSError:
-        commit = "?"
+        try:
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        except OSError:
+            pass
     try:
         engine_version = subprocess.run(["docker", "version", "-f", "{{.Server.Version}}"], capture_output=True, text=True).stdout.strip()
     except OSError:
@@ -468,7 +481,7 @@ def main():
 
     w("# Soak with faults")
     w("")
-    w(f"Written by `scripts/soak.sh` on {now:%Y-%m-%d %H:%M} UTC (commit {commit}); the raw CSVs and logs of the run are "
+    w(f"Written by `scripts/soak.sh` for its run of {now:%Y-%m-%d %H:%M} UTC (commit {commit}); the raw CSVs and logs of the run are "
       f"in `target/soak/` (not kept in git). What the soak does and how to read it: "
       f"[loadtest/README.md](../../loadtest/README.md#the-soak-soaksh).")
     w("")
@@ -511,7 +524,6 @@ def main():
       f"{sessions_end if sessions_end is not None else '?'} sessions and {len(leaked)} session containers were still running"
       f"{' (' + ', '.join(leaked[:5]) + ')' if leaked else ''}; "
       f"{'nothing leaked.' if not leaked and sessions_end == 0 else '**something was left behind.**'}")
-    w("")
 
     killed = {}
     for f in faults:
@@ -554,7 +566,7 @@ def main():
         ("**frames lost / duplicated** (stream level)", f"**{lost} / {dup}**"),
         ("echoes repeated / missing on one stream; listing gaps / repeats on one stream",
          f"{total.get('app_repeat', 0)} / {total.get('app_lost', 0)}; {total.get('listing_gap', 0)} / {total.get('listing_repeat', 0)}"),
-        ("at a crash (docs: at-least-once): echoes repeated / missing; listings missing / repeated",
+        ("across a new stream (docs: at-least-once): echoes repeated / missing; listings missing / repeated",
          f"{total.get('crash_app_repeat', 0)} / {total.get('crash_app_lost', 0)}; {total.get('crash_listing_gap', 0)} / {total.get('crash_listing_repeat', 0)}"),
         ("protocol errors; late echoes", f"{total.get('protocol_errors', 0)}; {total.get('late_echoes', 0)}"),
         ("**KO** (client) / Gatling KO", f"**{ko}** / {total.get('gatling_ko', 0)}"),
@@ -628,9 +640,12 @@ def main():
             "than a fresh one.",
             why_flat="The gateway's threads are event loops and bounded worker pools: they reach their plateau and stay.",
             why_not="The per-process table says whether threads grow within one process's life.")
-    section("Resident memory", plots[2][1], "rss_kb", 64 * 1024, 0.25, end_test=None, how=how + " For reference: "
-            "the JVM keeps the heap it grew, so RSS is not expected to come back down; a leak shows first in the heap "
-            "after GC and the descriptors.")
+    section("Resident memory", plots[2][1], "rss_kb", 16 * 1024, 0.20, end_test="within", how=how + " Judged "
+            "by how far each process rises from its start.",
+            why_not="Read it with the heap after GC: when that is flat, the rise is not retained heap data but the JVM's "
+                    "own growth (committed heap, plotted with the heap when recorded; code cache; metaspace; no -Xmx is "
+                    "set); whether it levels off shows in each process's maximum against its last value, and only a "
+                    "process that lives long shows it for long.")
 
     # sessions vs containers
     w("### Live sessions against running containers")
@@ -660,9 +675,11 @@ def main():
           f"difference (containers − sessions) is {worst[1]:+.0f} at {mmss(worst[0] - t0)}. "
           + ("No difference lasted a minute or more." if not persistent else
              "Differences that lasted a minute or more: " + ", ".join(f"{mmss(a - t0)}–{mmss(b - t0)}" for a, b in persistent) + "."))
-        w("A container killed shows as a session for a moment until its engine event ends it; while a restarted "
-          "gateway adopts the containers, there is no /health to read. The users' own count (green) includes users "
-          "between a drop and their reconnect.")
+        w("Differences of one in single samples are the sampling: /health and docker ps are read a moment apart while "
+          "sessions start (a session counts before its container is made, or renamed from the pool, and the sampler "
+          "counts a container by its name) and end; a container killed shows as a session until its engine event "
+          "ends it; while a restarted gateway adopts the containers there is no /health to read. The users' own "
+          "count (green) includes users between a drop and their reconnect.")
         w("")
 
     # KO
@@ -677,8 +694,7 @@ def main():
         w(f"**Not flat: {ko} KO.** Each one, with the fault before it:")
         w("")
     else:
-        w("**Flat at 0** for the client's own KO. The Gatling KOs are requests the faults interrupted, counted as they "
-          "happen; they step up at the faults and nowhere else:")
+        w("**Flat at 0** for the client's own KO.")
         w("")
 
     def fault_before(t):
@@ -707,7 +723,7 @@ def main():
         prev = v
     if steps:
         far = [(t, n) for t, n in steps if not any(f["start"] - 1 <= t <= f["end"] + 60 for f in faults)]
-        w(f"Gatling KOs rose in {len(steps)} of the 10 s intervals; "
+        w(f"Gatling's own KOs (in the next plot) are mostly the requests the faults interrupted; they rose in {len(steps)} of the 10 s intervals, "
           + ("every one within a minute after a fault." if not far else
              f"{len(far)} of them not within a minute after a fault: " + ", ".join(f"{mmss(t - t0)} (+{n:.0f})" for t, n in far[:10]) + "."))
         w("")
@@ -724,12 +740,20 @@ def main():
     else:
         w(f"**Not flat: {lost} lost and {dup} duplicated.** The events (stream, sequence numbers) are in the KO table above.")
     w("")
-    w(f"At the gateway crashes (new streams) the docs promise at-least-once for messages in flight, not exactly-once, "
-      f"and these are counted apart: {total.get('crash_app_repeat', 0)} echoes came twice (the message went to the old "
-      f"gateway and again to the new one), {total.get('crash_app_lost', 0)} echoes never came (acknowledged by the old "
-      f"gateway, the echo died with it), {total.get('crash_listing_gap', 0)} listing updates were lost (written to the "
-      f"old gateway's websocket as it died).")
+    w(f"Across a new stream (a restarted gateway, or a session lost with its container) the docs promise at-least-once "
+      f"for messages in flight, not exactly-once, so the app-level effects there are counted apart (dashed): "
+      f"{total.get('crash_app_repeat', 0)} echoes came twice (a message sent again to the new gateway that the old one "
+      f"had passed on), {total.get('crash_app_lost', 0)} never came, {total.get('crash_listing_gap', 0)} listing updates "
+      f"were skipped and {total.get('crash_listing_repeat', 0)} repeated. Each, with the fault before it:")
     w("")
+    crash_events = [e for e in events if e["kind"].startswith("crash_")]
+    if crash_events:
+        w("| time | user | what | detail | fault before it |")
+        w("|---|---|---|---|---|")
+        for e in crash_events[:40]:
+            t_ = int(e["epoch_ms"]) / 1000
+            w(f"| {mmss(t_ - t0)} | {e['user']} | {e['kind']} | {html.escape(e['detail'])[:160].replace('|', '&#124;')} | {fault_before(t_)} |")
+        w("")
     w("### What the faults did to the clients")
     w("")
     w(f"![disruptions]({plots[7][1]})")

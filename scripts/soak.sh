@@ -71,6 +71,8 @@ fi
 scripts/build.sh
 rm -rf "$out"
 mkdir -p "$out"
+{ git rev-parse --short HEAD 2>/dev/null || echo '?'; } | tr -d '\n' >"$out/commit"
+[ -z "$(git status --porcelain -- gateway handler-image loadtest scripts config 2>/dev/null)" ] || echo -n ' (with uncommitted changes)' >>"$out/commit"
 
 # ---- the gateway's config: config/loadtest.yaml with what the soak needs changed
 sed -e 's/^  onShutdown: end$/  onShutdown: keep/' \
@@ -198,7 +200,7 @@ trap 'exit 143' TERM
 
 # ---- the sampler: one row every 10 s, the heap after a forced GC every 6th row (once a minute)
 sample_once() { # $1: whether to measure the heap
-  local gen pid p fds= threads= rss= heap= health sessions= attached= detached= engine= names total pool conns=
+  local gen pid p fds= threads= rss= heap= committed= info health sessions= attached= detached= engine= names total pool conns=
   read -r gen pid p <"$out/gateway.pid" 2>/dev/null || { gen=; pid=; p=; }
   if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
     fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l || true)
@@ -206,7 +208,9 @@ sample_once() { # $1: whether to measure the heap
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     if [ "${1:-}" = heap ]; then
       if timeout 20 jcmd "$pid" GC.run >/dev/null 2>&1; then
-        heap=$(timeout 20 jcmd "$pid" GC.heap_info 2>/dev/null | sed -n 's/.*heap *total [0-9]*K, used \([0-9]*\)K.*/\1/p' | head -n 1 || true)
+        info=$(timeout 20 jcmd "$pid" GC.heap_info 2>/dev/null || true)
+        heap=$(sed -n 's/.*heap *total [0-9]*K, used \([0-9]*\)K.*/\1/p' <<<"$info" | head -n 1 || true)
+        committed=$(sed -n 's/.*heap *total \([0-9]*\)K, used [0-9]*K.*/\1/p' <<<"$info" | head -n 1 || true)
       fi
     fi
     health=$(curl -fsS -m 2 "http://127.0.0.1:$p/health" 2>/dev/null || true)
@@ -219,7 +223,7 @@ sample_once() { # $1: whether to measure the heap
   names=$(docker ps --filter "label=berth.route=$route" --format '{{.Names}}' 2>/dev/null || true)
   total=$(grep -c . <<<"$names" || true)
   pool=$(grep -c -- '-pool-' <<<"$names" || true)
-  echo "$(now_ms),$gen,$pid,$fds,$threads,$rss,$heap,$sessions,${attached:-0},${detached:-0},$engine,$total,$((total - pool)),$pool,${conns%.*},$(cut -d' ' -f1 /proc/loadavg)" >>"$out/samples.csv"
+  echo "$(now_ms),$gen,$pid,$fds,$threads,$rss,$heap,$sessions,${attached:-0},${detached:-0},$engine,$total,$((total - pool)),$pool,${conns%.*},$(cut -d' ' -f1 /proc/loadavg),$committed" >>"$out/samples.csv"
 }
 sampler() { # runs until killed, at most max_samples rows
   local sleeper= n=0
@@ -272,7 +276,7 @@ kill_gateway() {
 # ---- run
 start_proxy
 start_gateway || exit 1
-echo "epoch_ms,gen,pid,fds,threads,rss_kb,heap_after_gc_kb,sessions,attached,detached,engine,containers,session_containers,pool_containers,connections_open,loadavg" >"$out/samples.csv"
+echo "epoch_ms,gen,pid,fds,threads,rss_kb,heap_after_gc_kb,sessions,attached,detached,engine,containers,session_containers,pool_containers,connections_open,loadavg,heap_committed_kb" >"$out/samples.csv"
 echo "start_ms,end_ms,kind,detail" >"$out/faults.csv"
 run_seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
 max_exchanges=140
@@ -359,4 +363,4 @@ grep -A 60 'SoakSimulation totals' "$out/gatling.log" >"$out/client-totals.txt" 
 
 python3 scripts/soak-report.py --dir "$out" --report "$report" --command "$command_line" \
   --minutes "$minutes" --fault-every "$fault_every" --faults "$faults" --cut-seconds "$cut_seconds" \
-  --gatling-status "$gatling_status" --properties "${gatling_properties[*]:-}"
+  --gatling-status "$gatling_status" --properties="${gatling_properties[*]:-}"
