@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Reproduces, in about a minute each, two things the soak (scripts/soak.sh, docs/benchmarks/soak.md)
-# found around an engine outage; the gateway is not changed here:
+# Replays, in about a minute each, two engine outages the soak (scripts/soak.sh,
+# docs/benchmarks/soak.md) found bugs in; both are fixed, and DockerSessionTest holds them:
 #   scripts/repro-engine-outage.sh pool-claim      # a session claimed from the warm pool while the
-#       engine is unreachable keeps its pool name; after a gateway SIGKILL the next gateway puts that
-#       container back in its pool and gives it to a NEW session, which gets the old session's hello
-#       (its key and hostname), has its messages acknowledged and never answered, while the log says
-#       SEVERE "Unhandled exception ... WebSocket is closed"
+#       engine is unreachable keeps its pool name; the gateway is SIGKILLed before the engine is
+#       back. The bug: the next gateway put that container back in its pool and gave it to a NEW
+#       session. Now: it adopts it as its own session (the handler greets with its hello), and
+#       the new clients B and C get sessions of their own
 #   scripts/repro-engine-outage.sh ended-session   # a session its client ends (close 1000) while the
-#       engine is unreachable: its container is not stopped; once the engine is back the reaper
-#       adopts it, and the client's old cookie gets the ended session back
+#       engine is unreachable. The bug: its container was not stopped, the reaper adopted it once
+#       the engine was back, and the old cookie got the ended session back. Now: the removal is
+#       tried again at each look on the engine, and the cookie gets a new session
 # Each starts an engine socket proxy (socat) and a gateway (route repro, a copy of
 # config/loadtest.yaml as soak.sh makes it) and removes everything at the end, also on Ctrl-C.
 # The clients are a small berth.resume.v1 client on the JDK's own websocket (target/repro/WsPeek.java).
@@ -154,16 +155,14 @@ if [ "$scenario" = pool-claim ]; then
   start_proxy
   start_gateway 2
   show "$out/gateway-2.log" 'pool of route'
-  echo "== clients B and C start sessions, one after the other; one of them gets A's container"
+  echo "== clients B and C start sessions, one after the other; each must get a session of its own"
   peek B "$url" 3
   peek C "$url" 3
   echo "== gateway 2's log"
   show "$out/gateway-2.log" 'LAUNCHING -> CONNECTING|SEVERE|WebSocket is closed'
-  echo "Expected (a bug), one of two depending on timing: the client given A's container gets close 1008"
-  echo "\"already claimed for another session\" (its new session ends: backend_ended), or, when the handler's"
-  echo "1008 comes before the gateway's pipe starts, it is greeted with A's session key and hostname"
-  echo "(\"connection\":2), its message is acknowledged (ack 1) and never echoed, and the log has the SEVERE"
-  echo "(that session then hangs until the handler exits on its idle timer, grace + 30 s later)."
+  echo "Expected: gateway 2's log says it adopts A's container as A's session; B's and C's hellos name"
+  echo "sessions of their own (connection 1) and every message is echoed. Before the fix one of them was"
+  echo "given A's container: greeted with A's key and hostname, or closed with 1008."
 else
   echo "== client A starts a session with the engine up, then drops without a close"
   peek A "$url" 2 drop | tee "$out/a.txt"
@@ -180,6 +179,6 @@ else
   echo "GET /health: $(curl -fsS "http://127.0.0.1:$port/health")"
   echo "== A comes back once more with the cookie of the session it ended"
   peek A3 "$url" 2 end "$cookie" | grep -v listing
-  echo "Expected (a bug): A3's hello names the session A ended (connection 2), where docs/sessions.md says"
-  echo "a client that closed with 1000 is done with its session and a token of an ended session names nothing."
+  echo "Expected: gateway 1's log says the removal failed and is tried again; no 'adopted' line; A3's"
+  echo "hello names a new session. Before the fix it named the session A ended (connection 2)."
 fi

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
 
@@ -167,6 +168,110 @@ class DockerSessionTest extends LauncherContractTest {
       }
       gateway.close(); // while the engine answers, so the gateway removes its containers itself
     }
+  }
+
+  /**
+   * Found by the soak (docs/benchmarks/soak.md): a session served from the warm pool while the
+   * engine is away cannot have its container named after it; it is named once the engine is back,
+   * so a gateway restarted later finds the session and its client gets it back.
+   */
+  @Test
+  void aSessionClaimedFromThePoolWhileTheEngineIsAwayIsNamedOnceItIsBackSoARestartedGatewayFindsIt() throws Exception {
+    try (EngineProxy engine = new EngineProxy()) {
+      gateway = gatewayOn().dockerHost(engine.host()).onShutdown("keep").route("pool: {size: 1}").start(vertx);
+      awaitPoolFilled();
+      engine.cut();
+      String key;
+      String token;
+      try (FrameClient client = connect(null)) {
+        key = client.hello().getString("session");
+        token = client.sessionToken();
+        client.socket().writeTextMessage("before the restart");
+        client.nextDataFrame();
+        engine.restore();
+        awaitTrue(() -> backends.running(gateway.route, key) == 1, 30_000,
+            "its container named after the session once the engine is back");
+        gateway.close(); // keep: handed off to the next gateway
+        assertEquals(1012, client.awaitClose());
+      }
+      // onShutdown end: this one removes what it holds when the test closes it
+      gateway = gatewayOn().sameAs(gateway).dockerHost(engine.host()).route("pool: {size: 1}").start(vertx);
+      try (FrameClient back = connect(token)) {
+        JsonObject state = back.state();
+        assertEquals(key, state.getString("session"), "its own session, found by its name");
+        assertEquals(1, state.getLong("framesReceived"), "with its state");
+      }
+      gateway.close(); // while the engine answers, so the gateway removes its containers itself
+    }
+  }
+
+  /**
+   * A gateway that stopped before the engine had its pool-claimed session's name leaves a
+   * container that looks like a pool entry and is a session's: the next gateway must not hand it
+   * to a new client (in the soak, a new user got another user's session), but adopt it as that
+   * session, whose client gets it back.
+   */
+  @Test
+  void aPoolContainerThatServesASessionAlreadyIsAdoptedAsThatSessionAndNeverGivenToAnother() throws Exception {
+    try (EngineProxy engine = new EngineProxy()) {
+      gateway = gatewayOn().dockerHost(engine.host()).onShutdown("keep").route("pool: {size: 1}").start(vertx);
+      awaitPoolFilled();
+      engine.cut();
+      String key;
+      String token;
+      try (FrameClient client = connect(null)) {
+        key = client.hello().getString("session");
+        token = client.sessionToken();
+        client.socket().writeTextMessage("before the restart");
+        client.nextDataFrame();
+        gateway.close(); // while the engine is away: its container keeps its pool name
+        assertEquals(1012, client.awaitClose());
+      }
+      engine.restore();
+      // onShutdown end: this one removes what it holds when the test closes it
+      gateway = gatewayOn().sameAs(gateway).dockerHost(engine.host()).route("pool: {size: 1}").start(vertx);
+      try (FrameClient stranger = connect(null)) {
+        assertNotEquals(key, stranger.hello().getString("session"), "a new client gets a session of its own");
+      }
+      try (FrameClient back = connect(token)) {
+        JsonObject state = back.state();
+        assertEquals(key, state.getString("session"), "the returning client gets its own session");
+        assertEquals(1, state.getLong("framesReceived"), "with its state");
+      }
+      awaitTrue(() -> backends.running(gateway.route, key) == 1, 30_000, "named after its session now");
+      gateway.close();
+    }
+  }
+
+  /** Found by the soak: a session ended while the engine was away came back to life when it returned. */
+  @Test
+  void aSessionEndedWhileTheEngineIsAwayHasItsContainerRemovedOnceItIsBackAndStaysEnded() throws Exception {
+    try (EngineProxy engine = new EngineProxy()) {
+      // A grace far longer than the test: a container adopted as a session would outlive every wait below.
+      gateway = gatewayOn().dockerHost(engine.host()).reapInterval("1s").grace("120s").start(vertx);
+      String key;
+      String token;
+      try (FrameClient client = connect(null)) {
+        key = client.hello().getString("session");
+        token = client.sessionToken();
+        engine.cut();
+        client.socket().close((short) 1000, "done").await(10, TimeUnit.SECONDS);
+      }
+      awaitTrue(() -> get("/health").contains("\"sessions\":0"), 20_000, "the session ended: " + get("/health"));
+      engine.restore();
+      awaitTrue(() -> backends.running(gateway.route, key) == 0, 30_000,
+          "its container removed once the engine is back, not adopted again");
+      try (FrameClient again = connect(token)) {
+        assertNotEquals(key, again.hello().getString("session"), "the ended session stays ended: a new one");
+      }
+      LeakAudit.assertBalanced(gateway, docker(), 30_000);
+      gateway.close();
+    }
+  }
+
+  private void awaitPoolFilled() throws InterruptedException {
+    awaitTrue(() -> get("/metrics").contains("berth_pool_idle{route=\"" + gateway.route + "\"} 1.0"), 60_000,
+        "the pool filled");
   }
 
   @Test

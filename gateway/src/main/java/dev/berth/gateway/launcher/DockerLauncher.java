@@ -79,6 +79,11 @@ final class DockerLauncher implements Launcher {
   private final Set<String> outOfMemory = new HashSet<>();
   /** Removals under way, so closing the launcher waits for them instead of cutting them off. */
   private final Set<Future<Void>> removals = new HashSet<>();
+  /**
+   * Containers this gateway stopped that the engine did not remove (it was away), by id, with
+   * their route: removed again at every look on the engine until it works, and never adopted.
+   */
+  private final Map<String, String> owedRemovals = new HashMap<>();
   private Closeable eventStream;
   private Instant eventsLostSince;
   private long reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
@@ -174,7 +179,7 @@ final class DockerLauncher implements Launcher {
   private Backend handle(String id, String name, String sessionKey, String route, String version, SocketAddress address) {
     Promise<String> exit = exits.computeIfAbsent(id, known -> Promise.promise());
     Promise<String> moved = moves.computeIfAbsent(id, known -> Promise.promise());
-    return new Backend(describe(name, id), name, sessionKey, route, version, address, exit.future(), moved.future(),
+    return new Backend(describe(name, id), id, sessionKey, route, version, address, exit.future(), moved.future(),
         () -> remove(id, route), () -> forget(id));
   }
 
@@ -199,7 +204,7 @@ final class DockerLauncher implements Launcher {
     return blocking(() -> {
       docker.renameContainerCmd(pooled.reference).withName(name).exec();
       return name;
-    }).map(renamed -> pooled.claimedBy(sessionKey, pooled.description().replace(pooled.reference, renamed), renamed))
+    }).map(renamed -> pooled.claimedBy(sessionKey, describe(renamed, pooled.reference), pooled.reference))
         .recover(error -> Future.failedFuture(
             FailureException.wrap(error, EngineConnection.failureOf(error), "cannot rename " + pooled.description())));
   }
@@ -258,7 +263,11 @@ final class DockerLauncher implements Launcher {
     }).onComplete(done -> {
       forget(id);
       if (done.failed()) {
-        LOG.warning("could not remove container " + id.substring(0, 12) + ": " + done.cause().getMessage());
+        owedRemovals.put(id, routeName);
+        LOG.warning("could not remove container " + id.substring(0, 12) + ": " + done.cause().getMessage()
+            + "; trying again at each look on the engine (sessions.reapInterval)");
+      } else {
+        owedRemovals.remove(id);
       }
     });
     removals.add(removal);
@@ -312,6 +321,7 @@ final class DockerLauncher implements Launcher {
   public Future<List<Backend>> discover() {
     Set<String> held = new HashSet<>(exits.keySet());
     Set<String> inFlight = Set.copyOf(creating);
+    Map.copyOf(owedRemovals).forEach(this::remove);
     return blocking(() -> docker.listContainersCmd()
         .withShowAll(true)
         .withLabelFilter(Map.of(MANAGED_LABEL, "true"))
@@ -323,7 +333,8 @@ final class DockerLauncher implements Launcher {
             // Other routes, or another gateway's containers: not ours to adopt (a client takes a session over).
             boolean ours = routes.contains(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
             othersSeen = othersSeen || !ownerOf(name).equals(owner);
-            if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())) {
+            if (!ours || held.contains(container.getId()) || inFlight.contains(name) || exits.containsKey(container.getId())
+                || owedRemovals.containsKey(container.getId())) {
               continue;
             }
             leftover(container, name).ifPresent(found::add);

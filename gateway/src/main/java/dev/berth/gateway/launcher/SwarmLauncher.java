@@ -73,6 +73,11 @@ final class SwarmLauncher implements Launcher {
   private final Set<String> creating = new HashSet<>();
   /** Removals under way, by service id: one at a time each, and closing waits for them. */
   private final Map<String, Future<Void>> removals = new HashMap<>();
+  /**
+   * Services this gateway removed that the engine did not (it was away), by id, with their route:
+   * removed again at every look on the engine until it works, and never adopted.
+   */
+  private final Map<String, String> owedRemovals = new HashMap<>();
   private volatile Elsewhere elsewhere = Elsewhere.NONE;
   private long watchTimer = -1;
   private boolean watching;
@@ -360,7 +365,11 @@ final class SwarmLauncher implements Launcher {
     }).onComplete(done -> {
       forget(id);
       if (done.failed()) {
-        LOG.warning("could not remove service " + id.substring(0, 12) + ": " + done.cause().getMessage());
+        owedRemovals.put(id, routeName);
+        LOG.warning("could not remove service " + id.substring(0, 12) + ": " + done.cause().getMessage()
+            + "; trying again at each look on the engine (sessions.reapInterval)");
+      } else {
+        owedRemovals.remove(id);
       }
     });
     removals.put(id, removal);
@@ -450,6 +459,7 @@ final class SwarmLauncher implements Launcher {
   public Future<List<Backend>> discover() {
     Set<String> held = new HashSet<>(exits.keySet());
     Set<String> inFlight = new HashSet<>(creating);
+    Map.copyOf(owedRemovals).forEach(this::remove);
     return engine.blocking(this::ourServices).compose(services -> {
       held.addAll(exits.keySet()); // and what was launched or taken over while the engine answered
       inFlight.addAll(creating);
@@ -459,7 +469,8 @@ final class SwarmLauncher implements Launcher {
         RouteConfig route = routes.get(labels.getString(ROUTE_LABEL));
         boolean mine = route != null && owner.equals(labels.getString(GATEWAY_LABEL));
         String name = service.getJsonObject("Spec").getString("Name");
-        if (!mine || held.contains(service.getString("ID")) || inFlight.contains(name)) {
+        if (!mine || held.contains(service.getString("ID")) || inFlight.contains(name)
+            || owedRemovals.containsKey(service.getString("ID"))) {
           continue;
         }
         String key = labels.getString(SESSION_LABEL);

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
@@ -44,6 +45,9 @@ public final class WarmPool {
   private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
   private static final long RETRY_AFTER_FAILURE_MS = 2000;
   private static final long CLAIM_TIMEOUT_MS = 2000;
+  /** How long an adopted entry is given to greet unasked, which only a handler claimed before does. */
+  private static final long GREETING_WAIT_MS = 1000;
+  private static final long NAMING_RETRY_MS = 2000;
 
   private final Vertx vertx;
   private final ContextInternal control;
@@ -54,8 +58,16 @@ public final class WarmPool {
   private final PoolMeter meter;
   private final BooleanSupplier roomToGrow;
   private final IntSupplier size;
+  private final Consumer<Backend> sessionFound;
   private final ArrayDeque<Entry> idle = new ArrayDeque<>();
   private int starting;
+  /**
+   * Entries found on the engine and being looked at, each completing once settled: they count as
+   * the pool's while they are, and closing waits for them.
+   */
+  private final List<Future<Void>> adopting = new java.util.ArrayList<>();
+  /** Set by {@link #close}: whether what the pool holds is stopped or left for the next gateway. */
+  private boolean stopOnClose;
   /** Completes when the entry being started is parked, or stopped if the pool closed meanwhile. */
   private Future<Void> startSettled = Future.succeededFuture();
   private boolean closed;
@@ -63,9 +75,12 @@ public final class WarmPool {
   /**
    * @param roomToGrow whether admission limits leave room for one more backend
    * @param size how many idle backends this gateway keeps now: its share of the route's pool
+   * @param sessionFound takes a pool backend that turns out to serve a session already (claimed by
+   *     a gateway that died before the engine had its session's name), named after it now
    */
   public WarmPool(Vertx vertx, Context control, EventLoops loops, RouteConfig route, Launcher launcher,
-      BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow, IntSupplier size) {
+      BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow, IntSupplier size,
+      Consumer<Backend> sessionFound) {
     this.vertx = vertx;
     this.control = (ContextInternal) control;
     this.loops = loops;
@@ -75,6 +90,7 @@ public final class WarmPool {
     this.meter = meter;
     this.roomToGrow = roomToGrow;
     this.size = size;
+    this.sessionFound = sessionFound;
   }
 
   /**
@@ -115,7 +131,7 @@ public final class WarmPool {
       LOG.info("pool of route " + route.name() + ": stopped " + surplus.backend().description() + ", this gateway's"
           + " share of the pool is " + size.getAsInt() + " now");
     }
-    if (closed || starting > 0 || idle.size() >= size.getAsInt() || !roomToGrow.getAsBoolean()) {
+    if (closed || starting > 0 || idle.size() + adopting.size() >= size.getAsInt() || !roomToGrow.getAsBoolean()) {
       return;
     }
     starting++;
@@ -140,31 +156,117 @@ public final class WarmPool {
   }
 
   /**
-   * A pooled backend an earlier gateway left running: dialled and parked again. One that does not
-   * answer (still starting, or another gateway's and not ready yet) is left for a later look.
+   * A pooled backend an earlier gateway left running, dialled and given a moment to greet: a
+   * handler claimed before greets every new connection at once with its session's hello (the
+   * gateway that claimed it died before the engine had the session's name), and is that session's,
+   * not the pool's. A silent one is unclaimed: parked again, or stopped when the pool is full. One
+   * that does not answer (still starting, or another gateway's and not ready yet) is left for a
+   * later look.
    */
   public void adopt(Backend pooled) {
-    if (closed || idle.size() >= size.getAsInt()) {
-      stopSurplus(pooled);
-      return;
-    }
     Context loop = loops.next();
-    dialer.dial(pooled, route.path(), loop).onComplete(dialled -> {
-      if (dialled.failed()) {
-        pooled.release(); // still starting, maybe: the reaper's next look finds it again
-      } else if (!closed && idle.size() < size.getAsInt()) {
-        park(new Entry(pooled, dialled.result(), loop));
+    Future<Void> settled = dialer.dial(pooled, route.path(), loop).compose(this::greeting)
+        .transform(greeted -> settle(pooled, loop, greeted));
+    adopting.add(settled);
+    settled.onComplete(done -> {
+      adopting.remove(settled);
+      fill(); // it was counted as the pool's while it was looked at
+    });
+  }
+
+  /** What becomes of an adopted entry once it greeted, or did not; completes when that is done. */
+  private Future<Void> settle(Backend pooled, Context loop, io.vertx.core.AsyncResult<Greeting> greeted) {
+    if (greeted.failed()) {
+      pooled.release(); // still starting, maybe: the reaper's next look finds it again
+      return Future.succeededFuture();
+    }
+    WebSocket socket = greeted.result().socket();
+    String session = greeted.result().session();
+    if (session == null && !closed && idle.size() < size.getAsInt()) {
+      return park(new Entry(pooled, socket, loop));
+    }
+    socket.close();
+    if (session != null) {
+      foundClaimed(pooled, session);
+      return Future.succeededFuture();
+    }
+    if (closed) { // the gateway is stopping: its pool's backends go or stay with the others
+      if (stopOnClose) {
+        return pooled.stop();
+      }
+      pooled.release();
+      return Future.succeededFuture();
+    }
+    return stopSurplus(pooled);
+  }
+
+  /** A dialled pool entry and the session its hello named unasked, or null when it said nothing. */
+  private record Greeting(WebSocket socket, String session) {}
+
+  /** What an adopted entry says unasked within {@link #GREETING_WAIT_MS}; fails if it closes, or says something else. */
+  private Future<Greeting> greeting(WebSocket socket) {
+    Promise<Greeting> said = control.promise();
+    try {
+      socket.closeHandler(v -> said.tryFail("its websocket closed"));
+      socket.frameHandler(frame -> {
+        if (frame.isText() || frame.isBinary()) {
+          socket.pause();
+          String session = sessionOf(frame);
+          if (session == null) {
+            said.tryFail("it sent a frame unasked that is no hello naming a session");
+          } else {
+            said.tryComplete(new Greeting(socket, session));
+          }
+        }
+      });
+    } catch (IllegalStateException closedOnItsLoop) {
+      return Future.failedFuture("its websocket closed");
+    }
+    long timer = vertx.setTimer(GREETING_WAIT_MS, id -> said.tryComplete(new Greeting(socket, null)));
+    socket.resume();
+    return said.future().onComplete(done -> {
+      vertx.cancelTimer(timer);
+      socket.pause();
+      stopWatching(socket);
+    });
+  }
+
+  /** The session a handler's hello names ({@code {"type":"hello","session":KEY,...}}), or null. */
+  private static String sessionOf(WebSocketFrame frame) {
+    if (!frame.isText() || !frame.isFinal()) {
+      return null;
+    }
+    try {
+      JsonObject hello = new JsonObject(frame.textData());
+      return "hello".equals(hello.getString("type")) ? hello.getString("session") : null;
+    } catch (RuntimeException notAHello) {
+      return null;
+    }
+  }
+
+  /**
+   * A pool backend that serves {@code session} already: named after it and handed to the
+   * registry as that session, whose client can come back to it. While the engine cannot rename
+   * it, it is let go, and the next look on the engine finds it again.
+   */
+  private void foundClaimed(Backend pooled, String session) {
+    LOG.warning("pool of route " + route.name() + ": " + pooled.description() + " serves session " + session
+        + " already (its gateway stopped before the engine had the session's name): adopting it as that session");
+    launcher.claim(pooled, session).onComplete(named -> {
+      if (named.succeeded()) {
+        sessionFound.accept(named.result());
       } else {
-        dialled.result().close();
-        stopSurplus(pooled);
+        pooled.release();
+        LOG.warning("pool of route " + route.name() + ": cannot name " + pooled.description() + " after session "
+            + session + " yet (" + named.cause().getMessage() + "); the next look on the engine tries again");
       }
     });
   }
 
   /** A pool backend of this gateway's that the pool has no room for: nothing else would ever claim it. */
-  private void stopSurplus(Backend pooled) {
+  private Future<Void> stopSurplus(Backend pooled) {
     LOG.info("pool of route " + route.name() + ": stopping " + pooled.description() + ", the pool is full");
-    pooled.stop();
+    return pooled.stop();
   }
 
   private Future<Entry> dial(Backend backend) {
@@ -220,7 +322,9 @@ public final class WarmPool {
     return claimFromHandler(entry, key)
         .recover(lost -> {
           entry.socket().close();
-          if (lost instanceof ClaimRefused) {
+          if (lost instanceof AlreadyClaimed claimed) {
+            foundClaimed(entry.backend(), claimed.session);
+          } else if (lost instanceof ClaimRefused) {
             entry.backend().release(); // another gateway's claim won: the backend is its session now
           } else {
             entry.backend().stop(); // no answer, or gone: of no use to anyone
@@ -231,18 +335,36 @@ public final class WarmPool {
         })
         .onSuccess(claimed -> {
           if (claimed != null && claimed.backend() == entry.backend()) {
-            nameAfterSession(entry.backend(), key);
+            nameAfterSession(entry.backend(), key, NAMING_RETRY_MS);
           }
         });
   }
 
   /**
-   * Off the session's critical path: the engine call takes longer than the whole claim. Until it is
-   * done, only a gateway that dies in between would not find the session again.
+   * Off the session's critical path: the engine call takes longer than the whole claim. While the
+   * engine is away it is tried again (every 2 s, then less often, up to 30 s) as long as the
+   * backend runs; a gateway restarted before it worked finds the session all the same, by the
+   * hello its handler greets the pool with.
    */
-  private void nameAfterSession(Backend backend, String key) {
-    launcher.claim(backend, key).onFailure(unnamed -> LOG.warning("pool of route " + route.name() + ": session " + key
-        + " runs in " + backend.description() + " but a restarted gateway will not find it: " + unnamed.getMessage()));
+  private void nameAfterSession(Backend backend, String key, long retryMs) {
+    launcher.claim(backend, key).onFailure(unnamed -> {
+      if (backend.exited().isComplete()) {
+        return; // its session is over
+      }
+      LOG.warning("pool of route " + route.name() + ": session " + key + " runs in " + backend.description()
+          + " but the engine does not have its name yet (" + unnamed.getMessage() + "); trying again in " + retryMs + "ms");
+      vertx.setTimer(retryMs, id -> nameAfterSession(backend, key, Math.min(retryMs * 2, 30_000)));
+    });
+  }
+
+  /** The handler greeted the claim with the hello of another session: it was claimed before, for that one. */
+  private static final class AlreadyClaimed extends RuntimeException {
+    final String session;
+
+    AlreadyClaimed(String session) {
+      super("it serves session " + session + " already", null, false, false);
+      this.session = session;
+    }
   }
 
   /** The handler refused the claim (it was claimed for another session first). */
@@ -263,7 +385,12 @@ public final class WarmPool {
       socket.frameHandler(frame -> {
         if (frame.isText() || frame.isBinary()) {
           socket.pause(); // the rest waits for the session's pipe
-          answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
+          String greeted = sessionOf(frame);
+          if (greeted != null && !greeted.equals(key)) {
+            answered.tryFail(new AlreadyClaimed(greeted)); // its greeting on connect, before our claim
+          } else {
+            answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
+          }
         }
       });
     } catch (IllegalStateException closedOnItsLoop) {
@@ -294,6 +421,7 @@ public final class WarmPool {
    */
   public Future<Void> close(boolean stopBackends) {
     closed = true;
+    stopOnClose = stopBackends;
     List<Future<Void>> stops = new java.util.ArrayList<>(idle.stream().map(entry -> {
       stopWatching(entry.socket());
       entry.socket().close();
@@ -301,6 +429,7 @@ public final class WarmPool {
     }).toList());
     idle.clear();
     stops.add(startSettled); // one still starting is stopped as it parks (or kept with the others)
+    stops.addAll(adopting); // and one being looked at, as it settles
     return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
   }
 }

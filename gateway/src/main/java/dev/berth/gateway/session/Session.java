@@ -563,7 +563,8 @@ public final class Session implements SessionPipe.Listener {
     }
     told.transform(closed -> backend)
         .transform(launched -> launched.succeeded() ? launched.result().stop() : Future.<Void>succeededFuture())
-        .onComplete(stopped -> gone("backend stopped"));
+        .onComplete(stopped -> gone(stopped.succeeded() ? "backend stopped"
+            : "backend not removed (" + stopped.cause().getMessage() + "); its launcher tries again"));
     return over.future();
   }
 

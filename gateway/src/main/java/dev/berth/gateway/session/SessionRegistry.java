@@ -76,7 +76,8 @@ public final class SessionRegistry {
       pools.put(route.name(), new WarmPool(services.vertx(), services.control(), services.loops(), route,
           services.launcher(), services.dialer(), services.poolMeter(), () -> roomForPool(route),
           () -> WarmPool.share(route.poolSize(), config.sessions().gatewayId(),
-              heldElsewhere.gateways().getOrDefault(route.name(), Set.of()))));
+              heldElsewhere.gateways().getOrDefault(route.name(), Set.of())),
+          this::adopt));
       services.poolMeter().poolIdle(route.name(), () -> {
         WarmPool current = pools.get(route.name());
         return current == null ? 0 : current.idle();

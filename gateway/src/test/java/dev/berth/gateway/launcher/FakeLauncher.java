@@ -47,6 +47,10 @@ public final class FakeLauncher implements Launcher {
     HttpServer server;
     ServerWebSocket current;
     boolean stopped;
+    /** Launched for a warm pool: it greets no one until claimed, as the shipped handler does. */
+    boolean pooled;
+    /** The session a pooled backend was claimed for; the backend's loop only. */
+    String claimedFor;
 
     EchoBackend(io.vertx.core.Context context, String sessionKey, String route, String version) {
       this.context = context;
@@ -225,6 +229,7 @@ public final class FakeLauncher implements Launcher {
   public Future<Backend> launch(LaunchRequest request) {
     launches.incrementAndGet();
     EchoBackend echo = new EchoBackend(backendContext, request.sessionKey(), request.route().name(), request.route().version());
+    echo.pooled = request.pooled();
     backends.put(request.sessionKey(), echo);
     // Told as a real launch tells them (TwoPhaseLaunch): the process starts, then its app.
     request.progress().starting();
@@ -269,18 +274,50 @@ public final class FakeLauncher implements Launcher {
         }, () -> { });
   }
 
+  /**
+   * Echoes, after a hello. A pooled backend follows the shipped handler's pool protocol: until it
+   * is claimed it greets no one and takes a {@code {"cmd":"claim","session":KEY}} as the first
+   * frame (answered with KEY's hello; any other claim is closed with 1008); once claimed, it greets
+   * every new connection at once.
+   */
   private void serve(EchoBackend echo, ServerWebSocket socket) {
     echo.current = socket;
     int number = echo.connections.incrementAndGet();
     socket.closeHandler(v -> echo.closeCodes.add(socket.closeStatusCode()));
+    boolean[] awaitingClaim = {echo.pooled};
     socket.frameHandler(frame -> {
-      if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+      if (awaitingClaim[0] && frame.isText()) {
+        awaitingClaim[0] = false;
+        String key = new JsonObject(frame.textData()).getString("session");
+        if (echo.claimedFor == null) {
+          echo.claimedFor = key;
+        }
+        if (echo.claimedFor.equals(key)) {
+          greet(echo, socket, number);
+        } else {
+          socket.close((short) 1008, "already claimed for another session");
+        }
+      } else if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
         echo.framesReceived.incrementAndGet();
         socket.writeFrame(frame);
       }
     });
-    socket.writeTextMessage(new JsonObject().put("type", "hello").put("session", echo.sessionKey).put("version", echo.version)
+    if (!echo.pooled || echo.claimedFor != null) {
+      awaitingClaim[0] = false;
+      greet(echo, socket, number);
+    }
+  }
+
+  private static void greet(EchoBackend echo, ServerWebSocket socket, int number) {
+    String session = echo.claimedFor != null ? echo.claimedFor : echo.sessionKey;
+    socket.writeTextMessage(new JsonObject().put("type", "hello").put("session", session).put("version", echo.version)
         .put("connection", number).encode());
+  }
+
+  /** Nothing to record a claim on: the handle only learns its session. */
+  @Override
+  public Future<Backend> claim(Backend pooled, String sessionKey) {
+    return Future.succeededFuture(pooled.claimedBy(sessionKey, pooled.description(), pooled.reference));
   }
 
   /** Makes the next {@link #discover} find this backend, as if an earlier gateway had left it running. */
