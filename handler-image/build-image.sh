@@ -68,6 +68,14 @@ fi
 [[ -d "$jdk/jmods" ]] || die "$jdk has no jmods directory (install the full JDK, e.g. openjdk-17-jdk)"
 java_major="$("$jdk/bin/jlink" --version | cut -d. -f1)"
 
+# An image built from the same jar, JDK and script is up to date: a rebuild would only hit
+# docker's cache, after seconds of jdeps and of copying the runtime into a build context.
+inputs="$({ sha256sum "$jar" "${BASH_SOURCE[0]}" | cut -c1-64; echo "$jdk"; "$jdk/bin/java" -version 2>&1; } | sha256sum | cut -c1-16)"
+if [[ "$(docker image inspect -f '{{index .Config.Labels "berth.handler.inputs"}}' "$image" 2>/dev/null)" == "$inputs" ]]; then
+  say "$image is up to date (built from this jar, JDK and script)"
+  exit 0
+fi
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/berth-handler-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 ctx="$work/context"
@@ -133,7 +141,7 @@ COPY berth-handler.jar /opt/berth/berth-handler.jar
 RUN ["/opt/berth/jre/bin/java", $jvm_flags, "-Xmx128m", "-Xlog:cds=error", \\
      "-XX:ArchiveClassesAtExit=/opt/berth/berth-handler.jsa", \\
      "-jar", "/opt/berth/berth-handler.jar", "--self-test"]
-LABEL berth.version="$version"
+LABEL berth.version="$version" berth.handler.inputs="$inputs"
 ENV BERTH_VERSION="$version" BERTH_PORT=8080
 USER 65534:65534
 EXPOSE 8080

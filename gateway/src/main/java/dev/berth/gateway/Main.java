@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Starts the gateway: {@code java -jar berth-gateway.jar [--config config/berth.yaml] [--port N]}.
@@ -50,7 +51,19 @@ public final class Main {
     shutDownGracefullyOn(vertx, gateway, drainSeconds, "TERM");
     shutDownGracefullyOn(vertx, gateway, 0, "INT");
     // SIGHUP: read the config file again (the outcome is logged either way).
-    Signal.handle(new Signal("HUP"), received -> gateway.reload("SIGHUP"));
+    handle("HUP", received -> gateway.reload("SIGHUP"), "reload the config (the file watch and ./berth reload still do)");
+  }
+
+  /**
+   * Handles the signal, and says so when this process was started with it ignored (nohup ignores
+   * SIGHUP): the JVM then keeps it ignored, and the signal would do nothing without a word.
+   */
+  private static void handle(String signal, SignalHandler handler, String whatItDoes) {
+    if (Signal.handle(new Signal(signal), handler) == SignalHandler.SIG_IGN) {
+      LOG.warning("SIG" + signal + " is ignored by this process (started under nohup, or by a parent that ignores it):"
+          + " it will not " + whatItDoes + ". Start the gateway with the signal's default action (e.g. setsid rather"
+          + " than nohup, or a process manager)");
+    }
   }
 
   /**
@@ -60,7 +73,7 @@ public final class Main {
    * a drain stop at once. Either way sessions are then kept or ended as sessions.onShutdown says.
    */
   private static void shutDownGracefullyOn(Vertx vertx, GatewayVerticle gateway, long drainSeconds, String signal) {
-    Signal.handle(new Signal(signal), received -> {
+    handle(signal, received -> {
       if (!SHUTTING_DOWN.compareAndSet(false, true)) {
         LOG.info("SIG" + received.getName() + " again: stopping now");
         gateway.endDrain();
@@ -79,7 +92,7 @@ public final class Main {
         status = 1;
       }
       System.exit(status);
-    });
+    }, "shut the gateway down gracefully");
   }
 
   static BerthConfig configFrom(String[] args) {

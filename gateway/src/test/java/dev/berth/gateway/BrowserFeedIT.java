@@ -72,7 +72,7 @@ class BrowserFeedIT {
             ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         // Ctrl-C (SIGINT), as the README says: no drain, and the session is kept. (A service
-        // manager's SIGTERM drains first: SessionSurvivalIT.)
+        // manager's SIGTERM drains first: SessionSurvivalTest.)
         assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(gateway.process.pid())).start().waitFor());
         assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
         assertEquals(0, gateway.process.exitValue());

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Tag;
 
 /** The session behaviour with each session in its own container on a real Docker engine. */
 @Tag("engine")
+@Tag("slow")
 class DockerSessionTest extends LauncherContractTest {
 
   @Override
@@ -404,16 +405,6 @@ class DockerSessionTest extends LauncherContractTest {
     awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "nobody came back: removed after the grace period");
     assertTrue(get("/metrics").contains("berth_sessions_ended_total{reason=\"grace_expired\",route=\""
         + gateway.route + "\"} 1.0"), get("/metrics"));
-  }
-
-  @Test
-  void gatewayThatCannotListenClosesItsLauncher() throws Exception {
-    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      Exception error = assertThrows(Exception.class, () -> gatewayOn().port(taken.getLocalPort()).start(vertx));
-      assertTrue(error.getMessage().contains("Address already in use"), error.getMessage());
-    }
-    awaitTrue(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("berth-docker")),
-        10_000, "the engine worker pools are closed");
   }
 
   @Test

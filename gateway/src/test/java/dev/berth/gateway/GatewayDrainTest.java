@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A graceful shutdown's first half, as SIGTERM starts it: readiness turns 503 at once and new
  * connections are refused, while attached clients keep their pipes until they leave or the drain
- * deadline comes. (SessionSurvivalIT sends the real signal to a real gateway process.)
+ * deadline comes. (SessionSurvivalTest sends the real signal to a real gateway process.)
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GatewayDrainTest extends FakeLauncherGatewayTest {

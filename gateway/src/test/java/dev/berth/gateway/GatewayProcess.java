@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,9 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The packaged gateway jar as a child process, for tests that need a real gateway process: its
- * output copied to a log file and scanned for the listening line, and the signals an operator
- * sends.
+ * A gateway as a child process, for tests that need a real gateway process (to kill, restart or
+ * run two of): its output copied to a log file and scanned for the listening line, and the signals
+ * an operator sends. It runs {@code dev.berth.gateway.Main} from the test JVM's own class path, so
+ * these tests run with the others, before packaging; the packaged jar has tests of its own
+ * (GatewayJarIT, BrowserFeedIT).
  */
 final class GatewayProcess {
 
@@ -40,13 +43,16 @@ final class GatewayProcess {
   }
 
   /**
-   * Starts the packaged jar on {@code config} and {@code port} (0: any) and waits for its listening
-   * line; a start that fails to bind is retried for a few seconds, each attempt logging to
-   * {@code log} anew.
+   * Starts a gateway on {@code config} and {@code port} (0: any) and waits for its listening line;
+   * a start that fails to bind is retried for a few seconds, each attempt logging to {@code log}
+   * anew.
    */
-  static GatewayProcess startJar(Path config, int port, Path log) throws Exception {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
-        TestGateway.ROOT.resolve("gateway/target/berth-gateway.jar").toString(),
+  static GatewayProcess startGateway(Path config, int port, Path log) throws Exception {
+    // C1 only and the serial collector: a test gateway lives seconds, and C2's compiling would be
+    // most of its CPU on a machine the other tests share.
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), "dev.berth.gateway.Main",
         "--config", config.toString(), "--port", Integer.toString(port));
     long giveUp = System.nanoTime() + PORT_BUSY_RETRY.toNanos();
     while (true) {
@@ -76,7 +82,11 @@ final class GatewayProcess {
 
   private static GatewayProcess start(List<String> command, Path directory, Path log) throws Exception {
     long started = System.nanoTime();
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // With the signals' default actions, as a shell or a process manager starts it: a build run in
+    // the background or under nohup passes SIGINT or SIGHUP on ignored, and the JVM keeps them so.
+    List<String> withDefaultSignals = new ArrayList<>(List.of("env", "--default-signal=HUP,INT,TERM"));
+    withDefaultSignals.addAll(command);
+    ProcessBuilder builder = new ProcessBuilder(withDefaultSignals).redirectErrorStream(true);
     if (directory != null) {
       builder.directory(directory.toFile());
     }

@@ -4,30 +4,27 @@ import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A one-node swarm on the local engine for the swarm launcher's tests
- * ({@code @ExtendWith(OneNodeSwarm.class)} on the class): started when the engine is in none
- * (advertising 127.0.0.1, so the node's address is loopback) and left again after the class, with
- * the networks it and the launcher made; a swarm that was there before is left alone.
+ * ({@code @ExtendWith(OneNodeSwarm.class)} on the class): started when the first such class starts
+ * and the engine is in none (advertising 127.0.0.1, so the node's address is loopback), and left,
+ * with the networks it and the launcher made, when the test run ends ({@link TestSweep}); a swarm
+ * that was there before is left alone. One swarm for the run: making and leaving one costs seconds,
+ * and the classes using it may run side by side. The test that needs the engine in no swarm runs in
+ * the integration phase, after this one is gone (SwarmLauncherWithoutSwarmIT).
  */
-public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
-
-  private static boolean startedHere;
+public final class OneNodeSwarm implements BeforeAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    join();
+    join(); // a swarm left by a run that died was left at the start of this one (TestSweep)
   }
 
-  @Override
-  public void afterAll(ExtensionContext context) throws Exception {
-    leave();
-  }
-
+  /** Whether this run made the swarm, and leaves it at its end. */
+  private static boolean startedHere;
   /** The node label a swarm the tests made carries, so a later run can tell it from a developer's own. */
   private static final String MADE_BY_TESTS = "berth.test=true";
 
@@ -36,7 +33,7 @@ public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
       return;
     }
     docker("swarm", "init", "--advertise-addr", "127.0.0.1");
-    startedHere = true; // before the label: a failure from here on still leaves the swarm after the class
+    startedHere = true; // before the label: a failure from here on still leaves the swarm at the end
     // `node update` takes no "self" (inspect does): the node's own id.
     docker("node", "update", "--label-add", MADE_BY_TESTS, docker("info", "--format", "{{.Swarm.NodeID}}").trim());
   }
@@ -56,20 +53,32 @@ public final class OneNodeSwarm implements BeforeAllCallback, AfterAllCallback {
     if (!startedHere) {
       return;
     }
+    // Services and swarm networks first, the swarm after them: a swarm left with a network still on
+    // the node keeps its config-only network "in use" for good, across engine restarts (seen here).
+    for (String service : docker("service", "ls", "-q", "--filter", "label=berth.managed=true").lines().toList()) {
+      run(List.of("docker", "service", "rm", service));
+    }
+    removeNetworks(List.of("berth-swarm", "berth-swarm-egress"));
     docker("swarm", "leave", "--force");
-    // The swarm networks go a moment after the swarm; the config-only ones they came from, after them.
-    List<String> local = List.of("berth-swarm-config", "berth-swarm-egress-config", "docker_gwbridge");
-    for (int attempt = 0; attempt < 50; attempt++) {
-      for (String network : local) {
+    removeNetworks(List.of("berth-swarm-config", "berth-swarm-egress-config", "docker_gwbridge"));
+    startedHere = false;
+  }
+
+  /**
+   * Removes the networks, waiting up to three seconds for those still in use; what is left stays (a
+   * config-only network can stay "in use" for good, see above: the launcher uses it as it is).
+   */
+  private static void removeNetworks(List<String> names) throws Exception {
+    for (int attempt = 0; attempt < 15; attempt++) {
+      for (String network : names) {
         run(List.of("docker", "network", "rm", network)); // gone already is fine
       }
       String left = docker("network", "ls", "--format", "{{.Name}}");
-      if (local.stream().noneMatch(network -> left.lines().anyMatch(network::equals))) {
-        break;
+      if (names.stream().noneMatch(network -> left.lines().anyMatch(network::equals))) {
+        return;
       }
       Thread.sleep(200);
     }
-    startedHere = false;
   }
 
   /** The engine's JSON view of a swarm object, e.g. {@code inspect("service", id)}. */

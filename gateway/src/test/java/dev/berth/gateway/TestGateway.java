@@ -42,7 +42,8 @@ public final class TestGateway implements AutoCloseable {
   private final String deployment;
   private final Path adminDir;
   /** The session token secret's file, the test's own; {@link Builder#sameAs} passes it on. */
-  private final Path tokenSecret;
+  /** The token secret file this gateway signs with (its own, or the one of the gateway it restarts). */
+  public final Path tokenSecret;
   private boolean closed;
 
   private TestGateway(Vertx vertx, String route, String deployment, GatewayVerticle verticle, Path adminDir,
@@ -93,8 +94,10 @@ public final class TestGateway implements AutoCloseable {
     private String reapInterval = "1s";
     private int maxSessions = 20;
     private String image = IMAGE;
-    private String readyTimeout = "15s";
-    private String startTimeout = "10s";
+    // Twice the shipped ones and more: test classes run side by side on two cores, and a busy
+    // engine can take over ten seconds to start a container. Tests of the timeouts set their own.
+    private String readyTimeout = "30s";
+    private String startTimeout = "30s";
     private String dockerHost = "unix:///var/run/docker.sock";
     /** A secret of the test's own (a file in the temp folder, made by the gateway), shared only with its restarts. */
     private Path tokenSecret;

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
@@ -15,6 +18,7 @@ import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -22,16 +26,23 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * runs goes to {@code target/test-logs/<class>/<test>.log} instead, and a test that fails prints
  * its own lines (the last {@value #ON_FAILURE} of them) to the console, right where Surefire reports
  * it. Registered for every test by auto-detection (src/test/resources/META-INF/services).
+ *
+ * <p>Test classes run in parallel, so a line is told to its class by the thread that logged it:
+ * the class's own thread, and every thread started from it or from those (its gateways' event
+ * loops and workers), carry the class's name. Tests of one class run one after another, so a
+ * class's lines split into its tests by time. A line from a thread no class started (a pool some
+ * library shares) goes to {@code target/test-logs/unattributed.log}.
  */
-public final class TestLog implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+public final class TestLog implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
 
   private static final int ON_FAILURE = 300;
   private static final Path DIR = Path.of("target", "test-logs");
+  private static final InheritableThreadLocal<String> OWNER = new InheritableThreadLocal<>();
   private static final Capture CAPTURE = new Capture();
 
-  /** Collects every record while the tests run; the console handlers are taken off the root logger once. */
+  /** Collects every record while the tests run, by test class; the console handlers are taken off the root logger once. */
   private static final class Capture extends Handler {
-    private final List<String> lines = new ArrayList<>();
+    private final Map<String, List<String>> lines = new HashMap<>();
     private boolean installed;
 
     Capture() {
@@ -52,16 +63,24 @@ public final class TestLog implements BeforeAllCallback, AfterEachCallback, Afte
     }
 
     @Override
-    public synchronized void publish(LogRecord record) {
-      if (isLoggable(record)) {
-        lines.add(getFormatter().format(record));
+    public void publish(LogRecord record) {
+      if (!isLoggable(record)) {
+        return;
+      }
+      String owner = OWNER.get();
+      String line = getFormatter().format(record);
+      if (owner == null) {
+        append(DIR.resolve("unattributed.log"), line);
+        return;
+      }
+      synchronized (this) {
+        lines.computeIfAbsent(owner, key -> new ArrayList<>()).add(line);
       }
     }
 
-    synchronized List<String> drain() {
-      List<String> taken = new ArrayList<>(lines);
-      lines.clear();
-      return taken;
+    synchronized List<String> drain(String owner) {
+      List<String> taken = lines.remove(owner);
+      return taken == null ? List.of() : taken;
     }
 
     @Override
@@ -74,12 +93,17 @@ public final class TestLog implements BeforeAllCallback, AfterEachCallback, Afte
   @Override
   public void beforeAll(ExtensionContext context) {
     CAPTURE.install();
-    CAPTURE.drain(); // what another class left: written by its afterAll already
+    OWNER.set(context.getRequiredTestClass().getName());
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    OWNER.set(context.getRequiredTestClass().getName());
   }
 
   @Override
   public void afterEach(ExtensionContext context) {
-    List<String> lines = CAPTURE.drain();
+    List<String> lines = CAPTURE.drain(context.getRequiredTestClass().getName());
     write(context, context.getRequiredTestMethod().getName() + ".log", lines);
     context.getExecutionException().ifPresent(failure -> {
       int from = Math.max(0, lines.size() - ON_FAILURE);
@@ -93,7 +117,7 @@ public final class TestLog implements BeforeAllCallback, AfterEachCallback, Afte
 
   @Override
   public void afterAll(ExtensionContext context) {
-    write(context, "before-and-after-all.log", CAPTURE.drain());
+    write(context, "before-and-after-all.log", CAPTURE.drain(context.getRequiredTestClass().getName()));
   }
 
   private static Path file(ExtensionContext context, String name) {
@@ -108,6 +132,15 @@ public final class TestLog implements BeforeAllCallback, AfterEachCallback, Afte
       Path file = file(context, name);
       Files.createDirectories(file.getParent());
       Files.writeString(file, String.join("", lines));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static synchronized void append(Path file, String line) {
+    try {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -304,14 +304,20 @@ final class DockerLauncher implements Launcher {
       docker.removeNetworkCmd(network.getId()).exec();
       LOG.info("removed network " + name + ": it had other isolation settings than Berth needs");
     }
-    String id = docker.createNetworkCmd()
-        .withName(name)
-        .withDriver("bridge")
-        .withInternal(internal)
-        .withOptions(Map.of("com.docker.network.bridge.enable_icc", "false"))
-        .withLabels(Map.of(MANAGED_LABEL, "true"))
-        .exec()
-        .getId();
+    String id;
+    try {
+      id = docker.createNetworkCmd()
+          .withName(name)
+          .withDriver("bridge")
+          .withInternal(internal)
+          .withOptions(Map.of("com.docker.network.bridge.enable_icc", "false"))
+          .withLabels(Map.of(MANAGED_LABEL, "true"))
+          .withCheckDuplicate(true) // two gateways starting at once make one network, not two of one name
+          .exec()
+          .getId();
+    } catch (ConflictException madeMeanwhile) {
+      return ensureNetwork(name, internal); // another gateway made it first: check it as found
+    }
     LOG.info("created network " + name + " (bridge, containers cannot reach each other"
         + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
     return HostIsolation.bridgeInterface(id, Map.of());

@@ -152,7 +152,7 @@ final class SwarmLauncher implements Launcher {
     String name = networkOf(egress);
     boolean internal = egress == RouteConfig.Egress.NONE;
     if (network(name + "-config") == null) {
-      engine.api("POST", "/networks/create", new JsonObject().put("Name", name + "-config").put("ConfigOnly", true)
+      createOnce(new JsonObject().put("Name", name + "-config").put("ConfigOnly", true)
           .put("Options", new JsonObject().put("com.docker.network.bridge.enable_icc", "false"))
           .put("Labels", new JsonObject().put(MANAGED_LABEL, "true")));
     }
@@ -167,12 +167,30 @@ final class SwarmLauncher implements Launcher {
       }
       return HostIsolation.bridgeInterface(existing.getString("Id"), Map.of());
     }
-    String id = ((JsonObject) engine.api("POST", "/networks/create", new JsonObject().put("Name", name).put("Driver", "bridge")
+    String id = createOnce(new JsonObject().put("Name", name).put("Driver", "bridge")
         .put("Scope", "swarm").put("Internal", internal)
-        .put("ConfigFrom", new JsonObject().put("Network", name + "-config")))).getString("Id");
+        .put("ConfigFrom", new JsonObject().put("Network", name + "-config")));
+    if (id == null) {
+      return ensureNetwork(egress); // another gateway made it first: check it as found
+    }
     LOG.info("created swarm network " + name + " (a bridge on each node, tasks cannot reach each other"
         + (internal ? ", no route off the machine)" : ", outbound traffic allowed)"));
     return HostIsolation.bridgeInterface(id, Map.of());
+  }
+
+  /**
+   * Creates a network unless one of its name exists (two gateways starting at once make one, not
+   * two of one name); its id, or null when another gateway made it meanwhile.
+   */
+  private String createOnce(JsonObject spec) {
+    try {
+      return ((JsonObject) engine.api("POST", "/networks/create", spec.copy().put("CheckDuplicate", true))).getString("Id");
+    } catch (EngineConnection.EngineRefusal exists) {
+      if (exists.status == 409) {
+        return null;
+      }
+      throw exists;
+    }
   }
 
   private JsonObject network(String name) {

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.RawWebSocket;
 import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.FakeLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A client that asks for progress ({@code ?progress=1}) is accepted at once and told each step of
@@ -147,16 +151,25 @@ class StartProgressTest {
     assertEquals(1, launcher.launches.get(), "no second launch");
   }
 
-  @Test
-  void aStartThatFailsAfterTheClientWasAcceptedEndsWithTheFailuresCloseCode() throws Exception {
-    launcher.failingLaunches("image cannot start");
+  /** Each start failure a launcher reports, with the close code and public reason docs/sessions.md gives it. */
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource({
+      "START_FAILED, 1011, the session's backend could not be started",
+      "START_TIMEOUT, 1011, the session's backend took too long to start",
+      "READY_TIMEOUT, 1011, the session's backend took too long to get ready",
+      "EXITED_EARLY, 1011, the session's backend stopped while starting",
+      "UNREACHABLE, 1011, the session's backend did not accept the connection",
+      "LAUNCH_QUEUE_FULL, 1013, too many sessions are starting right now"})
+  void aStartThatFailsAfterTheClientWasAcceptedEndsWithTheFailuresCloseCode(Failure failure, int code, String reason)
+      throws Exception {
+    launcher.failingLaunches(failure, "the launcher's own detail, for the log only");
     gateway = gatewayOn().start(vertx);
     RawWebSocket client = open("127.0.0.2", "/ws?progress=1", Map.of());
     assertEquals(101, client.status);
     assertEquals("starting", new JsonObject(client.nextIgnoringPings().text()).getString("phase"));
     RawWebSocket.Frame close = client.awaitClose();
-    assertEquals(1011, close.closeCode(), "start_failed's close code");
-    assertTrue(new String(close.payload(), 2, close.payload().length - 2).contains("could not be started"),
-        "its public reason, not the launcher's detail: " + new String(close.payload(), 2, close.payload().length - 2));
+    assertEquals(code, close.closeCode(), failure.tag() + "'s close code");
+    assertEquals(reason, new String(close.payload(), 2, close.payload().length - 2, StandardCharsets.UTF_8),
+        "its public reason, not the launcher's detail");
   }
 }

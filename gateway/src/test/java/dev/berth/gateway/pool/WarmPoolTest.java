@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Tag;
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 @Tag("engine")
+@Tag("slow")
 class WarmPoolTest {
 
   private Vertx vertx;

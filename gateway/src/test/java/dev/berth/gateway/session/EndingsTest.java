@@ -106,10 +106,7 @@ class EndingsTest extends FakeLauncherGatewayTest {
     }
     Await.until(() -> launcher.running() == 0, 10_000, "ended with its client's 1000");
     gateway.close();
-    java.nio.file.Path secret = Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))
-        .filter(path -> path.getFileName().toString().startsWith("berth-test-token-")).map(dir -> dir.resolve("token.key"))
-        .filter(Files::exists).max(java.util.Comparator.comparing(path -> path.toFile().lastModified())).orElseThrow();
-    Files.delete(secret); // the operator replaced the secret: the gateway makes a new one
+    Files.delete(gateway.tokenSecret); // the operator replaced the secret: the gateway makes a new one
     gateway = gatewayOn().sameAs(gateway).start(vertx);
     try (RawWebSocket old = RawWebSocket.open(gateway.port, Map.of("Cookie", "berth_session=" + token))) {
       assertEquals(401, old.status);

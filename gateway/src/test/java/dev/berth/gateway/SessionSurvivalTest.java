@@ -27,19 +27,19 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Tag;
 
 /**
- * Sessions outlive their gateway. Twenty streaming sessions survive a SIGKILLed gateway and then a
+ * Sessions outlive their gateway. Eight streaming sessions survive a SIGKILLed gateway and then a
  * SIGTERMed one ({@code sessions.onShutdown: keep}): each gateway started afterwards on the same
  * port re-adopts every container, and every client that comes back with its cookie finds its own
- * container, with the frames it sent before counted there. The gateways are the packaged jar in
- * child JVMs, on the real Docker engine; the route name is unique to the run so that cleanup can
+ * container, with the frames it sent before counted there. The gateways are child JVMs (GatewayProcess),
+ * on the real Docker engine; the route name is unique to the run so that cleanup can
  * remove exactly what the run made, even when it fails.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 @Tag("engine")
 @Tag("slow")
-class SessionSurvivalIT {
+class SessionSurvivalTest {
 
-  private static final int SESSIONS = 20;
+  private static final int SESSIONS = 8;
   /** Sessions opened at a time: launching containers is CPU-bound and the machine may have 2 cores. */
   private static final int OPEN_AT_ONCE = 4;
   /** Clients reconnecting at a time: re-attaching is cheap, but bounded all the same. */
@@ -50,7 +50,7 @@ class SessionSurvivalIT {
   private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(60);
   private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
-  private final String route = "it-" + UUID.randomUUID().toString().substring(0, 8);
+  private final String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<GatewayProcess> gateways = new ArrayList<>();
   private final List<Visitor> visitors = Collections.synchronizedList(new ArrayList<>());
@@ -138,7 +138,7 @@ class SessionSurvivalIT {
 
   /** A config of our own: unique route, docker launcher, containers kept at shutdown, 60s grace. */
   private Path writeConfig() throws Exception {
-    Path file = Files.createTempFile("berth-survival-it-", ".yaml");
+    Path file = Files.createTempFile("berth-survival-", ".yaml");
     Files.writeString(file, """
         listen: {host: 127.0.0.1, port: 0}
         admin: {port: 0, tokenFile: "%s"}
@@ -150,13 +150,13 @@ class SessionSurvivalIT {
             version: it
             docker: {image: "%s"}
             maxSessions: 40
-            timeouts: {grace: 60s}
+            timeouts: {grace: 60s, start: 30s, ready: 30s} # a loaded test machine
         """.formatted(file + ".admin.key", DRAIN.toSeconds(), route, TestGateway.IMAGE));
     return file;
   }
 
   private GatewayProcess startGateway(int port) throws Exception {
-    GatewayProcess run = GatewayProcess.startJar(config, port, LOG_DIR.resolve("survival-it-gateway-" + (gateways.size() + 1) + ".log"));
+    GatewayProcess run = GatewayProcess.startGateway(config, port, LOG_DIR.resolve("survival-gateway-" + (gateways.size() + 1) + ".log"));
     gateways.add(run);
     return run;
   }
@@ -184,7 +184,7 @@ class SessionSurvivalIT {
     }
     long toAdoptedMs = (System.nanoTime() - healthAt) / 1_000_000;
     assertEquals(SESSIONS, health.getInteger("sessions"), "only this run's sessions: " + health);
-    System.out.printf(Locale.ROOT, "SessionSurvivalIT %s: process start -> /health %d ms; /health -> %d sessions"
+    System.out.printf(Locale.ROOT, "SessionSurvivalTest %s: process start -> /health %d ms; /health -> %d sessions"
         + " detached %d ms (%s)%n", when, toHealthMs, SESSIONS, toAdoptedMs, health.encode());
   }
 
@@ -228,7 +228,7 @@ class SessionSurvivalIT {
     }
     long begun = System.nanoTime();
     forEachInParallel(OPEN_AT_ONCE, indexes, i -> visitors.add(openSession(port, i)));
-    System.out.printf(Locale.ROOT, "SessionSurvivalIT: %d sessions open and streaming after %d ms%n", SESSIONS,
+    System.out.printf(Locale.ROOT, "SessionSurvivalTest: %d sessions open and streaming after %d ms%n", SESSIONS,
         (System.nanoTime() - begun) / 1_000_000);
     assertEquals(SESSIONS, visitors.stream().map(v -> v.key).distinct().count(), "one session key per client");
   }
@@ -279,7 +279,7 @@ class SessionSurvivalIT {
       v.lastSeq = seqs.get(1);
       startFeed(v);
     });
-    System.out.printf(Locale.ROOT, "SessionSurvivalIT: %d clients reconnected (connection %d) in %d ms%n", SESSIONS,
+    System.out.printf(Locale.ROOT, "SessionSurvivalTest: %d clients reconnected (connection %d) in %d ms%n", SESSIONS,
         expectedConnection, (System.nanoTime() - begun) / 1_000_000);
   }
 
@@ -361,7 +361,7 @@ class SessionSurvivalIT {
     }
     int removed = docker.removeAll(route);
     if (removed > 0) {
-      System.out.println("SessionSurvivalIT: removed " + removed + " leftover container(s) of route " + route);
+      System.out.println("SessionSurvivalTest: removed " + removed + " leftover container(s) of route " + route);
     }
     if (config != null) {
       Files.deleteIfExists(config);

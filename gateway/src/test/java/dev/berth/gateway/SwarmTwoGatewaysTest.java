@@ -6,7 +6,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Tag;
 
 /**
- * {@link TwoGatewaysIT} with {@code launcher: swarm} on a one-node swarm the test starts and
+ * {@link TwoGatewaysTest} with {@code launcher: swarm} on a one-node swarm the test starts and
  * leaves: sessions are one-task services, and a take-over is a compare-and-set of the service's
  * {@code berth.gateway} label instead of a rename.
  */
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Tag;
 @Tag("engine")
 @Tag("swarm")
 @Tag("slow")
-class SwarmTwoGatewaysIT extends TwoGatewaysIT {
+class SwarmTwoGatewaysTest extends TwoGatewaysTest {
 
   @Override
   LauncherKind launcher() {

@@ -20,29 +20,29 @@ import org.junit.jupiter.api.Tag;
 
 /**
  * Two gateways on one engine, each with its own {@code sessions.gatewayId} and the same token
- * secret: a client reaches its own session through either of them. Twenty sessions start on the
- * first, each streaming its handler's feed; four clients come back through the second, which takes
+ * secret: a client reaches its own session through either of them. Eight sessions start on the
+ * first, each streaming its handler's feed; three clients come back through the second, which takes
  * each session over (the first gateway's connection gets 4001, as for a handover within one
  * gateway) and finds the container's state intact; then the first gateway is SIGKILLed while the
- * other sixteen stream, and those clients too come back through the second, to their own
+ * other five stream, and those clients too come back through the second, to their own
  * containers. The route's session limit holds
  * across both: full with the first gateway's sessions, it refuses a new one on the second. The
- * gateways are the packaged jar in child JVMs on the real engine; the route is unique to the run and
+ * gateways are child JVMs (GatewayProcess) on the real engine; the route is unique to the run and
  * removed at the end.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @Tag("engine")
 @Tag("slow")
-class TwoGatewaysIT {
+class TwoGatewaysTest {
 
-  private static final int SESSIONS = 20;
+  private static final int SESSIONS = 8;
   /** Sessions that move to the second gateway while the first is still alive. */
-  private static final int MOVED_LIVE = 4;
+  private static final int MOVED_LIVE = 3;
   /** Listing updates a second each session's handler streams to its client. */
   private static final int FEED_PER_SECOND = 10;
   private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
-  private final String route = "two-" + UUID.randomUUID().toString().substring(0, 8);
+  private final String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
   private final List<GatewayProcess> gateways = new ArrayList<>();
   private final List<Path> files = new ArrayList<>();
   private Vertx vertx;
@@ -217,13 +217,13 @@ class TwoGatewaysIT {
             docker: {image: "%s"}
             env: {BERTH_FEED_PER_SECOND: "%d"}
             maxSessions: %d
-            timeouts: {grace: 60s}
+            timeouts: {grace: 60s, start: 30s, ready: 30s} # a loaded test machine
         """.formatted(dir.resolve(gatewayId + ".admin.key"), launcher().name().toLowerCase(java.util.Locale.ROOT), gatewayId, dir.resolve("token.key"), route,
         TestGateway.IMAGE, FEED_PER_SECOND, SESSIONS));
     files.add(config);
     files.add(dir.resolve(gatewayId + ".admin.key"));
     files.add(dir.resolve("token.key"));
-    GatewayProcess run = GatewayProcess.startJar(config, 0, LOG_DIR.resolve("two-gateways-it-" + gatewayId + ".log"));
+    GatewayProcess run = GatewayProcess.startGateway(config, 0, LOG_DIR.resolve("two-gateways-" + gatewayId + ".log"));
     gateways.add(run);
     return run;
   }
