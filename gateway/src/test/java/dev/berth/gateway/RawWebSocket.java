@@ -87,6 +87,12 @@ public final class RawWebSocket implements AutoCloseable {
     return new RawWebSocket(socket, status, headers);
   }
 
+  /** The body of a refused upgrade (its Content-Length bytes, read once), e.g. {@code "capacity: …\n"}. */
+  public String body() throws IOException {
+    return new String(in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0"))),
+        StandardCharsets.UTF_8);
+  }
+
   /** One line of an HTTP response head, without its CR LF. */
   public static String readLine(InputStream in) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream();

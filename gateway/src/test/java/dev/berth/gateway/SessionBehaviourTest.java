@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -121,6 +122,7 @@ class SessionBehaviourTest extends LauncherContractTest {
       String key = older.hello().getString("session");
       try (FrameClient newer = connect(older.sessionToken())) {
         assertEquals(4001, older.awaitClose());
+        assertEquals(Failure.REPLACED.publicReason(), older.closeReason(), "replaced, not moved away");
         assertEquals(key, newer.state().getString("session"));
         newer.socket().writeTextMessage("still piped");
         assertEquals("still piped", newer.nextDataFrame().textData());

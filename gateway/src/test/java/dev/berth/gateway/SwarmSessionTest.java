@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.model.Service;
 import dev.berth.gateway.config.LauncherKind;
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.launcher.Backend;
@@ -260,6 +261,7 @@ class SwarmSessionTest extends LauncherContractTest {
       onFirst.nextDataFrame();
       try (FrameClient onSecond = FrameClient.connect(vertx, second.port, onFirst.sessionToken())) {
         assertEquals(4001, onFirst.awaitClose(), "the same close code as a handover within one gateway");
+        assertEquals(Failure.MOVED_AWAY.publicReason(), onFirst.closeReason(), "and the reason says through another gateway");
         JsonObject state = onSecond.state();
         assertEquals(key, state.getString("session"), "its own task");
         assertEquals(1, state.getLong("framesReceived"), "with its state");

@@ -71,6 +71,15 @@ public final class SwarmTestBackends implements TestBackends {
   public int removeAll(String route) {
     List<Service> left = services(route, null);
     left.forEach(service -> engine.docker.removeServiceCmd(service.getId()).exec());
+    // The swarm removes a service's task containers a moment after the service: wait for them, so
+    // that what a test made is gone when it ends (the run's last sweep found some still there).
+    try {
+      Await.until(() -> engine.docker.listContainersCmd().withShowAll(true)
+              .withLabelFilter(Map.of("berth.managed", "true", "berth.route", route)).exec().isEmpty(),
+          30_000, "the task containers of route " + route + " removed after their services");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     return left.size();
   }
 

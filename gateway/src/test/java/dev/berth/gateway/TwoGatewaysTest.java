@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.config.LauncherKind;
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -105,6 +106,7 @@ class TwoGatewaysTest {
     for (int i = 0; i < MOVED_LIVE; i++) {
       onSecond.add(comeBack(vertx, second, visits.get(i), "taken over from a live gateway"));
       assertEquals(4001, onFirst.get(i).awaitClose(), "the first gateway's client of session " + i + " is replaced");
+      assertEquals(Failure.MOVED_AWAY.publicReason(), onFirst.get(i).closeReason(), "by a client of the other gateway");
     }
 
     // The first gateway dies with the other sessions attached and streaming their feed.

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.FrameClient;
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -52,6 +53,7 @@ class AdminApiTest extends FakeLauncherGatewayTest {
 
       assertEquals(204, call("DELETE", "/sessions/" + key, gateway.adminToken).statusCode());
       assertEquals(4003, client.awaitClose(), "the client is told an operator ended it");
+      assertEquals(Failure.ENDED_BY_OPERATOR.publicReason(), client.closeReason());
       assertEquals(404, call("DELETE", "/sessions/" + key, gateway.adminToken).statusCode(), "already gone");
       assertEquals(0, launcher.running(), "its backend stopped");
     }

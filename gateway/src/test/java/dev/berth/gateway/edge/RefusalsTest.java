@@ -14,6 +14,7 @@ import dev.berth.gateway.launcher.InJvmLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.http.UpgradeRejectedException;
 import java.io.OutputStream;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +39,11 @@ class RefusalsTest extends FakeLauncherGatewayTest {
     return refusal;
   }
 
-  static void assertRefusal(RawWebSocket refusal, Failure failure) {
+  /** The refusal's status, Retry-After and body ({@code tag: public reason}), as docs/sessions.md gives them. */
+  static void assertRefusal(RawWebSocket refusal, Failure failure) throws IOException {
     assertEquals(failure.httpStatus(), refusal.status, failure.tag());
     assertEquals(failure.temporary() ? "5" : null, refusal.headers.get("retry-after"), failure.tag() + "'s Retry-After");
+    assertEquals(failure.tag() + ": " + failure.publicReason() + "\n", refusal.body());
   }
 
   private static void assertBody(UpgradeRejectedException rejected, Failure failure) {

@@ -9,6 +9,7 @@ import dev.berth.gateway.FlakyLink;
 import dev.berth.gateway.FrameClient;
 import dev.berth.gateway.ResumingClient;
 import dev.berth.gateway.TestGateway;
+import dev.berth.gateway.failure.Failure;
 import io.vertx.core.http.WebSocketFrame;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The resume protocol as docs/sessions.md states it, held by a client that keeps no
@@ -83,6 +86,31 @@ class ResumeProtocolTest extends FakeLauncherGatewayTest {
     }
   }
 
+  /** The other ways docs/sessions.md names of breaking the protocol: each is 1002, and the session waits. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "data before resume   |            | 1 hello",
+      "a gap in its numbers | resume 0 - | 2 the first was never sent",
+      "an unknown message   | resume 0 - | hello there"})
+  void eachWayOfBreakingTheProtocolIs1002AndTheSessionWaits(String how, String resume, String breaking) throws Exception {
+    gateway = gatewayOn().start(vertx);
+    try (FrameClient breaker = FrameClient.connect(vertx, gateway.port, null, ResumingClient.SUBPROTOCOL)) {
+      if (resume != null) {
+        breaker.socket().writeTextMessage(resume);
+        assertTrue(breaker.nextDataFrame().textData().startsWith("resume 0 "), "the gateway's answer");
+      }
+      breaker.socket().writeTextMessage(breaking);
+      assertEquals(1002, breaker.awaitClose(), how);
+      assertEquals(Failure.RESUME_PROTOCOL.publicReason(), breaker.closeReason(), how);
+      try (FrameClient back = FrameClient.connect(vertx, gateway.port, breaker.sessionToken(), ResumingClient.SUBPROTOCOL)) {
+        back.socket().writeTextMessage("resume 0 -");
+        assertTrue(back.nextDataFrame().textData().startsWith("resume 0 "), "nothing of the breaking message passed on");
+        assertTrue(back.nextDataFrame().textData().startsWith("1 "), "the backend's first message, kept for it");
+      }
+      assertEquals(1, launcher.launches.get(), how + ": the session waited for its client, no second launch");
+    }
+  }
+
   @Test
   void aResumeOrAckPastWhatWasWrittenIsAProtocolErrorAndTheSessionWaits() throws Exception {
     gateway = gatewayOn().start(vertx);
@@ -115,6 +143,7 @@ class ResumeProtocolTest extends FakeLauncherGatewayTest {
       assertTrue(client.receiveUntil("before", 5));
       gateway.close();
       assertEquals(1012, client.connection().awaitClose(), "told to reconnect");
+      assertEquals(Failure.RESTARTING.publicReason(), client.connection().closeReason());
       launcher.leaveAllRunning();
       gateway = gatewayOn().sameAs(gateway).onShutdown("keep").start(vertx);
       client.connect(gateway.port);
