@@ -109,7 +109,7 @@ public final class SessionPipe {
   private final int maxFrameBytes;
   private final MessageCheck backendCheck;
   private ClientLink client;
-  private boolean backendPaused;
+  private volatile boolean backendPaused; // volatile: read for the session's end line (traffic())
   /** The close handshake with the backend, once begun. */
   private Future<Void> backendClosing;
   private boolean clientMidMessage;
@@ -189,6 +189,16 @@ public final class SessionPipe {
   /** Data bytes forwarded {@code direction} so far. */
   public long bytes(Direction direction) {
     return direction == Direction.CLIENT_TO_BACKEND ? bytesToBackend : bytesToClient;
+  }
+
+  /**
+   * What passed through the pipe, for the line that says how its session ended: a message that
+   * went missing shows on which side it stopped (not forwarded to the backend, no answer read from
+   * it, or the backend not being read). Read from any thread.
+   */
+  public String traffic() {
+    return bytesToBackend + " bytes to the backend, " + bytesToClient + " from it"
+        + (backendPaused ? ", the backend paused" : "");
   }
 
   /** When a data frame last passed either way, by {@link System#nanoTime()}: the session is not idle. */

@@ -544,7 +544,7 @@ public final class Session implements SessionPipe.Listener {
     if (!live()) {
       return over.future();
     }
-    moveTo(State.ENDING, why.tag() + ": " + detail);
+    moveTo(State.ENDING, why.tag() + ": " + detail + (pipe == null ? "" : "; " + pipe.traffic()));
     lastCode = (short) (clientCode == 0 ? 1000 : clientCode);
     lastReason = clientReason;
     services.meter().ended(route.name(), why);
