@@ -46,6 +46,7 @@ cleanup() {
   docker rmi "$image" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so that a stopped run cleans up too
 
 context=$(mktemp -d)
 cp /bin/busybox "$context/busybox"

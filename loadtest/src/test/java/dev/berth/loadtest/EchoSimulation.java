@@ -3,6 +3,7 @@ package dev.berth.loadtest;
 import static dev.berth.loadtest.BerthSession.*;
 import static io.gatling.javaapi.core.CoreDsl.*;
 
+import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import java.time.Duration;
@@ -27,8 +28,26 @@ public class EchoSimulation extends Simulation {
   static ScenarioBuilder echoSteadily(int rate, Duration duration, int messageBytes) {
     return scenario("echo " + rate + "/s per session")
         .exec(startCounting(), connectAndCheckHello())
-        .during(duration).on(pace(Duration.ofMillis(1000 / rate)).exec(echo(messageBytes)))
+        .during(duration).on(pacedEcho(rate, messageBytes))
         .exec(closeAndEnd());
+  }
+
+  /** The group {@link #echoTimes}' echoes are counted in, apart from other scenarios' "echo" requests. */
+  static final String COUNTED_ECHOES = "counted echoes";
+
+  /**
+   * Each user: a session, {@code count} echoes at most {@code rate} a second, each checked, then
+   * close 1000. The echoes are in the group {@link #COUNTED_ECHOES}, so their number can be held exactly.
+   */
+  static ScenarioBuilder echoTimes(int rate, int count, int messageBytes) {
+    return scenario("echo " + count + " times at " + rate + "/s")
+        .exec(startCounting(), connectAndCheckHello())
+        .group(COUNTED_ECHOES).on(repeat(count).on(pacedEcho(rate, messageBytes)))
+        .exec(closeAndEnd());
+  }
+
+  private static ChainBuilder pacedEcho(int rate, int messageBytes) {
+    return pace(Duration.ofMillis(1000 / rate)).exec(echo(messageBytes));
   }
 
   {
