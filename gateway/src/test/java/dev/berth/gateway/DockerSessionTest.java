@@ -179,9 +179,7 @@ class DockerSessionTest extends LauncherContractTest {
   @Test
   void aSessionClaimedFromThePoolWhileTheEngineIsAwayIsNamedOnceItIsBackSoARestartedGatewayFindsIt() throws Exception {
     try (EngineProxy engine = new EngineProxy()) {
-      gateway = gatewayOn().dockerHost(engine.host()).onShutdown("keep").route("pool: {size: 1}").start(vertx);
-      awaitPoolFilled();
-      engine.cut();
+      startWithAFullPoolAndCut(engine);
       String key;
       String token;
       try (FrameClient client = connect(null)) {
@@ -197,11 +195,7 @@ class DockerSessionTest extends LauncherContractTest {
       }
       // onShutdown end: this one removes what it holds when the test closes it
       gateway = gatewayOn().sameAs(gateway).dockerHost(engine.host()).route("pool: {size: 1}").start(vertx);
-      try (FrameClient back = connect(token)) {
-        JsonObject state = back.state();
-        assertEquals(key, state.getString("session"), "its own session, found by its name");
-        assertEquals(1, state.getLong("framesReceived"), "with its state");
-      }
+      assertReturnsToItsSessionWithItsState(token, key);
       gateway.close(); // while the engine answers, so the gateway removes its containers itself
     }
   }
@@ -215,9 +209,7 @@ class DockerSessionTest extends LauncherContractTest {
   @Test
   void aPoolContainerThatServesASessionAlreadyIsAdoptedAsThatSessionAndNeverGivenToAnother() throws Exception {
     try (EngineProxy engine = new EngineProxy()) {
-      gateway = gatewayOn().dockerHost(engine.host()).onShutdown("keep").route("pool: {size: 1}").start(vertx);
-      awaitPoolFilled();
-      engine.cut();
+      startWithAFullPoolAndCut(engine);
       String key;
       String token;
       try (FrameClient client = connect(null)) {
@@ -234,13 +226,25 @@ class DockerSessionTest extends LauncherContractTest {
       try (FrameClient stranger = connect(null)) {
         assertNotEquals(key, stranger.hello().getString("session"), "a new client gets a session of its own");
       }
-      try (FrameClient back = connect(token)) {
-        JsonObject state = back.state();
-        assertEquals(key, state.getString("session"), "the returning client gets its own session");
-        assertEquals(1, state.getLong("framesReceived"), "with its state");
-      }
+      assertReturnsToItsSessionWithItsState(token, key);
       awaitTrue(() -> backends.running(gateway.route, key) == 1, 30_000, "named after its session now");
       gateway.close();
+    }
+  }
+
+  /** A keeping gateway behind the engine proxy, its pool of one filled, then the engine cut away. */
+  private void startWithAFullPoolAndCut(EngineProxy engine) throws Exception {
+    gateway = gatewayOn().dockerHost(engine.host()).onShutdown("keep").route("pool: {size: 1}").start(vertx);
+    awaitPoolFilled();
+    engine.cut();
+  }
+
+  /** The client of {@code token} comes back to session {@code key}, which got its one message before. */
+  private void assertReturnsToItsSessionWithItsState(String token, String key) throws Exception {
+    try (FrameClient back = connect(token)) {
+      JsonObject state = back.state();
+      assertEquals(key, state.getString("session"), "the returning client gets its own session");
+      assertEquals(1, state.getLong("framesReceived"), "with its state");
     }
   }
 

@@ -227,13 +227,17 @@ abstract class LauncherContractTest {
   void backendOfAClientThatLeftIsRemovedAfterTheGracePeriod() throws Exception {
     gateway = gatewayOn().grace("2s").start(vertx);
     String key;
+    long left;
     try (FrameClient client = connect(null)) {
       key = client.hello().getString("session");
       client.leave();
+      left = System.nanoTime(); // the gateway's grace starts when it sees the drop, after this
     }
-    Thread.sleep(500);
-    assertEquals(1, backends.running(gateway.route, key), "kept during the grace period");
+    awaitTrue(() -> get("/health").contains("\"detached\":1"), 10_000, "the session waits for its client");
+    assertEquals(1, backends.running(gateway.route, key), "kept while its client is away");
     awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "backend removed after the grace period");
+    long removedAfterMs = (System.nanoTime() - left) / 1_000_000;
+    assertTrue(removedAfterMs >= 2_000, "removed only once the grace was over, not " + removedAfterMs + " ms after the drop");
     awaitTrue(() -> get("/health").contains("\"sessions\":0"), 5_000, "the session is forgotten");
   }
 
