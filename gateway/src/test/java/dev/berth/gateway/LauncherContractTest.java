@@ -3,35 +3,18 @@ package dev.berth.gateway;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a session needs of its launcher, held against each real one (docker, process, swarm, each
@@ -40,50 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * same backend for a returning client, removal after the grace period, a crash told as 1011, and
  * no backend address shown to anyone. The rest of the session contract does not depend on the
  * launcher and runs on the shipped handler inside the test JVM ({@link SessionBehaviourTest}).
- * After each test the gateway is stopped, and the test fails if any backend outlives it.
  */
-@ExtendWith(VertxExtension.class)
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
-abstract class LauncherContractTest {
-
-  static final HttpClient HTTP = HttpClient.newHttpClient();
-
-  Vertx vertx;
-  TestBackends backends;
-  TestGateway gateway;
-
-  /** What the test can see of this launcher's backends; made before each test. */
-  abstract TestBackends backends(Vertx vertx);
-
-  /** A gateway on this launcher, to configure and start. */
-  abstract TestGateway.Builder gatewayOn();
-
-  @BeforeEach
-  void createBackendsView(Vertx vertx) {
-    this.vertx = vertx;
-    this.backends = backends(vertx);
-  }
-
-  @AfterEach
-  void stopGatewayAndCheckNothingIsLeft() throws Exception {
-    int left = 0;
-    try {
-      if (gateway != null) {
-        gateway.close();
-      }
-    } finally {
-      // Whatever happened above, nothing this test made may outlive it.
-      if (gateway != null) {
-        left = backends.removeAll(gateway.route);
-      }
-      backends.close();
-    }
-    assertEquals(0, left, "backends still there after the gateway stopped");
-  }
-
-  FrameClient connect(String token) throws Exception {
-    return FrameClient.connect(vertx, gateway.port, token);
-  }
+abstract class LauncherContractTest extends RealLauncherTest {
 
   private static void assertFrame(WebSocketFrame frame, WebSocketFrameType type, boolean fin, String payload) {
     assertEquals(type, frame.type());
@@ -97,19 +38,6 @@ abstract class LauncherContractTest {
       assertEquals(seqs.get(i - 1) + 1, seqs.get(i), "listing " + i + " of " + seqs.size() + " after " + seqs.get(i - 1)
           + ": every frame the backend sent arrives once, in order");
     }
-  }
-
-  String get(String path) {
-    try {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port + path)).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-    } catch (Exception e) {
-      throw new AssertionError("GET " + path + " failed", e);
-    }
-  }
-
-  static void awaitTrue(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
-    Await.until(condition, withinMs, what);
   }
 
   @Test

@@ -4,8 +4,15 @@ import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.TestTag;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 
 /**
  * A one-node swarm on the local engine for the swarm launcher's tests
@@ -21,6 +28,45 @@ public final class OneNodeSwarm implements BeforeAllCallback {
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     join(); // a swarm left by a run that died was left at the start of this one (TestSweep)
+  }
+
+  /**
+   * Leaves the swarm once the run's last class tagged {@code swarm} is over, on a thread of its own
+   * (leaving takes seconds), instead of at the very end of the run, after every other class.
+   * Registered in META-INF/services.
+   */
+  public static final class LeaveWhenDone implements TestExecutionListener {
+
+    private static final TestTag SWARM = TestTag.create("swarm");
+    private final AtomicInteger swarmClassesLeft = new AtomicInteger();
+
+    @Override
+    public void testPlanExecutionStarted(TestPlan plan) {
+      plan.getRoots().forEach(root -> plan.getDescendants(root).stream()
+          .filter(this::swarmClass).forEach(swarmClass -> swarmClassesLeft.incrementAndGet()));
+    }
+
+    @Override
+    public void executionFinished(TestIdentifier identifier, TestExecutionResult result) {
+      if (swarmClass(identifier) && swarmClassesLeft.decrementAndGet() == 0) {
+        Thread leaving = new Thread(OneNodeSwarm::leaveQuietly, "leave-the-tests-swarm");
+        leaving.setDaemon(true); // the end of the run's sweep waits for it (leave() is synchronized)
+        leaving.start();
+      }
+    }
+
+    private boolean swarmClass(TestIdentifier identifier) {
+      return identifier.isContainer() && identifier.getTags().contains(SWARM)
+          && identifier.getSource().filter(ClassSource.class::isInstance).isPresent();
+    }
+  }
+
+  private static void leaveQuietly() {
+    try {
+      leave();
+    } catch (Exception e) {
+      System.err.println("OneNodeSwarm: could not leave the swarm yet (the end of the run tries again): " + e.getMessage());
+    }
   }
 
   /** Whether this run made the swarm, and leaves it at its end. */

@@ -282,6 +282,7 @@ public final class TestGateway implements AutoCloseable {
         return new TestGateway(vertx, route, id, gateway, adminDir, file, tokenSecret);
       } catch (Exception | Error failed) {
         Files.deleteIfExists(file);
+        deleteAdminDir(adminDir);
         throw failed;
       }
     }
@@ -327,9 +328,13 @@ public final class TestGateway implements AutoCloseable {
         vertx.undeploy(deployment).await(60, TimeUnit.SECONDS);
       } finally {
         Files.deleteIfExists(configFile);
+        deleteAdminDir(adminDir);
       }
-      Files.deleteIfExists(adminDir.resolve("admin.key"));
-      Files.deleteIfExists(adminDir);
     }
+  }
+
+  private static void deleteAdminDir(Path adminDir) throws java.io.IOException {
+    Files.deleteIfExists(adminDir.resolve("admin.key"));
+    Files.deleteIfExists(adminDir);
   }
 }

@@ -16,6 +16,11 @@ import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
@@ -41,6 +46,7 @@ import java.util.concurrent.TimeUnit;
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+@Execution(ExecutionMode.CONCURRENT) // each test has its own server, port and Vertx
 class ConformanceTest {
 
   private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0);
@@ -347,6 +353,7 @@ class ConformanceTest {
    * starts no thread; when the running ones have answered, a probe runs again.
    */
   @Test
+  @ResourceLock(value = Resources.GLOBAL, mode = ResourceAccessMode.READ_WRITE) // counts the JVM's probe threads: alone
   void probesOverTheLimitAreRefusedAndStartNoThread(Vertx vertx) throws Exception {
     start(vertx, BASE);
     try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());

@@ -728,9 +728,15 @@ class PipeFuzzTest {
       if (random.nextInt(3) == 0) {
         // RFC 6455 §5.5.1: no data after a close frame; whatever follows must not reach the backend.
         connection.dataAfterClose = true;
-        for (int i = random.nextInt(3); i >= 0; i--) {
-          connection.send(true, 0, random.nextBoolean() ? TEXT : BINARY,
-              marked(random, "c-afterclose", randomUtf8(random, 200)), true);
+        try {
+          for (int i = random.nextInt(3); i >= 0; i--) {
+            connection.send(true, 0, random.nextBoolean() ? TEXT : BINARY,
+                marked(random, "c-afterclose", randomUtf8(random, 200)), true);
+          }
+        } catch (IOException closedAfterItsAnswer) {
+          // The gateway may end TCP once it answered the close: the move is still a close, and this
+          // client's session ends or stays by its code (it once counted as a write failure, which
+          // keeps the session, and the next iteration's check then failed on a session rightly ended).
         }
       }
     }
