@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The gateway process and the signals an operator sends it. A parent that ignores SIGHUP (nohup)
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * launcher: no engine needed.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
+@Tag("long")
 class MainSignalsTest {
 
   private static final String IGNORED_WARNING = "SIGHUP is ignored by this process";

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The session behaviour with each handler as a child process of the gateway. */
+@Tag("long")
 class ProcessSessionTest extends LauncherContractTest {
 
   @Override

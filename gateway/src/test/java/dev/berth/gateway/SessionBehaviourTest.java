@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.Tag;
 import dev.berth.gateway.launcher.InJvmLauncher;
 
 /**
@@ -41,6 +42,7 @@ import dev.berth.gateway.launcher.InJvmLauncher;
  * run inside the test JVM ({@link InJvmLauncher}) so the whole contract takes seconds. The
  * launcher-dependent part ({@link LauncherContractTest}) runs here too, and on each real launcher.
  */
+@Tag("long")
 class SessionBehaviourTest extends LauncherContractTest {
 
   private InJvmLauncher launcher;

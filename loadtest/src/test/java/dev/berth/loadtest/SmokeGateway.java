@@ -52,7 +52,7 @@ final class SmokeGateway {
       Files.writeString(config, smokeConfig(Files.readString(Path.of(required("berth.loadtestConfig"))), route,
           dir.resolve(route + "-token.key")));
       Path log = dir.resolve(route + "-gateway.log");
-      Process process = new ProcessBuilder("java", "-Xmx256m", "-jar", required("berth.gatewayJar"), "--config",
+      Process process = new ProcessBuilder("java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", required("berth.gatewayJar"), "--config",
           config.toString(), "--port", "0").redirectErrorStream(true).redirectOutput(log.toFile()).start();
       Thread killer = new Thread(process::destroyForcibly, "smoke-gateway-killer");
       Runtime.getRuntime().addShutdownHook(killer); // a Gatling JVM that dies takes the gateway with it

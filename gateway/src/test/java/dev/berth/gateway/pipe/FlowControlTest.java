@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Flow control through the pipe, on the shipped buffer defaults unless a test says otherwise: what
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * fragments passes whole both ways, and a client the gateway stopped reading is not taken for dead.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("long")
 class FlowControlTest extends FakeLauncherGatewayTest {
 
   private static final int FRAGMENTS = 65_536; // 4 MiB in 64-byte fragments, Autobahn's case 9.3.1

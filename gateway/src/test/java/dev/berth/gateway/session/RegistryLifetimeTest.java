@@ -18,12 +18,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * What the registry holds over a gateway's life: many sessions and faults later, its counts and
  * slots are back to zero, and nothing a client can replay makes it hold more.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Tag("long")
 class RegistryLifetimeTest extends FakeLauncherGatewayTest {
 
   private SessionRegistry.Holdings holdings() throws Exception {

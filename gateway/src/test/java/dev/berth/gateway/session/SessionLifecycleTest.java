@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The session's clocks and claims, fast: each backend is an echo server inside this JVM (the
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * websocket clients.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Tag("long")
 class SessionLifecycleTest extends FakeLauncherGatewayTest {
 
   @Override
