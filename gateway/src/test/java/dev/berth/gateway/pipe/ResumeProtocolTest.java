@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.gateway.Await;
 import dev.berth.gateway.FakeLauncherGatewayTest;
 import dev.berth.gateway.FlakyLink;
 import dev.berth.gateway.FrameClient;
@@ -155,5 +156,8 @@ class ResumeProtocolTest extends FakeLauncherGatewayTest {
       assertFalse(received.subList(6, received.size() - 5).stream().anyMatch(text -> text.startsWith("before")),
           "nothing of the old stream again: " + received);
     }
+    // The client's 1000 reaches the session on its own loop: let it end the session before the
+    // gateway (onShutdown keep) stops, or the backend is rightly kept for a next gateway.
+    Await.until(() -> launcher.running() == 0, 10_000, "the client's 1000 ended its session and stopped its backend");
   }
 }
