@@ -122,6 +122,9 @@ public final class SessionPipe {
   /** Data bytes each way; written on the pipe's loop only, read by the admin API on the control loop. */
   private volatile long bytesToBackend;
   private volatile long bytesToClient;
+  /** When a data frame last went to the backend, and last came from it (0: never), for the end line. */
+  private volatile long lastToBackendNanos;
+  private volatile long lastFromBackendNanos;
 
   private SessionPipe(Vertx vertx, Context loop, WebSocket backend, long maxBytes, int maxFrames, int maxFrameBytes,
       int maxMessageBytes, FrameMeter meter, Listener listener) {
@@ -197,8 +200,13 @@ public final class SessionPipe {
    * it, or the backend not being read). Read from any thread.
    */
   public String traffic() {
-    return bytesToBackend + " bytes to the backend, " + bytesToClient + " from it"
-        + (backendPaused ? ", the backend paused" : "");
+    long now = System.nanoTime();
+    return bytesToBackend + " bytes to the backend (the last " + ago(lastToBackendNanos, now) + "), " + bytesToClient
+        + " from it (the last " + ago(lastFromBackendNanos, now) + ")" + (backendPaused ? ", the backend paused" : "");
+  }
+
+  private static String ago(long nanos, long now) {
+    return nanos == 0 ? "never" : (now - nanos) / 1_000_000 + "ms ago";
   }
 
   /** When a data frame last passed either way, by {@link System#nanoTime()}: the session is not idle. */
@@ -316,6 +324,7 @@ public final class SessionPipe {
     meter.forwarded(Direction.BACKEND_TO_CLIENT, length);
     bytesToClient += length; // one writer: this loop
     lastDataNanos = System.nanoTime();
+    lastFromBackendNanos = lastDataNanos;
     if (client != null && client.ready() && !outbox.hasPending() && !client.backedUp() && frame.isFinal()
         && !frame.isContinuation() && client instanceof PlainClient) {
       client.send(frame); // the common case: straight through, nothing held
@@ -383,6 +392,7 @@ public final class SessionPipe {
     meter.forwarded(Direction.CLIENT_TO_BACKEND, length);
     bytesToBackend += length; // one writer: this loop
     lastDataNanos = System.nanoTime();
+    lastToBackendNanos = lastDataNanos;
     clientMidMessage = !frame.isFinal();
     if (heldUtf8 == null && pendingUtf8 == 0) {
       backend.writeFrame(frame);

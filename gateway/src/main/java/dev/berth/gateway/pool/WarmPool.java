@@ -165,7 +165,8 @@ public final class WarmPool {
    */
   public void adopt(Backend pooled) {
     Context loop = loops.next();
-    Future<Void> settled = dialer.dial(pooled, route.path(), loop).compose(this::greeting)
+    Future<Void> settled = dialer.dial(pooled, route.path(), loop)
+        .compose(socket -> EventLoops.call(loop, () -> greeting(socket))) // on the socket's own loop, as a claim
         .transform(greeted -> settle(pooled, loop, greeted));
     adopting.add(settled);
     settled.onComplete(done -> {
@@ -205,12 +206,13 @@ public final class WarmPool {
 
   /** What an adopted entry says unasked within {@link #GREETING_WAIT_MS}; fails if it closes, or says something else. */
   private Future<Greeting> greeting(WebSocket socket) {
-    Promise<Greeting> said = control.promise();
+    Promise<Greeting> said = Promise.promise(); // completed on the socket's loop, by its events or the timer
     try {
       socket.closeHandler(v -> said.tryFail("its websocket closed"));
       socket.frameHandler(frame -> {
         if (frame.isText() || frame.isBinary()) {
           socket.pause();
+          stopWatching(socket);
           String session = sessionOf(frame);
           if (session == null) {
             said.tryFail("it sent a frame unasked that is no hello naming a session");
@@ -374,10 +376,18 @@ public final class WarmPool {
     }
   }
 
+  /**
+   * Claims the entry's handler for session {@code key}, on the loop its websocket lives on (as the
+   * pipe that takes it over does): its handlers, its writes, its pause and resume never race its
+   * own events on another thread. Completes on the caller's loop.
+   */
   private Future<Claimed> claimFromHandler(Entry entry, String key) {
+    return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key));
+  }
+
+  private Future<Claimed> claimOnItsLoop(Entry entry, String key) {
     WebSocket socket = entry.socket();
-    // Completed from the socket's loop; what follows runs here, on the control loop.
-    Promise<Claimed> answered = control.promise();
+    Promise<Claimed> answered = Promise.promise(); // completed on this loop, by the socket's events or the timer
     try {
       socket.closeHandler(v -> answered.tryFail(socket.closeStatusCode() != null && socket.closeStatusCode() == 1008
           ? new ClaimRefused("refused: 1008 " + socket.closeReason())
@@ -385,6 +395,7 @@ public final class WarmPool {
       socket.frameHandler(frame -> {
         if (frame.isText() || frame.isBinary()) {
           socket.pause(); // the rest waits for the session's pipe
+          stopWatching(socket); // at once: no later frame reaches this handler
           String greeted = sessionOf(frame);
           if (greeted != null && !greeted.equals(key)) {
             answered.tryFail(new AlreadyClaimed(greeted)); // its greeting on connect, before our claim
