@@ -19,8 +19,6 @@ import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
@@ -41,7 +39,6 @@ import java.util.function.IntFunction;
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
-@Execution(ExecutionMode.CONCURRENT) // each test has its own server, port and Vertx
 class HandlerServerTest {
 
   private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0);

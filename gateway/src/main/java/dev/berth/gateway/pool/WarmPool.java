@@ -62,6 +62,12 @@ public final class WarmPool {
   private final ArrayDeque<Entry> idle = new ArrayDeque<>();
   private int starting;
   /**
+   * A start failed and the next try is waiting for its timer: until then no other call starts
+   * one, so a pool whose engine is away tries once every {@link #RETRY_AFTER_FAILURE_MS}, however
+   * often sessions, the reaper and lost entries ask it to fill (it tried several times a second).
+   */
+  private boolean retryPending;
+  /**
    * Entries found on the engine and being looked at, each completing once settled: they count as
    * the pool's while they are, and closing waits for them.
    */
@@ -131,7 +137,8 @@ public final class WarmPool {
       LOG.info("pool of route " + route.name() + ": stopped " + surplus.backend().description() + ", this gateway's"
           + " share of the pool is " + size.getAsInt() + " now");
     }
-    if (closed || starting > 0 || idle.size() + adopting.size() >= size.getAsInt() || !roomToGrow.getAsBoolean()) {
+    if (closed || starting > 0 || retryPending || idle.size() + adopting.size() >= size.getAsInt()
+        || !roomToGrow.getAsBoolean()) {
       return;
     }
     starting++;
@@ -150,7 +157,11 @@ public final class WarmPool {
             settled.complete();
             LOG.warning("pool of route " + route.name() + ": cannot start a backend (" + launched.cause().getMessage()
                 + "); trying again in " + RETRY_AFTER_FAILURE_MS + "ms");
-            vertx.setTimer(RETRY_AFTER_FAILURE_MS, id -> fill());
+            retryPending = true;
+            vertx.setTimer(RETRY_AFTER_FAILURE_MS, id -> {
+              retryPending = false;
+              fill();
+            });
           }
         });
   }
