@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.config.LauncherKind;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -25,14 +24,8 @@ import org.junit.jupiter.api.Test;
 @Tag("slow")
 class DockerEngineFaultsTest extends RealLauncherTest {
 
-  @Override
-  TestBackends backends(Vertx vertx) {
-    return TestBackends.of(LauncherKind.DOCKER);
-  }
-
-  @Override
-  TestGateway.Builder gatewayOn() {
-    return TestGateway.on(LauncherKind.DOCKER);
+  DockerEngineFaultsTest() {
+    super(LauncherKind.DOCKER);
   }
 
   private DockerTestBackends docker() {

@@ -12,7 +12,6 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import dev.berth.gateway.config.LauncherKind;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
@@ -25,14 +24,8 @@ import org.junit.jupiter.api.Tag;
 @Tag("slow")
 class DockerSessionTest extends LauncherContractTest {
 
-  @Override
-  TestBackends backends(Vertx vertx) {
-    return TestBackends.of(LauncherKind.DOCKER);
-  }
-
-  @Override
-  TestGateway.Builder gatewayOn() {
-    return TestGateway.on(LauncherKind.DOCKER);
+  DockerSessionTest() {
+    super(LauncherKind.DOCKER);
   }
 
   private DockerTestBackends docker() {

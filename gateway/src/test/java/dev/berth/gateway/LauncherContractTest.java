@@ -26,6 +26,10 @@ import org.junit.jupiter.api.Test;
  */
 abstract class LauncherContractTest extends RealLauncherTest {
 
+  LauncherContractTest(dev.berth.gateway.config.LauncherKind kind) {
+    super(kind);
+  }
+
   private static void assertFrame(WebSocketFrame frame, WebSocketFrameType type, boolean fin, String payload) {
     assertEquals(type, frame.type());
     assertEquals(fin, frame.isFinal());

@@ -3,7 +3,6 @@ package dev.berth.gateway;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.config.LauncherKind;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
 
@@ -11,14 +10,8 @@ import org.junit.jupiter.api.Tag;
 @Tag("long")
 class ProcessSessionTest extends LauncherContractTest {
 
-  @Override
-  TestBackends backends(Vertx vertx) {
-    return TestBackends.of(LauncherKind.PROCESS);
-  }
-
-  @Override
-  TestGateway.Builder gatewayOn() {
-    return TestGateway.on(LauncherKind.PROCESS);
+  ProcessSessionTest() {
+    super(LauncherKind.PROCESS);
   }
 
   @Test

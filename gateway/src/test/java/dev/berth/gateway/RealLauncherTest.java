@@ -2,6 +2,7 @@ package dev.berth.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.net.URI;
@@ -30,11 +31,22 @@ abstract class RealLauncherTest {
   TestBackends backends;
   TestGateway gateway;
 
+  /** The launcher the tests run on; null for a subclass that brings its own (overriding the two below). */
+  private final LauncherKind kind;
+
+  RealLauncherTest(LauncherKind kind) {
+    this.kind = kind;
+  }
+
   /** What the test can see of this launcher's backends; made before each test. */
-  abstract TestBackends backends(Vertx vertx);
+  TestBackends backends(Vertx vertx) {
+    return TestBackends.of(kind);
+  }
 
   /** A gateway on this launcher, to configure and start. */
-  abstract TestGateway.Builder gatewayOn();
+  TestGateway.Builder gatewayOn() {
+    return TestGateway.on(kind);
+  }
 
   @BeforeEach
   void createBackendsView(Vertx vertx) {

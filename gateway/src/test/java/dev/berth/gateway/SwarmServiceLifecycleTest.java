@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.dockerjava.api.model.Service;
 import dev.berth.gateway.config.LauncherKind;
 import dev.berth.gateway.failure.Failure;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -26,14 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("slow")
 class SwarmServiceLifecycleTest extends RealLauncherTest {
 
-  @Override
-  TestBackends backends(Vertx vertx) {
-    return TestBackends.of(LauncherKind.SWARM);
-  }
-
-  @Override
-  TestGateway.Builder gatewayOn() {
-    return TestGateway.on(LauncherKind.SWARM);
+  SwarmServiceLifecycleTest() {
+    super(LauncherKind.SWARM);
   }
 
   private SwarmTestBackends swarm() {

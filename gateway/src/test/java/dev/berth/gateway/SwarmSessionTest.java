@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.model.Service;
 import dev.berth.gateway.config.LauncherKind;
-import io.vertx.core.Vertx;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.ForwardingLauncher;
@@ -37,14 +36,8 @@ import org.junit.jupiter.api.Tag;
 @Tag("slow")
 class SwarmSessionTest extends LauncherContractTest {
 
-  @Override
-  TestBackends backends(Vertx vertx) {
-    return TestBackends.of(LauncherKind.SWARM);
-  }
-
-  @Override
-  TestGateway.Builder gatewayOn() {
-    return TestGateway.on(LauncherKind.SWARM);
+  SwarmSessionTest() {
+    super(LauncherKind.SWARM);
   }
 
   private SwarmTestBackends swarm() {
