@@ -24,6 +24,10 @@ import org.junit.jupiter.api.Tag;
 @Tag("slow")
 class DockerSessionTest extends LauncherContractTest {
 
+  /** Holds the JVM before main until /tmp/berth-never-ready is removed, which nothing does. */
+  private static final String JVM_PAUSED_BEFORE_MAIN =
+      "-XX:+UnlockDiagnosticVMOptions -XX:+PauseAtStartup -XX:PauseAtStartupFile=/tmp/berth-never-ready";
+
   DockerSessionTest() {
     super(LauncherKind.DOCKER);
   }
@@ -100,8 +104,9 @@ class DockerSessionTest extends LauncherContractTest {
 
   @Test
   void backendThatNeverGetsReadyIsAnswered502AndRemoved() throws Exception {
-    // No JVM starts and answers in 10ms: the ready deadline passes first.
-    gateway = gatewayOn().readyTimeout("10ms").start(vertx);
+    // The handler's JVM pauses before main (a HotSpot diagnostic flag, waiting for a file nobody
+    // removes): the container runs and never listens, however fast or slow this machine is.
+    gateway = gatewayOn().readyTimeout("1s").route("env: {JAVA_TOOL_OPTIONS: '" + JVM_PAUSED_BEFORE_MAIN + "'}").start(vertx);
     Throwable refusal = FrameClient.refusal(vertx, gateway.port);
     UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
     assertEquals(502, rejected.getStatus());
