@@ -11,7 +11,7 @@
 #   --time-limit-s S  the whole run stops after this many seconds (default 600)
 #
 # Builds what is missing or stale (scripts/build.sh), then runs
-# gateway/src/test/java/dev/berth/gateway/bench/ColdStartBenchmark.java, which starts
+# benchmarks/src/main/java/dev/berth/gateway/bench/ColdStartBenchmark.java, which starts
 # `java -Xmx512m -jar gateway/target/berth-gateway.jar --config config/berth.yaml --port 0`,
 # measures, stops it and checks no container is left. The Markdown report goes to stdout and to
 # target/bench/cold-start-<timestamp>.md; the gateway's log to target/bench/gateway-<timestamp>.log;

@@ -15,7 +15,7 @@
 #   --victims V         victim sessions, one address each from 127.0.0.2 (default 5)
 #   --think-ms MS       each victim's pause between round trips (default 1)
 #
-# Runs gateway/src/test/java/dev/berth/gateway/bench/FloodBenchmark.java: a gateway in the
+# Runs benchmarks/src/main/java/dev/berth/gateway/bench/FloodBenchmark.java: a gateway in the
 # benchmark's JVM with in-JVM echo backends (no Docker engine needed; admission is what is
 # measured), the same per-client limits as SpawnFloodTest, which asserts the admission side in the
 # test suite. About 40 s with the defaults; the Markdown report goes to stdout and to

@@ -12,7 +12,7 @@
 #   --time-limit-s S     the whole run stops after this many seconds (default 600)
 #
 # Builds what is missing or stale (scripts/build.sh), then runs
-# gateway/src/test/java/dev/berth/gateway/bench/RestartBenchmark.java, which writes a temporary
+# benchmarks/src/main/java/dev/berth/gateway/bench/RestartBenchmark.java, which writes a temporary
 # config with a route of its own (bench-<random>, docker launcher, sessions.onShutdown: keep),
 # starts `java -Xmx512m -jar gateway/target/berth-gateway.jar --config <it> --port 0`, opens the
 # sessions, then each round SIGKILLs the gateway, starts it again with --port <the same port> and

@@ -29,7 +29,7 @@
 #   --time-limit-s S    the run itself, after the load wait, stops after S seconds (default 780)
 #
 # Builds what is missing or stale (scripts/build.sh), then runs
-# gateway/src/test/java/dev/berth/gateway/bench/StartBenchmark.java. Each scenario gets its own
+# benchmarks/src/main/java/dev/berth/gateway/bench/StartBenchmark.java. Each scenario gets its own
 # gateway process (`java -Xmx512m -jar gateway/target/berth-gateway.jar --config
 # config/.bench-<stamp>-<scenario>.yaml --port 0`) and its own route (bench-<random>); the
 # config (and its token secret) is written inside config/ so relative paths resolve, and deleted

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared by the bench-*.sh scripts: run-benchmark.sh SCRIPT MAIN_CLASS ARGS...
 # Prints SCRIPT's header for --help, builds what is stale, checks a Docker engine answers, then runs
-# MAIN_CLASS (a class of gateway/src/test/java/dev/berth/gateway/bench) with ARGS.
+# MAIN_CLASS (a class of benchmarks/src/main/java/dev/berth/gateway/bench) with ARGS.
 set -euo pipefail
 script=$(readlink -f "$1") main=$2
 shift 2
@@ -20,12 +20,7 @@ if [ "${BERTH_BENCH_ENGINE:-docker}" != none ] && ! docker info >/dev/null 2>&1;
   exit 1
 fi
 
-# exec:java runs the benchmark inside Maven's JVM with the gateway's test classpath; the working
-# directory (the repository root) is the benchmark's --root.
-exec mvn -q -B -pl gateway test-compile \
-  org.codehaus.mojo:exec-maven-plugin:3.5.1:java \
-  -Dexec.mainClass="$main" \
-  -Dexec.classpathScope=test \
-  -Dexec.cleanupDaemonThreads=false \
-  -Dstyle.color=never \
-  -Dexec.args="$*"
+# The benchmark runs in a JVM of its own, on the benchmarks module's classes and the classpath its
+# build wrote; the working directory (the repository root) is the benchmark's --root.
+exec java -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" \
+  -Dberth.root="$PWD" "$main" "$@"
