@@ -114,7 +114,8 @@ public final class GatewayVerticle extends VerticleBase {
       registry.fillPools();
       reloader = new ConfigReloader(vertx, context, config, this::apply);
       versionGauges = vertx.setPeriodic(VERSION_GAUGES_MS, id -> registry.versions().onSuccess(metrics::versions));
-      edge = new EdgeRouter(vertx, config, registry, metrics, launcher.name());
+      edge = new EdgeRouter(vertx, config, registry, metrics, metrics, config.admin().metrics() ? null : metrics.page(),
+          launcher.name());
       return listenOn(loops, edge);
     }).compose(listening -> listenForAdmin()).onSuccess(listening -> reloader.watchFile()).onSuccess(listening -> LOG.info("Berth gateway listening on " + (listen.tls() == null ? "http" : "https") + "://"
         + listen.host() + ":" + port() + "/ on " + servers.size() + " event loop(s) (launcher " + launcher.name()
@@ -178,7 +179,8 @@ public final class GatewayVerticle extends VerticleBase {
         .recover(error -> Future.failedFuture(new IllegalStateException("cannot read or create the admin token "
             + conf.tokenFile() + " (admin.tokenFile): " + error.getMessage(), error)))
         .compose(secret -> vertx.createHttpServer(new HttpServerOptions().setHost(conf.host()).setPort(conf.port()))
-            .requestHandler(AdminApi.router(vertx, reloader, Base64.getEncoder().encodeToString(secret), registry, metrics))
+            .requestHandler(AdminApi.router(vertx, reloader, Base64.getEncoder().encodeToString(secret), registry,
+                conf.metrics() ? metrics.page() : null))
             .listen()
             .recover(error -> Future.failedFuture(new IllegalStateException("cannot listen for the admin API on "
                 + conf.host() + ":" + conf.port() + " (admin.host, admin.port): " + error.getMessage()

@@ -5,7 +5,6 @@ import dev.berth.gateway.config.ConfigReloader;
 import dev.berth.gateway.config.Durations;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.session.Canaries;
-import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Future;
@@ -14,6 +13,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -51,9 +51,10 @@ public final class AdminApi {
    * The admin router.
    *
    * @param token the bearer token every call must present
+   * @param metricsPage what answers {@code /metrics} here, or null where the edge serves it
    */
   public static Router router(Vertx vertx, ConfigReloader configs, String token, SessionRegistry registry,
-      GatewayMetrics metrics) {
+      Handler<RoutingContext> metricsPage) {
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
     BerthConfig config = configs.inForce(); // its admin section never changes at run time
     Router router = Router.router(vertx);
@@ -119,10 +120,8 @@ public final class AdminApi {
         }
       });
     });
-    if (config.admin().metrics()) {
-      router.get("/metrics").handler(ctx -> ctx.response()
-          .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(metrics.scrape()));
+    if (metricsPage != null) {
+      router.get("/metrics").handler(metricsPage);
     }
     return router;
   }

@@ -4,9 +4,10 @@ import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineStatus;
-import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.SessionMeter;
 import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
@@ -34,7 +35,9 @@ public final class EdgeRouter {
   private final Vertx vertx;
   private final BerthConfig config;
   private final SessionRegistry registry;
-  private final GatewayMetrics metrics;
+  private final SessionMeter sessions;
+  /** Null when the admin port serves {@code /metrics} instead. */
+  private final Handler<RoutingContext> metricsPage;
   private final String launcherName;
   /** Shared by all the edge's loops, so its connection limit holds for the gateway. */
   private final ConnectionGuard guard;
@@ -42,14 +45,16 @@ public final class EdgeRouter {
   /** The websocket handler of each route's path; swapped whole when a reload changes the routes. */
   private volatile Map<String, SessionWebSocketHandler> websockets;
 
-  public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
-      String launcherName) {
+  /** @param metricsPage what answers {@code /metrics} here, or null where the admin port serves it */
+  public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, SessionMeter sessions,
+      ConnectionMeter connections, Handler<RoutingContext> metricsPage, String launcherName) {
     this.vertx = vertx;
     this.config = config;
     this.registry = registry;
-    this.metrics = metrics;
+    this.sessions = sessions;
+    this.metricsPage = metricsPage;
     this.launcherName = launcherName;
-    this.guard = new ConnectionGuard(vertx, config.listen(), metrics);
+    this.guard = new ConnectionGuard(vertx, config.listen(), connections);
     this.origins = new OriginPolicy(config.listen().allowedOrigins(), config.listen().tls() != null);
     routesChanged(config.routes());
   }
@@ -58,14 +63,14 @@ public final class EdgeRouter {
   public void routesChanged(List<RouteConfig> routes) {
     Map<String, SessionWebSocketHandler> next = new HashMap<>();
     for (RouteConfig route : routes) {
-      next.put(route.path(), new SessionWebSocketHandler(route, registry, metrics, origins, config.listen().tls() != null));
+      next.put(route.path(), new SessionWebSocketHandler(route, registry, sessions, origins, config.listen().tls() != null));
     }
     websockets = Map.copyOf(next);
   }
 
   /** The handlers for one of the edge's loops: each loop routes with its own router. */
   public Handlers handlers() {
-    Router router = router(vertx, config, registry, metrics, launcherName);
+    Router router = router(vertx, config, registry, metricsPage, launcherName);
     // Websocket routes bypass the router: its request wrapper would wrap the websocket too, hiding
     // the channel the pipe answers protocol errors on.
     return new Handlers(guard::connected, guard.guarding(request -> {
@@ -78,7 +83,7 @@ public final class EdgeRouter {
     }));
   }
 
-  private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+  private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, Handler<RoutingContext> metricsPage,
       String launcherName) {
     Router router = Router.router(vertx);
     String page = resource("/web/index.html").replace("{{WS_PATH}}", config.routes().get(0).path());
@@ -113,10 +118,8 @@ public final class EdgeRouter {
         ctx.json(new JsonObject().put("status", "DRAINING"));
       }
     });
-    if (!config.admin().metrics()) {
-      router.get("/metrics").handler(ctx -> ctx.response()
-          .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(metrics.scrape()));
+    if (metricsPage != null) {
+      router.get("/metrics").handler(metricsPage);
     }
     return router;
   }

@@ -11,6 +11,8 @@ import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionRegistry;
 import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -273,5 +275,12 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   /** The Prometheus text exposition of every series. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Answers a scrape: mounted at {@code /metrics} on the edge or, with {@code admin.metrics}, the admin port. */
+  public Handler<RoutingContext> page() {
+    return ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(scrape());
   }
 }
