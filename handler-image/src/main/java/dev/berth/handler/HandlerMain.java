@@ -147,7 +147,7 @@ public final class HandlerMain {
           new Json.Writer().put("type", "hello").put("session", (String) claim.get("session")).put("version", "v")
               .put("hostname", "h").put("connection", i).toString().getBytes(StandardCharsets.UTF_8);
         }
-        HandlerServer.acceptKey("dGhlIHNhbXBsZSBub25jZQ==");
+        HttpConnection.acceptKey("dGhlIHNhbXBsZSBub25jZQ==");
       } catch (Json.ParseException e) {
         throw new IllegalStateException(e);
       }
