@@ -94,7 +94,10 @@ public final class HandlerMain {
     return "unknown";
   }
 
-  /** The idle grace expired: exit 0, from a thread of its own (exiting runs the shutdown hook, which needs the scheduler). */
+  /**
+   * The idle grace expired: exit 0, from a thread of its own (exiting runs the shutdown hook, which
+   * needs the scheduler).
+   */
   private static final class IdleExit implements Runnable {
     @Override
     public void run() {
