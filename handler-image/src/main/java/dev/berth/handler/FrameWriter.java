@@ -17,7 +17,7 @@ import java.util.ArrayDeque;
  *       pings, and the backlog stays bounded;</li>
  *   <li>other threads never wait here ({@link #send}, {@link #close}): the feed only queues while
  *       the backlog is small ({@link #feedMayWrite}), otherwise it skips; a probe's answer is one
- *       message, and a connection runs at most {@link Connection#MAX_PROBES} probes, each started
+ *       message, and a connection runs at most {@link TestHooks#MAX_PROBES} probes, each started
  *       by the reader only once the backlog is under the high-water mark ({@link #awaitRoom});</li>
  *   <li>the handler's own messages never start inside an echoed fragmented message (RFC 6455
  *       section 5.4): the echo marks the message open, and replies are held until its final frame
@@ -29,11 +29,6 @@ import java.util.ArrayDeque;
  * when the peer has closed its side.
  */
 final class FrameWriter implements Runnable {
-
-  static final int TEXT = 0x1;
-  static final int BINARY = 0x2;
-  static final int CLOSE = 0x8;
-  static final int PONG = 0xA;
 
   /** Queued bytes above which the connection's reader waits for the writer (echo, replies, pongs). */
   static final long HIGH_WATER = 1 << 20;
@@ -127,7 +122,7 @@ final class FrameWriter implements Runnable {
    */
   synchronized void pong(byte[] payload) throws InterruptedException {
     if (awaitRoom()) {
-      enqueue(0x80 | PONG, payload, payload.length);
+      enqueue(0x80 | FrameReader.PONG, payload, payload.length);
     }
   }
 
@@ -150,7 +145,7 @@ final class FrameWriter implements Runnable {
       System.arraycopy(why, 0, body, 2, why.length);
     }
     held.clear();
-    enqueue(0x80 | CLOSE, body, body.length);
+    enqueue(0x80 | FrameReader.CLOSE, body, body.length);
     closeQueued = true;
     return true;
   }
@@ -175,7 +170,7 @@ final class FrameWriter implements Runnable {
 
   private void text(String message) {
     byte[] payload = message.getBytes(StandardCharsets.UTF_8);
-    enqueue(0x80 | TEXT, payload, payload.length);
+    enqueue(0x80 | FrameReader.TEXT, payload, payload.length);
   }
 
   /** Encodes an unmasked server frame (RFC 6455 section 5.2) and queues it. */

@@ -94,7 +94,10 @@ public final class HandlerMain {
     return "unknown";
   }
 
-  /** The idle grace expired: exit 0, from a thread of its own (exiting runs the shutdown hook, which needs the scheduler). */
+  /**
+   * The idle grace expired: exit 0, from a thread of its own (exiting runs the shutdown hook, which
+   * needs the scheduler).
+   */
   private static final class IdleExit implements Runnable {
     @Override
     public void run() {
@@ -147,7 +150,7 @@ public final class HandlerMain {
           new Json.Writer().put("type", "hello").put("session", (String) claim.get("session")).put("version", "v")
               .put("hostname", "h").put("connection", i).toString().getBytes(StandardCharsets.UTF_8);
         }
-        HandlerServer.acceptKey("dGhlIHNhbXBsZSBub25jZQ==");
+        HttpConnection.acceptKey("dGhlIHNhbXBsZSBub25jZQ==");
       } catch (Json.ParseException e) {
         throw new IllegalStateException(e);
       }

@@ -95,7 +95,10 @@ public final class ListingFeed implements Runnable {
     }
   }
 
-  /** One listing-update event: {@code {"type":"listing","seq":..,"id":"L-..","city":..,"price":..,"status":..,"at":..}}. */
+  /**
+   * One listing-update event:
+   * {@code {"type":"listing","seq":..,"id":"L-..","city":..,"price":..,"status":..,"at":..}}.
+   */
   static String nextEvent(long seq, long at) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     return new Json.Writer()

@@ -51,7 +51,8 @@ final class SelfTest {
       SelfTest ws = new SelfTest(socket);
       String upgrade = ws.request("GET /self-test HTTP/1.1\r\nhost: self-test\r\nupgrade: websocket\r\n"
           + "connection: Upgrade\r\nsec-websocket-key: " + KEY + "\r\nsec-websocket-version: 13\r\n\r\n");
-      check(upgrade.startsWith("HTTP/1.1 101 ") && upgrade.toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-accept: " + ACCEPT.toLowerCase(java.util.Locale.ROOT)),
+      String accept = "sec-websocket-accept: " + ACCEPT.toLowerCase(java.util.Locale.ROOT);
+      check(upgrade.startsWith("HTTP/1.1 101 ") && upgrade.toLowerCase(java.util.Locale.ROOT).contains(accept),
           "the upgrade answered " + upgrade);
       String hello = ws.nextText();
       check(hello.startsWith("{\"type\":\"hello\""), "first message is not a hello: " + hello);

@@ -346,7 +346,7 @@ class ConformanceTest {
 
   /**
    * Probes that never answer (a full accept queue drops the SYN) sent all at once: only
-   * {@link Connection#MAX_PROBES} run, each further one is refused at once with an error and
+   * {@link TestHooks#MAX_PROBES} run, each further one is refused at once with an error and
    * starts no thread; when the running ones have answered, a probe runs again.
    */
   @Test
@@ -357,7 +357,7 @@ class ConformanceTest {
          ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       closeables.addAll(fillAcceptQueue(full));
       RawClient raw = raw();
-      int probes = 3 * Connection.MAX_PROBES;
+      int probes = 3 * TestHooks.MAX_PROBES;
       long threadsBefore = probeThreads();
       byte[][] frames = new byte[probes + 1][];
       for (int i = 0; i < probes; i++) {
@@ -374,13 +374,13 @@ class ConformanceTest {
       }
       // Every probe command was handled by now (the state command came last).
       long threads = probeThreads() - threadsBefore;
-      assertTrue(threads <= Connection.MAX_PROBES,
-          threads + " probe threads for " + probes + " probes at once, at most " + Connection.MAX_PROBES + " allowed");
-      assertEquals(probes - Connection.MAX_PROBES, errors.size(), errors.toString());
+      assertTrue(threads <= TestHooks.MAX_PROBES,
+          threads + " probe threads for " + probes + " probes at once, at most " + TestHooks.MAX_PROBES + " allowed");
+      assertEquals(probes - TestHooks.MAX_PROBES, errors.size(), errors.toString());
       for (String message : errors) {
-        assertTrue(message.startsWith("probe refused: " + Connection.MAX_PROBES + " probes are running"), message);
+        assertTrue(message.startsWith("probe refused: " + TestHooks.MAX_PROBES + " probes are running"), message);
       }
-      for (int i = 0; i < Connection.MAX_PROBES; i++) {
+      for (int i = 0; i < TestHooks.MAX_PROBES; i++) {
         JsonObject answer = nextOwn(raw);
         assertEquals("probe", answer.getString("type"), answer.encode());
         assertTrue(answer.getString("error").contains("timed out"), answer.encode());
