@@ -14,6 +14,7 @@ import dev.berth.gateway.launcher.LauncherFactory;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.metrics.MeteredLauncher;
+import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.session.Canaries;
 import dev.berth.gateway.session.SessionRegistry;
@@ -46,7 +47,6 @@ import java.util.logging.Logger;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(GatewayVerticle.class.getName());
-  private static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
   /** Vert.x shares a negative port's random port among the servers that name it: one per gateway. */
   private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
   private static final long DRAIN_CHECK_MS = 100;
@@ -158,7 +158,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setMaxWebSocketFrameSize(listen.maxFrameBytes())
         .setMaxWebSocketMessageSize(listen.maxMessageBytes())
-        .setWebSocketSubProtocols(List.of(RESUME_SUBPROTOCOL))
+        .setWebSocketSubProtocols(List.of(AcceptedClient.RESUME_SUBPROTOCOL))
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false)
         // Every response is written from its connection's own loop, so the connection needs no

@@ -31,8 +31,6 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
 
   static final String COOKIE = "berth_session";
   static final String SESSION_HEADER = "Berth-Session";
-  /** The opt-in resume protocol (docs/sessions.md); clients that do not ask get plain frames. */
-  static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
   /** {@code ?progress=1}: accepted at once and told the steps of the session's start (docs/sessions.md). */
   static final String PROGRESS_PARAMETER = "progress";
 
@@ -145,7 +143,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
       // Before any frame is read, wherever its session's pipe lives.
       ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
       client.pause();
-      return new AcceptedClient(client, errors, RESUME_SUBPROTOCOL.equals(client.subProtocol()));
+      return new AcceptedClient(client, errors, AcceptedClient.RESUME_SUBPROTOCOL.equals(client.subProtocol()));
     });
   }
 

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * as the client reads, forwards the client's data frames to the backend, and keeps the
  * connection alive with pings. Control frames are hop by hop: Vert.x answers the client's pings
  * itself, and none are forwarded. Subclasses decide how messages look on the wire. Runs on its
- * pipe's loop: the socket's events hop there when the client's connection lives on another loop.
+ * pipe's loop: the socket's events hop there when the client's connection lives on another loop,
+ * and what it does to the socket (writes, the close, pause and resume) hops back, in one queue.
  */
 abstract class ClientLink {
 
@@ -43,6 +44,9 @@ abstract class ClientLink {
   /** Writes handed to {@link #socketLoop} and not done yet: past the bound, the client counts as backed up. */
   private final AtomicInteger handedOver = new AtomicInteger();
   private volatile boolean handOverFull;
+  /** The socket's pause and resume, made once: while the backend backs up they may come as often as frames. */
+  private final Runnable pauseSocket;
+  private final Runnable resumeSocket;
 
   ClientLink(Vertx vertx, AcceptedClient client, SessionPipe pipe, Duration keepalive, long maxMessageBytes) {
     this.vertx = vertx;
@@ -53,6 +57,8 @@ abstract class ClientLink {
     this.answer = client.errors();
     this.socketLoop = onPipeLoop() || !(socket instanceof WebSocketInternal internal) ? null
         : internal.channelHandlerContext().executor();
+    this.pauseSocket = socket::pause;
+    this.resumeSocket = socket::resume;
   }
 
   /** Installs the handlers and starts reading; the pipe pumps the outbox once {@link #ready()}. */
@@ -65,7 +71,7 @@ abstract class ClientLink {
     }
     try {
       socket.frameHandler(onPipeLoop(this::onFrame));
-      socket.drainHandler(onPipeLoop(drained -> pipe.clientDrained(this)));
+      socket.drainHandler(onPipeLoop(drained -> pipe.clientCanTakeMore(this)));
       socket.exceptionHandler(error -> { }); // a broken connection is reported by the close handler
     } catch (IllegalStateException closedMeanwhile) {
       return; // reported by the close handler
@@ -73,7 +79,7 @@ abstract class ClientLink {
     FlushBatching.install(socket);
     listenForProtocolErrors();
     keepaliveTimer = vertx.setPeriodic(keepaliveMs, id -> keepalive());
-    socket.resume();
+    onSocketLoopAlways(resumeSocket);
   }
 
   private void closed() {
@@ -101,16 +107,30 @@ abstract class ClientLink {
     }
     socketLoop.execute(() -> {
       try {
-        if (answer == null || !answer.failed()) { // a write queued before a protocol error is not sent after its close frame
+        // A write queued before a protocol error is not sent after its close frame.
+        if (answer == null || !answer.failed()) {
           write.run();
         }
       } finally {
         if (handedOver.decrementAndGet() <= MAX_HANDED_OVER / 2 && handOverFull) {
           handOverFull = false;
-          EventLoops.run(pipe.loop(), () -> pipe.clientDrained(this));
+          EventLoops.run(pipe.loop(), () -> pipe.clientCanTakeMore(this));
         }
       }
     });
+  }
+
+  /**
+   * Runs {@code task} on the client's own loop, in the queue the writes take: a pause or resume of
+   * the socket keeps its place among them, as seen from the pipe's loop. Unlike a write it runs
+   * after a protocol error too (a socket closing must read to see the close reply).
+   */
+  private void onSocketLoopAlways(Runnable task) {
+    if (socketLoop == null) {
+      task.run();
+    } else {
+      socketLoop.execute(task);
+    }
   }
 
   /** Writes a frame to the client. */
@@ -174,8 +194,10 @@ abstract class ClientLink {
 
   /** Stops reading the client while its backend's writes back up; the keepalive clock stops with it. */
   void pauseReading() {
-    readingPaused = true;
-    socket.pause();
+    if (!readingPaused) { // paused already: each frame that came meanwhile asks again
+      readingPaused = true;
+      onSocketLoopAlways(pauseSocket);
+    }
   }
 
   /** Reads the client again: what it sent meanwhile (pongs too) arrives now, so its clock starts afresh. */
@@ -184,7 +206,7 @@ abstract class ClientLink {
       readingPaused = false;
       lastHeardNanos = System.nanoTime();
     }
-    socket.resume();
+    onSocketLoopAlways(resumeSocket);
   }
 
   /**
@@ -193,7 +215,8 @@ abstract class ClientLink {
    */
   private void keepalive() {
     if (!readingPaused && System.nanoTime() - lastHeardNanos > 2_000_000L * keepaliveMs) {
-      pipe.clientFailed(this, Failure.KEEPALIVE_TIMEOUT, "no frame and no pong from the client for two keepalive intervals");
+      pipe.clientFailed(this, Failure.KEEPALIVE_TIMEOUT,
+          "no frame and no pong from the client for two keepalive intervals");
     } else if (!closing) {
       onSocketLoop(() -> socket.writePing(Buffer.buffer("berth")));
     }
@@ -202,7 +225,13 @@ abstract class ClientLink {
   /** Whether outbox frames may be written to this client now. */
   abstract boolean ready();
 
-  /** A data frame that passed its check; {@code pendingUtf8}: see {@link SessionPipe#toBackend}. */
+  /**
+   * Whether a backend frame may go to this client just as it came, when nothing is held before it:
+   * the pipe's fast path. A client whose messages carry more than the backend sent cannot take it.
+   */
+  abstract boolean passesFramesThrough();
+
+  /** A data frame that passed its check; {@code pendingUtf8}: see {@link ClientToBackend#forward}. */
   abstract void onData(WebSocketFrame frame, int pendingUtf8);
 
   /** Writes one outbox frame; {@code entry.original} is consumed if still there. */
@@ -230,7 +259,7 @@ abstract class ClientLink {
     if (!closing) {
       closing = true;
       cancelKeepalive();
-      socket.resume(); // a socket paused for backpressure must read again to see the close reply
+      onSocketLoopAlways(resumeSocket); // a socket paused for backpressure must read again to see the close reply
       onSocketLoop(() -> socket.close((short) code, reason));
     }
   }

@@ -20,7 +20,8 @@ final class FlushBatching {
 
   static void install(WebSocketBase socket) {
     if (socket instanceof WebSocketInternal internal && internal.channelHandlerContext().pipeline().get(NAME) == null) {
-      internal.channelHandlerContext().pipeline().addFirst(NAME, new FlushConsolidationHandler(FLUSH_AT_LEAST_EVERY, true));
+      internal.channelHandlerContext().pipeline()
+          .addFirst(NAME, new FlushConsolidationHandler(FLUSH_AT_LEAST_EVERY, true));
     }
   }
 }

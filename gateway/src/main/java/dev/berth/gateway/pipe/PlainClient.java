@@ -17,6 +17,11 @@ final class PlainClient extends ClientLink {
   }
 
   @Override
+  boolean passesFramesThrough() {
+    return true;
+  }
+
+  @Override
   void onData(WebSocketFrame frame, int pendingUtf8) {
     pipe.toBackend(this, frame, pendingUtf8);
   }

@@ -9,9 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * A client that speaks {@value #SUBPROTOCOL} (docs/sessions.md): every data message carries its
- * sequence number, each side acknowledges what it received, and a reconnecting client says where
- * it stopped, so nothing is lost or duplicated when a connection drops mid-stream.
+ * A client that speaks {@value AcceptedClient#RESUME_SUBPROTOCOL} (docs/sessions.md): every data
+ * message carries its sequence number, each side acknowledges what it received, and a reconnecting
+ * client says where it stopped, so nothing is lost or duplicated when a connection drops
+ * mid-stream. What outlives the connection is kept in the session's {@link ResumeLedger}.
  *
  * <p>Client messages are collected whole before they go to the backend (a browser sends each
  * message as one frame anyway): a message cut by a dropped connection is sent again in full by
@@ -19,25 +20,32 @@ import java.time.Duration;
  */
 final class ResumeClient extends ClientLink {
 
-  static final String SUBPROTOCOL = "berth.resume.v1";
   private static final long ACK_DELAY_MS = 50;
   private static final int ACK_EVERY = 32;
 
   private final Vertx vertx;
+  private final ResumeLedger ledger;
   private boolean resumed;
   private Buffer message;
   private WebSocketFrameType messageType;
   private long ackTimer = -1;
   private int unacknowledged;
 
-  ResumeClient(Vertx vertx, AcceptedClient client, SessionPipe pipe, Duration keepalive, int maxMessageBytes) {
+  ResumeClient(Vertx vertx, AcceptedClient client, SessionPipe pipe, ResumeLedger ledger, Duration keepalive,
+      int maxMessageBytes) {
     super(vertx, client, pipe, keepalive, maxMessageBytes);
     this.vertx = vertx;
+    this.ledger = ledger;
   }
 
   @Override
   boolean ready() {
     return resumed && open(); // nothing is written before the client said where it stopped
+  }
+
+  @Override
+  boolean passesFramesThrough() {
+    return false; // each message goes out with its number in front
   }
 
   @Override
@@ -62,24 +70,61 @@ final class ResumeClient extends ClientLink {
           ? payload.toString(StandardCharsets.US_ASCII).split(" ") : new String[0];
       if (resume.length == 3 && resume[0].equals("resume") && isNumber(resume[1])) {
         resumed = true;
-        pipe.resume(this, Long.parseLong(resume[1]), resume[2]);
+        resumeFrom(Long.parseLong(resume[1]), resume[2]);
       } else {
         pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "the first message must be 'resume <seq> <stream>'");
       }
-    } else if (type == WebSocketFrameType.TEXT && "ack".equals(head) && isNumber(payload.getString(space + 1, payload.length()))) {
-      pipe.acknowledged(this, Long.parseLong(payload.getString(space + 1, payload.length())));
+    } else if (type == WebSocketFrameType.TEXT && "ack".equals(head)
+        && isNumber(payload.getString(space + 1, payload.length()))) {
+      acknowledged(Long.parseLong(payload.getString(space + 1, payload.length())));
     } else if (head != null && isNumber(head)) {
       Buffer data = payload.getBuffer(space + 1, payload.length());
-      pipe.fromResumeClient(this, Long.parseLong(head), type == WebSocketFrameType.TEXT
+      fromClient(Long.parseLong(head), type == WebSocketFrameType.TEXT
           ? WebSocketFrame.textFrame(data.toString(StandardCharsets.UTF_8), true)
           : WebSocketFrame.binaryFrame(data, true));
     } else {
-      pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "a message that is neither '<seq> <data>', 'ack <seq>' nor 'resume'");
+      pipe.clientFailed(this, Failure.RESUME_PROTOCOL,
+          "a message that is neither '<seq> <data>', 'ack <seq>' nor 'resume'");
+    }
+  }
+
+  private void resumeFrom(long lastReceived, String stream) {
+    if (pipe.attached() != this) {
+      return;
+    }
+    if (!ledger.resumedFrom(lastReceived, stream)) {
+      pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "resume " + lastReceived + ": past the last message written");
+      return;
+    }
+    sendText(ledger.resumeAnswer());
+    pipe.clientCanTakeMore(this);
+  }
+
+  private void acknowledged(long seq) {
+    if (pipe.attached() != this) {
+      return;
+    }
+    if (!ledger.acknowledged(seq)) {
+      pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "ack " + seq + ": past the last message written");
+      return;
+    }
+    pipe.clientAcknowledged();
+  }
+
+  private void fromClient(long seq, WebSocketFrame message) {
+    switch (ledger.arrived(seq)) {
+      case AGAIN -> { } // sent again after a reconnect, but the backend had it already
+      case OUT_OF_ORDER ->
+          pipe.clientFailed(this, Failure.RESUME_PROTOCOL, "message " + seq + " after " + ledger.clientSeq());
+      case NEXT -> {
+        pipe.toBackend(this, message, 0);
+        received();
+      }
     }
   }
 
   /** Tells the client, soon and in one message, up to where its messages reached the backend. */
-  void received() {
+  private void received() {
     if (++unacknowledged >= ACK_EVERY) {
       sendAck();
     } else if (ackTimer < 0) {
@@ -97,7 +142,7 @@ final class ResumeClient extends ClientLink {
     }
     unacknowledged = 0;
     if (!closing()) {
-      sendText("ack " + pipe.clientSeq());
+      sendText("ack " + ledger.clientSeq());
     }
   }
 

@@ -8,14 +8,11 @@ import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.BackendDialer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -33,24 +30,21 @@ import java.util.logging.Logger;
  * this gateway's share of the route's {@code pool.size} (see {@link #share}). Lives on the
  * control loop; each entry's websocket is dialled from a data loop in turn, where the session that
  * claims it will pipe it.
+ *
+ * <p>Its rooms: the idle entries ({@link PoolStock}), what is said to a pooled handler on its
+ * socket's loop ({@link PoolHandshakes}), and backends found on the engine ({@link PoolAdoption});
+ * here, the refill and the claims.
  */
 public final class WarmPool {
-
-  /** A ready backend and the gateway's websocket to it, dialled from {@code loop}. */
-  public record Entry(Backend backend, WebSocket socket, Context loop) {}
 
   /** A claimed entry, with the handler's first frame (its hello), already read, to pass on. */
   public record Claimed(Backend backend, WebSocket socket, Context loop, WebSocketFrame hello) {}
 
   private static final Logger LOG = Logger.getLogger(WarmPool.class.getName());
   private static final long RETRY_AFTER_FAILURE_MS = 2000;
-  private static final long CLAIM_TIMEOUT_MS = 2000;
-  /** How long an adopted entry is given to greet unasked, which only a handler claimed before does. */
-  private static final long GREETING_WAIT_MS = 1000;
   private static final long NAMING_RETRY_MS = 2000;
 
   private final Vertx vertx;
-  private final ContextInternal control;
   private final EventLoops loops;
   private final RouteConfig route;
   private final Launcher launcher;
@@ -58,8 +52,9 @@ public final class WarmPool {
   private final PoolMeter meter;
   private final BooleanSupplier roomToGrow;
   private final IntSupplier size;
-  private final Consumer<Backend> sessionFound;
-  private final ArrayDeque<Entry> idle = new ArrayDeque<>();
+  private final PoolHandshakes handshakes;
+  private final PoolStock stock;
+  private final PoolAdoption adoption;
   private int starting;
   /**
    * A start failed and the next try is waiting for its timer: until then no other call starts
@@ -67,16 +62,8 @@ public final class WarmPool {
    * often sessions, the reaper and lost entries ask it to fill (it tried several times a second).
    */
   private boolean retryPending;
-  /**
-   * Entries found on the engine and being looked at, each completing once settled: they count as
-   * the pool's while they are, and closing waits for them.
-   */
-  private final List<Future<Void>> adopting = new java.util.ArrayList<>();
-  /** Set by {@link #close}: whether what the pool holds is stopped or left for the next gateway. */
-  private boolean stopOnClose;
   /** Completes when the entry being started is parked, or stopped if the pool closed meanwhile. */
   private Future<Void> startSettled = Future.succeededFuture();
-  private boolean closed;
 
   /**
    * @param roomToGrow whether admission limits leave room for one more backend
@@ -88,7 +75,6 @@ public final class WarmPool {
       BackendDialer dialer, PoolMeter meter, BooleanSupplier roomToGrow, IntSupplier size,
       Consumer<Backend> sessionFound) {
     this.vertx = vertx;
-    this.control = (ContextInternal) control;
     this.loops = loops;
     this.route = route;
     this.launcher = launcher;
@@ -96,7 +82,9 @@ public final class WarmPool {
     this.meter = meter;
     this.roomToGrow = roomToGrow;
     this.size = size;
-    this.sessionFound = sessionFound;
+    this.handshakes = new PoolHandshakes(vertx);
+    this.stock = new PoolStock(route, control, size, this::fill);
+    this.adoption = new PoolAdoption(loops, route, launcher, dialer, handshakes, stock, sessionFound, this::fill);
   }
 
   /**
@@ -121,7 +109,7 @@ public final class WarmPool {
   }
 
   public int idle() {
-    return idle.size();
+    return stock.idle();
   }
 
   /**
@@ -129,15 +117,8 @@ public final class WarmPool {
    * idle entries past its size, which shrinks when another gateway starts serving the route.
    */
   public void fill() {
-    while (!closed && idle.size() > size.getAsInt()) {
-      Entry surplus = idle.pollLast();
-      stopWatching(surplus.socket());
-      surplus.socket().close();
-      surplus.backend().stop();
-      LOG.info("pool of route " + route.name() + ": stopped " + surplus.backend().description() + ", this gateway's"
-          + " share of the pool is " + size.getAsInt() + " now");
-    }
-    if (closed || starting > 0 || retryPending || idle.size() + adopting.size() >= size.getAsInt()
+    stock.stopSurplus();
+    if (stock.closed() || starting > 0 || retryPending || stock.idle() + adoption.inProgress() >= size.getAsInt()
         || !roomToGrow.getAsBoolean()) {
       return;
     }
@@ -151,7 +132,7 @@ public final class WarmPool {
           starting--;
           if (launched.succeeded()) {
             meter.refilled(route.name(), Duration.ofNanos(System.nanoTime() - begun));
-            park(launched.result()).onComplete(settled);
+            stock.park(launched.result()).onComplete(settled);
             fill();
           } else {
             settled.complete();
@@ -166,178 +147,41 @@ public final class WarmPool {
         });
   }
 
-  /**
-   * A pooled backend an earlier gateway left running, dialled and given a moment to greet: a
-   * handler claimed before greets every new connection at once with its session's hello (the
-   * gateway that claimed it died before the engine had the session's name), and is that session's,
-   * not the pool's. A silent one is unclaimed: parked again, or stopped when the pool is full. One
-   * that does not answer (still starting, or another gateway's and not ready yet) is left for a
-   * later look.
-   */
-  public void adopt(Backend pooled) {
-    Context loop = loops.next();
-    Future<Void> settled = dialer.dial(pooled, route.path(), loop)
-        .compose(socket -> EventLoops.call(loop, () -> greeting(socket))) // on the socket's own loop, as a claim
-        .transform(greeted -> settle(pooled, loop, greeted));
-    adopting.add(settled);
-    settled.onComplete(done -> {
-      adopting.remove(settled);
-      fill(); // it was counted as the pool's while it was looked at
-    });
-  }
-
-  /** What becomes of an adopted entry once it greeted, or did not; completes when that is done. */
-  private Future<Void> settle(Backend pooled, Context loop, io.vertx.core.AsyncResult<Greeting> greeted) {
-    if (greeted.failed()) {
-      pooled.release(); // still starting, maybe: the reaper's next look finds it again
-      return Future.succeededFuture();
-    }
-    WebSocket socket = greeted.result().socket();
-    String session = greeted.result().session();
-    if (session == null && !closed && idle.size() < size.getAsInt()) {
-      return park(new Entry(pooled, socket, loop));
-    }
-    socket.close();
-    if (session != null) {
-      foundClaimed(pooled, session);
-      return Future.succeededFuture();
-    }
-    if (closed) { // the gateway is stopping: its pool's backends go or stay with the others
-      if (stopOnClose) {
-        return pooled.stop();
-      }
-      pooled.release();
-      return Future.succeededFuture();
-    }
-    return stopSurplus(pooled);
-  }
-
-  /** A dialled pool entry and the session its hello named unasked, or null when it said nothing. */
-  private record Greeting(WebSocket socket, String session) {}
-
-  /** What an adopted entry says unasked within {@link #GREETING_WAIT_MS}; fails if it closes, or says something else. */
-  private Future<Greeting> greeting(WebSocket socket) {
-    Promise<Greeting> said = Promise.promise(); // completed on the socket's loop, by its events or the timer
-    try {
-      socket.closeHandler(v -> said.tryFail("its websocket closed"));
-      socket.frameHandler(frame -> {
-        if (frame.isText() || frame.isBinary()) {
-          socket.pause();
-          stopWatching(socket);
-          String session = sessionOf(frame);
-          if (session == null) {
-            said.tryFail("it sent a frame unasked that is no hello naming a session");
-          } else {
-            said.tryComplete(new Greeting(socket, session));
-          }
-        }
-      });
-    } catch (IllegalStateException closedOnItsLoop) {
-      return Future.failedFuture("its websocket closed");
-    }
-    long timer = vertx.setTimer(GREETING_WAIT_MS, id -> said.tryComplete(new Greeting(socket, null)));
-    socket.resume();
-    return said.future().onComplete(done -> {
-      vertx.cancelTimer(timer);
-      socket.pause();
-      stopWatching(socket);
-    });
-  }
-
-  /** The session a handler's hello names ({@code {"type":"hello","session":KEY,...}}), or null. */
-  private static String sessionOf(WebSocketFrame frame) {
-    if (!frame.isText() || !frame.isFinal()) {
-      return null;
-    }
-    try {
-      JsonObject hello = new JsonObject(frame.textData());
-      return "hello".equals(hello.getString("type")) ? hello.getString("session") : null;
-    } catch (RuntimeException notAHello) {
-      return null;
-    }
-  }
-
-  /**
-   * A pool backend that serves {@code session} already: named after it and handed to the
-   * registry as that session, whose client can come back to it. While the engine cannot rename
-   * it, it is let go, and the next look on the engine finds it again.
-   */
-  private void foundClaimed(Backend pooled, String session) {
-    LOG.warning("pool of route " + route.name() + ": " + pooled.description() + " serves session " + session
-        + " already (its gateway stopped before the engine had the session's name): adopting it as that session");
-    launcher.claim(pooled, session).onComplete(named -> {
-      if (named.succeeded()) {
-        sessionFound.accept(named.result());
-      } else {
-        pooled.release();
-        LOG.warning("pool of route " + route.name() + ": cannot name " + pooled.description() + " after session "
-            + session + " yet (" + named.cause().getMessage() + "); the next look on the engine tries again");
-      }
-    });
-  }
-
-  /** A pool backend of this gateway's that the pool has no room for: nothing else would ever claim it. */
-  private Future<Void> stopSurplus(Backend pooled) {
-    LOG.info("pool of route " + route.name() + ": stopping " + pooled.description() + ", the pool is full");
-    return pooled.stop();
-  }
-
-  private Future<Entry> dial(Backend backend) {
+  private Future<PoolEntry> dial(Backend backend) {
     Context loop = loops.next();
     return dialer.dial(backend, route.path(), loop)
-        .map(socket -> new Entry(backend, socket, loop))
+        .map(socket -> new PoolEntry(backend, socket, loop))
         .recover(error -> backend.stop().transform(stopped -> Future.failedFuture(error)));
   }
 
-  /** Completes at once, or when the entry was stopped because the pool closed while it started. */
-  private Future<Void> park(Entry entry) {
-    if (closed) {
-      entry.socket().close();
-      return entry.backend().stop();
-    }
-    idle.add(entry);
-    Runnable lost = () -> {
-      if (idle.remove(entry)) {
-        entry.backend().stop();
-        fill();
-      }
-    };
-    try {
-      entry.socket().closeHandler(EventLoops.on(control, v -> lost.run()));
-    } catch (IllegalStateException closedOnItsLoop) {
-      lost.run(); // its handler stopped or died between the dial and now
-      return Future.succeededFuture();
-    }
-    entry.backend().exited().onSuccess(why -> lost.run());
-    LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
-        + " of " + size.getAsInt() + " idle)");
-    return Future.succeededFuture();
+  /** Looks at a pooled backend an earlier gateway left running: see {@link PoolAdoption#adopt}. */
+  public void adopt(Backend pooled) {
+    adoption.adopt(pooled);
   }
 
   /**
    * A ready backend for session {@code key}, dialled from {@code loop} if one is, or null when the
-   * pool is empty. The handler itself
-   * settles the claim: it accepts the first session it is claimed for and answers with its hello,
-   * and refuses any other (1008), so gateways that share a pool entry can never both get it. A lost
-   * entry is let go, not stopped (it is someone's now), and the next one tried. The winner then
-   * names the container after the session, for a restarted gateway to find, without waiting.
+   * pool is empty. The handler itself settles the claim ({@link PoolHandshakes#claim}): it accepts
+   * the first session it is claimed for and answers with its hello, and refuses any other (1008),
+   * so gateways that share a pool entry can never both get it. A lost entry is let go, not stopped
+   * (it is someone's now), and the next one tried. The winner then names the container after the
+   * session, for a restarted gateway to find, without waiting.
    */
   public Future<Claimed> take(String key, Context loop) {
-    Entry entry = idle.stream().filter(ready -> EventLoops.sameLoop(ready.loop(), loop)).findFirst().orElse(idle.peek());
+    PoolEntry entry = stock.takeNearest(loop);
     if (entry == null) {
       meter.claimed(route.name(), false);
       fill();
       return Future.succeededFuture(null);
     }
-    idle.remove(entry);
     meter.claimed(route.name(), true);
     fill();
-    return claimFromHandler(entry, key)
+    return handshakes.claim(entry, key)
         .recover(lost -> {
           entry.socket().close();
-          if (lost instanceof AlreadyClaimed claimed) {
-            foundClaimed(entry.backend(), claimed.session);
-          } else if (lost instanceof ClaimRefused) {
+          if (lost instanceof PoolHandshakes.AlreadyClaimed claimed) {
+            adoption.foundClaimed(entry.backend(), claimed.session);
+          } else if (lost instanceof PoolHandshakes.ClaimRefused) {
             entry.backend().release(); // another gateway's claim won: the backend is its session now
           } else {
             entry.backend().stop(); // no answer, or gone: of no use to anyone
@@ -365,76 +209,10 @@ public final class WarmPool {
         return; // its session is over
       }
       LOG.warning("pool of route " + route.name() + ": session " + key + " runs in " + backend.description()
-          + " but the engine does not have its name yet (" + unnamed.getMessage() + "); trying again in " + retryMs + "ms");
+          + " but the engine does not have its name yet (" + unnamed.getMessage() + "); trying again in "
+          + retryMs + "ms");
       vertx.setTimer(retryMs, id -> nameAfterSession(backend, key, Math.min(retryMs * 2, 30_000)));
     });
-  }
-
-  /** The handler greeted the claim with the hello of another session: it was claimed before, for that one. */
-  private static final class AlreadyClaimed extends RuntimeException {
-    final String session;
-
-    AlreadyClaimed(String session) {
-      super("it serves session " + session + " already", null, false, false);
-      this.session = session;
-    }
-  }
-
-  /** The handler refused the claim (it was claimed for another session first). */
-  private static final class ClaimRefused extends RuntimeException {
-    ClaimRefused(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  /**
-   * Claims the entry's handler for session {@code key}, on the loop its websocket lives on (as the
-   * pipe that takes it over does): its handlers, its writes, its pause and resume never race its
-   * own events on another thread. Completes on the caller's loop.
-   */
-  private Future<Claimed> claimFromHandler(Entry entry, String key) {
-    return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key));
-  }
-
-  private Future<Claimed> claimOnItsLoop(Entry entry, String key) {
-    WebSocket socket = entry.socket();
-    Promise<Claimed> answered = Promise.promise(); // completed on this loop, by the socket's events or the timer
-    try {
-      socket.closeHandler(v -> answered.tryFail(socket.closeStatusCode() != null && socket.closeStatusCode() == 1008
-          ? new ClaimRefused("refused: 1008 " + socket.closeReason())
-          : new IllegalStateException("closed: " + socket.closeStatusCode() + " " + socket.closeReason())));
-      socket.frameHandler(frame -> {
-        if (frame.isText() || frame.isBinary()) {
-          socket.pause(); // the rest waits for the session's pipe
-          stopWatching(socket); // at once: no later frame reaches this handler
-          String greeted = sessionOf(frame);
-          if (greeted != null && !greeted.equals(key)) {
-            answered.tryFail(new AlreadyClaimed(greeted)); // its greeting on connect, before our claim
-          } else {
-            answered.tryComplete(new Claimed(entry.backend(), socket, entry.loop(), frame));
-          }
-        }
-      });
-    } catch (IllegalStateException closedOnItsLoop) {
-      return Future.failedFuture("its websocket closed while it waited in the pool");
-    }
-    long timer = vertx.setTimer(CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
-    socket.writeTextMessage(new JsonObject().put("cmd", "claim").put("session", key).encode());
-    socket.resume();
-    return answered.future().onComplete(done -> {
-      vertx.cancelTimer(timer);
-      stopWatching(socket); // from now on the session (or no one) watches it
-    });
-  }
-
-  /** Takes the pool's handlers off an entry's websocket, which may have closed meanwhile on its own loop. */
-  private static void stopWatching(WebSocket socket) {
-    try {
-      socket.closeHandler(null);
-      socket.frameHandler(null);
-    } catch (IllegalStateException closedMeanwhile) {
-      // closed: no handler runs again
-    }
   }
 
   /**
@@ -442,16 +220,9 @@ public final class WarmPool {
    * otherwise leaving them running for the next gateway to adopt.
    */
   public Future<Void> close(boolean stopBackends) {
-    closed = true;
-    stopOnClose = stopBackends;
-    List<Future<Void>> stops = new java.util.ArrayList<>(idle.stream().map(entry -> {
-      stopWatching(entry.socket());
-      entry.socket().close();
-      return stopBackends ? entry.backend().stop() : Future.<Void>succeededFuture();
-    }).toList());
-    idle.clear();
+    List<Future<Void>> stops = stock.close(stopBackends);
     stops.add(startSettled); // one still starting is stopped as it parks (or kept with the others)
-    stops.addAll(adopting); // and one being looked at, as it settles
+    stops.addAll(adoption.inFlight()); // and one being looked at, as it settles
     return Future.join(stops).<Void>mapEmpty().otherwiseEmpty();
   }
 }

@@ -246,7 +246,7 @@ public final class Session implements SessionPipe.Listener {
       }
       RouteConfig.Buffer bound = route.buffer();
       pipe = SessionPipe.open(services.vertx(), loop, dialled.result(), bound.maxBytes(), bound.maxFrames(),
-          services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), this,
+          services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), services.control(), this,
           pooled == null ? null : pooled.hello());
       pipedNanos = System.nanoTime();
       phase("upstream", backendReady, pipedNanos);

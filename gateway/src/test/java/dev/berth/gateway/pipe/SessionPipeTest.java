@@ -46,7 +46,7 @@ class SessionPipeTest {
 
       @Override
       public void clientAttached(boolean onPipeLoop) {}
-    }, new SessionPipe.Listener() {
+    }, loop, new SessionPipe.Listener() {
       @Override
       public void backendClosed(Short code, String reason) {
         closedWith.complete(code);
