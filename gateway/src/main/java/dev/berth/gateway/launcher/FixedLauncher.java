@@ -16,7 +16,7 @@ import java.util.Map;
  * hand. A backend that is down is seen when the session dials it (502 unreachable). No engine
  * records these sessions: they end with the gateway. Event-loop only.
  */
-public final class FixedLauncher implements Launcher {
+final class FixedLauncher implements Launcher {
 
   private final Map<String, Integer> nextByRoute = new HashMap<>();
 
