@@ -28,13 +28,6 @@ final class HeldBackends {
     Future<Void> remove(String id, RouteConfig route, Duration stopTimeout);
   }
 
-  /**
-   * The stop timeout of a backend whose route this gateway never ran: the default of the routes'
-   * {@code timeouts.stop} (config/berth.yaml), so such a backend gets what a route that sets none
-   * gets, on every engine.
-   */
-  static final Duration UNKNOWN_ROUTE_STOP_TIMEOUT = Duration.ofSeconds(3);
-
   /** What the engine runs a backend as, for log lines: "container", "service". */
   private final String kind;
   private final Logger log;
@@ -124,7 +117,9 @@ final class HeldBackends {
       return under;
     }
     RouteConfig route = routes.get(routeName);
-    Duration stopTimeout = route == null ? UNKNOWN_ROUTE_STOP_TIMEOUT : route.timeouts().stop();
+    // A route this gateway never ran says nothing: its backend gets what a route that sets no
+    // timeouts.stop gets, the same on every engine (the docker and swarm launchers once differed).
+    Duration stopTimeout = route == null ? RouteConfig.Timeouts.DEFAULT_STOP : route.timeouts().stop();
     Future<Void> removed = removal.remove(id, route, stopTimeout).onComplete(done -> {
       forget(id);
       if (done.failed()) {
