@@ -35,30 +35,10 @@ class MeteredLauncherTest {
 
   /** A launcher whose launches end as {@code outcome} says. */
   private static Launcher launching(Future<Backend> outcome) {
-    return new Launcher() {
-      @Override
-      public String name() {
-        return "stub";
-      }
-
+    return new ForwardingLauncher(new FixedLauncher()) {
       @Override
       public Future<Backend> launch(LaunchRequest request) {
         return outcome;
-      }
-
-      @Override
-      public Future<List<Backend>> discover() {
-        return Future.succeededFuture(List.of());
-      }
-
-      @Override
-      public boolean backendsOutliveGateway() {
-        return false;
-      }
-
-      @Override
-      public Future<Void> close() {
-        return Future.succeededFuture();
       }
     };
   }
