@@ -307,7 +307,8 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
       }
       String address = addressOf(container, route);
       if (address == null) {
-        throw new FailureException(Failure.UNREACHABLE, "container " + mine + " has no address on " + networks.of(route));
+        throw new FailureException(Failure.UNREACHABLE,
+            "container " + mine + " has no address on " + networks.of(route));
       }
       return held.handle(container.getId(), mine, sessionKey, route.name(), container.getLabels().get(VERSION_LABEL),
           SocketAddress.inetSocketAddress(route.containerPort(), address));

@@ -22,7 +22,10 @@ final class EngineLabels {
   static final String GATEWAY_LABEL = "berth.gateway";
   /** The gateway id whose backends' names carry no suffix: a deployment of one gateway. */
   static final String DEFAULT_GATEWAY = "default";
-  /** A session's backend: {@code berth-<route>-<key>}, then {@code .<gateway id>} unless its holder is the default gateway. */
+  /**
+   * A session's backend: {@code berth-<route>-<key>}, then {@code .<gateway id>} unless its holder
+   * is the default gateway.
+   */
   private static final Pattern CLAIMED_NAME = Pattern.compile("berth-(.+)-([0-9a-f]{24})(?:\\.[a-z0-9-]+)?");
 
   private EngineLabels() {}

@@ -45,7 +45,8 @@ final class SwarmDial {
         return engine.blocking(() -> addressOf(task, route));
       }
       if (TASK_ENDED.contains(state)) {
-        return Future.failedFuture(new FailureException(Failure.START_FAILED, "its task is " + state + ": " + why(task)));
+        return Future.failedFuture(
+            new FailureException(Failure.START_FAILED, "its task is " + state + ": " + why(task)));
       }
       if (Instant.now().isAfter(deadline)) {
         return Future.failedFuture(new FailureException(Failure.START_TIMEOUT, "its task is still " + state

@@ -85,7 +85,8 @@ final class SwarmLauncher implements Launcher {
     JsonObject swarm = ((JsonObject) engine.api("GET", "/info", null)).getJsonObject("Swarm", new JsonObject());
     if (!"active".equals(swarm.getString("LocalNodeState")) || !swarm.getBoolean("ControlAvailable", false)) {
       throw new FailureException(Failure.START_FAILED, "the engine at " + engine.host() + " is not a swarm manager"
-          + " (launcher: swarm); run docker swarm init --advertise-addr <this node's address>, or use launcher: docker");
+          + " (launcher: swarm); run docker swarm init --advertise-addr <this node's address>,"
+          + " or use launcher: docker");
     }
     nodeId = swarm.getString("NodeID");
     return null;
@@ -146,8 +147,8 @@ final class SwarmLauncher implements Launcher {
         }
         return null;
       }
-      String container = task == null ? null
-          : task.getJsonObject("Status", new JsonObject()).getJsonObject("ContainerStatus", new JsonObject()).getString("ContainerID");
+      String container = task == null ? null : task.getJsonObject("Status", new JsonObject())
+          .getJsonObject("ContainerStatus", new JsonObject()).getString("ContainerID");
       if (container != null && nodeId.equals(task.getString("NodeID"))) {
         engine.stopAndRemove(container, stopTimeout);
       }
@@ -200,7 +201,8 @@ final class SwarmLauncher implements Launcher {
     String name = service.getJsonObject("Spec").getString("Name");
     return engine.blocking(() -> {
       JsonObject task = services.taskOf(id);
-      boolean runs = task != null && "running".equals(task.getJsonObject("Status", new JsonObject()).getString("State"));
+      boolean runs = task != null
+          && "running".equals(task.getJsonObject("Status", new JsonObject()).getString("State"));
       return runs ? dial.addressOf(task, route) : null;
     }).compose(address -> {
       if (address == null) {

@@ -50,8 +50,9 @@ final class SwarmNetworks {
           && (name + "-config").equals(existing.getJsonObject("ConfigFrom", new JsonObject()).getString("Network"))
           && existing.getBoolean("Internal", false) == internal;
       if (!asNeeded) {
-        throw new FailureException(Failure.START_FAILED, "network " + name + " exists with other settings than the swarm"
-            + " launcher needs; remove it (docker network rm " + name + ") once no service uses it, and start again");
+        throw new FailureException(Failure.START_FAILED, "network " + name + " exists with other settings than the"
+            + " swarm launcher needs; remove it (docker network rm " + name + ") once no service uses it, and start"
+            + " again");
       }
       return HostIsolation.bridgeInterface(existing.getString("Id"), Map.of());
     }
@@ -72,7 +73,8 @@ final class SwarmNetworks {
    */
   private String createOnce(JsonObject spec) {
     try {
-      return ((JsonObject) engine.api("POST", "/networks/create", spec.copy().put("CheckDuplicate", true))).getString("Id");
+      return ((JsonObject) engine.api("POST", "/networks/create", spec.copy().put("CheckDuplicate", true)))
+          .getString("Id");
     } catch (EngineConnection.EngineRefusal exists) {
       if (exists.status == 409) {
         return null;

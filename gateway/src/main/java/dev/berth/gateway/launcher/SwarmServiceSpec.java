@@ -35,7 +35,9 @@ final class SwarmServiceSpec {
         .put("CapabilityDrop", new JsonArray().add(SandboxSpec.DROPPED_CAPABILITIES))
         .put("StopGracePeriod", route.timeouts().stop().toNanos());
     if (sandbox.readOnlyRoot()) {
-      container.put("Mounts", new JsonArray().add(new JsonObject().put("Type", "tmpfs").put("Target", SandboxSpec.SCRATCH)
+      container.put("Mounts", new JsonArray().add(new JsonObject()
+          .put("Type", "tmpfs")
+          .put("Target", SandboxSpec.SCRATCH)
           .put("TmpfsOptions", new JsonObject().put("SizeBytes", sandbox.tmpfsBytes()).put("Mode", 01777))));
     }
     JsonObject task = new JsonObject()

@@ -105,7 +105,8 @@ final class SwarmWatch {
         if (!holder.equals(owner) && held.holds(id)) {
           held.movedTo(id, holder);
         } else if (TASK_ENDED.contains(state) && held.holds(id)) {
-          Integer code = task.getJsonObject("Status").getJsonObject("ContainerStatus", new JsonObject()).getInteger("ExitCode");
+          Integer code = task.getJsonObject("Status").getJsonObject("ContainerStatus", new JsonObject())
+              .getInteger("ExitCode");
           held.exited(id, "task " + state + (code == null ? "" : " with status " + code) + ": " + why(task));
         }
       }

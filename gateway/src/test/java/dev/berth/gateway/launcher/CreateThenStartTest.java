@@ -42,8 +42,8 @@ class CreateThenStartTest {
   @Test
   void aStartedBackendIsHeldWithItsAddress() throws Exception {
     Backend backend = CreateThenStart.run(held, request(), "berth-r-k", "cannot create",
-        () -> Future.succeededFuture(ID), id -> Future.succeededFuture(SocketAddress.inetSocketAddress(8080, "10.0.0.2")))
-        .result();
+        () -> Future.succeededFuture(ID),
+        id -> Future.succeededFuture(SocketAddress.inetSocketAddress(8080, "10.0.0.2"))).result();
     assertEquals("k", backend.sessionKey());
     assertEquals(8080, backend.address().port());
     assertTrue(held.holds(ID));

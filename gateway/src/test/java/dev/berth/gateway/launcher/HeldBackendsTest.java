@@ -112,6 +112,7 @@ class HeldBackendsTest {
 
   @Test
   void aHandleDescribesItsBackendByKindNameAndShortId() {
-    assertEquals("container berth-r-k (0123456789ab)", held.handle(ID, "berth-r-k", "k", "r", "v2", null).description());
+    assertEquals("container berth-r-k (0123456789ab)",
+        held.handle(ID, "berth-r-k", "k", "r", "v2", null).description());
   }
 }
