@@ -1,10 +1,7 @@
 package dev.berth.gateway.launcher;
 
-import static dev.berth.gateway.launcher.EngineLabels.DEFAULT_GATEWAY;
 import static dev.berth.gateway.launcher.EngineLabels.MANAGED_LABEL;
-import static dev.berth.gateway.launcher.EngineLabels.POOL_LABEL;
 import static dev.berth.gateway.launcher.EngineLabels.ROUTE_LABEL;
-import static dev.berth.gateway.launcher.EngineLabels.SESSION_LABEL;
 import static dev.berth.gateway.launcher.EngineLabels.VERSION_LABEL;
 import static dev.berth.gateway.launcher.EngineLabels.ownerOf;
 
@@ -21,8 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +36,6 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
 
   private static final Logger LOG = Logger.getLogger(DockerLauncher.class.getName());
 
-  private final Vertx vertx;
   private final EngineConnection engine;
   private final DockerClient docker;
   /** This gateway's id: its containers' names end with it (none for the default gateway). */
@@ -50,21 +44,17 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
   private final DockerNetworks networks;
   private final HeldBackends held;
   private final DockerEvents events;
+  private final DockerDiscovery discovery;
   private final TwoPhaseLaunch launches;
-  /**
-   * Whether another gateway's container was ever seen (by a count or an engine look), so a default
-   * gateway, alone on its engine as a rule, counts other gateways' backends only from then on.
-   */
-  private volatile boolean othersSeen;
 
   private DockerLauncher(Vertx vertx, DockerConfig config, String owner, EngineWatch watch) {
-    this.vertx = vertx;
     this.owner = owner;
     this.engine = new EngineConnection(vertx, config);
     this.docker = engine.docker;
     this.networks = new DockerNetworks(docker, config);
     this.held = new HeldBackends("container", LOG, routes, this::stopAndRemove);
     this.events = new DockerEvents(vertx, engine.events, routes, watch, this);
+    this.discovery = new DockerDiscovery(engine, networks, held, routes, owner);
     this.launches = new TwoPhaseLaunch(vertx);
   }
 
@@ -170,67 +160,12 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
 
   @Override
   public Future<List<Backend>> discover() {
-    HeldBackends.Look look = held.look();
-    return blocking(() -> docker.listContainersCmd()
-        .withShowAll(true)
-        .withLabelFilter(Map.of(MANAGED_LABEL, "true"))
-        .exec())
-        .map(containers -> {
-          List<Backend> found = new ArrayList<>();
-          for (Container container : containers) {
-            String name = nameOf(container);
-            // Other routes, or another gateway's containers: not ours to adopt (a client takes a session over).
-            boolean ours = routes.contains(container.getLabels().get(ROUTE_LABEL)) && ownerOf(name).equals(owner);
-            othersSeen = othersSeen || !ownerOf(name).equals(owner);
-            if (!ours || look.leavesAlone(container.getId(), name)) {
-              continue;
-            }
-            leftover(container, name).ifPresent(found::add);
-          }
-          return found;
-        });
+    return discovery.discover();
   }
 
-  private static String nameOf(Container container) {
-    return container.getNames().length == 0 ? "" : container.getNames()[0].replaceFirst("^/", "");
-  }
-
-  /**
-   * A running container becomes a handle to adopt. A dead one, or one created but never started
-   * (its launch broke off), is garbage and removed.
-   */
-  private Optional<Backend> leftover(Container container, String name) {
-    String state = container.getState() == null ? "" : container.getState();
-    Map<String, String> labels = container.getLabels();
-    String route = labels.get(ROUTE_LABEL);
-    boolean pooled = "true".equals(labels.get(POOL_LABEL));
-    // A pool container's session is in its name once claimed; before that it has none.
-    String key = !pooled ? labels.get(SESSION_LABEL) : EngineLabels.sessionInName(name);
-    String address = addressOf(container, routes.get(route));
-    if (state.equals("running") && pooled
-        && held.removedStale(container.getId(), name, key, labels.get(VERSION_LABEL), routes.get(route))) {
-      return Optional.empty();
-    }
-    if (state.equals("running") && (key != null || pooled) && address != null) {
-      SocketAddress at = SocketAddress.inetSocketAddress(routes.get(route).containerPort(), address);
-      return Optional.of(held.handle(container.getId(), name, key, route, labels.get(VERSION_LABEL), at));
-    }
-    boolean launchBrokeOff = state.equals("created")
-        && Instant.ofEpochSecond(container.getCreated()).isBefore(Instant.now().minusSeconds(60));
-    if (state.equals("exited") || state.equals("dead") || launchBrokeOff) {
-      LOG.info("removing leftover container " + name + " (" + state + ")");
-      removeDead(container.getId(), routes.get(route));
-    }
-    return Optional.empty();
-  }
-
-  private String addressOf(Container container, RouteConfig route) {
-    if (container.getNetworkSettings() == null || container.getNetworkSettings().getNetworks() == null) {
-      return null;
-    }
-    ContainerNetwork network = container.getNetworkSettings().getNetworks().get(networks.of(route));
-    return network == null || network.getIpAddress() == null || network.getIpAddress().isEmpty()
-        ? null : network.getIpAddress();
+  @Override
+  public Future<Elsewhere> heldElsewhere() {
+    return discovery.heldElsewhere();
   }
 
   @Override
@@ -241,28 +176,6 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
   @Override
   public EngineStatus engineStatus() {
     return engine.status();
-  }
-
-  @Override
-  public Future<Elsewhere> heldElsewhere() {
-    if (owner.equals(DEFAULT_GATEWAY) && !othersSeen) {
-      return Future.succeededFuture(Elsewhere.NONE); // one gateway, as long as no other has shown up
-    }
-    return blocking(() -> {
-      Elsewhere.Tally counts = new Elsewhere.Tally();
-      for (Container container : docker.listContainersCmd().withShowAll(true)
-          .withLabelFilter(Map.of(MANAGED_LABEL, "true")).exec()) {
-        String name = nameOf(container);
-        boolean taking = "running".equals(container.getState()) || "created".equals(container.getState());
-        String route = container.getLabels().getOrDefault(ROUTE_LABEL, "");
-        if (taking && !ownerOf(name).equals(owner) && routes.contains(route)) { // other routes: another deployment's
-          counts.count(route, ownerOf(name));
-        }
-      }
-      Elsewhere found = counts.result();
-      othersSeen = othersSeen || found.total() > 0;
-      return found;
-    });
   }
 
   /** A container renamed to another gateway's name was taken over there: its session here lets go. */
@@ -291,7 +204,7 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
       if (found.isEmpty()) {
         return null;
       }
-      String name = nameOf(found.get());
+      String name = DockerDiscovery.nameOf(found.get());
       try {
         if (!name.equals(mine)) {
           docker.renameContainerCmd(found.get().getId()).withName(mine).exec();
@@ -305,7 +218,7 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
       if (container == null) {
         return null;
       }
-      String address = addressOf(container, route);
+      String address = discovery.addressOf(container, route);
       if (address == null) {
         throw new FailureException(Failure.UNREACHABLE,
             "container " + mine + " has no address on " + networks.of(route));
@@ -318,16 +231,9 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
   @Override
   public void died(String id, String routeName, String exitCode, boolean killedForMemory) {
     if (!held.exited(id, "container exited with status " + exitCode + (killedForMemory ? " (out of memory)" : ""))) {
-      removeDead(id, routes.get(routeName)); // not one we hold (another gateway's, or an earlier run's): dead anyway
+      // not one we hold (another gateway's, or an earlier run's): dead anyway
+      discovery.removeDead(id, routes.get(routeName));
     }
-  }
-
-  /** Removes a container that is not running, in its network's turn. */
-  private void removeDead(String id, RouteConfig route) {
-    engine.stopping(networks.of(route), Duration.ZERO, () -> {
-      engine.forceRemove(id);
-      return null;
-    });
   }
 
   private <T> Future<T> blocking(Callable<T> call) {
