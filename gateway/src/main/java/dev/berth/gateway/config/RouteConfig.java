@@ -86,7 +86,15 @@ public record RouteConfig(
    *     intervals is taken for dead and its session waits for it through the grace period
    */
   public record Timeouts(Duration start, Duration ready, Duration grace, Duration stop, Duration idle,
-      Duration maxLifetime, Duration keepalive) {}
+      Duration maxLifetime, Duration keepalive) {
+
+    /**
+     * {@code timeouts.stop} when a route sets none, and the stop timeout of a backend whose route
+     * the gateway does not know: long enough for a handler to close its sessions' files, short
+     * enough that a gateway's shutdown is not held up by many.
+     */
+    public static final Duration DEFAULT_STOP = Duration.ofSeconds(3);
+  }
 
   /**
    * What a session holds of the backend's frames for its client: while no client is attached

@@ -198,7 +198,7 @@ final class RoutesLoader {
         node.child("start").duration(Duration.ofSeconds(10), min, Duration.ofMinutes(5)),
         node.child("ready").duration(Duration.ofSeconds(15), min, Duration.ofMinutes(5)),
         node.child("grace").duration(Duration.ofSeconds(30), min, Duration.ofHours(24)),
-        node.child("stop").duration(Duration.ofSeconds(3), Duration.ZERO, Duration.ofMinutes(1)),
+        node.child("stop").duration(RouteConfig.Timeouts.DEFAULT_STOP, Duration.ZERO, Duration.ofMinutes(1)),
         node.child("idle").duration(Duration.ofMinutes(30), Duration.ofSeconds(1), Duration.ofDays(7)),
         node.child("maxLifetime").duration(Duration.ofHours(12), Duration.ofSeconds(1), Duration.ofDays(30)),
         node.child("keepalive").duration(Duration.ofSeconds(25), Duration.ofMillis(100), Duration.ofMinutes(10)));

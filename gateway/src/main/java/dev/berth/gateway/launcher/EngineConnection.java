@@ -83,16 +83,6 @@ final class EngineConnection {
         .mapEmpty();
   }
 
-  /** An engine that cannot be reached is "cannot launch now" (503), not a failed backend (502). */
-  static Failure failureOf(Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof IOException) {
-        return Failure.ENGINE_UNAVAILABLE;
-      }
-    }
-    return Failure.START_FAILED;
-  }
-
   /** Runs an engine call on the launch pool. */
   <T> Future<T> blocking(Callable<T> call) {
     return launchWorkers.executeBlocking(health.tracked(Duration.ZERO, call), false);

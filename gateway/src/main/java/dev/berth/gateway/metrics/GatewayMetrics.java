@@ -5,6 +5,7 @@ import dev.berth.gateway.edge.ConnectionMeter;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.launcher.EngineWatch;
+import dev.berth.gateway.launcher.LaunchMeter;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
 import dev.berth.gateway.session.Session;
@@ -35,9 +36,9 @@ import java.util.function.Supplier;
  * and the frame path only touches pre-resolved counters. Names are listed in docs/sessions.md and
  * docs/architecture.md.
  */
-public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter, ConnectionMeter {
+public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter, ConnectionMeter, LaunchMeter {
 
-  public static final String SUCCESS = "success";
+  private static final String SUCCESS = "success";
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
@@ -197,8 +198,18 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     return outcomes;
   }
 
+  @Override
+  public void launchSucceeded(RouteConfig route, Duration took) {
+    launchFinished(route, SUCCESS, took);
+  }
+
+  @Override
+  public void launchFailed(RouteConfig route, Failure failure, Duration took) {
+    launchFinished(route, failure.tag(), took);
+  }
+
   /** @param outcome {@link #SUCCESS} or a {@link Failure#tag()} */
-  public void launchFinished(RouteConfig route, String outcome, Duration took) {
+  private void launchFinished(RouteConfig route, String outcome, Duration took) {
     launches.get(route.name()).get(outcome).increment();
     launchDurations.get(route.name()).get(outcome).record(took);
   }

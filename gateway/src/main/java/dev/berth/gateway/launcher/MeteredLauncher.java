@@ -1,11 +1,7 @@
-package dev.berth.gateway.metrics;
+package dev.berth.gateway.launcher;
 
-import dev.berth.gateway.launcher.Backend;
-import dev.berth.gateway.launcher.ForwardingLauncher;
-import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.failure.Failure;
-import dev.berth.gateway.launcher.LaunchRequest;
-import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.failure.FailureException;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.logging.Logger;
@@ -15,11 +11,11 @@ public final class MeteredLauncher extends ForwardingLauncher {
 
   private static final Logger LOG = Logger.getLogger(MeteredLauncher.class.getName());
 
-  private final GatewayMetrics metrics;
+  private final LaunchMeter meter;
 
-  public MeteredLauncher(Launcher launcher, GatewayMetrics metrics) {
+  public MeteredLauncher(Launcher launcher, LaunchMeter meter) {
     super(launcher);
-    this.metrics = metrics;
+    this.meter = meter;
   }
 
   @Override
@@ -28,16 +24,15 @@ public final class MeteredLauncher extends ForwardingLauncher {
     return launcher.launch(request).onComplete(outcome -> {
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       if (outcome.succeeded()) {
-        metrics.launchFinished(request.route(), GatewayMetrics.SUCCESS, took);
+        meter.launchSucceeded(request.route(), took);
         LOG.info("launch session " + request.sessionKey() + " on " + request.route().name() + ": ready in "
             + took.toMillis() + "ms (" + outcome.result().description() + ")");
       } else {
         Failure failure = FailureException.wrap(outcome.cause(), Failure.START_FAILED, "launch").failure();
-        metrics.launchFinished(request.route(), failure.tag(), took);
+        meter.launchFailed(request.route(), failure, took);
         LOG.warning("launch session " + request.sessionKey() + " on " + request.route().name() + ": "
             + failure.tag() + " after " + took.toMillis() + "ms: " + outcome.cause().getMessage());
       }
     });
   }
-
 }
