@@ -106,7 +106,7 @@ class DockerSessionTest extends LauncherContractTest {
   void backendThatNeverGetsReadyIsAnswered502AndRemoved() throws Exception {
     // The handler's JVM pauses before main (a HotSpot diagnostic flag, waiting for a file nobody
     // removes): the container runs and never listens, however fast or slow this machine is.
-    gateway = gatewayOn().readyTimeout("1s").route("env: {JAVA_TOOL_OPTIONS: '" + JVM_PAUSED_BEFORE_MAIN + "'}").start(vertx);
+    gateway = gatewayOn().readyTimeout("1s").env("JAVA_TOOL_OPTIONS", JVM_PAUSED_BEFORE_MAIN).start(vertx);
     Throwable refusal = FrameClient.refusal(vertx, gateway.port);
     UpgradeRejectedException rejected = assertInstanceOf(UpgradeRejectedException.class, refusal);
     assertEquals(502, rejected.getStatus());
@@ -121,7 +121,7 @@ class DockerSessionTest extends LauncherContractTest {
 
   @Test
   void theShippedHandlerEchoesAFourMebibyteMessageIn64ByteFragmentsThroughTheGateway() throws Exception {
-    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: '0'}").start(vertx);
+    gateway = gatewayOn().env("BERTH_FEED_PER_SECOND", "0").start(vertx);
     for (int opcode : new int[] {RawWebSocket.TEXT, RawWebSocket.BINARY}) { // Autobahn 9.3.1 and 9.4.1
       try (RawWebSocket client = RawWebSocket.open(gateway.port, java.util.Map.of())) {
         assertEquals(101, client.status);

@@ -143,7 +143,7 @@ abstract class LauncherContractTest extends RealLauncherTest {
 
   @Test
   void routeEnvironmentReachesTheBackendSoItsFeedCanBeSwitchedOff() throws Exception {
-    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
+    gateway = gatewayOn().env("BERTH_FEED_PER_SECOND", "0").start(vertx);
     try (FrameClient client = connect(null)) {
       client.hello();
       long until = System.currentTimeMillis() + 1500; // the default feed sends 2 a second

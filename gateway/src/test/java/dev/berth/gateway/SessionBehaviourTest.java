@@ -267,7 +267,7 @@ class SessionBehaviourTest extends LauncherContractTest {
 
   @Test
   void protocolErrorsGetTheirCloseCodesAndNothingInvalidReachesTheBackend() throws Exception {
-    gateway = gatewayOn().route("env: {BERTH_FEED_PER_SECOND: \"0\"}").start(vertx);
+    gateway = gatewayOn().env("BERTH_FEED_PER_SECOND", "0").start(vertx);
     String token;
     try (RawWebSocket client = RawWebSocket.open(gateway.port, java.util.Map.of())) {
       token = client.headers.get("berth-session");

@@ -7,7 +7,9 @@ import dev.berth.gateway.launcher.LauncherFactory;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -88,6 +90,8 @@ public final class TestGateway implements AutoCloseable {
     private String adminExtra = "";
     private String sessionsExtra = "";
     private String routeExtra = "";
+    /** The route's env: the handler's test commands (close, leak, probe) on, which tests send. */
+    private final Map<String, String> env = new LinkedHashMap<>(Map.of("BERTH_TEST_HOOKS", "1"));
     private String dockerExtra = "";
     private String routeDockerExtra = "";
     private String version = "test";
@@ -183,7 +187,20 @@ public final class TestGateway implements AutoCloseable {
       return this;
     }
 
-    /** More keys of the route, as a block line, e.g. "env: {BERTH_FEED_PER_SECOND: '0'}". */
+    /** One more variable in the route's env. */
+    public Builder env(String name, String value) {
+      this.env.put(name, value);
+      return this;
+    }
+
+    private String envAsYaml() {
+      StringBuilder yaml = new StringBuilder();
+      env.forEach((name, value) -> yaml.append(yaml.isEmpty() ? "" : ", ").append(name).append(": '")
+          .append(value.replace("'", "''")).append('\''));
+      return yaml.toString();
+    }
+
+    /** More keys of the route, as a block line, e.g. "canary: {...}" (the env has {@link #env}). */
     public Builder route(String line) {
       this.routeExtra += "\n    " + line; // the route's keys sit four spaces in
       return this;
@@ -270,11 +287,12 @@ public final class TestGateway implements AutoCloseable {
               process: {command: [java, -XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -jar, "%s"]}
               maxSessions: %d
               timeouts: {grace: %s, start: %s, ready: %s, stop: 1s, idle: %s, maxLifetime: %s, keepalive: %s}
-              buffer: {maxBytes: %s, maxFrames: %d}%s
+              buffer: {maxBytes: %s, maxFrames: %d}
+              env: {%s}%s
           """.formatted(adminDir.resolve("admin.key"), adminExtra, port, maxFrameSize, maxMessageSize, listenExtra, launcher.name().toLowerCase(Locale.ROOT),
           dockerHost, apiTimeout, dockerExtra, onShutdown, reapInterval, tokenSecret, sessionsExtra, route, version,
           image, routeDockerExtra, HANDLER_JAR, maxSessions, grace, startTimeout, readyTimeout, idle, maxLifetime, keepalive, bufferBytes,
-          bufferFrames, routeExtra));
+          bufferFrames, envAsYaml(), routeExtra));
       try {
         BerthConfig config = ConfigLoader.load(file);
         GatewayVerticle gateway = new GatewayVerticle(config, launchers);

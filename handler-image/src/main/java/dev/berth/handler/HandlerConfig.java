@@ -15,9 +15,12 @@ import java.util.Map;
  *                      connected before it exits (default 60000)
  * @param feedPerSecond BERTH_FEED_PER_SECOND, the initial listing events per second of each
  *                      connection, 0 for none (default 2)
+ * @param testHooks     BERTH_TEST_HOOKS=1: the gateway's test commands (close, leak, probe) are
+ *                      served; off by default, so no client of a real session can make its
+ *                      container leak memory or probe the network
  */
 public record HandlerConfig(String host, String session, String version, int port, long idleGraceMs,
-                            int feedPerSecond) {
+                            int feedPerSecond, boolean testHooks) {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final String DEFAULT_SESSION = "local";
@@ -59,7 +62,8 @@ public record HandlerConfig(String host, String session, String version, int por
         "an integer number of milliseconds from 1 to " + MAX_IDLE_GRACE_MS);
     int feed = (int) number(env, "BERTH_FEED_PER_SECOND", DEFAULT_FEED_PER_SECOND, 0, MAX_FEED_PER_SECOND,
         "an integer from 0 (no feed) to " + MAX_FEED_PER_SECOND);
-    return new HandlerConfig(host, session, version, port, idleGrace, feed);
+    boolean testHooks = "1".equals(env.get("BERTH_TEST_HOOKS"));
+    return new HandlerConfig(host, session, version, port, idleGrace, feed, testHooks);
   }
 
   private static String text(Map<String, String> env, String name, String fallback) throws InvalidConfig {
@@ -113,16 +117,21 @@ public record HandlerConfig(String host, String session, String version, int por
 
   /** The same settings with another port (tests use 0 for a free one). */
   public HandlerConfig withPort(int newPort) {
-    return new HandlerConfig(host, session, version, newPort, idleGraceMs, feedPerSecond);
+    return new HandlerConfig(host, session, version, newPort, idleGraceMs, feedPerSecond, testHooks);
   }
 
   /** The same settings with another idle grace. */
   public HandlerConfig withIdleGraceMs(long newIdleGraceMs) {
-    return new HandlerConfig(host, session, version, port, newIdleGraceMs, feedPerSecond);
+    return new HandlerConfig(host, session, version, port, newIdleGraceMs, feedPerSecond, testHooks);
   }
 
   /** The same settings with another initial feed rate. */
   public HandlerConfig withFeedPerSecond(int newFeedPerSecond) {
-    return new HandlerConfig(host, session, version, port, idleGraceMs, newFeedPerSecond);
+    return new HandlerConfig(host, session, version, port, idleGraceMs, newFeedPerSecond, testHooks);
+  }
+
+  /** The same settings with the test commands served or not. */
+  public HandlerConfig withTestHooks(boolean on) {
+    return new HandlerConfig(host, session, version, port, idleGraceMs, feedPerSecond, on);
   }
 }

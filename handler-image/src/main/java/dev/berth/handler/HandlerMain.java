@@ -40,7 +40,7 @@ public final class HandlerMain {
       badSetting(e.getMessage());
     }
     if (selfTest) {
-      config = config.withPort(0);
+      config = config.withPort(0).withTestHooks(true); // it probes its own port
     }
     HandlerLog log = new HandlerLog(config.session() == null ? "pool" : config.session());
     SessionState state = new SessionState(config.session());

@@ -21,6 +21,7 @@ final class SessionApp {
   private final SessionState state;
   private final FrameWriter writer;
   private final ListingFeed feed;
+  /** Null unless BERTH_TEST_HOOKS=1. */
   private final TestHooks hooks;
   private long framesEchoed;
 
@@ -30,7 +31,7 @@ final class SessionApp {
     this.state = server.state();
     this.writer = writer;
     this.feed = new ListingFeed(server.scheduler(), writer, state);
-    this.hooks = new TestHooks(connection, server, writer);
+    this.hooks = server.config().testHooks() ? new TestHooks(connection, server, writer) : null;
   }
 
   /** The session is known and its hello sent: starts the feed at the session's rate. */
@@ -88,9 +89,9 @@ final class SessionApp {
           .toString());
     } else if ("claim".equals(name)) {
       PoolClaim.again(connection, state, command.get("session"));
-    } else if (!hooks.run(name, command)) {
+    } else if (hooks == null || !hooks.run(name, command)) {
       writer.reply(Commands.error("unknown cmd " + (name instanceof String ? "\"" + name + "\"" : String.valueOf(name))
-          + "; known: feed, state, close, leak, probe"));
+          + "; known: feed, state" + (hooks == null ? "" : ", close, leak, probe")));
     }
   }
 

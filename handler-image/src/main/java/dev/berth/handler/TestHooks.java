@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Commands that exist for the gateway's tests, not for the app: {@code close} (a backend that
  * closes its websocket), {@code leak} (an app that outgrows its memory limit) and {@code probe}
- * (what a session's sandbox can reach). Any client of the session can send them, like every
- * command: an app of your own can drop this class.
+ * (what a session's sandbox can reach). Served only with BERTH_TEST_HOOKS=1 (the gateway's tests set
+ * it on their routes): an app of your own can drop this class.
  */
 final class TestHooks {
 

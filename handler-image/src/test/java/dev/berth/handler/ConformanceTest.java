@@ -46,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ConformanceTest {
 
-  private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0);
+  private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
   private static final byte[] KOSME = "κόσμε".getBytes(StandardCharsets.UTF_8);
 
   private final SessionState state = new SessionState("s-conformance");

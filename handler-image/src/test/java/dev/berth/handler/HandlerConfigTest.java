@@ -12,15 +12,15 @@ class HandlerConfigTest {
 
   @Test
   void unsetVariablesGiveTheDefaults() throws Exception {
-    assertEquals(new HandlerConfig("0.0.0.0", "local", "dev", 8080, 60_000, 2), HandlerConfig.fromEnv(Map.of()));
+    assertEquals(new HandlerConfig("0.0.0.0", "local", "dev", 8080, 60_000, 2, false), HandlerConfig.fromEnv(Map.of()));
   }
 
   @Test
   void setVariablesAreRead() throws Exception {
     HandlerConfig config = HandlerConfig.fromEnv(Map.of(
         "BERTH_SESSION", "k3y", "BERTH_VERSION", "0.1.0", "BERTH_PORT", "9000",
-        "BERTH_IDLE_GRACE_MS", "1500", "BERTH_FEED_PER_SECOND", "0"));
-    assertEquals(new HandlerConfig("0.0.0.0", "k3y", "0.1.0", 9000, 1500, 0), config);
+        "BERTH_IDLE_GRACE_MS", "1500", "BERTH_FEED_PER_SECOND", "0", "BERTH_TEST_HOOKS", "1"));
+    assertEquals(new HandlerConfig("0.0.0.0", "k3y", "0.1.0", 9000, 1500, 0, true), config);
   }
 
   @Test

@@ -41,7 +41,7 @@ import java.util.function.IntFunction;
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class HandlerServerTest {
 
-  private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0);
+  private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
 
   private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
   private final HandlerLog log = new HandlerLog("s-test", new PrintStream(logBytes, true, StandardCharsets.UTF_8));
@@ -417,6 +417,21 @@ class HandlerServerTest {
     client.send("plain text is echoed");
     assertEquals("plain text is echoed", client.nextFrame().text());
     assertEquals(1, state.framesReceived());
+  }
+
+  @Test
+  void theTestCommandsAreUnknownUnlessBerthTestHooksIsSet(Vertx vertx) throws Exception {
+    start(vertx, BASE.withTestHooks(false));
+    TestClient client = connect(vertx);
+    client.nextOfType("hello");
+    for (String command : new String[] {"{\"cmd\":\"probe\",\"host\":\"127.0.0.1\",\"port\":" + port + "}",
+        "{\"cmd\":\"leak\",\"mib\":1}", "{\"cmd\":\"close\",\"code\":4000}"}) {
+      client.send(command);
+      String name = command.substring(8, command.indexOf('"', 8));
+      assertEquals("unknown cmd \"" + name + "\"; known: feed, state", client.nextOfType("error").getString("message"));
+    }
+    client.send("still open");
+    assertEquals("still open", client.nextFrame().text());
   }
 
   @Test
