@@ -5,8 +5,8 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.ProtocolErrorAnswer;
+import dev.berth.gateway.session.Arrival;
 import dev.berth.gateway.session.Progress;
-import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionRegistry;
 import io.vertx.core.Future;
@@ -70,7 +70,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .onFailure(refused -> refusal.send(request, refused));
   }
 
-  private void proceed(HttpServerRequest request, Session.Claim claim) {
+  private void proceed(HttpServerRequest request, Arrival claim) {
     request.response().closeHandler(v -> claim.release()); // the client left before it was attached
     if (request.response().closed()) {
       claim.release(); // it left while the session was being found
@@ -98,7 +98,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
    * of the start as a text frame, before any frame of its backend; a start that fails then ends
    * with the failure's close code instead of an HTTP status. Admission refused it before this.
    */
-  private void acceptWithProgress(HttpServerRequest request, Session.Claim claim) {
+  private void acceptWithProgress(HttpServerRequest request, Arrival claim) {
     long begun = System.nanoTime();
     accept(request, claim).onComplete(accepted -> {
       if (accepted.failed()) {
@@ -133,7 +133,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     return frame.put("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begunNanos)).encode();
   }
 
-  private Future<AcceptedClient> accept(HttpServerRequest request, Session.Claim claim) {
+  private Future<AcceptedClient> accept(HttpServerRequest request, Arrival claim) {
     String token = claim.token();
     // One cookie per route (its path), so one route's token is never sent to another.
     Cookie cookie = Cookie.cookie(COOKIE, token).setPath(route.path()).setHttpOnly(true).setSecure(tls)

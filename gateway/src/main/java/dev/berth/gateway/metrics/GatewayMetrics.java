@@ -7,9 +7,9 @@ import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
-import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.SessionState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
@@ -40,7 +40,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
-  private final Map<String, Map<Session.State, Counter>> transitions = new ConcurrentHashMap<>();
+  private final Map<String, Map<SessionState, Counter>> transitions = new ConcurrentHashMap<>();
   private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
   private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
@@ -140,8 +140,8 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     }
     launches.put(route, byOutcome);
     launchDurations.put(route, durations);
-    Map<Session.State, Counter> byState = new EnumMap<>(Session.State.class);
-    for (Session.State state : Session.State.values()) {
+    Map<SessionState, Counter> byState = new EnumMap<>(SessionState.class);
+    for (SessionState state : SessionState.values()) {
       byState.put(state, Counter.builder("berth.session.transitions")
           .description("Sessions entering each state")
           .tags("route", route, "state", state.name().toLowerCase(Locale.ROOT))
@@ -202,7 +202,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   }
 
   @Override
-  public void transition(String route, Session.State state) {
+  public void transition(String route, SessionState state) {
     transitions.get(route).get(state).increment();
   }
 

@@ -166,7 +166,7 @@ public final class SessionRegistry {
    *
    * @param client the client's address, for per-client admission
    */
-  public Future<Session.Claim> claim(String presentedToken, RouteConfig route, String client) {
+  public Future<Arrival> claim(String presentedToken, RouteConfig route, String client) {
     ContextInternal current = ContextInternal.current();
     Context clientLoop = current == null ? null : current.unwrap();
     if (presentedToken == null) {
@@ -179,7 +179,7 @@ public final class SessionRegistry {
     return EventLoops.call(services.control(), () -> claimHere(presentedToken, route, client, clientLoop));
   }
 
-  private Future<Session.Claim> claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
+  private Future<Arrival> claimHere(String presentedToken, RouteConfig route, String client, Context clientLoop) {
     if (draining) {
       throw new FailureException(Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
     }
@@ -190,7 +190,7 @@ public final class SessionRegistry {
         Failure.INVALID_TOKEN, "a session token from " + client + " that is malformed, forged, expired or for another route"));
     Session live = byKey.get(id.key());
     if (live != null && live.joinable() && live.route().name().equals(route.name())) {
-      return Future.succeededFuture(live.claim(presentedToken));
+      return Future.succeededFuture(live.arrive(presentedToken));
     }
     if (live == null) {
       // A look on the engine costs what a new session does, and valid tokens outlive their
@@ -201,7 +201,7 @@ public final class SessionRegistry {
           if (clientByKey.putIfAbsent(id.key(), client) != null) {
             clients.released(client); // another client of the session came first and is counted
           }
-          return taken.claim(presentedToken);
+          return taken.arrive(presentedToken);
         }
         clients.released(client);
         LOG.info("a client came back for session " + id.key() + ", which no gateway holds: it gets a new session");
@@ -241,7 +241,7 @@ public final class SessionRegistry {
    *
    * @param rateCounted whether this request was already counted against the client's rate (a look for a gone session)
    */
-  private Session.Claim open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
+  private Arrival open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
     if (admissionsPaused) {
       throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
     }
@@ -275,7 +275,7 @@ public final class SessionRegistry {
     RouteConfig version = services.canaries().choose(route);
     Session session = add(Session.create(id, version, services, this::forget,
         clientLoop != null ? clientLoop : services.loops().next()));
-    Session.Claim claim = session.claim(id.token());
+    Arrival claim = session.arrive(id.token());
     clients.starting(client);
     session.launch(version == route ? pools.get(route.name()) : null).onComplete(launched -> clients.started(client));
     return claim;
@@ -385,7 +385,7 @@ public final class SessionRegistry {
 
   /** Sessions with a client attached, on the control loop. */
   public int attached() {
-    return (int) byKey.values().stream().filter(session -> session.state() == Session.State.ATTACHED).count();
+    return (int) byKey.values().stream().filter(session -> session.state() == SessionState.ATTACHED).count();
   }
 
   /** Pauses or resumes new sessions (admin API); sessions that exist still take their clients back. */
@@ -510,9 +510,9 @@ public final class SessionRegistry {
   }
 
   /** Sessions per state, for /health, on the caller's loop. */
-  public Future<Map<Session.State, Integer>> countByState() {
+  public Future<Map<SessionState, Integer>> countByState() {
     return EventLoops.call(services.control(), () -> {
-      Map<Session.State, Integer> counts = new HashMap<>();
+      Map<SessionState, Integer> counts = new HashMap<>();
       byKey.values().forEach(session -> counts.merge(session.state(), 1, Integer::sum));
       return Future.succeededFuture(counts);
     });
