@@ -5,7 +5,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.metrics.GatewayMetrics;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -33,7 +33,7 @@ public final class EdgeRouter {
 
   private final Vertx vertx;
   private final BerthConfig config;
-  private final SessionRegistry registry;
+  private final Sessions registry;
   private final GatewayMetrics metrics;
   private final String launcherName;
   /** Shared by all the edge's loops, so its connection limit holds for the gateway. */
@@ -42,7 +42,7 @@ public final class EdgeRouter {
   /** The websocket handler of each route's path; swapped whole when a reload changes the routes. */
   private volatile Map<String, SessionWebSocketHandler> websockets;
 
-  public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+  public EdgeRouter(Vertx vertx, BerthConfig config, Sessions registry, GatewayMetrics metrics,
       String launcherName) {
     this.vertx = vertx;
     this.config = config;
@@ -78,7 +78,7 @@ public final class EdgeRouter {
     }));
   }
 
-  private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, GatewayMetrics metrics,
+  private static Router router(Vertx vertx, BerthConfig config, Sessions registry, GatewayMetrics metrics,
       String launcherName) {
     Router router = Router.router(vertx);
     String page = resource("/web/index.html").replace("{{WS_PATH}}", config.routes().get(0).path());

@@ -8,7 +8,7 @@ import dev.berth.gateway.pipe.ProtocolErrorAnswer;
 import dev.berth.gateway.session.Arrival;
 import dev.berth.gateway.session.Progress;
 import dev.berth.gateway.session.SessionMeter;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.Cookie;
@@ -37,12 +37,12 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
   static final String PROGRESS_PARAMETER = "progress";
 
   private final RouteConfig route;
-  private final SessionRegistry registry;
+  private final Sessions registry;
   private final HandshakeRefusal refusal;
   private final OriginPolicy origins;
   private final boolean tls;
 
-  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, SessionMeter meter, OriginPolicy origins,
+  SessionWebSocketHandler(RouteConfig route, Sessions registry, SessionMeter meter, OriginPolicy origins,
       boolean tls) {
     this.route = route;
     this.registry = registry;
@@ -65,7 +65,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     // Held until the handshake is accepted: the upgrade completes only once the session is piped.
     request.pause();
     Cookie presented = request.getCookie(COOKIE);
-    registry.claim(presented == null ? null : presented.getValue(), route, request.remoteAddress().hostAddress())
+    registry.arrive(presented == null ? null : presented.getValue(), route, request.remoteAddress().hostAddress())
         .onSuccess(claim -> proceed(request, claim))
         .onFailure(refused -> refusal.send(request, refused));
   }

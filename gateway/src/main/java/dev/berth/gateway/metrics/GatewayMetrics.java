@@ -8,8 +8,8 @@ import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
 import dev.berth.gateway.session.SessionMeter;
-import dev.berth.gateway.session.SessionRegistry;
 import dev.berth.gateway.session.SessionState;
+import dev.berth.gateway.session.Sessions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
@@ -257,7 +257,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
    * Sets the version gauges from what runs now (called by the registry every second, since versions
    * come and go with reloads).
    */
-  public void versions(SessionRegistry.Versions now) {
+  public void versions(Sessions.Versions now) {
     List<MultiGauge.Row<?>> sessions = new ArrayList<>();
     Map<String, String> roles = new HashMap<>();
     now.routes().forEach(route -> roles.put(route.name() + "@" + route.version(), "route"));

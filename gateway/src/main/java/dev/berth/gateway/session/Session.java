@@ -4,7 +4,6 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
-import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.Direction;
@@ -13,8 +12,6 @@ import dev.berth.gateway.pool.WarmPool;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.http.WebSocket;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -31,8 +28,6 @@ import java.util.logging.Logger;
 public final class Session {
 
   private static final Logger LOG = Logger.getLogger(Session.class.getName());
-  /** How long a backend gets to answer the session's close frame before it is stopped anyway. */
-  private static final long BACKEND_CLOSE_WAIT_MS = 1000;
 
   private final SessionId id;
   private final RouteConfig route;
@@ -46,32 +41,29 @@ public final class Session {
   private final Promise<Void> connected = Promise.promise();
   private final Promise<Void> over = Promise.promise();
   private SessionState state;
-  /** Until a launch or an adoption gives it one, a session has no backend to stop. */
-  private Future<Backend> backend = Future.failedFuture(new FailureException(Failure.START_FAILED, "never launched"));
-  /** Completed when the session ends, so a launch still waiting for a slot is withdrawn and frees it at once. */
-  private final Promise<Void> launchWithdrawn = Promise.promise();
-  /** A pooled backend's websocket, dialled before the session existed, and its hello. */
-  private WarmPool.Claimed pooled;
-  private SessionPipe pipe;
-  /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
-  private Context loop;
+  private final BackendLink link;
   /** The session's client, as it sees it; on the control loop only (see {@link CurrentClient}). */
   private final CurrentClient client = new CurrentClient();
   private int waitingClients;
   private boolean tokenDelivered;
-  /** The close code and reason its clients were told when it ended or let go; a client accepted just after gets the same. */
+  /**
+   * The close code and reason its clients were told when it ended or let go; a client accepted just
+   * after gets the same.
+   */
   private short lastCode = (short) Failure.BACKEND_EXITED.closeCode();
   private String lastReason = Failure.BACKEND_EXITED.publicReason();
 
-  private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone, SessionState first,
-      boolean adopted) {
+  private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
+      SessionState first, boolean adopted, Context loop) {
     this.id = id;
     this.route = route;
     this.services = services;
     this.onGone = onGone;
     this.adopted = adopted;
-    this.lifetimes = new Lifetimes(services.vertx(), route.timeouts(), this::expired, this::lastDataNanos);
     this.clock = new StartClock(this, services, adopted);
+    this.link = new BackendLink(services, route, loop);
+    this.lifetimes = new Lifetimes(services.vertx(), route, this::end,
+        () -> link.lastDataNanos(clock.createdNanos()));
     this.state = first;
     services.meter().transition(route.name(), first);
   }
@@ -84,9 +76,7 @@ public final class Session {
    */
   static Session create(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
       Context clientLoop) {
-    Session session = new Session(id, route, services, onGone, SessionState.LAUNCHING, false);
-    session.loop = clientLoop;
-    return session;
+    return new Session(id, route, services, onGone, SessionState.LAUNCHING, false, clientLoop);
   }
 
   /**
@@ -96,17 +86,10 @@ public final class Session {
    * @return the launch, complete once the backend runs or could not be started
    */
   Future<Backend> launch(WarmPool pool) {
-    LOG.info(this + ": LAUNCHING version " + route.version() + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
+    LOG.info(this + ": LAUNCHING version " + route.version()
+        + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
     services.canaries().started(route);
-    Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(id.key(), loop);
-    backend = fromPool.compose(taken -> {
-      if (taken == null) {
-        return services.launcher().launch(new LaunchRequest(id.key(), route, launchSteps, launchWithdrawn.future()));
-      }
-      pooled = taken;
-      loop = taken.loop();
-      return Future.succeededFuture(taken.backend());
-    });
+    Future<Backend> backend = link.launch(id.key(), pool, launchSteps);
     lifetimes.start();
     backend.onComplete(launched -> {
       if (launched.succeeded()) {
@@ -124,21 +107,21 @@ public final class Session {
    * back. The registry holds it before {@link #connectAdopted} begins.
    */
   static Session adopt(Backend found, RouteConfig route, SessionServices services, Consumer<Session> onGone) {
-    Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone, SessionState.CONNECTING, true);
-    session.backend = Future.succeededFuture(found);
-    session.loop = services.loops().next();
+    Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone,
+        SessionState.CONNECTING, true, services.loops().next());
+    session.link.adopt(found);
     session.tokenDelivered = true; // its client holds the token from before
     return session;
   }
 
   /** Whether {@code other} is a handle on this session's own backend. */
   boolean runsOn(Backend other) {
-    return backend.succeeded() && backend.result().sameAs(other);
+    return link.runsOn(other);
   }
 
   void connectAdopted() {
     lifetimes.start();
-    connect(backend.result(), "adopted " + backend.result().description());
+    connect(link.backend(), "adopted " + link.backend().description());
   }
 
   private void connect(Backend ready, String how) {
@@ -153,9 +136,7 @@ public final class Session {
     ready.exited().onSuccess(why -> end(Failure.BACKEND_EXITED, why));
     ready.movedAway().onSuccess(this::movedTo);
     clock.backendReady();
-    Future<WebSocket> upstream = pooled == null ? services.dialer().dial(ready, route.path(), loop)
-        : Future.succeededFuture(pooled.socket());
-    upstream.onComplete(dialled -> {
+    link.dial(ready).onComplete(dialled -> {
       if (!live()) {
         if (dialled.succeeded()) {
           dialled.result().close();
@@ -175,10 +156,7 @@ public final class Session {
         end(Failure.UNREACHABLE, dialled.cause().getMessage());
         return;
       }
-      RouteConfig.Buffer bound = route.buffer();
-      pipe = SessionPipe.open(services.vertx(), loop, dialled.result(), bound.maxBytes(), bound.maxFrames(),
-          services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), pipeEvents,
-          pooled == null ? null : pooled.hello());
+      link.open(dialled.result(), pipeEvents);
       clock.piped();
       moveTo(SessionState.DETACHED, "piped to its backend");
       awaitClient();
@@ -266,8 +244,9 @@ public final class Session {
     }
     clock.attached();
     client.attach(arrival);
-    pipe.attach(accepted, route.timeouts().keepalive());
-    moveTo(SessionState.ATTACHED, "client " + accepted.socket().remoteAddress() + (accepted.resume() ? " (resume protocol)" : ""));
+    link.pipe().attach(accepted, route.timeouts().keepalive());
+    moveTo(SessionState.ATTACHED, "client " + accepted.socket().remoteAddress()
+        + (accepted.resume() ? " (resume protocol)" : ""));
   }
 
   /**
@@ -280,7 +259,7 @@ public final class Session {
     }
     if (!tokenDelivered) {
       end(Failure.ABANDONED, "the client left before its session was ready, and no one else holds its token");
-    } else if (pipe != null) {
+    } else if (link.pipe() != null) {
       lifetimes.startGrace();
     }
   }
@@ -292,14 +271,15 @@ public final class Session {
     if (state != SessionState.ATTACHED) {
       return;
     }
-    pipe.detach(client.socket(), why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
+    link.pipe().detach(client.socket(), why == null ? 1000 : why.closeCode(), why == null ? "" : why.publicReason());
     client.detach();
-    moveTo(SessionState.DETACHED, detail + "; backend kept " + route.timeouts().grace().toMillis() + "ms for a reconnect");
+    moveTo(SessionState.DETACHED,
+        detail + "; backend kept " + route.timeouts().grace().toMillis() + "ms for a reconnect");
     awaitClient();
   }
 
   SessionPipe pipe() {
-    return pipe;
+    return link.pipe();
   }
 
   io.vertx.core.Vertx vertx() {
@@ -307,19 +287,7 @@ public final class Session {
   }
 
   void firstFrameDelivered() {
-    clock.firstFrame(pooled != null);
-  }
-
-  private long lastDataNanos() {
-    return pipe == null ? clock.createdNanos() : pipe.lastDataNanos();
-  }
-
-  private void expired(Failure lifetime) {
-    end(lifetime, switch (lifetime) {
-      case GRACE_EXPIRED -> "no client for " + route.timeouts().grace().toMillis() + "ms (" + route.key("timeouts.grace") + ")";
-      case IDLE_TIMEOUT -> "no data frame for " + route.timeouts().idle().toMillis() + "ms (" + route.key("timeouts.idle") + ")";
-      default -> "alive for " + route.timeouts().maxLifetime().toMillis() + "ms (" + route.key("timeouts.maxLifetime") + ")";
-    });
+    clock.firstFrame(link.pooled());
   }
 
   // --- the ways out
@@ -333,7 +301,7 @@ public final class Session {
     if (!live()) {
       return over.future();
     }
-    moveTo(SessionState.ENDING, why.tag() + ": " + detail + (pipe == null ? "" : "; " + pipe.traffic()));
+    moveTo(SessionState.ENDING, why.tag() + ": " + detail + link.traffic());
     lastCode = (short) (clientCode == 0 ? 1000 : clientCode);
     lastReason = clientReason;
     services.meter().ended(route.name(), why);
@@ -341,17 +309,12 @@ public final class Session {
       services.canaries().failed(route, why);
     }
     lifetimes.stopAll();
-    launchWithdrawn.tryComplete();
+    link.withdraw();
     connected.tryFail(new FailureException(why == Failure.CLIENT_ENDED ? Failure.BACKEND_ENDED : why, detail));
-    Future<Void> told = Future.succeededFuture();
-    if (pipe != null) {
-      int backendCode = why == Failure.CLIENT_ENDED ? clientCode : 1001;
-      told = pipe.close(clientCode == 0 ? 1000 : clientCode, clientReason,
-          backendCode, why == Failure.CLIENT_ENDED ? clientReason : "session over: " + why.tag())
-          .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
-    }
-    told.transform(closed -> backend)
-        .transform(launched -> launched.succeeded() ? launched.result().stop() : Future.<Void>succeededFuture())
+    boolean byClient = why == Failure.CLIENT_ENDED;
+    link.close(clientCode == 0 ? 1000 : clientCode, clientReason, byClient ? clientCode : 1001,
+            byClient ? clientReason : "session over: " + why.tag())
+        .transform(closed -> link.stop())
         .onComplete(stopped -> gone(stopped.succeeded() ? "backend stopped"
             : "backend not removed (" + stopped.cause().getMessage() + "); its launcher tries again"));
     return over.future();
@@ -364,7 +327,8 @@ public final class Session {
    * closes its listeners only after its clients read their close code.
    */
   public Future<Void> handOff() {
-    return letGo(Failure.RESTARTING, "gateway restarting", "handed off: the backend keeps running for the next gateway");
+    return letGo(Failure.RESTARTING, "gateway restarting",
+        "handed off: the backend keeps running for the next gateway");
   }
 
   /**
@@ -383,9 +347,7 @@ public final class Session {
     lifetimes.stopAll();
     lastCode = (short) toClient.closeCode();
     lastReason = toClient.publicReason();
-    Future<Void> told = pipe == null ? Future.succeededFuture()
-        : pipe.close(toClient.closeCode(), toClient.publicReason(), 1001, toBackend)
-            .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
+    Future<Void> told = link.close(toClient.closeCode(), toClient.publicReason(), 1001, toBackend).otherwiseEmpty();
     gone(detail);
     // After GONE: a client still on its way is refused, and its arrival's release, which may run
     // right here when its loop is this one, must not end (and stop) a backend let go of.
@@ -420,8 +382,7 @@ public final class Session {
   Snapshot snapshot() {
     return new Snapshot(id.key(), route.name(), route.version(), state,
         (System.nanoTime() - clock.createdNanos()) / 1_000_000_000L,
-        pipe == null ? 0 : pipe.bytes(Direction.CLIENT_TO_BACKEND),
-        pipe == null ? 0 : pipe.bytes(Direction.BACKEND_TO_CLIENT));
+        link.bytes(Direction.CLIENT_TO_BACKEND), link.bytes(Direction.BACKEND_TO_CLIENT));
   }
 
   @Override

@@ -60,9 +60,10 @@ final class StartClock {
     }
     phase("total", createdNanos, now);
     if (timed && attachedNanos > 0) {
-      LOG.info(session + ": started in " + micros(createdNanos, now) + "us: backend " + micros(createdNanos, backendNanos)
-          + "us (" + (pooled ? "pool" : "launch") + "), upstream " + micros(backendNanos, pipedNanos)
-          + "us, handshake " + micros(pipedNanos, attachedNanos) + "us, first frame " + micros(attachedNanos, now) + "us");
+      LOG.info(session + ": started in " + micros(createdNanos, now) + "us: backend "
+          + micros(createdNanos, backendNanos) + "us (" + (pooled ? "pool" : "launch") + "), upstream "
+          + micros(backendNanos, pipedNanos) + "us, handshake " + micros(pipedNanos, attachedNanos)
+          + "us, first frame " + micros(attachedNanos, now) + "us");
     }
   }
 
