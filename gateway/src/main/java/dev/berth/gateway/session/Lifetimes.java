@@ -72,7 +72,8 @@ final class Lifetimes {
   private void expired(Failure lifetime) {
     expire.accept(lifetime, switch (lifetime) {
       case GRACE_EXPIRED -> "no client for " + timeouts.grace().toMillis() + "ms (" + route.key("timeouts.grace") + ")";
-      case IDLE_TIMEOUT -> "no data frame for " + timeouts.idle().toMillis() + "ms (" + route.key("timeouts.idle") + ")";
+      case IDLE_TIMEOUT -> "no data frame for " + timeouts.idle().toMillis() + "ms ("
+          + route.key("timeouts.idle") + ")";
       default -> "alive for " + timeouts.maxLifetime().toMillis() + "ms ("
           + route.key("timeouts.maxLifetime") + ")";
     });

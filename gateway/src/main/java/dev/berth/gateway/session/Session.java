@@ -12,6 +12,7 @@ import dev.berth.gateway.pool.WarmPool;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -282,7 +283,7 @@ public final class Session {
     return link.pipe();
   }
 
-  io.vertx.core.Vertx vertx() {
+  Vertx vertx() {
     return services.vertx();
   }
 
