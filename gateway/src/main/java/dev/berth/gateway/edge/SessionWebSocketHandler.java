@@ -143,7 +143,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .add(SESSION_HEADER, token);
     return request.toWebSocket().map(client -> {
       // Before any frame is read, wherever its session's pipe lives.
-      ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
+      ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, claim::clientEnding);
       client.pause();
       return new AcceptedClient(client, errors, RESUME_SUBPROTOCOL.equals(client.subProtocol()));
     });

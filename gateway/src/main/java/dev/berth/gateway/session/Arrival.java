@@ -60,7 +60,7 @@ public final class Arrival {
    * and before Vert.x answers it. Its session hears of it before the client can come back: the
    * hop is queued on the control loop ahead of any reconnect's.
    */
-  public void clientEnding(ServerWebSocket client) {
+  public void clientEnding() {
     session.onControl(() -> session.currentClient().closedForGood(this));
   }
 
