@@ -14,18 +14,15 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * The gateway's sessions as the edge, the admin API and the verticle reach them. Behind it, on the
  * control loop: the {@link SessionRegistry} (the map, the only place sessions are added and
- * forgotten) and the rooms that read it, {@link Admission}, {@link Rollout}, {@link Adoption} and
- * the warm {@link Pools}. What the edge and the admin API call hops to the control loop itself and
+ * forgotten) and the rooms that read it, {@link Admission}, {@link Rollout}, {@link Adoption} (and
+ * its {@link Reaper}) and the warm {@link Pools}. What the edge and the admin API call hops to the control loop itself and
  * answers on the caller's loop; the verticle's lifecycle calls, below, must already be on it.
  */
 public final class Sessions {
-
-  private static final Logger LOG = SessionRegistry.LOG;
 
   private final SessionServices services;
   /** The config in force; swapped on the control loop by {@link #apply}. */
@@ -36,7 +33,7 @@ public final class Sessions {
   private final Rollout rollout;
   private final Adoption adoption;
   private final Admission admission;
-  private long reapTimer = -1;
+  private final Reaper reaper;
 
   public Sessions(BerthConfig config, SessionServices services) {
     this.config = config;
@@ -47,6 +44,7 @@ public final class Sessions {
     this.rollout = new Rollout(services, this::config, registry);
     this.adoption = new Adoption(services, this::config, registry, pools, rollout::reviewDrains);
     this.admission = new Admission(services, this::config, registry, others, pools, adoption);
+    this.reaper = new Reaper(services.vertx(), others, admission, pools, adoption);
     rollout.configureCanaries(config);
     pools.open(config.routes());
   }
@@ -214,17 +212,7 @@ public final class Sessions {
 
   /** Looks at the engine every {@code sessions.reapInterval}, so nothing a failure left stays behind. */
   public void startReaping() {
-    others.start();
-    reapTimer = services.vertx().setPeriodic(config.sessions().reapInterval().toMillis(), id -> {
-      admission.prune();
-      fillPools();
-      adoption.discover().onSuccess(adopted -> {
-        if (adopted > 0) {
-          LOG.info("adopted " + adopted + " backend(s) that no session held; they end after the grace period"
-              + " unless a client comes back");
-        }
-      });
-    });
+    reaper.start(config.sessions().reapInterval());
   }
 
   /** Stops taking connections, for a graceful shutdown (see {@link Admission#drain}); from any thread. */
@@ -243,10 +231,7 @@ public final class Sessions {
    * done (stop failures are logged by the launcher: a shutdown goes on regardless).
    */
   public Future<Void> shutdown(boolean keepBackends) {
-    if (reapTimer >= 0) {
-      services.vertx().cancelTimer(reapTimer);
-    }
-    others.stop();
+    reaper.stop();
     Future<Void> sessions = registry.shutdown(keepBackends);
     Future<Void> pooled = pools.close(keepBackends);
     return Future.join(sessions, pooled).<Void>mapEmpty().otherwiseEmpty();
