@@ -17,9 +17,9 @@ import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.session.Canaries;
-import dev.berth.gateway.session.SessionRegistry;
 import dev.berth.gateway.session.SessionServices;
 import dev.berth.gateway.session.SessionTokens;
+import dev.berth.gateway.session.Sessions;
 import dev.berth.gateway.session.TokenSecret;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -56,7 +56,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final LauncherFactory.Source launchers;
   private GatewayMetrics metrics;
   private Launcher launcher;
-  private SessionRegistry registry;
+  private Sessions registry;
   // Held for the gateway's lifetime: an unreachable client is closed by a Cleaner.
   private WebSocketClient upstream;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -100,7 +100,7 @@ public final class GatewayVerticle extends VerticleBase {
           LaunchGate gate = new LaunchGate(chosen, sessions.maxConcurrentLaunches(), sessions.launchQueue());
           launcher = new MeteredLauncher(gate, metrics);
           metrics.engine(launcher::engineStatus);
-          registry = new SessionRegistry(config, new SessionServices(vertx, context, loops, launcher, gate,
+          registry = new Sessions(config, new SessionServices(vertx, context, loops, launcher, gate,
               new BackendDialer(upstream), metrics, metrics, new SessionTokens(secret, Clock.systemUTC()), new Canaries(),
               maxFrame, listen.maxMessageBytes()));
           return registry;
@@ -262,7 +262,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** What the session registry holds now, for a leak audit. */
-  public Future<SessionRegistry.Holdings> holdings() {
+  public Future<Sessions.Holdings> holdings() {
     return registry.holdings();
   }
 

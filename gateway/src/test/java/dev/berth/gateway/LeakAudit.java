@@ -2,7 +2,8 @@ package dev.berth.gateway;
 
 import com.github.dockerjava.api.model.Container;
 import dev.berth.gateway.session.Session;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.SessionState;
+import dev.berth.gateway.session.Sessions;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -33,9 +34,9 @@ public final class LeakAudit {
   private static String mismatch(TestGateway gateway, DockerTestBackends docker) {
     try {
       List<Session.Snapshot> sessions = gateway.verticle.sessions().await(10, TimeUnit.SECONDS);
-      SessionRegistry.Holdings held = gateway.verticle.holdings().await(10, TimeUnit.SECONDS);
+      Sessions.Holdings held = gateway.verticle.holdings().await(10, TimeUnit.SECONDS);
       Set<String> live = new TreeSet<>();
-      sessions.stream().filter(session -> session.state() != Session.State.ENDING).forEach(session -> live.add(session.key()));
+      sessions.stream().filter(session -> session.state() != SessionState.ENDING).forEach(session -> live.add(session.key()));
       Set<String> running = new TreeSet<>();
       int pooled = 0;
       for (Container container : docker.containers(gateway.route, null, false)) {

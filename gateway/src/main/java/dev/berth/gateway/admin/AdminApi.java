@@ -6,7 +6,7 @@ import dev.berth.gateway.config.Durations;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.session.Canaries;
 import dev.berth.gateway.session.Session;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -53,7 +53,7 @@ public final class AdminApi {
    * @param token the bearer token every call must present
    * @param metricsPage what answers {@code /metrics} here, or null where the edge serves it
    */
-  public static Router router(Vertx vertx, ConfigReloader configs, String token, SessionRegistry registry,
+  public static Router router(Vertx vertx, ConfigReloader configs, String token, Sessions registry,
       Handler<RoutingContext> metricsPage) {
     byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
     BerthConfig config = configs.inForce(); // its admin section never changes at run time
@@ -131,7 +131,7 @@ public final class AdminApi {
         .put("text", config.text());
   }
 
-  private static JsonObject versionsJson(SessionRegistry.Versions versions) {
+  private static JsonObject versionsJson(Sessions.Versions versions) {
     JsonArray routes = new JsonArray();
     for (RouteConfig route : versions.routes()) {
       JsonObject json = new JsonObject().put("name", route.name()).put("path", route.path()).put("version", route.version())

@@ -4,8 +4,8 @@ import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineStatus;
-import dev.berth.gateway.session.SessionRegistry;
 import dev.berth.gateway.session.SessionMeter;
+import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Vertx;
@@ -34,7 +34,7 @@ public final class EdgeRouter {
 
   private final Vertx vertx;
   private final BerthConfig config;
-  private final SessionRegistry registry;
+  private final Sessions registry;
   private final SessionMeter sessions;
   /** Null when the admin port serves {@code /metrics} instead. */
   private final Handler<RoutingContext> metricsPage;
@@ -46,7 +46,7 @@ public final class EdgeRouter {
   private volatile Map<String, SessionWebSocketHandler> websockets;
 
   /** @param metricsPage what answers {@code /metrics} here, or null where the admin port serves it */
-  public EdgeRouter(Vertx vertx, BerthConfig config, SessionRegistry registry, SessionMeter sessions,
+  public EdgeRouter(Vertx vertx, BerthConfig config, Sessions registry, SessionMeter sessions,
       ConnectionMeter connections, Handler<RoutingContext> metricsPage, String launcherName) {
     this.vertx = vertx;
     this.config = config;
@@ -83,7 +83,7 @@ public final class EdgeRouter {
     }));
   }
 
-  private static Router router(Vertx vertx, BerthConfig config, SessionRegistry registry, Handler<RoutingContext> metricsPage,
+  private static Router router(Vertx vertx, BerthConfig config, Sessions registry, Handler<RoutingContext> metricsPage,
       String launcherName) {
     Router router = Router.router(vertx);
     String page = resource("/web/index.html").replace("{{WS_PATH}}", config.routes().get(0).path());

@@ -5,10 +5,10 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.ProtocolErrorAnswer;
+import dev.berth.gateway.session.Arrival;
 import dev.berth.gateway.session.Progress;
-import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.Cookie;
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The life of a websocket upgrade on a route, upstream first: find the client's session by its
- * token (or open one), claim it, wait until the session is piped to its backend, and only then
+ * token (or open one), arrive at it, wait until the session is piped to its backend, and only then
  * accept the client's handshake and attach it. Anything that fails before the handshake is
  * answered with an HTTP status; after it, the client has a websocket and gets close codes. One per
  * route, shared by every data loop: it keeps no per-request state.
@@ -35,12 +35,12 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
   static final String PROGRESS_PARAMETER = "progress";
 
   private final RouteConfig route;
-  private final SessionRegistry registry;
+  private final Sessions registry;
   private final HandshakeRefusal refusal;
   private final OriginPolicy origins;
   private final boolean tls;
 
-  SessionWebSocketHandler(RouteConfig route, SessionRegistry registry, SessionMeter meter, OriginPolicy origins,
+  SessionWebSocketHandler(RouteConfig route, Sessions registry, SessionMeter meter, OriginPolicy origins,
       boolean tls) {
     this.route = route;
     this.registry = registry;
@@ -63,28 +63,28 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     // Held until the handshake is accepted: the upgrade completes only once the session is piped.
     request.pause();
     Cookie presented = request.getCookie(COOKIE);
-    registry.claim(presented == null ? null : presented.getValue(), route, request.remoteAddress().hostAddress())
-        .onSuccess(claim -> proceed(request, claim))
+    registry.arrive(presented == null ? null : presented.getValue(), route, request.remoteAddress().hostAddress())
+        .onSuccess(arrival -> proceed(request, arrival))
         .onFailure(refused -> refusal.send(request, refused));
   }
 
-  private void proceed(HttpServerRequest request, Session.Claim claim) {
-    request.response().closeHandler(v -> claim.release()); // the client left before it was attached
+  private void proceed(HttpServerRequest request, Arrival arrival) {
+    request.response().closeHandler(v -> arrival.release()); // the client left before it was attached
     if (request.response().closed()) {
-      claim.release(); // it left while the session was being found
+      arrival.release(); // it left while the session was being found
       return;
     }
     if ("1".equals(request.getParam(PROGRESS_PARAMETER))) {
-      acceptWithProgress(request, claim);
+      acceptWithProgress(request, arrival);
       return;
     }
-    claim.ready()
-        .compose(piped -> accept(request, claim)
+    arrival.ready()
+        .compose(piped -> accept(request, arrival)
             // The session was ready; failing now means the client went away during its own handshake.
             .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
-        .onSuccess(claim::attach)
+        .onSuccess(arrival::attach)
         .onFailure(error -> {
-          claim.release();
+          arrival.release();
           if (!(error instanceof ClientLeft)) {
             refusal.send(request, error);
           }
@@ -96,24 +96,24 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
    * of the start as a text frame, before any frame of its backend; a start that fails then ends
    * with the failure's close code instead of an HTTP status. Admission refused it before this.
    */
-  private void acceptWithProgress(HttpServerRequest request, Session.Claim claim) {
+  private void acceptWithProgress(HttpServerRequest request, Arrival arrival) {
     long begun = System.nanoTime();
-    accept(request, claim).onComplete(accepted -> {
+    accept(request, arrival).onComplete(accepted -> {
       if (accepted.failed()) {
-        claim.release(); // the client left during its own handshake
+        arrival.release(); // the client left during its own handshake
         return;
       }
       ServerWebSocket client = accepted.result().socket();
-      client.closeHandler(v -> claim.release());
-      claim.watchProgress(step -> client.writeTextMessage(progressFrame(step, begun)));
-      claim.ready().onComplete(ready -> {
+      client.closeHandler(v -> arrival.release());
+      arrival.watchProgress(step -> client.writeTextMessage(progressFrame(step, begun)));
+      arrival.ready().onComplete(ready -> {
         if (client.isClosed()) {
-          claim.release();
+          arrival.release();
         } else if (ready.succeeded()) {
           client.writeTextMessage(progressFrame(new Progress(Progress.Phase.READY, 0), begun));
-          claim.attach(accepted.result());
+          arrival.attach(accepted.result());
         } else {
-          claim.release();
+          arrival.release();
           Failure failure = FailureException.wrap(ready.cause(), Failure.START_FAILED, "launch").failure();
           Failure told = failure.closeCode() == 0 ? Failure.START_FAILED : failure; // admission refused before the handshake
           client.close((short) told.closeCode(), told.publicReason());
@@ -131,8 +131,8 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     return frame.put("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begunNanos)).encode();
   }
 
-  private Future<AcceptedClient> accept(HttpServerRequest request, Session.Claim claim) {
-    String token = claim.token();
+  private Future<AcceptedClient> accept(HttpServerRequest request, Arrival arrival) {
+    String token = arrival.token();
     // One cookie per route (its path), so one route's token is never sent to another.
     Cookie cookie = Cookie.cookie(COOKIE, token).setPath(route.path()).setHttpOnly(true).setSecure(tls)
         .setSameSite(CookieSameSite.LAX);
@@ -141,7 +141,7 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
         .add(SESSION_HEADER, token);
     return request.toWebSocket().map(client -> {
       // Before any frame is read, wherever its session's pipe lives.
-      ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, () -> claim.clientEnding(client));
+      ProtocolErrorAnswer errors = ProtocolErrorAnswer.install(client, arrival::clientEnding);
       client.pause();
       return new AcceptedClient(client, errors, AcceptedClient.RESUME_SUBPROTOCOL.equals(client.subProtocol()));
     });

@@ -8,9 +8,9 @@ import dev.berth.gateway.launcher.EngineWatch;
 import dev.berth.gateway.launcher.LaunchMeter;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pool.PoolMeter;
-import dev.berth.gateway.session.Session;
 import dev.berth.gateway.session.SessionMeter;
-import dev.berth.gateway.session.SessionRegistry;
+import dev.berth.gateway.session.SessionState;
+import dev.berth.gateway.session.Sessions;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -43,7 +43,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
-  private final Map<String, Map<Session.State, Counter>> transitions = new ConcurrentHashMap<>();
+  private final Map<String, Map<SessionState, Counter>> transitions = new ConcurrentHashMap<>();
   private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
   private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
   private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
@@ -143,8 +143,8 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     }
     launches.put(route, byOutcome);
     launchDurations.put(route, durations);
-    Map<Session.State, Counter> byState = new EnumMap<>(Session.State.class);
-    for (Session.State state : Session.State.values()) {
+    Map<SessionState, Counter> byState = new EnumMap<>(SessionState.class);
+    for (SessionState state : SessionState.values()) {
       byState.put(state, Counter.builder("berth.session.transitions")
           .description("Sessions entering each state")
           .tags("route", route, "state", state.name().toLowerCase(Locale.ROOT))
@@ -215,7 +215,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
   }
 
   @Override
-  public void transition(String route, Session.State state) {
+  public void transition(String route, SessionState state) {
     transitions.get(route).get(state).increment();
   }
 
@@ -270,7 +270,7 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
    * Sets the version gauges from what runs now (called by the registry every second, since versions
    * come and go with reloads).
    */
-  public void versions(SessionRegistry.Versions now) {
+  public void versions(Sessions.Versions now) {
     List<MultiGauge.Row<?>> sessions = new ArrayList<>();
     Map<String, String> roles = new HashMap<>();
     now.routes().forEach(route -> roles.put(route.name() + "@" + route.version(), "route"));

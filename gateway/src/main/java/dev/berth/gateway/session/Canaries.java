@@ -30,8 +30,8 @@ public final class Canaries {
   private final Map<String, Trial> trials = new HashMap<>();
 
   /** What an operator sees of one canary (admin API, metrics). */
-  public record Status(String route, String stableVersion, String canaryVersion, int weightPercent, String brakedBecause,
-      Tally stable, Tally canary) {}
+  public record Status(String route, String stableVersion, String canaryVersion, int weightPercent,
+      String brakedBecause, Tally stable, Tally canary) {}
 
   /** One version's new sessions in a trial; {@code firstFrameMedianMs} is -1 before any sample. */
   public record Tally(int started, int failed, double firstFrameMedianMs) {}
@@ -49,7 +49,8 @@ public final class Canaries {
       Trial kept = trials.get(route.name());
       boolean same = kept != null && kept.stableVersion.equals(route.version())
           && kept.canary.version().equals(route.canary().version());
-      next.put(route.name(), same ? kept.with(route.canary()) : new Trial(route.name(), route.version(), route.canary()));
+      next.put(route.name(),
+          same ? kept.with(route.canary()) : new Trial(route.name(), route.version(), route.canary()));
     }
     trials.clear();
     trials.putAll(next);
@@ -124,14 +125,18 @@ public final class Canaries {
     double canaryRate = canary.failureRate();
     double stableRate = stable.failureRate();
     if (canaryRate - stableRate > brake.failureMargin()) {
-      engage(trial, String.format("%.0f%% of its %d sessions failed, against %.0f%% of %s's %d (brake.failureMargin %.2f)",
-          100 * canaryRate, canary.started, 100 * stableRate, trial.stableVersion, stable.started, brake.failureMargin()));
+      engage(trial, String.format(
+          "%.0f%% of its %d sessions failed, against %.0f%% of %s's %d (brake.failureMargin %.2f)",
+          100 * canaryRate, canary.started, 100 * stableRate, trial.stableVersion, stable.started,
+          brake.failureMargin()));
       return;
     }
     double canaryMedian = canary.median();
     double stableMedian = stable.median();
-    if (canary.samples >= MIN_SAMPLES && stable.samples >= MIN_SAMPLES && canaryMedian > brake.firstFrameRatio() * stableMedian) {
-      engage(trial, String.format("median time to first frame %.1fms, against %.1fms for %s (brake.firstFrameRatio %.1f)",
+    boolean sampled = canary.samples >= MIN_SAMPLES && stable.samples >= MIN_SAMPLES;
+    if (sampled && canaryMedian > brake.firstFrameRatio() * stableMedian) {
+      engage(trial, String.format(
+          "median time to first frame %.1fms, against %.1fms for %s (brake.firstFrameRatio %.1f)",
           canaryMedian, stableMedian, trial.stableVersion, brake.firstFrameRatio()));
     }
   }

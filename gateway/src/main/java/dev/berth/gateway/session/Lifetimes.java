@@ -3,34 +3,36 @@ package dev.berth.gateway.session;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import io.vertx.core.Vertx;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
  * The three clocks of a session: the grace period while no client is attached, the idle timeout
  * counted on data frames only (pings are not activity), and the maximum lifetime. Each calls
- * {@code expire} with the failure that names it. The idle clock reads when data last passed from
- * the pipe, on its own loop, rather than being told of every frame.
+ * {@code expire} with the failure that names it and why, naming the setting. The idle clock reads
+ * when data last passed from the pipe, on its own loop, rather than being told of every frame.
  */
 final class Lifetimes {
 
   private final Vertx vertx;
+  private final RouteConfig route;
   private final RouteConfig.Timeouts timeouts;
-  private final Consumer<Failure> expire;
+  private final BiConsumer<Failure, String> expire;
   private final LongSupplier lastDataNanos;
   private long graceTimer = -1;
   private long idleTimer = -1;
   private long lifetimeTimer = -1;
 
-  Lifetimes(Vertx vertx, RouteConfig.Timeouts timeouts, Consumer<Failure> expire, LongSupplier lastDataNanos) {
+  Lifetimes(Vertx vertx, RouteConfig route, BiConsumer<Failure, String> expire, LongSupplier lastDataNanos) {
     this.vertx = vertx;
-    this.timeouts = timeouts;
+    this.route = route;
+    this.timeouts = route.timeouts();
     this.expire = expire;
     this.lastDataNanos = lastDataNanos;
   }
 
   void start() {
-    lifetimeTimer = vertx.setTimer(timeouts.maxLifetime().toMillis(), id -> expire.accept(Failure.MAX_LIFETIME));
+    lifetimeTimer = vertx.setTimer(timeouts.maxLifetime().toMillis(), id -> expired(Failure.MAX_LIFETIME));
     armIdle(timeouts.idle().toMillis());
   }
 
@@ -41,7 +43,7 @@ final class Lifetimes {
       long idleMs = timeouts.idle().toMillis();
       if (quietMs >= idleMs) {
         idleTimer = -1;
-        expire.accept(Failure.IDLE_TIMEOUT);
+        expired(Failure.IDLE_TIMEOUT);
       } else {
         armIdle(idleMs - quietMs);
       }
@@ -52,7 +54,7 @@ final class Lifetimes {
     if (graceTimer < 0) {
       graceTimer = vertx.setTimer(timeouts.grace().toMillis(), id -> {
         graceTimer = -1;
-        expire.accept(Failure.GRACE_EXPIRED);
+        expired(Failure.GRACE_EXPIRED);
       });
     }
   }
@@ -65,6 +67,16 @@ final class Lifetimes {
     graceTimer = cancel(graceTimer);
     idleTimer = cancel(idleTimer);
     lifetimeTimer = cancel(lifetimeTimer);
+  }
+
+  private void expired(Failure lifetime) {
+    expire.accept(lifetime, switch (lifetime) {
+      case GRACE_EXPIRED -> "no client for " + timeouts.grace().toMillis() + "ms (" + route.key("timeouts.grace") + ")";
+      case IDLE_TIMEOUT -> "no data frame for " + timeouts.idle().toMillis() + "ms ("
+          + route.key("timeouts.idle") + ")";
+      default -> "alive for " + timeouts.maxLifetime().toMillis() + "ms ("
+          + route.key("timeouts.maxLifetime") + ")";
+    });
   }
 
   private long cancel(long timer) {

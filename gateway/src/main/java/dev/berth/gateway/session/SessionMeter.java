@@ -7,7 +7,7 @@ import dev.berth.gateway.pipe.FrameMeter;
 public interface SessionMeter extends FrameMeter {
 
   /** A session on {@code route} entered {@code state}. */
-  void transition(String route, Session.State state);
+  void transition(String route, SessionState state);
 
   /** A session on {@code route} ended, for {@code reason}. */
   void ended(String route, Failure reason);

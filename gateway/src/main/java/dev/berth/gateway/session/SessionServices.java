@@ -13,7 +13,7 @@ import io.vertx.core.Vertx;
  *
  * @param control the loop the registry, the sessions and the pools live on
  * @param loops the data loops pipes live on
- * @param launcher launches through {@code gate}; the registry asks the gate for room first
+ * @param launcher launches through {@code gate}; admission asks the gate for room first
  * @param canaries picks a new session's version and hears how each version's sessions fare
  */
 public record SessionServices(Vertx vertx, Context control, EventLoops loops, Launcher launcher, LaunchGate gate,

@@ -50,7 +50,8 @@ public final class TokenSecret {
     Path temp = Files.createTempFile(folder, "." + file.getFileName() + ".", ".tmp", OWNER_ONLY);
     try {
       try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        out.write(ByteBuffer.wrap((Base64.getEncoder().encodeToString(secret) + "\n").getBytes(StandardCharsets.US_ASCII)));
+        String line = Base64.getEncoder().encodeToString(secret) + "\n";
+        out.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
         out.force(true); // on disk before it has its name: a crash leaves no empty secret
       }
       Files.createLink(file, temp);
@@ -70,7 +71,8 @@ public final class TokenSecret {
       secret = null;
     }
     if (secret == null || secret.length < BYTES) {
-      String problem = text.isEmpty() ? "is empty" : secret == null ? "is not base64" : "holds " + secret.length + " bytes";
+      String problem = text.isEmpty() ? "is empty"
+          : secret == null ? "is not base64" : "holds " + secret.length + " bytes";
       throw new IOException(file + ": " + problem + "; a token secret is at least " + BYTES + " random bytes in base64"
           + " (an older gateway that crashed while making it could leave it so). Fix: delete it and the gateway makes"
           + " a new one (every session token made with the old one then becomes invalid)");

@@ -95,8 +95,8 @@ public final class VersionDrains {
       return false;
     }
     cancel(drain);
-    LOG.info("version " + version + " of route " + route + ": an operator set its drain deadline to " + deadline.toMillis()
-        + "ms from now");
+    LOG.info("version " + version + " of route " + route + ": an operator set its drain deadline to "
+        + deadline.toMillis() + "ms from now");
     schedule(key, drain, deadline);
     return true;
   }
@@ -112,10 +112,6 @@ public final class VersionDrains {
         counts.getOrDefault(entry.getKey(), 0), entry.getValue().deadline)).toList();
   }
 
-  void close() {
-    drains.values().forEach(this::cancelTimer);
-  }
-
   private void schedule(Key key, Drain drain, Duration deadline) {
     drain.deadline = Instant.now().plus(deadline);
     drain.timer = vertx.setTimer(Math.max(1, deadline.toMillis()), id -> {
@@ -125,14 +121,10 @@ public final class VersionDrains {
   }
 
   private void cancel(Drain drain) {
-    cancelTimer(drain);
-    drain.deadline = null;
-  }
-
-  private void cancelTimer(Drain drain) {
     if (drain.timer >= 0) {
       vertx.cancelTimer(drain.timer);
       drain.timer = -1;
     }
+    drain.deadline = null;
   }
 }

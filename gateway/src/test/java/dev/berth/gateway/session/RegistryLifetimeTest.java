@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Tag;
 @Tag("long")
 class RegistryLifetimeTest extends FakeLauncherGatewayTest {
 
-  private SessionRegistry.Holdings holdings() throws Exception {
+  private Sessions.Holdings holdings() throws Exception {
     return gateway.verticle.holdings().await(10, TimeUnit.SECONDS);
   }
 
@@ -45,7 +45,7 @@ class RegistryLifetimeTest extends FakeLauncherGatewayTest {
   private void awaitEmpty(String after) throws Exception {
     Await.until(() -> {
       try {
-        return holdings().equals(new SessionRegistry.Holdings(0, 0, 0, 0, 0, 0, holdings().pooled()));
+        return holdings().equals(new Sessions.Holdings(0, 0, 0, 0, 0, 0, holdings().pooled()));
       } catch (Exception e) {
         throw new AssertionError(e);
       }
