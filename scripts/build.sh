@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
-# Builds what is missing or stale: the gateway and handler jars and the benchmarks (tests skipped), and the
+# Builds what is missing or stale: the gateway and handler jars (tests skipped), and the
 # berth/handler image when a Docker engine answers. Used by run.sh and the benchmarks.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 gateway_jar=gateway/target/berth-gateway.jar
 handler_jar=handler-image/target/berth-handler.jar
-benchmarks_classpath=benchmarks/target/classpath.txt
 image="berth/handler:$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' pom.xml | head -n 1)"
 
 stale() { # true when the jar is missing or its module's sources or poms are newer than it
   [ ! -f "$1" ] || [ -n "$(find pom.xml "$2/pom.xml" "$2/src" -newer "$1" -type f -print -quit)" ]
 }
 
-if stale "$gateway_jar" gateway || stale "$handler_jar" handler-image || stale "$benchmarks_classpath" benchmarks; then
-  echo "build.sh: building the gateway, the handler and the benchmarks (mvn package, tests skipped)" >&2
+if stale "$gateway_jar" gateway || stale "$handler_jar" handler-image; then
+  echo "build.sh: building the gateway and the handler (mvn package, tests skipped)" >&2
   mvn -q -B -DskipTests -Dberth.image.skip=true package
 fi
 

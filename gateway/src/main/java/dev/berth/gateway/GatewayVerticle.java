@@ -17,6 +17,7 @@ import dev.berth.gateway.metrics.GatewayMetrics;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.session.Canaries;
+import dev.berth.gateway.session.SessionSnapshot;
 import dev.berth.gateway.session.SessionServices;
 import dev.berth.gateway.session.SessionTokens;
 import dev.berth.gateway.session.Sessions;
@@ -257,7 +258,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** Every session as the admin API shows it, for a leak audit. */
-  public Future<List<dev.berth.gateway.session.Session.Snapshot>> sessions() {
+  public Future<List<SessionSnapshot>> sessions() {
     return registry.snapshot();
   }
 

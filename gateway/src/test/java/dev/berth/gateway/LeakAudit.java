@@ -1,7 +1,7 @@
 package dev.berth.gateway;
 
 import com.github.dockerjava.api.model.Container;
-import dev.berth.gateway.session.Session;
+import dev.berth.gateway.session.SessionSnapshot;
 import dev.berth.gateway.session.SessionState;
 import dev.berth.gateway.session.Sessions;
 import java.util.List;
@@ -33,7 +33,7 @@ public final class LeakAudit {
 
   private static String mismatch(TestGateway gateway, DockerTestBackends docker) {
     try {
-      List<Session.Snapshot> sessions = gateway.verticle.sessions().await(10, TimeUnit.SECONDS);
+      List<SessionSnapshot> sessions = gateway.verticle.sessions().await(10, TimeUnit.SECONDS);
       Sessions.Holdings held = gateway.verticle.holdings().await(10, TimeUnit.SECONDS);
       Set<String> live = new TreeSet<>();
       sessions.stream().filter(session -> session.state() != SessionState.ENDING).forEach(session -> live.add(session.key()));

@@ -5,7 +5,7 @@ import dev.berth.gateway.config.ConfigReloader;
 import dev.berth.gateway.config.Durations;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.session.Canaries;
-import dev.berth.gateway.session.Session;
+import dev.berth.gateway.session.SessionSnapshot;
 import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -166,7 +166,7 @@ public final class AdminApi {
     return new JsonObject().put("admissions", paused ? "paused" : "open");
   }
 
-  private static JsonObject json(Session.Snapshot session) {
+  private static JsonObject json(SessionSnapshot session) {
     return new JsonObject()
         .put("key", session.key())
         .put("route", session.route())

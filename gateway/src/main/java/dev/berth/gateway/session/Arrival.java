@@ -15,6 +15,9 @@ public final class Arrival {
 
   private final Session session;
   private final String token;
+  /** The session's connection to its backend, and the launch steps its client may watch. */
+  private final Future<Void> piped;
+  private final LaunchSteps launchSteps;
   private boolean done;
   private Consumer<Progress> progressWatcher;
   /** Its websocket, once attached. */
@@ -25,9 +28,11 @@ public final class Arrival {
    */
   boolean replaced;
 
-  Arrival(Session session, String token) {
+  Arrival(Session session, String token, Future<Void> piped, LaunchSteps launchSteps) {
     this.session = session;
     this.token = token;
+    this.piped = piped;
+    this.launchSteps = launchSteps;
   }
 
   /** The session's token, for the client to present when it comes back. */
@@ -40,7 +45,7 @@ public final class Arrival {
    * never will be.
    */
   public Future<Void> ready() {
-    return EventLoops.here(session.piped());
+    return EventLoops.here(piped);
   }
 
   /**
@@ -51,7 +56,7 @@ public final class Arrival {
   public void watchProgress(Consumer<Progress> watcher) {
     session.onControl(() -> {
       progressWatcher = watcher;
-      session.launchSteps().watch(watcher, !session.piped().isComplete());
+      launchSteps.watch(watcher, !piped.isComplete());
     });
   }
 

@@ -45,14 +45,6 @@ public final class Session {
   private final BackendLink link;
   /** The session's client, as it sees it; on the control loop only (see {@link CurrentClient}). */
   private final CurrentClient client = new CurrentClient();
-  private int waitingClients;
-  private boolean tokenDelivered;
-  /**
-   * The close code and reason its clients were told when it ended or let go; a client accepted just
-   * after gets the same.
-   */
-  private short lastCode = (short) Failure.BACKEND_EXITED.closeCode();
-  private String lastReason = Failure.BACKEND_EXITED.publicReason();
 
   private Session(SessionId id, RouteConfig route, SessionServices services, Consumer<Session> onGone,
       SessionState first, boolean adopted, Context loop) {
@@ -111,7 +103,7 @@ public final class Session {
     Session session = new Session(SessionId.ofKey(found.sessionKey()), route, services, onGone,
         SessionState.CONNECTING, true, services.loops().next());
     session.link.adopt(found);
-    session.tokenDelivered = true; // its client holds the token from before
+    session.client.tokenDelivered(); // its client holds the token from before
     return session;
   }
 
@@ -198,8 +190,8 @@ public final class Session {
    */
   Arrival arrive(String token) {
     lifetimes.stopGrace();
-    waitingClients++;
-    return new Arrival(this, token);
+    client.arriving();
+    return new Arrival(this, token, connected.future(), launchSteps);
   }
 
   // --- what its arrivals do, on the control loop
@@ -208,21 +200,13 @@ public final class Session {
     EventLoops.run(services.control(), task);
   }
 
-  Future<Void> piped() {
-    return connected.future();
-  }
-
-  LaunchSteps launchSteps() {
-    return launchSteps;
-  }
-
   CurrentClient currentClient() {
     return client;
   }
 
   /** An arrival attached or left: it no longer waits, nor watches the launch. */
   void arrivalDone(Consumer<Progress> progressWatcher) {
-    waitingClients--;
+    client.arrived();
     launchSteps.unwatch(progressWatcher);
   }
 
@@ -236,10 +220,10 @@ public final class Session {
     if (!live()) {
       // It ended (or moved to another gateway, where this client was just replaced) between its
       // ready and this client's handshake: the client hears what an attached one did.
-      accepted.socket().close(lastCode, lastReason);
+      client.tellLate(accepted.socket());
       return;
     }
-    tokenDelivered = true;
+    client.tokenDelivered();
     if (client.present()) {
       LOG.info(this + ": handover to a newer connection from " + accepted.socket().remoteAddress());
     }
@@ -255,10 +239,10 @@ public final class Session {
    * unless no client ever got its token, and then no one can come back: it ends now.
    */
   private void awaitClient() {
-    if (waitingClients > 0 || state == SessionState.ATTACHED) {
+    if (client.onItsWay() || state == SessionState.ATTACHED) {
       return;
     }
-    if (!tokenDelivered) {
+    if (!client.holdsToken()) {
       end(Failure.ABANDONED, "the client left before its session was ready, and no one else holds its token");
     } else if (link.pipe() != null) {
       lifetimes.startGrace();
@@ -303,8 +287,7 @@ public final class Session {
       return over.future();
     }
     moveTo(SessionState.ENDING, why.tag() + ": " + detail + link.traffic());
-    lastCode = (short) (clientCode == 0 ? 1000 : clientCode);
-    lastReason = clientReason;
+    client.told(clientCode == 0 ? 1000 : clientCode, clientReason);
     services.meter().ended(route.name(), why);
     if (!adopted) {
       services.canaries().failed(route, why);
@@ -346,8 +329,7 @@ public final class Session {
       return Future.succeededFuture();
     }
     lifetimes.stopAll();
-    lastCode = (short) toClient.closeCode();
-    lastReason = toClient.publicReason();
+    client.told(toClient.closeCode(), toClient.publicReason());
     Future<Void> told = link.close(toClient.closeCode(), toClient.publicReason(), 1001, toBackend).otherwiseEmpty();
     gone(detail);
     // After GONE: a client still on its way is refused, and its arrival's release, which may run
@@ -370,18 +352,8 @@ public final class Session {
     services.meter().transition(route.name(), next);
   }
 
-  /**
-   * What an operator sees of a session (admin API).
-   *
-   * @param version the route's version (pinned at the session's start)
-   * @param fromClient data bytes its clients sent the backend, over all connections
-   * @param toClient data bytes its backend sent, over all connections
-   */
-  public record Snapshot(String key, String route, String version, SessionState state, long ageSeconds, long fromClient,
-      long toClient) {}
-
-  Snapshot snapshot() {
-    return new Snapshot(id.key(), route.name(), route.version(), state,
+  SessionSnapshot snapshot() {
+    return new SessionSnapshot(id.key(), route.name(), route.version(), state,
         (System.nanoTime() - clock.createdNanos()) / 1_000_000_000L,
         link.bytes(Direction.CLIENT_TO_BACKEND), link.bytes(Direction.BACKEND_TO_CLIENT));
   }

@@ -109,7 +109,7 @@ public final class Sessions {
   }
 
   /** What every session looks like now, for the admin API, on the caller's loop. */
-  public Future<List<Session.Snapshot>> snapshot() {
+  public Future<List<SessionSnapshot>> snapshot() {
     return onControl(() -> Future.succeededFuture(registry.all().stream().map(Session::snapshot).toList()));
   }
 

@@ -11,7 +11,7 @@ class CurrentClientTest {
   private final CurrentClient client = new CurrentClient();
 
   private static Arrival arrival() {
-    return new Arrival(null, "token");
+    return new Arrival(null, "token", null, null);
   }
 
   @Test
