@@ -8,18 +8,18 @@ import java.util.function.BooleanSupplier;
  */
 public final class Await {
 
-  private static final long POLL_MS = 50;
+    private static final long POLL_MS = 50;
 
-  private Await() {}
+    private Await() {}
 
-  /** Returns as soon as {@code condition} holds; fails naming {@code what} after {@code withinMs}. */
-  public static void until(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + withinMs * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("not within " + withinMs + "ms: " + what);
-      }
-      Thread.sleep(POLL_MS);
+    /** Returns as soon as {@code condition} holds; fails naming {@code what} after {@code withinMs}. */
+    public static void until(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + withinMs * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + withinMs + "ms: " + what);
+            }
+            Thread.sleep(POLL_MS);
+        }
     }
-  }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
@@ -24,7 +25,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.junit.jupiter.api.Tag;
 
 /**
  * A newcomer's first run, automated: the README's run command brings the gateway up on the default
@@ -37,117 +37,153 @@ import org.junit.jupiter.api.Tag;
 @Tag("browser")
 class BrowserFeedIT {
 
-  private static final String DEFAULT_ROUTE = "listings";
+    private static final String DEFAULT_ROUTE = "listings";
 
-  @Test
-  void pageShowsTheFeedFromItsOwnContainerAndGetsItBackAfterAGatewayRestart() throws Exception {
-    Path root = TestGateway.ROOT;
-    int port = freePort(); // fixed, so the page can come back to the same URL after the restart
-    try (DockerTestBackends docker = new DockerTestBackends()) {
-      Set<String> before = containerIds(docker);
-      GatewayProcess gateway = null;
-      Path profile = Files.createTempDirectory("berth-chromium");
-      WebDriver browser = null;
-      try {
-        // The README's run command, on the default config.
-        gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-1.log"));
-        String url = "http://127.0.0.1:" + port + "/";
-        browser = headlessChromium(profile);
-        browser.get(url);
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
-        wait.until(page -> page.findElements(By.cssSelector("#feed tr.listing")).size() >= 3);
+    @Test
+    void pageShowsTheFeedFromItsOwnContainerAndGetsItBackAfterAGatewayRestart() throws Exception {
+        Path root = TestGateway.ROOT;
+        int port = freePort(); // fixed, so the page can come back to the same URL after the restart
+        try (DockerTestBackends docker = new DockerTestBackends()) {
+            Set<String> before = containerIds(docker);
+            GatewayProcess gateway = null;
+            Path profile = Files.createTempDirectory("berth-chromium");
+            WebDriver browser = null;
+            try {
+                // The README's run command, on the default config.
+                gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-1.log"));
+                String url = "http://127.0.0.1:" + port + "/";
+                browser = headlessChromium(profile);
+                browser.get(url);
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+                wait.until(page ->
+                        page.findElements(By.cssSelector("#feed tr.listing")).size() >= 3);
 
-        assertEquals("open", browser.findElement(By.id("status")).getText());
-        assertTrue(browser.findElement(By.id("start")).getText().matches("ready in \\d+ ms"),
-            "the page was told its session's start: " + browser.findElement(By.id("start")).getText());
-        String session = browser.findElement(By.id("session")).getText();
-        String hostname = browser.findElement(By.id("hostname")).getText();
-        List<Container> own = docker.containers(DEFAULT_ROUTE, session, false);
-        assertEquals(1, own.size(), "one running container for the page's session " + session);
-        InspectContainerResponse container = docker.docker.inspectContainerCmd(own.get(0).getId()).exec();
-        assertEquals(hostname, container.getConfig().getHostName(), "the feed comes from the session's own container");
-        String address = container.getNetworkSettings().getNetworks().get("berth-sessions").getIpAddress();
-        assertFalse(browser.getPageSource().contains(address), "the page never shows the backend address");
-        Files.write(root.resolve("gateway/target/browser-feed.png"),
-            ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+                assertEquals("open", browser.findElement(By.id("status")).getText());
+                assertTrue(
+                        browser.findElement(By.id("start")).getText().matches("ready in \\d+ ms"),
+                        "the page was told its session's start: "
+                                + browser.findElement(By.id("start")).getText());
+                String session = browser.findElement(By.id("session")).getText();
+                String hostname = browser.findElement(By.id("hostname")).getText();
+                List<Container> own = docker.containers(DEFAULT_ROUTE, session, false);
+                assertEquals(1, own.size(), "one running container for the page's session " + session);
+                InspectContainerResponse container =
+                        docker.docker.inspectContainerCmd(own.get(0).getId()).exec();
+                assertEquals(
+                        hostname,
+                        container.getConfig().getHostName(),
+                        "the feed comes from the session's own container");
+                String address = container
+                        .getNetworkSettings()
+                        .getNetworks()
+                        .get("berth-sessions")
+                        .getIpAddress();
+                assertFalse(browser.getPageSource().contains(address), "the page never shows the backend address");
+                Files.write(
+                        root.resolve("gateway/target/browser-feed.png"),
+                        ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
-        // Ctrl-C (SIGINT), as the README says: no drain, and the session is kept. (A service
-        // manager's SIGTERM drains first: SessionSurvivalTest.)
-        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(gateway.process.pid())).start().waitFor());
-        assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
-        assertEquals(0, gateway.process.exitValue());
-        wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
-        assertEquals(1, docker.containers(DEFAULT_ROUTE, session, false).size(), "the container outlives the gateway");
+                // Ctrl-C (SIGINT), as the README says: no drain, and the session is kept. (A service
+                // manager's SIGTERM drains first: SessionSurvivalTest.)
+                assertEquals(
+                        0,
+                        new ProcessBuilder("kill", "-INT", Long.toString(gateway.process.pid()))
+                                .start()
+                                .waitFor());
+                assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on Ctrl-C");
+                assertEquals(0, gateway.process.exitValue());
+                wait.until(page -> page.findElement(By.id("status")).getText().startsWith("reconnecting"));
+                assertEquals(
+                        1,
+                        docker.containers(DEFAULT_ROUTE, session, false).size(),
+                        "the container outlives the gateway");
 
-        gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-2.log"));
-        wait.until(page -> page.findElement(By.id("status")).getText().equals("open"));
-        int countBack = Integer.parseInt(browser.findElement(By.id("count")).getText());
-        wait.until(page -> Integer.parseInt(page.findElement(By.id("count")).getText()) >= countBack + 3);
-        assertEquals(session, browser.findElement(By.id("session")).getText(), "the page got its own session back");
-        assertEquals(hostname, browser.findElement(By.id("hostname")).getText(), "from the same container");
-        Files.write(root.resolve("gateway/target/browser-feed-after-restart.png"),
-            ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+                gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-2.log"));
+                wait.until(page -> page.findElement(By.id("status")).getText().equals("open"));
+                int countBack =
+                        Integer.parseInt(browser.findElement(By.id("count")).getText());
+                wait.until(page ->
+                        Integer.parseInt(page.findElement(By.id("count")).getText()) >= countBack + 3);
+                assertEquals(
+                        session, browser.findElement(By.id("session")).getText(), "the page got its own session back");
+                assertEquals(hostname, browser.findElement(By.id("hostname")).getText(), "from the same container");
+                Files.write(
+                        root.resolve("gateway/target/browser-feed-after-restart.png"),
+                        ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
-        browser.findElement(By.id("end")).click(); // the user ends the session: its container goes at once
-        wait.until(page -> page.findElement(By.id("status")).getText().startsWith("closed"));
-        awaitGone(docker, session);
-        browser.quit();
-        browser = null;
-        gateway.terminate();
-        assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
-      } finally {
-        if (browser != null) {
-          browser.quit();
+                browser.findElement(By.id("end")).click(); // the user ends the session: its container goes at once
+                wait.until(page -> page.findElement(By.id("status")).getText().startsWith("closed"));
+                awaitGone(docker, session);
+                browser.quit();
+                browser = null;
+                gateway.terminate();
+                assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
+            } finally {
+                if (browser != null) {
+                    browser.quit();
+                }
+                if (gateway != null) {
+                    gateway.kill();
+                    gateway.process.waitFor(30, TimeUnit.SECONDS);
+                }
+                try (var files = Files.walk(profile)) {
+                    files.sorted(java.util.Comparator.reverseOrder())
+                            .map(Path::toFile)
+                            .forEach(File::delete);
+                }
+                for (String id : containerIds(docker)) {
+                    if (!before.contains(id)) {
+                        docker.docker.removeContainerCmd(id).withForce(true).exec();
+                    }
+                }
+            }
         }
-        if (gateway != null) {
-          gateway.kill();
-          gateway.process.waitFor(30, TimeUnit.SECONDS);
-        }
-        try (var files = Files.walk(profile)) {
-          files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-        }
-        for (String id : containerIds(docker)) {
-          if (!before.contains(id)) {
-            docker.docker.removeContainerCmd(id).withForce(true).exec();
-          }
-        }
-      }
     }
-  }
 
-  private static GatewayProcess runCommand(Path root, int port, Path log) throws Exception {
-    return GatewayProcess.run(List.of("./run.sh", "--port", Integer.toString(port)), root, log, Duration.ofSeconds(180));
-  }
-
-  private static void awaitGone(DockerTestBackends docker, String session) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!docker.containers(DEFAULT_ROUTE, session, true).isEmpty()) {
-      assertTrue(System.currentTimeMillis() < deadline, "the ended session's container was removed");
-      Thread.sleep(100);
+    private static GatewayProcess runCommand(Path root, int port, Path log) throws Exception {
+        return GatewayProcess.run(
+                List.of("./run.sh", "--port", Integer.toString(port)), root, log, Duration.ofSeconds(180));
     }
-  }
 
-  private static int freePort() throws Exception {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+    private static void awaitGone(DockerTestBackends docker, String session) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!docker.containers(DEFAULT_ROUTE, session, true).isEmpty()) {
+            assertTrue(System.currentTimeMillis() < deadline, "the ended session's container was removed");
+            Thread.sleep(100);
+        }
     }
-  }
 
-  private static Set<String> containerIds(DockerTestBackends docker) {
-    return docker.containers(DEFAULT_ROUTE, null, true).stream().map(Container::getId).collect(Collectors.toSet());
-  }
+    private static int freePort() throws Exception {
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
 
-  private static WebDriver headlessChromium(Path profile) {
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File("/usr/bin/chromedriver"))
-        .usingAnyFreePort()
-        .build();
-    ChromeOptions options = new ChromeOptions()
-        .setBinary("/usr/bin/chromium")
-        .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1100,900",
-            "--user-data-dir=" + profile);
-    return new ChromeDriver(service, options);
-  }
+    private static Set<String> containerIds(DockerTestBackends docker) {
+        return docker.containers(DEFAULT_ROUTE, null, true).stream()
+                .map(Container::getId)
+                .collect(Collectors.toSet());
+    }
+
+    private static WebDriver headlessChromium(Path profile) {
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort()
+                .build();
+        ChromeOptions options = new ChromeOptions()
+                .setBinary("/usr/bin/chromium")
+                .addArguments(
+                        "--headless=new",
+                        "--no-sandbox",
+                        "--disable-dev-shm-usage",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--window-size=1100,900",
+                        "--user-data-dir=" + profile);
+        return new ChromeDriver(service, options);
+    }
 }

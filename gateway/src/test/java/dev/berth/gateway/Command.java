@@ -13,22 +13,26 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Command {
 
-  /** What a command did: its exit status and its output, stdout and stderr together. */
-  public record Result(int status, String output) {}
+    /** What a command did: its exit status and its output, stdout and stderr together. */
+    public record Result(int status, String output) {}
 
-  private Command() {}
+    private Command() {}
 
-  public static Result run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
-    Path output = Files.createTempFile("berth-test-command-", ".out");
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new IllegalStateException(String.join(" ", command) + " took over " + timeoutSeconds + "s: killed");
-      }
-      return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(output);
+    public static Result run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
+        Path output = Files.createTempFile("berth-test-command-", ".out");
+        try {
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .start();
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new IllegalStateException(
+                        String.join(" ", command) + " took over " + timeoutSeconds + "s: killed");
+            }
+            return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(output);
+        }
     }
-  }
 }

@@ -19,31 +19,31 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 public abstract class FakeLauncherGatewayTest {
 
-  protected Vertx vertx;
-  protected FakeLauncher launcher;
-  protected TestGateway gateway;
+    protected Vertx vertx;
+    protected FakeLauncher launcher;
+    protected TestGateway gateway;
 
-  /** How long each fake launch takes: none unless a test class says otherwise. */
-  protected Duration launchTime() {
-    return Duration.ZERO;
-  }
-
-  @BeforeEach
-  final void startFakeLauncher(Vertx vertx) {
-    this.vertx = vertx;
-    this.launcher = new FakeLauncher(vertx, launchTime());
-  }
-
-  @AfterEach
-  final void closeGatewayAndCheckEveryBackendStopped() throws Exception {
-    if (gateway != null) {
-      gateway.close();
+    /** How long each fake launch takes: none unless a test class says otherwise. */
+    protected Duration launchTime() {
+        return Duration.ZERO;
     }
-    assertEquals(0, launcher.running(), "backends left running after the gateway stopped");
-  }
 
-  /** A gateway on the fake launcher, to configure and start. */
-  protected TestGateway.Builder gatewayOn() {
-    return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
-  }
+    @BeforeEach
+    final void startFakeLauncher(Vertx vertx) {
+        this.vertx = vertx;
+        this.launcher = new FakeLauncher(vertx, launchTime());
+    }
+
+    @AfterEach
+    final void closeGatewayAndCheckEveryBackendStopped() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
+        assertEquals(0, launcher.running(), "backends left running after the gateway stopped");
+    }
+
+    /** A gateway on the fake launcher, to configure and start. */
+    protected TestGateway.Builder gatewayOn() {
+        return TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher));
+    }
 }

@@ -15,48 +15,51 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FlakyLink implements AutoCloseable {
 
-  public final int port;
-  private final NetServer server;
-  private final NetClient client; // held: an unreachable client is closed by a Cleaner
-  private final List<NetSocket> open = new CopyOnWriteArrayList<>();
+    public final int port;
+    private final NetServer server;
+    private final NetClient client; // held: an unreachable client is closed by a Cleaner
+    private final List<NetSocket> open = new CopyOnWriteArrayList<>();
 
-  public FlakyLink(Vertx vertx, int targetPort) throws Exception {
-    client = vertx.createNetClient();
-    server = vertx.createNetServer().connectHandler(incoming -> {
-      incoming.pause();
-      client.connect(targetPort, "127.0.0.1").onComplete(connected -> {
-        if (connected.failed()) {
-          incoming.close();
-          return;
-        }
-        NetSocket outgoing = connected.result();
-        open.add(incoming);
-        open.add(outgoing);
-        incoming.pipeTo(outgoing);
-        outgoing.pipeTo(incoming);
-        incoming.resume();
-      });
-    }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-    port = server.actualPort();
-  }
-
-  /** Drops every connection through the link; new ones may be made afterwards. */
-  public void cut() {
-    for (NetSocket socket : open) {
-      socket.close();
+    public FlakyLink(Vertx vertx, int targetPort) throws Exception {
+        client = vertx.createNetClient();
+        server = vertx.createNetServer()
+                .connectHandler(incoming -> {
+                    incoming.pause();
+                    client.connect(targetPort, "127.0.0.1").onComplete(connected -> {
+                        if (connected.failed()) {
+                            incoming.close();
+                            return;
+                        }
+                        NetSocket outgoing = connected.result();
+                        open.add(incoming);
+                        open.add(outgoing);
+                        incoming.pipeTo(outgoing);
+                        outgoing.pipeTo(incoming);
+                        incoming.resume();
+                    });
+                })
+                .listen(0, "127.0.0.1")
+                .await(10, TimeUnit.SECONDS);
+        port = server.actualPort();
     }
-    open.clear();
-  }
 
-  /** Stops forwarding anything, both ways, while every connection stays open: a client that went silent. */
-  public void freeze() {
-    open.forEach(NetSocket::pause);
-  }
+    /** Drops every connection through the link; new ones may be made afterwards. */
+    public void cut() {
+        for (NetSocket socket : open) {
+            socket.close();
+        }
+        open.clear();
+    }
 
-  @Override
-  public void close() throws Exception {
-    cut();
-    server.close().await(10, TimeUnit.SECONDS);
-    client.close().await(10, TimeUnit.SECONDS);
-  }
+    /** Stops forwarding anything, both ways, while every connection stays open: a client that went silent. */
+    public void freeze() {
+        open.forEach(NetSocket::pause);
+    }
+
+    @Override
+    public void close() throws Exception {
+        cut();
+        server.close().await(10, TimeUnit.SECONDS);
+        client.close().await(10, TimeUnit.SECONDS);
+    }
 }

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class GatewayJarIT {
 
-  @TempDir
-  Path dir;
+    @TempDir
+    Path dir;
 
-  @Test
-  void badConfigFileStopsTheGatewayWithExitCode2AndTheFix() throws Exception {
-    Path config = dir.resolve("berth.yaml");
-    Files.writeString(config, """
+    @Test
+    void badConfigFileStopsTheGatewayWithExitCode2AndTheFix() throws Exception {
+        Path config = dir.resolve("berth.yaml");
+        Files.writeString(config, """
         listen: {port: 8080}
         routes:
           - name: listings
@@ -30,20 +30,26 @@ class GatewayJarIT {
             process: {command: [java, -jar, handler.jar]}
             timeouts: {ready: soon}
         """);
-    Path log = dir.resolve("gateway.log"); // a file, not a pipe: it can be read after the process is gone
-    Process gateway = new ProcessBuilder("java", "-jar",
-        TestGateway.ROOT.resolve("gateway/target/berth-gateway.jar").toString(), "--config", config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-    try {
-      assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits at once");
-    } finally {
-      gateway.destroyForcibly(); // a gateway that did not exit is not left running
+        Path log = dir.resolve("gateway.log"); // a file, not a pipe: it can be read after the process is gone
+        Process gateway = new ProcessBuilder(
+                        "java",
+                        "-jar",
+                        TestGateway.ROOT
+                                .resolve("gateway/target/berth-gateway.jar")
+                                .toString(),
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        try {
+            assertTrue(gateway.waitFor(60, TimeUnit.SECONDS), "the gateway exits at once");
+        } finally {
+            gateway.destroyForcibly(); // a gateway that did not exit is not left running
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(2, gateway.exitValue(), output);
+        assertTrue(output.contains(config + ": key 'routes[0].timeouts.ready': 'soon' is not a duration"), output);
+        assertTrue(output.contains("Fix: write a number with a unit"), output);
     }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    assertEquals(2, gateway.exitValue(), output);
-    assertTrue(output.contains(config + ": key 'routes[0].timeouts.ready': 'soon' is not a duration"), output);
-    assertTrue(output.contains("Fix: write a number with a unit"), output);
-  }
 }

@@ -25,14 +25,20 @@ import org.junit.jupiter.api.parallel.Isolated;
 @Isolated
 class GatewayStartFailureTest {
 
-  @Test
-  void aGatewayThatCannotListenClosesItsLauncher(Vertx vertx) throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Exception error = assertThrows(Exception.class,
-          () -> TestGateway.on(LauncherKind.DOCKER).port(taken.getLocalPort()).start(vertx));
-      assertTrue(error.getMessage().contains("Address already in use"), error.getMessage());
+    @Test
+    void aGatewayThatCannotListenClosesItsLauncher(Vertx vertx) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Exception error = assertThrows(
+                    Exception.class,
+                    () -> TestGateway.on(LauncherKind.DOCKER)
+                            .port(taken.getLocalPort())
+                            .start(vertx));
+            assertTrue(error.getMessage().contains("Address already in use"), error.getMessage());
+        }
+        Await.until(
+                () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("berth-docker")),
+                10_000,
+                "the engine worker pools are closed");
     }
-    Await.until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("berth-docker")),
-        10_000, "the engine worker pools are closed");
-  }
 }

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.Tag;
 
 /**
  * The gateway process and the signals an operator sends it. A parent that ignores SIGHUP (nohup)
@@ -26,17 +26,18 @@ import org.junit.jupiter.api.Tag;
 @Tag("long")
 class MainSignalsTest {
 
-  private static final String IGNORED_WARNING = "SIGHUP is ignored by this process";
+    private static final String IGNORED_WARNING = "SIGHUP is ignored by this process";
 
-  private final List<GatewayProcess> gateways = new ArrayList<>();
-  private Path dir;
-  private Path config;
+    private final List<GatewayProcess> gateways = new ArrayList<>();
+    private Path dir;
+    private Path config;
 
-  @BeforeEach
-  void writeConfig() throws Exception {
-    dir = Files.createTempDirectory("berth-signals-");
-    config = dir.resolve("berth.yaml");
-    Files.writeString(config, """
+    @BeforeEach
+    void writeConfig() throws Exception {
+        dir = Files.createTempDirectory("berth-signals-");
+        config = dir.resolve("berth.yaml");
+        Files.writeString(
+                config, """
         listen: {host: 127.0.0.1, port: 0}
         admin: {port: 0, tokenFile: "%s"}
         launcher: process
@@ -46,49 +47,55 @@ class MainSignalsTest {
             path: /ws
             process: {command: [java, -jar, "%s"]}
         """.formatted(dir.resolve("admin.key"), dir.resolve("token.key"), TestGateway.HANDLER_JAR));
-  }
-
-  @AfterEach
-  void stopGatewaysAndRemoveFiles() throws Exception {
-    for (GatewayProcess gateway : gateways) {
-      gateway.kill();
-      gateway.process.waitFor(30, TimeUnit.SECONDS);
     }
-    try (var files = Files.list(dir)) {
-      for (Path file : files.toList()) {
-        Files.delete(file);
-      }
+
+    @AfterEach
+    void stopGatewaysAndRemoveFiles() throws Exception {
+        for (GatewayProcess gateway : gateways) {
+            gateway.kill();
+            gateway.process.waitFor(30, TimeUnit.SECONDS);
+        }
+        try (var files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir);
     }
-    Files.delete(dir);
-  }
 
-  @Test
-  void aGatewayStartedWithSighupIgnoredSaysItWillNotReloadOnIt() throws Exception {
-    GatewayProcess gateway = start("env", "--ignore-signal=HUP"); // as nohup does
-    gateway.awaitLogLine(IGNORED_WARNING);
-    assertTrue(Files.readString(gateway.log).contains("Start the gateway with the signal's default action"),
-        "the warning says what to do instead");
-  }
+    @Test
+    void aGatewayStartedWithSighupIgnoredSaysItWillNotReloadOnIt() throws Exception {
+        GatewayProcess gateway = start("env", "--ignore-signal=HUP"); // as nohup does
+        gateway.awaitLogLine(IGNORED_WARNING);
+        assertTrue(
+                Files.readString(gateway.log).contains("Start the gateway with the signal's default action"),
+                "the warning says what to do instead");
+    }
 
-  @Test
-  void aGatewayStartedWithSighupsDefaultActionReloadsOnItAndDoesNotWarn() throws Exception {
-    GatewayProcess gateway = start();
-    gateway.hangUp();
-    gateway.awaitLogLine("config reloaded (SIGHUP): the file is unchanged");
-    assertFalse(Files.readString(gateway.log).contains(IGNORED_WARNING), Files.readString(gateway.log));
-    gateway.terminate();
-    assertTrue(gateway.process.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops it");
-    assertEquals(0, gateway.process.exitValue(), "a clean exit on SIGTERM");
-  }
+    @Test
+    void aGatewayStartedWithSighupsDefaultActionReloadsOnItAndDoesNotWarn() throws Exception {
+        GatewayProcess gateway = start();
+        gateway.hangUp();
+        gateway.awaitLogLine("config reloaded (SIGHUP): the file is unchanged");
+        assertFalse(Files.readString(gateway.log).contains(IGNORED_WARNING), Files.readString(gateway.log));
+        gateway.terminate();
+        assertTrue(gateway.process.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops it");
+        assertEquals(0, gateway.process.exitValue(), "a clean exit on SIGTERM");
+    }
 
-  /** A gateway on the config, started through {@code prefix} (e.g. env setting its signals). */
-  private GatewayProcess start(String... prefix) throws Exception {
-    List<String> command = new ArrayList<>(List.of(prefix));
-    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.berth.gateway.Main", "--config", config.toString()));
-    GatewayProcess gateway = GatewayProcess.run(command, null, dir.resolve("gateway-" + gateways.size() + ".log"),
-        Duration.ofSeconds(60));
-    gateways.add(gateway);
-    return gateway;
-  }
+    /** A gateway on the config, started through {@code prefix} (e.g. env setting its signals). */
+    private GatewayProcess start(String... prefix) throws Exception {
+        List<String> command = new ArrayList<>(List.of(prefix));
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.berth.gateway.Main",
+                "--config",
+                config.toString()));
+        GatewayProcess gateway = GatewayProcess.run(
+                command, null, dir.resolve("gateway-" + gateways.size() + ".log"), Duration.ofSeconds(60));
+        gateways.add(gateway);
+        return gateway;
+    }
 }

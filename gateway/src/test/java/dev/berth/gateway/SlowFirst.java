@@ -20,14 +20,17 @@ import org.junit.jupiter.api.Tag;
  */
 public final class SlowFirst implements ClassOrderer {
 
-  @Override
-  public void orderClasses(ClassOrdererContext context) {
-    context.getClassDescriptors().sort(Comparator.comparingInt(SlowFirst::rank)
-        .thenComparing(descriptor -> descriptor.getTestClass().getName()));
-  }
+    @Override
+    public void orderClasses(ClassOrdererContext context) {
+        context.getClassDescriptors()
+                .sort(Comparator.comparingInt(SlowFirst::rank)
+                        .thenComparing(descriptor -> descriptor.getTestClass().getName()));
+    }
 
-  private static int rank(ClassDescriptor descriptor) {
-    Set<String> tags = descriptor.findRepeatableAnnotations(Tag.class).stream().map(Tag::value).collect(Collectors.toSet());
-    return tags.contains("slow") ? 0 : tags.contains("engine") ? 1 : tags.contains("long") ? 3 : 2;
-  }
+    private static int rank(ClassDescriptor descriptor) {
+        Set<String> tags = descriptor.findRepeatableAnnotations(Tag.class).stream()
+                .map(Tag::value)
+                .collect(Collectors.toSet());
+        return tags.contains("slow") ? 0 : tags.contains("engine") ? 1 : tags.contains("long") ? 3 : 2;
+    }
 }

@@ -2,8 +2,8 @@ package dev.berth.gateway;
 
 import dev.berth.gateway.config.LauncherKind;
 import java.util.List;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link TwoGatewaysTest} with {@code launcher: swarm} on a one-node swarm the test starts and
@@ -16,14 +16,16 @@ import org.junit.jupiter.api.Tag;
 @Tag("slow")
 class SwarmTwoGatewaysTest extends TwoGatewaysTest {
 
-  @Override
-  LauncherKind launcher() {
-    return LauncherKind.SWARM;
-  }
+    @Override
+    LauncherKind launcher() {
+        return LauncherKind.SWARM;
+    }
 
-  @Override
-  List<String> holders(String route) {
-    SwarmTestBackends swarm = (SwarmTestBackends) backends;
-    return swarm.services(route, null).stream().map(service -> service.getSpec().getLabels().get("berth.gateway")).toList();
-  }
+    @Override
+    List<String> holders(String route) {
+        SwarmTestBackends swarm = (SwarmTestBackends) backends;
+        return swarm.services(route, null).stream()
+                .map(service -> service.getSpec().getLabels().get("berth.gateway"))
+                .toList();
+    }
 }

@@ -35,114 +35,119 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class TestLog implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
 
-  private static final int ON_FAILURE = 300;
-  private static final Path DIR = Path.of("target", "test-logs");
-  private static final InheritableThreadLocal<String> OWNER = new InheritableThreadLocal<>();
-  private static final Capture CAPTURE = new Capture();
+    private static final int ON_FAILURE = 300;
+    private static final Path DIR = Path.of("target", "test-logs");
+    private static final InheritableThreadLocal<String> OWNER = new InheritableThreadLocal<>();
+    private static final Capture CAPTURE = new Capture();
 
-  /** Collects every record while the tests run, by test class; the console handlers are taken off the root logger once. */
-  private static final class Capture extends Handler {
-    private final Map<String, List<String>> lines = new HashMap<>();
-    private boolean installed;
+    /** Collects every record while the tests run, by test class; the console handlers are taken off the root logger once. */
+    private static final class Capture extends Handler {
+        private final Map<String, List<String>> lines = new HashMap<>();
+        private boolean installed;
 
-    Capture() {
-      setFormatter(new SimpleFormatter());
-      setLevel(Level.ALL);
-    }
+        Capture() {
+            setFormatter(new SimpleFormatter());
+            setLevel(Level.ALL);
+        }
 
-    synchronized void install() {
-      if (installed) {
-        return;
-      }
-      Logger root = LogManager.getLogManager().getLogger("");
-      for (Handler handler : root.getHandlers()) {
-        root.removeHandler(handler);
-      }
-      root.addHandler(this);
-      installed = true;
+        synchronized void install() {
+            if (installed) {
+                return;
+            }
+            Logger root = LogManager.getLogManager().getLogger("");
+            for (Handler handler : root.getHandlers()) {
+                root.removeHandler(handler);
+            }
+            root.addHandler(this);
+            installed = true;
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (!isLoggable(record)) {
+                return;
+            }
+            String owner = OWNER.get();
+            String line = getFormatter().format(record);
+            if (owner == null) {
+                append(DIR.resolve("unattributed.log"), line);
+                return;
+            }
+            synchronized (this) {
+                lines.computeIfAbsent(owner, key -> new ArrayList<>()).add(line);
+            }
+        }
+
+        synchronized List<String> drain(String owner) {
+            List<String> taken = lines.remove(owner);
+            return taken == null ? List.of() : taken;
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
     }
 
     @Override
-    public void publish(LogRecord record) {
-      if (!isLoggable(record)) {
-        return;
-      }
-      String owner = OWNER.get();
-      String line = getFormatter().format(record);
-      if (owner == null) {
-        append(DIR.resolve("unattributed.log"), line);
-        return;
-      }
-      synchronized (this) {
-        lines.computeIfAbsent(owner, key -> new ArrayList<>()).add(line);
-      }
-    }
-
-    synchronized List<String> drain(String owner) {
-      List<String> taken = lines.remove(owner);
-      return taken == null ? List.of() : taken;
+    public void beforeAll(ExtensionContext context) {
+        CAPTURE.install();
+        OWNER.set(context.getRequiredTestClass().getName());
     }
 
     @Override
-    public void flush() {}
+    public void beforeEach(ExtensionContext context) {
+        OWNER.set(context.getRequiredTestClass().getName());
+    }
 
     @Override
-    public void close() {}
-  }
-
-  @Override
-  public void beforeAll(ExtensionContext context) {
-    CAPTURE.install();
-    OWNER.set(context.getRequiredTestClass().getName());
-  }
-
-  @Override
-  public void beforeEach(ExtensionContext context) {
-    OWNER.set(context.getRequiredTestClass().getName());
-  }
-
-  @Override
-  public void afterEach(ExtensionContext context) {
-    List<String> lines = CAPTURE.drain(context.getRequiredTestClass().getName());
-    write(context, context.getRequiredTestMethod().getName() + ".log", lines);
-    context.getExecutionException().ifPresent(failure -> {
-      int from = Math.max(0, lines.size() - ON_FAILURE);
-      StringBuilder shown = new StringBuilder("---- log of " + context.getDisplayName() + " (" + lines.size()
-          + " lines, the last " + (lines.size() - from) + " here; all in " + file(context, context.getRequiredTestMethod().getName()
-          + ".log") + ") ----\n");
-      lines.subList(from, lines.size()).forEach(shown::append);
-      System.err.print(shown.append("---- end of the log of ").append(context.getDisplayName()).append(" ----\n"));
-    });
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    write(context, "before-and-after-all.log", CAPTURE.drain(context.getRequiredTestClass().getName()));
-  }
-
-  private static Path file(ExtensionContext context, String name) {
-    return DIR.resolve(context.getRequiredTestClass().getName()).resolve(name);
-  }
-
-  private static void write(ExtensionContext context, String name, List<String> lines) {
-    if (lines.isEmpty()) {
-      return;
+    public void afterEach(ExtensionContext context) {
+        List<String> lines = CAPTURE.drain(context.getRequiredTestClass().getName());
+        write(context, context.getRequiredTestMethod().getName() + ".log", lines);
+        context.getExecutionException().ifPresent(failure -> {
+            int from = Math.max(0, lines.size() - ON_FAILURE);
+            StringBuilder shown = new StringBuilder("---- log of " + context.getDisplayName() + " (" + lines.size()
+                    + " lines, the last " + (lines.size() - from) + " here; all in "
+                    + file(context, context.getRequiredTestMethod().getName() + ".log") + ") ----\n");
+            lines.subList(from, lines.size()).forEach(shown::append);
+            System.err.print(shown.append("---- end of the log of ")
+                    .append(context.getDisplayName())
+                    .append(" ----\n"));
+        });
     }
-    try {
-      Path file = file(context, name);
-      Files.createDirectories(file.getParent());
-      Files.writeString(file, String.join("", lines));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
-  private static synchronized void append(Path file, String line) {
-    try {
-      Files.createDirectories(file.getParent());
-      Files.writeString(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    @Override
+    public void afterAll(ExtensionContext context) {
+        write(
+                context,
+                "before-and-after-all.log",
+                CAPTURE.drain(context.getRequiredTestClass().getName()));
     }
-  }
+
+    private static Path file(ExtensionContext context, String name) {
+        return DIR.resolve(context.getRequiredTestClass().getName()).resolve(name);
+    }
+
+    private static void write(ExtensionContext context, String name, List<String> lines) {
+        if (lines.isEmpty()) {
+            return;
+        }
+        try {
+            Path file = file(context, name);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, String.join("", lines));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static synchronized void append(Path file, String line) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

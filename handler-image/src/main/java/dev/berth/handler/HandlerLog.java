@@ -8,19 +8,19 @@ import java.io.PrintStream;
  */
 public final class HandlerLog {
 
-  private final String prefix;
-  private final PrintStream out;
+    private final String prefix;
+    private final PrintStream out;
 
-  public HandlerLog(String session) {
-    this(session, System.out);
-  }
+    public HandlerLog(String session) {
+        this(session, System.out);
+    }
 
-  public HandlerLog(String session, PrintStream out) {
-    this.prefix = "berth-handler[" + session + "] ";
-    this.out = out;
-  }
+    public HandlerLog(String session, PrintStream out) {
+        this.prefix = "berth-handler[" + session + "] ";
+        this.out = out;
+    }
 
-  public void info(String message) {
-    out.println(prefix + message);
-  }
+    public void info(String message) {
+        out.println(prefix + message);
+    }
 }

@@ -9,117 +9,116 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SessionState {
 
-  private final long startedAt = System.currentTimeMillis();
-  private volatile String sessionKey;
-  private final AtomicLong framesReceived = new AtomicLong();
-  private final AtomicLong bytesReceived = new AtomicLong();
-  private final AtomicLong connections = new AtomicLong();
-  private final AtomicInteger open = new AtomicInteger();
-  private final AtomicLong listingSeq = new AtomicLong();
-  private final AtomicLong pingsReceived = new AtomicLong();
-  private final AtomicInteger feedPerSecond = new AtomicInteger(-1);
-  private volatile Short lastCloseCode;
-  private volatile String lastCloseReason;
+    private final long startedAt = System.currentTimeMillis();
+    private volatile String sessionKey;
+    private final AtomicLong framesReceived = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong listingSeq = new AtomicLong();
+    private final AtomicLong pingsReceived = new AtomicLong();
+    private final AtomicInteger feedPerSecond = new AtomicInteger(-1);
+    private volatile Short lastCloseCode;
+    private volatile String lastCloseReason;
 
-  public SessionState() {
-  }
+    public SessionState() {}
 
-  public SessionState(String sessionKey) {
-    this.sessionKey = sessionKey;
-  }
-
-  /** The session this handler serves; null for a pooled handler not claimed yet. */
-  public String sessionKey() {
-    return sessionKey;
-  }
-
-  /** Claims a pooled handler for {@code key}; true if it now serves that key (also if it already did). */
-  public synchronized boolean claim(String key) {
-    if (sessionKey == null) {
-      sessionKey = key;
+    public SessionState(String sessionKey) {
+        this.sessionKey = sessionKey;
     }
-    return sessionKey.equals(key);
-  }
 
-  /** Epoch millis when this process's state was created. */
-  public long startedAt() {
-    return startedAt;
-  }
+    /** The session this handler serves; null for a pooled handler not claimed yet. */
+    public String sessionKey() {
+        return sessionKey;
+    }
 
-  /** Counts one echoed data frame (text, binary or continuation) carrying {@code payloadBytes}. */
-  public void frameReceived(int payloadBytes) {
-    framesReceived.incrementAndGet();
-    bytesReceived.addAndGet(payloadBytes);
-  }
+    /** Claims a pooled handler for {@code key}; true if it now serves that key (also if it already did). */
+    public synchronized boolean claim(String key) {
+        if (sessionKey == null) {
+            sessionKey = key;
+        }
+        return sessionKey.equals(key);
+    }
 
-  public long framesReceived() {
-    return framesReceived.get();
-  }
+    /** Epoch millis when this process's state was created. */
+    public long startedAt() {
+        return startedAt;
+    }
 
-  public long bytesReceived() {
-    return bytesReceived.get();
-  }
+    /** Counts one echoed data frame (text, binary or continuation) carrying {@code payloadBytes}. */
+    public void frameReceived(int payloadBytes) {
+        framesReceived.incrementAndGet();
+        bytesReceived.addAndGet(payloadBytes);
+    }
 
-  /**
-   * The feed rate the session's client last asked for, or {@code initial} if it never asked: a
-   * gateway that reconnects (after its own restart) finds the feed as the user left it.
-   */
-  public int feedPerSecondOr(int initial) {
-    int asked = feedPerSecond.get();
-    return asked < 0 ? initial : asked;
-  }
+    public long framesReceived() {
+        return framesReceived.get();
+    }
 
-  public void feedRequested(int perSecond) {
-    feedPerSecond.set(perSecond);
-  }
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
 
-  public void pingReceived() {
-    pingsReceived.incrementAndGet();
-  }
+    /**
+     * The feed rate the session's client last asked for, or {@code initial} if it never asked: a
+     * gateway that reconnects (after its own restart) finds the feed as the user left it.
+     */
+    public int feedPerSecondOr(int initial) {
+        int asked = feedPerSecond.get();
+        return asked < 0 ? initial : asked;
+    }
 
-  /** Ping frames that reached the handler (a proxy that answers pings itself forwards none). */
-  public long pingsReceived() {
-    return pingsReceived.get();
-  }
+    public void feedRequested(int perSecond) {
+        feedPerSecond.set(perSecond);
+    }
 
-  /** Records a new websocket and returns its number: 1 for the first this process saw. */
-  public long connectionOpened() {
-    open.incrementAndGet();
-    return connections.incrementAndGet();
-  }
+    public void pingReceived() {
+        pingsReceived.incrementAndGet();
+    }
 
-  /** Records a websocket closing and returns how many remain open. */
-  public int connectionClosed() {
-    return open.decrementAndGet();
-  }
+    /** Ping frames that reached the handler (a proxy that answers pings itself forwards none). */
+    public long pingsReceived() {
+        return pingsReceived.get();
+    }
 
-  /** Websockets seen since start. */
-  public long connections() {
-    return connections.get();
-  }
+    /** Records a new websocket and returns its number: 1 for the first this process saw. */
+    public long connectionOpened() {
+        open.incrementAndGet();
+        return connections.incrementAndGet();
+    }
 
-  /** Websockets open now. */
-  public int openConnections() {
-    return open.get();
-  }
+    /** Records a websocket closing and returns how many remain open. */
+    public int connectionClosed() {
+        return open.decrementAndGet();
+    }
 
-  /** The next listing event sequence number, increasing across all connections of the process. */
-  public long nextListingSeq() {
-    return listingSeq.incrementAndGet();
-  }
+    /** Websockets seen since start. */
+    public long connections() {
+        return connections.get();
+    }
 
-  /** Remembers how the latest websocket closed, so a reconnecting client can ask. */
-  public void lastClose(Short code, String reason) {
-    lastCloseCode = code;
-    lastCloseReason = reason;
-  }
+    /** Websockets open now. */
+    public int openConnections() {
+        return open.get();
+    }
 
-  /** The close code of the latest websocket that closed, or null (none yet, or no close frame). */
-  public Short lastCloseCode() {
-    return lastCloseCode;
-  }
+    /** The next listing event sequence number, increasing across all connections of the process. */
+    public long nextListingSeq() {
+        return listingSeq.incrementAndGet();
+    }
 
-  public String lastCloseReason() {
-    return lastCloseReason;
-  }
+    /** Remembers how the latest websocket closed, so a reconnecting client can ask. */
+    public void lastClose(Short code, String reason) {
+        lastCloseCode = code;
+        lastCloseReason = reason;
+    }
+
+    /** The close code of the latest websocket that closed, or null (none yet, or no close frame). */
+    public Short lastCloseCode() {
+        return lastCloseCode;
+    }
+
+    public String lastCloseReason() {
+        return lastCloseReason;
+    }
 }

@@ -17,41 +17,48 @@ import java.time.Duration;
  */
 public class SmokeSimulation extends Simulation {
 
-  private static final int USERS_EACH = 2;
-  private static final int ECHO_RATE = 10;
-  /** Echoes per echo user: a count, not a duration, so a loaded machine changes the time, not the count. */
-  private static final int ECHOES = 30;
+    private static final int USERS_EACH = 2;
+    private static final int ECHO_RATE = 10;
+    /** Echoes per echo user: a count, not a duration, so a loaded machine changes the time, not the count. */
+    private static final int ECHOES = 30;
 
-  /** Started here, not in before(): the protocol needs its port. */
-  private final SmokeGateway gateway = SmokeGateway.start();
-  /** When the reconnect users drop: set in before(), leaving time for cold starts past the warm pool. */
-  private volatile long dropAtMillis;
+    /** Started here, not in before(): the protocol needs its port. */
+    private final SmokeGateway gateway = SmokeGateway.start();
+    /** When the reconnect users drop: set in before(), leaving time for cold starts past the warm pool. */
+    private volatile long dropAtMillis;
 
-  @Override
-  public void before() {
-    dropAtMillis = System.currentTimeMillis() + 5_000;
-  }
+    @Override
+    public void before() {
+        dropAtMillis = System.currentTimeMillis() + 5_000;
+    }
 
-  @Override
-  public void after() {
-    gateway.stop();
-  }
+    @Override
+    public void after() {
+        gateway.stop();
+    }
 
-  {
-    Settings.describe("SmokeSimulation", USERS_EACH + " users of each of ramp, echo and reconnect, at once");
-    setUp(
-        RampSessionsSimulation.holdOneSession("smoke: hold a session", Duration.ofSeconds(3), Duration.ofSeconds(1), 64)
-            .injectOpen(atOnceUsers(USERS_EACH)),
-        EchoSimulation.echoTimes(ECHO_RATE, ECHOES, 128).injectOpen(atOnceUsers(USERS_EACH)),
-        ReconnectStormSimulation.dropAndReturn("smoke: drop and return", () -> dropAtMillis)
-            .injectOpen(atOnceUsers(USERS_EACH)))
-        .protocols(protocol(gateway.baseUrl()))
-        .maxDuration(Duration.ofSeconds(90))
-        .assertions(
-            global().failedRequests().count().is(0L),
-            details("connect").successfulRequests().count().is((long) USERS_EACH * 3),
-            details("state").successfulRequests().count().is((long) USERS_EACH * 2),
-            details("state after reconnect").successfulRequests().count().is((long) USERS_EACH),
-            details(EchoSimulation.COUNTED_ECHOES, "echo").successfulRequests().count().is((long) USERS_EACH * ECHOES));
-  }
+    {
+        Settings.describe("SmokeSimulation", USERS_EACH + " users of each of ramp, echo and reconnect, at once");
+        setUp(
+                        RampSessionsSimulation.holdOneSession(
+                                        "smoke: hold a session", Duration.ofSeconds(3), Duration.ofSeconds(1), 64)
+                                .injectOpen(atOnceUsers(USERS_EACH)),
+                        EchoSimulation.echoTimes(ECHO_RATE, ECHOES, 128).injectOpen(atOnceUsers(USERS_EACH)),
+                        ReconnectStormSimulation.dropAndReturn("smoke: drop and return", () -> dropAtMillis)
+                                .injectOpen(atOnceUsers(USERS_EACH)))
+                .protocols(protocol(gateway.baseUrl()))
+                .maxDuration(Duration.ofSeconds(90))
+                .assertions(
+                        global().failedRequests().count().is(0L),
+                        details("connect").successfulRequests().count().is((long) USERS_EACH * 3),
+                        details("state").successfulRequests().count().is((long) USERS_EACH * 2),
+                        details("state after reconnect")
+                                .successfulRequests()
+                                .count()
+                                .is((long) USERS_EACH),
+                        details(EchoSimulation.COUNTED_ECHOES, "echo")
+                                .successfulRequests()
+                                .count()
+                                .is((long) USERS_EACH * ECHOES));
+    }
 }

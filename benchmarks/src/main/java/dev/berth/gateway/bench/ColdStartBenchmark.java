@@ -37,132 +37,132 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ColdStartBenchmark implements Benchmark {
 
-  private static final Duration GRACE_WAIT = Duration.ofSeconds(75); // idleGrace 30s + stop + slack
+    private static final Duration GRACE_WAIT = Duration.ofSeconds(75); // idleGrace 30s + stop + slack
 
-  private final Options options;
-  private final ZonedDateTime startedAt = ZonedDateTime.now();
-  private final Path benchDir;
-  private final Path logFile;
-  private final Path reportFile;
-  private final Deadline deadline;
-  private final Vertx vertx = Vertx.vertx();
-  private final SessionClients clients;
-  private final GatewayLog gatewayLog = new GatewayLog();
-  private final RouteContainers containers = new RouteContainers();
-  private final List<MemorySample> samples = new ArrayList<>();
-  private final List<String> stopNotes = new ArrayList<>();
-  private final List<String> notes = new ArrayList<>();
-  private GatewayProcess gateway;
-  private String loadBefore;
-  private String loadAfter;
-  private boolean cleanedUp;
+    private final Options options;
+    private final ZonedDateTime startedAt = ZonedDateTime.now();
+    private final Path benchDir;
+    private final Path logFile;
+    private final Path reportFile;
+    private final Deadline deadline;
+    private final Vertx vertx = Vertx.vertx();
+    private final SessionClients clients;
+    private final GatewayLog gatewayLog = new GatewayLog();
+    private final RouteContainers containers = new RouteContainers();
+    private final List<MemorySample> samples = new ArrayList<>();
+    private final List<String> stopNotes = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private GatewayProcess gateway;
+    private String loadBefore;
+    private String loadAfter;
+    private boolean cleanedUp;
 
-  private ColdStartBenchmark(Options options) {
-    this.options = options;
-    this.benchDir = options.root().resolve("target").resolve("bench");
-    String stamp = startedAt.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    this.logFile = benchDir.resolve("gateway-" + stamp + ".log");
-    this.reportFile = benchDir.resolve("cold-start-" + stamp + ".md");
-    this.deadline = new Deadline(options.timeLimit());
-    this.clients = new SessionClients(vertx, options, deadline);
-  }
+    private ColdStartBenchmark(Options options) {
+        this.options = options;
+        this.benchDir = options.root().resolve("target").resolve("bench");
+        String stamp = startedAt.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        this.logFile = benchDir.resolve("gateway-" + stamp + ".log");
+        this.reportFile = benchDir.resolve("cold-start-" + stamp + ".md");
+        this.deadline = new Deadline(options.timeLimit());
+        this.clients = new SessionClients(vertx, options, deadline);
+    }
 
-  public static void main(String[] args) throws Exception {
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      throw e;
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            throw e;
+        }
+        ColdStartBenchmark bench = new ColdStartBenchmark(options);
+        Benchmark.runAndReport(bench, options.root(), bench.reportFile);
     }
-    ColdStartBenchmark bench = new ColdStartBenchmark(options);
-    Benchmark.runAndReport(bench, options.root(), bench.reportFile);
-  }
 
-  @Override
-  public void run() throws Exception {
-    Files.createDirectories(benchDir);
-    loadBefore = Host.loadAverage();
-    notes.addAll(containers.recordExisting());
-    gateway = GatewayProcess.start(options.root(), logFile, gatewayLog, deadline);
-    int port = gateway.awaitListening();
-    Progress.print("gateway pid " + gateway.pid() + " listening on port " + port
-        + " (launcher " + gatewayLog.launcher() + ")");
+    @Override
+    public void run() throws Exception {
+        Files.createDirectories(benchDir);
+        loadBefore = Host.loadAverage();
+        notes.addAll(containers.recordExisting());
+        gateway = GatewayProcess.start(options.root(), logFile, gatewayLog, deadline);
+        int port = gateway.awaitListening();
+        Progress.print("gateway pid " + gateway.pid() + " listening on port " + port + " (launcher "
+                + gatewayLog.launcher() + ")");
 
-    samples.add(MemorySample.take(gateway, MemorySample.FRESH));
-    clients.warmUp(port);
-    if (options.idle() > 0) {
-      measureWarmedUp();
+        samples.add(MemorySample.take(gateway, MemorySample.FRESH));
+        clients.warmUp(port);
+        if (options.idle() > 0) {
+            measureWarmedUp();
+        }
+        clients.startColdSessions(port);
+        if (options.idle() > 0) {
+            measureIdle(port);
+        }
     }
-    clients.startColdSessions(port);
-    if (options.idle() > 0) {
-      measureIdle(port);
-    }
-  }
 
-  /** The baseline: once the warm-up sessions' grace has run out and the gateway holds none. */
-  private void measureWarmedUp() throws Exception {
-    Progress.print("waiting for the warm-up sessions' grace period to end (idleGrace 30s)");
-    int left = gateway.awaitSessions(0, GRACE_WAIT);
-    if (left != 0) {
-      throw new IllegalStateException("the gateway still holds " + left + " session(s) " + GRACE_WAIT.toSeconds()
-          + "s after the warm-up clients left");
+    /** The baseline: once the warm-up sessions' grace has run out and the gateway holds none. */
+    private void measureWarmedUp() throws Exception {
+        Progress.print("waiting for the warm-up sessions' grace period to end (idleGrace 30s)");
+        int left = gateway.awaitSessions(0, GRACE_WAIT);
+        if (left != 0) {
+            throw new IllegalStateException("the gateway still holds " + left + " session(s) " + GRACE_WAIT.toSeconds()
+                    + "s after the warm-up clients left");
+        }
+        samples.add(MemorySample.take(gateway, MemorySample.WARMED_UP));
     }
-    samples.add(MemorySample.take(gateway, MemorySample.WARMED_UP));
-  }
 
-  /** Readings with the cold-start sessions held, then with {@code --idle} sessions held. */
-  private void measureIdle(int port) throws Exception {
-    int held = gateway.awaitSessions(clients.openCount(), GRACE_WAIT);
-    samples.add(MemorySample.take(gateway, held + " sessions (the cold starts, kept open)"));
-    clients.openIdleSessions(port);
-    Thread.sleep(2000); // let the last hellos and first listing updates pass
-    int open = clients.openCount();
-    samples.add(MemorySample.take(gateway, gateway.sessions() + " idle sessions"));
-    if (open != options.idle()) {
-      notes.add("only " + open + " of " + options.idle() + " idle clients were open at the last reading");
+    /** Readings with the cold-start sessions held, then with {@code --idle} sessions held. */
+    private void measureIdle(int port) throws Exception {
+        int held = gateway.awaitSessions(clients.openCount(), GRACE_WAIT);
+        samples.add(MemorySample.take(gateway, held + " sessions (the cold starts, kept open)"));
+        clients.openIdleSessions(port);
+        Thread.sleep(2000); // let the last hellos and first listing updates pass
+        int open = clients.openCount();
+        samples.add(MemorySample.take(gateway, gateway.sessions() + " idle sessions"));
+        if (open != options.idle()) {
+            notes.add("only " + open + " of " + options.idle() + " idle clients were open at the last reading");
+        }
     }
-  }
 
-  /** Closes every client, stops the gateway and removes what it left behind. Runs once. */
-  @Override
-  public synchronized void cleanup() {
-    if (cleanedUp) {
-      return;
+    /** Closes every client, stops the gateway and removes what it left behind. Runs once. */
+    @Override
+    public synchronized void cleanup() {
+        if (cleanedUp) {
+            return;
+        }
+        cleanedUp = true;
+        clients.closeAll().ifPresent(stopNotes::add);
+        if (gateway != null) {
+            stopNotes.addAll(gateway.stop());
+            stopNotes.addAll(containers.removeLeftovers(sessionKeysOfThisRun()));
+        }
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // nothing left to do
+        }
+        loadAfter = Host.loadAverage();
     }
-    cleanedUp = true;
-    clients.closeAll().ifPresent(stopNotes::add);
-    if (gateway != null) {
-      stopNotes.addAll(gateway.stop());
-      stopNotes.addAll(containers.removeLeftovers(sessionKeysOfThisRun()));
-    }
-    try {
-      vertx.close().await(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // nothing left to do
-    }
-    loadAfter = Host.loadAverage();
-  }
 
-  /** The sessions the gateway's log or a hello named: their containers are this run's. */
-  private Set<String> sessionKeysOfThisRun() {
-    Set<String> keys = new HashSet<>(gatewayLog.sessionKeys());
-    keys.addAll(clients.sessionKeys());
-    return keys;
-  }
+    /** The sessions the gateway's log or a hello named: their containers are this run's. */
+    private Set<String> sessionKeysOfThisRun() {
+        Set<String> keys = new HashSet<>(gatewayLog.sessionKeys());
+        keys.addAll(clients.sessionKeys());
+        return keys;
+    }
 
-  @Override
-  public String report(Exception failure) {
-    MarkdownReport report = new MarkdownReport(options);
-    report.header(startedAt, loadBefore, loadAfter, containers.engineVersion(), gatewayLog.launcher(), logFile);
-    if (failure != null) {
-      report.failure(failure);
+    @Override
+    public String report(Exception failure) {
+        MarkdownReport report = new MarkdownReport(options);
+        report.header(startedAt, loadBefore, loadAfter, containers.engineVersion(), gatewayLog.launcher(), logFile);
+        if (failure != null) {
+            report.failure(failure);
+        }
+        report.coldStarts(clients, gatewayLog);
+        if (options.idle() > 0) {
+            report.idleMemory(samples, clients);
+        }
+        report.stop(stopNotes, gatewayLog, notes);
+        return report.text();
     }
-    report.coldStarts(clients, gatewayLog);
-    if (options.idle() > 0) {
-      report.idleMemory(samples, clients);
-    }
-    report.stop(stopNotes, gatewayLog, notes);
-    return report.text();
-  }
 }

@@ -17,19 +17,19 @@ import java.util.stream.Collectors;
  */
 final class NginxProxy implements AutoCloseable {
 
-  private final Process process;
-  private final int port;
+    private final Process process;
+    private final int port;
 
-  private NginxProxy(Process process, int port) {
-    this.process = process;
-    this.port = port;
-  }
+    private NginxProxy(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
 
-  static NginxProxy start(Path dir, List<String> backends, int port) throws Exception {
-    Files.createDirectories(dir.resolve("temp"));
-    dir.resolve("temp").toFile().setWritable(true, false);
-    Path conf = dir.resolve("nginx.conf");
-    Files.writeString(conf, """
+    static NginxProxy start(Path dir, List<String> backends, int port) throws Exception {
+        Files.createDirectories(dir.resolve("temp"));
+        dir.resolve("temp").toFile().setWritable(true, false);
+        Path conf = dir.resolve("nginx.conf");
+        Files.writeString(conf, """
         worker_processes auto;
         daemon off;
         pid %1$s/nginx.pid;
@@ -59,58 +59,64 @@ final class NginxProxy implements AutoCloseable {
             }
           }
         }
-        """.formatted(dir.toAbsolutePath(), backends.stream().map(b -> "    server " + b + ";")
-        .collect(Collectors.joining("\n")), port));
-    Process process = new ProcessBuilder("nginx", "-c", conf.toAbsolutePath().toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
-    NginxProxy nginx = new NginxProxy(process, port);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!listening(port)) {
-      if (!process.isAlive() || System.nanoTime() > until) {
-        nginx.close();
-        throw new IllegalStateException("nginx did not listen on " + port + "; see " + dir.resolve("error.log")
-            + " and " + dir.resolve("nginx.out"));
-      }
-      Thread.sleep(20);
+        """.formatted(
+                        dir.toAbsolutePath(),
+                        backends.stream().map(b -> "    server " + b + ";").collect(Collectors.joining("\n")),
+                        port));
+        Process process = new ProcessBuilder(
+                        "nginx", "-c", conf.toAbsolutePath().toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("nginx.out").toFile())
+                .start();
+        NginxProxy nginx = new NginxProxy(process, port);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!listening(port)) {
+            if (!process.isAlive() || System.nanoTime() > until) {
+                nginx.close();
+                throw new IllegalStateException("nginx did not listen on " + port + "; see " + dir.resolve("error.log")
+                        + " and " + dir.resolve("nginx.out"));
+            }
+            Thread.sleep(20);
+        }
+        return nginx;
     }
-    return nginx;
-  }
 
-  int port() {
-    return port;
-  }
-
-  /** The master process; its workers are its children. */
-  ProcessHandle process() {
-    return process.toHandle();
-  }
-
-  /** nginx's version line, for the report. */
-  static String version() {
-    try {
-      Process p = new ProcessBuilder("nginx", "-v").redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes()).trim();
-      p.waitFor(5, TimeUnit.SECONDS);
-      return out;
-    } catch (IOException | InterruptedException e) {
-      return "nginx (version unknown: " + e.getMessage() + ")";
+    int port() {
+        return port;
     }
-  }
 
-  private static boolean listening(int port) {
-    try (Socket probe = new Socket("127.0.0.1", port)) {
-      return true;
-    } catch (IOException notYet) {
-      return false;
+    /** The master process; its workers are its children. */
+    ProcessHandle process() {
+        return process.toHandle();
     }
-  }
 
-  @Override
-  public void close() throws InterruptedException {
-    process.destroy(); // SIGTERM: nginx's fast shutdown, its workers with it
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
+    /** nginx's version line, for the report. */
+    static String version() {
+        try {
+            Process p =
+                    new ProcessBuilder("nginx", "-v").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor(5, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException | InterruptedException e) {
+            return "nginx (version unknown: " + e.getMessage() + ")";
+        }
     }
-  }
+
+    private static boolean listening(int port) {
+        try (Socket probe = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy(); // SIGTERM: nginx's fast shutdown, its workers with it
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
 }

@@ -15,15 +15,23 @@ import java.util.List;
  * @param adoptionLogMs the gateway's own "adopted N running session(s) from the engine in Xms", -1 when not logged
  * @param comebacks (c) each client's return, timed from the first /health answer
  */
-record RestartRound(int number, int killExit, List<String> dropProblems, int runningAfterKill, double startToHealthMs,
-    double healthToRegisteredMs, double healthToPipedMs, long adoptionLogMs, List<Comeback> comebacks) {
+record RestartRound(
+        int number,
+        int killExit,
+        List<String> dropProblems,
+        int runningAfterKill,
+        double startToHealthMs,
+        double healthToRegisteredMs,
+        double healthToPipedMs,
+        long adoptionLogMs,
+        List<Comeback> comebacks) {
 
-  long failures() {
-    return comebacks.stream().filter(c -> !c.ok()).count();
-  }
+    long failures() {
+        return comebacks.stream().filter(c -> !c.ok()).count();
+    }
 
-  /** When the last client had its state back: the whole restart as the users saw it. */
-  double allBackMs() {
-    return comebacks.stream().mapToDouble(Comeback::stateMs).max().orElse(-1);
-  }
+    /** When the last client had its state back: the whole restart as the users saw it. */
+    double allBackMs() {
+        return comebacks.stream().mapToDouble(Comeback::stateMs).max().orElse(-1);
+    }
 }

@@ -14,34 +14,34 @@ import java.util.UUID;
  */
 final class StartRoute implements AutoCloseable {
 
-  /** The handler command of config/berth.yaml's process section, run from config/. */
-  static final List<String> PROCESS_COMMAND = List.of("java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar",
-      "../handler-image/target/berth-handler.jar");
+    /** The handler command of config/berth.yaml's process section, run from config/. */
+    static final List<String> PROCESS_COMMAND = List.of(
+            "java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", "../handler-image/target/berth-handler.jar");
 
-  final String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-  final StartScenario scenario;
-  final int poolSize;
-  final Path config;
-  final Path tokenSecret;
+    final String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+    final StartScenario scenario;
+    final int poolSize;
+    final Path config;
+    final Path tokenSecret;
 
-  private StartRoute(StartScenario scenario, int poolSize, Path config, Path tokenSecret) {
-    this.scenario = scenario;
-    this.poolSize = poolSize;
-    this.config = config;
-    this.tokenSecret = tokenSecret;
-  }
+    private StartRoute(StartScenario scenario, int poolSize, Path config, Path tokenSecret) {
+        this.scenario = scenario;
+        this.poolSize = poolSize;
+        this.config = config;
+        this.tokenSecret = tokenSecret;
+    }
 
-  /**
-   * Writes the config: the scenario's launcher, sessions ended (containers removed) at shutdown, the pool size,
-   * room for {@code maxSessions}; everything else is the default config/berth.yaml documents.
-   */
-  static StartRoute write(Path root, String stamp, StartScenario scenario, int poolSize, int maxSessions)
-      throws IOException {
-    String base = ".bench-" + stamp + "-" + scenario.flag();
-    Path dir = root.resolve("config");
-    StartRoute route = new StartRoute(scenario, poolSize, dir.resolve(base + ".yaml"), dir.resolve(base + ".key"));
-    String command = String.join(", ", PROCESS_COMMAND);
-    Files.writeString(route.config, """
+    /**
+     * Writes the config: the scenario's launcher, sessions ended (containers removed) at shutdown, the pool size,
+     * room for {@code maxSessions}; everything else is the default config/berth.yaml documents.
+     */
+    static StartRoute write(Path root, String stamp, StartScenario scenario, int poolSize, int maxSessions)
+            throws IOException {
+        String base = ".bench-" + stamp + "-" + scenario.flag();
+        Path dir = root.resolve("config");
+        StartRoute route = new StartRoute(scenario, poolSize, dir.resolve(base + ".yaml"), dir.resolve(base + ".key"));
+        String command = String.join(", ", PROCESS_COMMAND);
+        Files.writeString(route.config, """
         # Written by scripts/bench-start.sh (StartBenchmark) for scenario %s; deleted when the run ends.
         listen: {host: 127.0.0.1, port: 0}
         admin: {port: 0}
@@ -57,15 +57,22 @@ final class StartRoute implements AutoCloseable {
             process: {command: [%s]}
             maxSessions: %d
             pool: {size: %d}
-        """.formatted(scenario.flag(), scenario.launcher, route.tokenSecret.getFileName(), route.name,
-        BenchRoute.IMAGE, command, maxSessions, poolSize));
-    return route;
-  }
+        """.formatted(
+                        scenario.flag(),
+                        scenario.launcher,
+                        route.tokenSecret.getFileName(),
+                        route.name,
+                        BenchRoute.IMAGE,
+                        command,
+                        maxSessions,
+                        poolSize));
+        return route;
+    }
 
-  /** Deletes the config file and the token secret the gateway made for it. */
-  @Override
-  public void close() throws IOException {
-    Files.deleteIfExists(config);
-    Files.deleteIfExists(tokenSecret);
-  }
+    /** Deletes the config file and the token secret the gateway made for it. */
+    @Override
+    public void close() throws IOException {
+        Files.deleteIfExists(config);
+        Files.deleteIfExists(tokenSecret);
+    }
 }

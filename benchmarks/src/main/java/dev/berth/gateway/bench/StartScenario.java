@@ -8,46 +8,61 @@ import java.util.Locale;
  * pool, and whether sessions come one after another or in bursts.
  */
 enum StartScenario {
+    DOCKER_COLD("docker", false, false, "docker launcher, no pool: every session creates and starts its container"),
+    DOCKER_POOL(
+            "docker",
+            true,
+            false,
+            "docker launcher, warm pool, sessions one after another, slower than the pool" + " refills"),
+    DOCKER_BURST(
+            "docker", true, true, "docker launcher, warm pool, bursts of sessions at once, more than the pool holds"),
+    PROCESS_COLD("process", false, false, "process launcher, no pool: every session starts a handler JVM"),
+    PROCESS_POOL(
+            "process",
+            true,
+            false,
+            "process launcher, warm pool, sessions one after another, slower than the" + " pool refills"),
+    SWARM_COLD(
+            "swarm",
+            false,
+            false,
+            "swarm launcher on a one-node swarm, no pool: every session creates a one-task" + " service"),
+    SWARM_POOL(
+            "swarm",
+            true,
+            false,
+            "swarm launcher on a one-node swarm, warm pool, sessions one after another, slower"
+                    + " than the pool refills");
 
-  DOCKER_COLD("docker", false, false, "docker launcher, no pool: every session creates and starts its container"),
-  DOCKER_POOL("docker", true, false, "docker launcher, warm pool, sessions one after another, slower than the pool"
-      + " refills"),
-  DOCKER_BURST("docker", true, true, "docker launcher, warm pool, bursts of sessions at once, more than the pool holds"),
-  PROCESS_COLD("process", false, false, "process launcher, no pool: every session starts a handler JVM"),
-  PROCESS_POOL("process", true, false, "process launcher, warm pool, sessions one after another, slower than the"
-      + " pool refills"),
-  SWARM_COLD("swarm", false, false, "swarm launcher on a one-node swarm, no pool: every session creates a one-task"
-      + " service"),
-  SWARM_POOL("swarm", true, false, "swarm launcher on a one-node swarm, warm pool, sessions one after another, slower"
-      + " than the pool refills");
+    final String launcher;
+    final boolean pooled;
+    final boolean burst;
+    final String description;
 
-  final String launcher;
-  final boolean pooled;
-  final boolean burst;
-  final String description;
+    StartScenario(String launcher, boolean pooled, boolean burst, String description) {
+        this.launcher = launcher;
+        this.pooled = pooled;
+        this.burst = burst;
+        this.description = description;
+    }
 
-  StartScenario(String launcher, boolean pooled, boolean burst, String description) {
-    this.launcher = launcher;
-    this.pooled = pooled;
-    this.burst = burst;
-    this.description = description;
-  }
+    /** docker-cold, docker-pool, ...: the name {@code --scenarios} takes. */
+    String flag() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
 
-  /** docker-cold, docker-pool, ...: the name {@code --scenarios} takes. */
-  String flag() {
-    return name().toLowerCase(Locale.ROOT).replace('_', '-');
-  }
+    boolean docker() {
+        return launcher.equals("docker");
+    }
 
-  boolean docker() {
-    return launcher.equals("docker");
-  }
+    boolean swarm() {
+        return launcher.equals("swarm");
+    }
 
-  boolean swarm() {
-    return launcher.equals("swarm");
-  }
-
-  static StartScenario of(String flag) {
-    return Arrays.stream(values()).filter(s -> s.flag().equals(flag.trim())).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("unknown scenario '" + flag + "'"));
-  }
+    static StartScenario of(String flag) {
+        return Arrays.stream(values())
+                .filter(s -> s.flag().equals(flag.trim()))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown scenario '" + flag + "'"));
+    }
 }

@@ -8,18 +8,18 @@ import dev.berth.gateway.session.Canaries;
 import dev.berth.gateway.session.SessionSnapshot;
 import dev.berth.gateway.session.Sessions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -43,137 +43,176 @@ import java.util.logging.Logger;
  */
 public final class AdminApi {
 
-  private static final Logger LOG = Logger.getLogger(AdminApi.class.getName());
+    private static final Logger LOG = Logger.getLogger(AdminApi.class.getName());
 
-  private AdminApi() {}
+    private AdminApi() {}
 
-  /**
-   * The admin router.
-   *
-   * @param token the bearer token every call must present
-   * @param metricsPage what answers {@code /metrics} here, or null where the edge serves it
-   */
-  public static Router router(Vertx vertx, ConfigReloader configs, String token, Sessions registry,
-      Handler<RoutingContext> metricsPage) {
-    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
-    BerthConfig config = configs.inForce(); // its admin section never changes at run time
-    Router router = Router.router(vertx);
-    router.route().handler(ctx -> {
-      String presented = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-      if (presented == null || !MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
-        LOG.warning("admin: refused " + ctx.request().method() + " from " + ctx.request().remoteAddress().hostAddress()
-            + (presented == null ? " (no token)" : " (wrong token)"));
-        ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer").end();
-        return;
-      }
-      ctx.next();
-    });
-    router.get("/sessions").handler(ctx -> answer(ctx, registry.snapshot().map(sessions -> {
-      JsonArray list = new JsonArray();
-      sessions.forEach(session -> list.add(json(session)));
-      return new JsonObject().put("sessions", list);
-    })));
-    router.delete("/sessions/:key").handler(ctx -> {
-      String key = ctx.pathParam("key");
-      registry.endByOperator(key).onSuccess(ended -> {
-        if (ended) {
-          LOG.info("admin: ended session " + key);
-          ctx.response().setStatusCode(204).end();
-        } else {
-          ctx.response().setStatusCode(404);
-          ctx.json(new JsonObject().put("error", "no live session with key " + key));
+    /**
+     * The admin router.
+     *
+     * @param token the bearer token every call must present
+     * @param metricsPage what answers {@code /metrics} here, or null where the edge serves it
+     */
+    public static Router router(
+            Vertx vertx, ConfigReloader configs, String token, Sessions registry, Handler<RoutingContext> metricsPage) {
+        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+        BerthConfig config = configs.inForce(); // its admin section never changes at run time
+        Router router = Router.router(vertx);
+        router.route().handler(ctx -> {
+            String presented = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+            if (presented == null || !MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
+                LOG.warning("admin: refused " + ctx.request().method() + " from "
+                        + ctx.request().remoteAddress().hostAddress()
+                        + (presented == null ? " (no token)" : " (wrong token)"));
+                ctx.response()
+                        .setStatusCode(401)
+                        .putHeader("WWW-Authenticate", "Bearer")
+                        .end();
+                return;
+            }
+            ctx.next();
+        });
+        router.get("/sessions")
+                .handler(ctx -> answer(ctx, registry.snapshot().map(sessions -> {
+                    JsonArray list = new JsonArray();
+                    sessions.forEach(session -> list.add(json(session)));
+                    return new JsonObject().put("sessions", list);
+                })));
+        router.delete("/sessions/:key").handler(ctx -> {
+            String key = ctx.pathParam("key");
+            registry.endByOperator(key)
+                    .onSuccess(ended -> {
+                        if (ended) {
+                            LOG.info("admin: ended session " + key);
+                            ctx.response().setStatusCode(204).end();
+                        } else {
+                            ctx.response().setStatusCode(404);
+                            ctx.json(new JsonObject().put("error", "no live session with key " + key));
+                        }
+                    })
+                    .onFailure(ctx::fail);
+        });
+        router.get("/admissions")
+                .handler(ctx -> answer(ctx, registry.admissionsPaused().map(AdminApi::admissions)));
+        router.post("/admissions/pause")
+                .handler(ctx -> answer(ctx, registry.pauseAdmissions(true).map(AdminApi::admissions)));
+        router.post("/admissions/resume")
+                .handler(ctx -> answer(ctx, registry.pauseAdmissions(false).map(AdminApi::admissions)));
+        router.get("/config").handler(ctx -> ctx.json(configJson(configs.inForce())));
+        router.post("/config/reload")
+                .handler(ctx -> configs.reload("admin API").onComplete(reloaded -> {
+                    if (reloaded.succeeded()) {
+                        ctx.json(configJson(reloaded.result()).put("reloaded", true));
+                    } else {
+                        ctx.response().setStatusCode(422);
+                        ctx.json(new JsonObject()
+                                .put("error", reloaded.cause().getMessage())
+                                .put("version", configs.inForce().version()));
+                    }
+                }));
+        router.get("/routes").handler(ctx -> answer(ctx, registry.versions().map(AdminApi::versionsJson)));
+        router.post("/routes/:route/versions/:version/drain").handler(ctx -> {
+            String route = ctx.pathParam("route");
+            String version = ctx.pathParam("version");
+            Duration deadline;
+            try {
+                deadline = Durations.parse(ctx.queryParams().get("deadline"), Duration.ZERO);
+            } catch (IllegalArgumentException badDeadline) {
+                ctx.response().setStatusCode(400);
+                ctx.json(new JsonObject().put("error", "deadline: " + badDeadline.getMessage()));
+                return;
+            }
+            registry.drainVersion(route, version, deadline).onComplete(drained -> {
+                if (drained.succeeded()) {
+                    LOG.info("admin: draining version " + version + " of route " + route + " within "
+                            + deadline.toMillis() + "ms");
+                    ctx.json(new JsonObject()
+                            .put("route", route)
+                            .put("version", version)
+                            .put("sessions", drained.result())
+                            .put("deadlineMs", deadline.toMillis()));
+                } else {
+                    ctx.response()
+                            .setStatusCode(drained.cause() instanceof java.util.NoSuchElementException ? 404 : 409);
+                    ctx.json(new JsonObject().put("error", drained.cause().getMessage()));
+                }
+            });
+        });
+        if (metricsPage != null) {
+            router.get("/metrics").handler(metricsPage);
         }
-      }).onFailure(ctx::fail);
-    });
-    router.get("/admissions").handler(ctx -> answer(ctx, registry.admissionsPaused().map(AdminApi::admissions)));
-    router.post("/admissions/pause").handler(ctx -> answer(ctx, registry.pauseAdmissions(true).map(AdminApi::admissions)));
-    router.post("/admissions/resume").handler(ctx -> answer(ctx, registry.pauseAdmissions(false).map(AdminApi::admissions)));
-    router.get("/config").handler(ctx -> ctx.json(configJson(configs.inForce())));
-    router.post("/config/reload").handler(ctx -> configs.reload("admin API").onComplete(reloaded -> {
-      if (reloaded.succeeded()) {
-        ctx.json(configJson(reloaded.result()).put("reloaded", true));
-      } else {
-        ctx.response().setStatusCode(422);
-        ctx.json(new JsonObject().put("error", reloaded.cause().getMessage()).put("version", configs.inForce().version()));
-      }
-    }));
-    router.get("/routes").handler(ctx -> answer(ctx, registry.versions().map(AdminApi::versionsJson)));
-    router.post("/routes/:route/versions/:version/drain").handler(ctx -> {
-      String route = ctx.pathParam("route");
-      String version = ctx.pathParam("version");
-      Duration deadline;
-      try {
-        deadline = Durations.parse(ctx.queryParams().get("deadline"), Duration.ZERO);
-      } catch (IllegalArgumentException badDeadline) {
-        ctx.response().setStatusCode(400);
-        ctx.json(new JsonObject().put("error", "deadline: " + badDeadline.getMessage()));
-        return;
-      }
-      registry.drainVersion(route, version, deadline).onComplete(drained -> {
-        if (drained.succeeded()) {
-          LOG.info("admin: draining version " + version + " of route " + route + " within " + deadline.toMillis() + "ms");
-          ctx.json(new JsonObject().put("route", route).put("version", version).put("sessions", drained.result())
-              .put("deadlineMs", deadline.toMillis()));
-        } else {
-          ctx.response().setStatusCode(drained.cause() instanceof java.util.NoSuchElementException ? 404 : 409);
-          ctx.json(new JsonObject().put("error", drained.cause().getMessage()));
+        return router;
+    }
+
+    private static JsonObject configJson(BerthConfig config) {
+        return new JsonObject()
+                .put("source", config.source().toString())
+                .put("version", config.version())
+                .put("text", config.text());
+    }
+
+    private static JsonObject versionsJson(Sessions.Versions versions) {
+        JsonArray routes = new JsonArray();
+        for (RouteConfig route : versions.routes()) {
+            JsonObject json = new JsonObject()
+                    .put("name", route.name())
+                    .put("path", route.path())
+                    .put("version", route.version())
+                    .put(
+                            "sessions",
+                            new JsonObject(
+                                    new java.util.HashMap<>(versions.live().getOrDefault(route.name(), Map.of()))));
+            versions.canaries().stream()
+                    .filter(canary -> canary.route().equals(route.name()))
+                    .findFirst()
+                    .ifPresent(canary -> json.put(
+                            "canary",
+                            new JsonObject()
+                                    .put("version", canary.canaryVersion())
+                                    .put("weightPercent", canary.weightPercent())
+                                    .put("braked", canary.brakedBecause() != null)
+                                    .put("brakedBecause", canary.brakedBecause())
+                                    .put("stable", tally(canary.stable()))
+                                    .put("canary", tally(canary.canary()))));
+            routes.add(json);
         }
-      });
-    });
-    if (metricsPage != null) {
-      router.get("/metrics").handler(metricsPage);
+        JsonArray draining = new JsonArray();
+        versions.draining()
+                .forEach(drain -> draining.add(new JsonObject()
+                        .put("route", drain.route())
+                        .put("version", drain.version())
+                        .put("sessions", drain.sessions())
+                        .put(
+                                "deadline",
+                                drain.deadline() == null
+                                        ? null
+                                        : drain.deadline().toString())));
+        return new JsonObject().put("routes", routes).put("draining", draining);
     }
-    return router;
-  }
 
-  private static JsonObject configJson(BerthConfig config) {
-    return new JsonObject().put("source", config.source().toString()).put("version", config.version())
-        .put("text", config.text());
-  }
-
-  private static JsonObject versionsJson(Sessions.Versions versions) {
-    JsonArray routes = new JsonArray();
-    for (RouteConfig route : versions.routes()) {
-      JsonObject json = new JsonObject().put("name", route.name()).put("path", route.path()).put("version", route.version())
-          .put("sessions", new JsonObject(new java.util.HashMap<>(versions.live().getOrDefault(route.name(), Map.of()))));
-      versions.canaries().stream().filter(canary -> canary.route().equals(route.name())).findFirst()
-          .ifPresent(canary -> json.put("canary", new JsonObject()
-              .put("version", canary.canaryVersion())
-              .put("weightPercent", canary.weightPercent())
-              .put("braked", canary.brakedBecause() != null)
-              .put("brakedBecause", canary.brakedBecause())
-              .put("stable", tally(canary.stable()))
-              .put("canary", tally(canary.canary()))));
-      routes.add(json);
+    private static JsonObject tally(Canaries.Tally tally) {
+        return new JsonObject()
+                .put("started", tally.started())
+                .put("failed", tally.failed())
+                .put("firstFrameMedianMs", tally.firstFrameMedianMs());
     }
-    JsonArray draining = new JsonArray();
-    versions.draining().forEach(drain -> draining.add(new JsonObject().put("route", drain.route())
-        .put("version", drain.version()).put("sessions", drain.sessions())
-        .put("deadline", drain.deadline() == null ? null : drain.deadline().toString())));
-    return new JsonObject().put("routes", routes).put("draining", draining);
-  }
 
-  private static JsonObject tally(Canaries.Tally tally) {
-    return new JsonObject().put("started", tally.started()).put("failed", tally.failed())
-        .put("firstFrameMedianMs", tally.firstFrameMedianMs());
-  }
+    private static void answer(RoutingContext ctx, Future<JsonObject> body) {
+        body.onSuccess(ctx::json).onFailure(ctx::fail);
+    }
 
-  private static void answer(RoutingContext ctx, Future<JsonObject> body) {
-    body.onSuccess(ctx::json).onFailure(ctx::fail);
-  }
+    private static JsonObject admissions(boolean paused) {
+        return new JsonObject().put("admissions", paused ? "paused" : "open");
+    }
 
-  private static JsonObject admissions(boolean paused) {
-    return new JsonObject().put("admissions", paused ? "paused" : "open");
-  }
-
-  private static JsonObject json(SessionSnapshot session) {
-    return new JsonObject()
-        .put("key", session.key())
-        .put("route", session.route())
-        .put("version", session.version())
-        .put("state", session.state().name().toLowerCase(Locale.ROOT))
-        .put("ageSeconds", session.ageSeconds())
-        .put("bytesFromClient", session.fromClient())
-        .put("bytesToClient", session.toClient());
-  }
+    private static JsonObject json(SessionSnapshot session) {
+        return new JsonObject()
+                .put("key", session.key())
+                .put("route", session.route())
+                .put("version", session.version())
+                .put("state", session.state().name().toLowerCase(Locale.ROOT))
+                .put("ageSeconds", session.ageSeconds())
+                .put("bytesFromClient", session.fromClient())
+                .put("bytesToClient", session.toClient());
+    }
 }

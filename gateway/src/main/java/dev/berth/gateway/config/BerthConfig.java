@@ -12,35 +12,35 @@ import java.util.List;
  * @param workingDirectory where process-launched handlers run: the folder holding the file
  */
 public record BerthConfig(
-    Path source,
-    String text,
-    Path workingDirectory,
-    ListenConfig listen,
-    LauncherKind launcher,
-    DockerConfig docker,
-    SessionsConfig sessions,
-    AdminConfig admin,
-    List<RouteConfig> routes) {
+        Path source,
+        String text,
+        Path workingDirectory,
+        ListenConfig listen,
+        LauncherKind launcher,
+        DockerConfig docker,
+        SessionsConfig sessions,
+        AdminConfig admin,
+        List<RouteConfig> routes) {
 
-  /** The route called {@code name}, if the configuration has one. */
-  public java.util.Optional<RouteConfig> route(String name) {
-    return routes.stream().filter(route -> route.name().equals(name)).findFirst();
-  }
-
-  /** The config's version: the first 16 hex digits of its text's sha-256, as the admin API and the log show it. */
-  public String version() {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest).substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
+    /** The route called {@code name}, if the configuration has one. */
+    public java.util.Optional<RouteConfig> route(String name) {
+        return routes.stream().filter(route -> route.name().equals(name)).findFirst();
     }
-  }
 
-  /** The same configuration listening on another port (the {@code --port} flag). */
-  public BerthConfig withListenPort(int port) {
-    return new BerthConfig(source, text, workingDirectory,
-        listen.withPort(port), launcher, docker, sessions, admin, routes);
-  }
+    /** The config's version: the first 16 hex digits of its text's sha-256, as the admin API and the log show it. */
+    public String version() {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** The same configuration listening on another port (the {@code --port} flag). */
+    public BerthConfig withListenPort(int port) {
+        return new BerthConfig(
+                source, text, workingDirectory, listen.withPort(port), launcher, docker, sessions, admin, routes);
+    }
 }

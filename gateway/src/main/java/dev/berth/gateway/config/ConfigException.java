@@ -6,11 +6,11 @@ package dev.berth.gateway.config;
  */
 public final class ConfigException extends RuntimeException {
 
-  ConfigException(String message) {
-    super(message);
-  }
+    ConfigException(String message) {
+        super(message);
+    }
 
-  static ConfigException at(String file, String key, String problem, String fix) {
-    return new ConfigException(file + ": key '" + key + "': " + problem + ". Fix: " + fix);
-  }
+    static ConfigException at(String file, String key, String problem, String fix) {
+        return new ConfigException(file + ": key '" + key + "': " + problem + ". Fix: " + fix);
+    }
 }

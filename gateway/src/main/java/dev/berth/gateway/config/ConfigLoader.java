@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -21,177 +20,221 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
 
-  private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
-  static final int MIB = 1 << 20;
+    private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
+    static final int MIB = 1 << 20;
 
-  private ConfigLoader() {}
+    private ConfigLoader() {}
 
-  public static BerthConfig load(Path file) {
-    Path absolute = file.toAbsolutePath().normalize();
-    String name = file.toString();
-    String text;
-    try {
-      text = Files.readString(absolute);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(name + ": file not found. Fix: pass an existing file with --config, e.g. --config config/berth.yaml");
-    } catch (IOException e) {
-      throw new ConfigException(name + ": cannot be read (" + e.getMessage() + "). Fix: check the path and its permissions");
+    public static BerthConfig load(Path file) {
+        Path absolute = file.toAbsolutePath().normalize();
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(absolute);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(name
+                    + ": file not found. Fix: pass an existing file with --config, e.g. --config config/berth.yaml");
+        } catch (IOException e) {
+            throw new ConfigException(
+                    name + ": cannot be read (" + e.getMessage() + "). Fix: check the path and its permissions");
+        }
+        return parse(absolute, name, text);
     }
-    return parse(absolute, name, text);
-  }
 
-  /** The config in {@code text}, read from {@code absolute} (named {@code name} in errors). */
-  static BerthConfig parse(Path absolute, String name, String text) {
-    JsonNode tree;
-    try {
-      tree = new ObjectMapper(new YAMLFactory()).readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(name + ": not valid YAML at line " + e.getLocation().getLineNr()
-          + ": " + e.getOriginalMessage() + ". Fix: correct the YAML syntax there");
+    /** The config in {@code text}, read from {@code absolute} (named {@code name} in errors). */
+    static BerthConfig parse(Path absolute, String name, String text) {
+        JsonNode tree;
+        try {
+            tree = new ObjectMapper(new YAMLFactory()).readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(
+                    name + ": not valid YAML at line " + e.getLocation().getLineNr() + ": " + e.getOriginalMessage()
+                            + ". Fix: correct the YAML syntax there");
+        }
+        if (tree == null || tree.isMissingNode() || tree.isNull()) {
+            throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
+        }
+        DuplicateKeys.reject(name, text);
+        ConfigNode root = new ConfigNode(name, "", tree)
+                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
+        LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
+        DockerConfig docker = docker(root.child("docker"), launcher);
+        List<RouteConfig> routes = RoutesLoader.routes(root.child("routes"), launcher);
+        if (launcher == LauncherKind.SWARM && docker.swarm().dial() == DockerConfig.Dial.PUBLISHED) {
+            requirePublishable(root, routes);
+        }
+        return new BerthConfig(
+                absolute,
+                text,
+                absolute.getParent(),
+                listen(root.child("listen"), absolute.getParent()),
+                launcher,
+                docker,
+                sessions(root.child("sessions"), absolute.getParent()),
+                admin(root.child("admin"), absolute.getParent()),
+                routes);
     }
-    if (tree == null || tree.isMissingNode() || tree.isNull()) {
-      throw new ConfigException(name + ": the file is empty. Fix: start from config/berth.yaml");
-    }
-    DuplicateKeys.reject(name, text);
-    ConfigNode root = new ConfigNode(name, "", tree).onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
-    LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
-    DockerConfig docker = docker(root.child("docker"), launcher);
-    List<RouteConfig> routes = RoutesLoader.routes(root.child("routes"), launcher);
-    if (launcher == LauncherKind.SWARM && docker.swarm().dial() == DockerConfig.Dial.PUBLISHED) {
-      requirePublishable(root, routes);
-    }
-    return new BerthConfig(
-        absolute,
-        text,
-        absolute.getParent(),
-        listen(root.child("listen"), absolute.getParent()),
-        launcher,
-        docker,
-        sessions(root.child("sessions"), absolute.getParent()),
-        admin(root.child("admin"), absolute.getParent()),
-        routes);
-  }
 
-  /** A task on an internal network publishes no port, so the gateway could not dial it. */
-  private static void requirePublishable(ConfigNode root, List<RouteConfig> routes) {
-    for (RouteConfig route : routes) {
-      if (route.sandbox().egress() == RouteConfig.Egress.NONE) {
-        throw root.errorAt(route.key("docker.egress"), "is none while docker.swarm.dial is published: a task on an"
-            + " internal network publishes no port", "set " + route.key("docker.egress") + ": open, or docker.swarm.dial: task");
-      }
+    /** A task on an internal network publishes no port, so the gateway could not dial it. */
+    private static void requirePublishable(ConfigNode root, List<RouteConfig> routes) {
+        for (RouteConfig route : routes) {
+            if (route.sandbox().egress() == RouteConfig.Egress.NONE) {
+                throw root.errorAt(
+                        route.key("docker.egress"),
+                        "is none while docker.swarm.dial is published: a task on an"
+                                + " internal network publishes no port",
+                        "set " + route.key("docker.egress") + ": open, or docker.swarm.dial: task");
+            }
+        }
     }
-  }
 
-  private static ListenConfig listen(ConfigNode node, Path folder) {
-    node.onlyKeys(Set.of("host", "port", "maxFrameSize", "maxMessageSize", "maxHeaderSize", "handshakeTimeout",
-        "idleTimeout", "maxConnections", "maxConnectionsPerClient", "eventLoops", "allowedOrigins", "tls"));
-    int maxFrame = (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB);
-    int maxMessage = (int) node.child("maxMessageSize").bytes(64L * MIB, 1024, 1L << 30);
-    if (maxMessage < maxFrame) {
-      throw node.child("maxMessageSize").error("is smaller than listen.maxFrameSize (" + maxFrame + " bytes)",
-          "make it at least listen.maxFrameSize: a message holds one or more frames");
+    private static ListenConfig listen(ConfigNode node, Path folder) {
+        node.onlyKeys(Set.of(
+                "host",
+                "port",
+                "maxFrameSize",
+                "maxMessageSize",
+                "maxHeaderSize",
+                "handshakeTimeout",
+                "idleTimeout",
+                "maxConnections",
+                "maxConnectionsPerClient",
+                "eventLoops",
+                "allowedOrigins",
+                "tls"));
+        int maxFrame = (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB);
+        int maxMessage = (int) node.child("maxMessageSize").bytes(64L * MIB, 1024, 1L << 30);
+        if (maxMessage < maxFrame) {
+            throw node.child("maxMessageSize")
+                    .error(
+                            "is smaller than listen.maxFrameSize (" + maxFrame + " bytes)",
+                            "make it at least listen.maxFrameSize: a message holds one or more frames");
+        }
+        List<String> origins = node.child("allowedOrigins").list(origin -> {
+            String value = origin.string(null);
+            if (!value.equals("*") && !ORIGIN.matcher(value).matches()) {
+                throw origin.error(
+                        "'" + value + "' is not an origin",
+                        "write scheme://host[:port], e.g. https://app.example.com, or *");
+            }
+            return value;
+        });
+        return new ListenConfig(
+                node.child("host").string("127.0.0.1"),
+                node.child("port").integer(8080, 0, 65535),
+                maxFrame,
+                maxMessage,
+                (int) node.child("maxHeaderSize").bytes(8L << 10, 1024, 1L * MIB),
+                node.child("handshakeTimeout")
+                        .duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
+                node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
+                node.child("maxConnections").integer(10_000, 1, 1_000_000),
+                node.child("maxConnectionsPerClient").integer(1_000, 1, 1_000_000),
+                eventLoops(node.child("eventLoops")),
+                origins,
+                tls(node.child("tls"), folder));
     }
-    List<String> origins = node.child("allowedOrigins").list(origin -> {
-      String value = origin.string(null);
-      if (!value.equals("*") && !ORIGIN.matcher(value).matches()) {
-        throw origin.error("'" + value + "' is not an origin", "write scheme://host[:port], e.g. https://app.example.com, or *");
-      }
-      return value;
-    });
-    return new ListenConfig(
-        node.child("host").string("127.0.0.1"),
-        node.child("port").integer(8080, 0, 65535),
-        maxFrame,
-        maxMessage,
-        (int) node.child("maxHeaderSize").bytes(8L << 10, 1024, 1L * MIB),
-        node.child("handshakeTimeout").duration(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(1)),
-        node.child("idleTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1)),
-        node.child("maxConnections").integer(10_000, 1, 1_000_000),
-        node.child("maxConnectionsPerClient").integer(1_000, 1, 1_000_000),
-        eventLoops(node.child("eventLoops")),
-        origins,
-        tls(node.child("tls"), folder));
-  }
 
-  /** {@code auto} (the default): one data loop per core; or a number. */
-  private static int eventLoops(ConfigNode node) {
-    if (!node.present() || "auto".equals(node.string(null))) {
-      return Math.min(256, Runtime.getRuntime().availableProcessors());
+    /** {@code auto} (the default): one data loop per core; or a number. */
+    private static int eventLoops(ConfigNode node) {
+        if (!node.present() || "auto".equals(node.string(null))) {
+            return Math.min(256, Runtime.getRuntime().availableProcessors());
+        }
+        return node.integer(1, 1, 256);
     }
-    return node.integer(1, 1, 256);
-  }
 
-  private static ListenConfig.Tls tls(ConfigNode node, Path folder) {
-    if (!node.present()) {
-      return null;
+    private static ListenConfig.Tls tls(ConfigNode node, Path folder) {
+        if (!node.present()) {
+            return null;
+        }
+        node.onlyKeys(Set.of("cert", "key"));
+        return new ListenConfig.Tls(pemFile(node.child("cert"), folder), pemFile(node.child("key"), folder));
     }
-    node.onlyKeys(Set.of("cert", "key"));
-    return new ListenConfig.Tls(pemFile(node.child("cert"), folder), pemFile(node.child("key"), folder));
-  }
 
-  /** A PEM file that exists, relative to the config file's folder unless absolute. */
-  private static Path pemFile(ConfigNode node, Path folder) {
-    String name = node.requiredString(node.path() + ": /etc/berth/tls.pem");
-    Path file = folder.resolve(name).normalize();
-    if (!Files.isReadable(file)) {
-      throw node.error("'" + file + "' cannot be read", "point it at a PEM file the gateway can read");
+    /** A PEM file that exists, relative to the config file's folder unless absolute. */
+    private static Path pemFile(ConfigNode node, Path folder) {
+        String name = node.requiredString(node.path() + ": /etc/berth/tls.pem");
+        Path file = folder.resolve(name).normalize();
+        if (!Files.isReadable(file)) {
+            throw node.error("'" + file + "' cannot be read", "point it at a PEM file the gateway can read");
+        }
+        return file;
     }
-    return file;
-  }
 
-  private static DockerConfig docker(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("host", "network", "apiTimeout", "stallAfter", "stopsPerNetwork", "swarm"));
-    String host = node.child("host").string("unix:///var/run/docker.sock");
-    if (!host.startsWith("unix://") && !host.startsWith("tcp://")) {
-      throw node.child("host").error("'" + host + "' is not an engine address", "use unix:///var/run/docker.sock or tcp://host:port");
+    private static DockerConfig docker(ConfigNode node, LauncherKind launcher) {
+        node.onlyKeys(Set.of("host", "network", "apiTimeout", "stallAfter", "stopsPerNetwork", "swarm"));
+        String host = node.child("host").string("unix:///var/run/docker.sock");
+        if (!host.startsWith("unix://") && !host.startsWith("tcp://")) {
+            throw node.child("host")
+                    .error(
+                            "'" + host + "' is not an engine address",
+                            "use unix:///var/run/docker.sock or tcp://host:port");
+        }
+        return new DockerConfig(
+                host,
+                node.child("network").string("berth-sessions"),
+                node.child("apiTimeout")
+                        .duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                node.child("stallAfter")
+                        .duration(Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                node.child("stopsPerNetwork").integer(4, 1, 64),
+                swarm(node.child("swarm"), launcher));
     }
-    return new DockerConfig(host, node.child("network").string("berth-sessions"),
-        node.child("apiTimeout").duration(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(10)),
-        node.child("stallAfter").duration(Duration.ofSeconds(15), Duration.ofSeconds(1), Duration.ofMinutes(10)),
-        node.child("stopsPerNetwork").integer(4, 1, 64),
-        swarm(node.child("swarm"), launcher));
-  }
 
-  private static DockerConfig.Swarm swarm(ConfigNode node, LauncherKind launcher) {
-    node.onlyKeys(Set.of("network", "dial"));
-    if (node.present() && launcher != LauncherKind.SWARM) {
-      throw node.error("is set while launcher is '" + launcher.name().toLowerCase() + "'",
-          "set launcher: swarm, or remove " + node.path());
+    private static DockerConfig.Swarm swarm(ConfigNode node, LauncherKind launcher) {
+        node.onlyKeys(Set.of("network", "dial"));
+        if (node.present() && launcher != LauncherKind.SWARM) {
+            throw node.error(
+                    "is set while launcher is '" + launcher.name().toLowerCase() + "'",
+                    "set launcher: swarm, or remove " + node.path());
+        }
+        return new DockerConfig.Swarm(
+                node.child("network").string("berth-swarm"),
+                node.child("dial").choice(DockerConfig.Dial.class, DockerConfig.Dial.TASK));
     }
-    return new DockerConfig.Swarm(node.child("network").string("berth-swarm"),
-        node.child("dial").choice(DockerConfig.Dial.class, DockerConfig.Dial.TASK));
-  }
 
-  private static SessionsConfig sessions(ConfigNode node, Path folder) {
-    node.onlyKeys(Set.of("onShutdown", "reapInterval", "tokenSecretFile", "maxSessions", "perClient", "launches",
-        "drainDeadline", "gatewayId"));
-    String gatewayId = node.child("gatewayId").string("default");
-    if (!RoutesLoader.ROUTE_NAME.matcher(gatewayId).matches()) {
-      throw node.child("gatewayId").error("'" + gatewayId + "' is not a valid gateway id",
-          "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
+    private static SessionsConfig sessions(ConfigNode node, Path folder) {
+        node.onlyKeys(Set.of(
+                "onShutdown",
+                "reapInterval",
+                "tokenSecretFile",
+                "maxSessions",
+                "perClient",
+                "launches",
+                "drainDeadline",
+                "gatewayId"));
+        String gatewayId = node.child("gatewayId").string("default");
+        if (!RoutesLoader.ROUTE_NAME.matcher(gatewayId).matches()) {
+            throw node.child("gatewayId")
+                    .error(
+                            "'" + gatewayId + "' is not a valid gateway id",
+                            "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
+        }
+        ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute", "maxStarting"));
+        ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
+        return new SessionsConfig(
+                node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
+                node.child("reapInterval")
+                        .duration(Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofHours(1)),
+                folder.resolve(node.child("tokenSecretFile").string("berth-token.key"))
+                        .normalize(),
+                node.child("maxSessions").integer(1000, 1, 1_000_000),
+                perClient.child("maxSessions").integer(100, 1, 1_000_000),
+                perClient.child("newPerMinute").integer(600, 1, 1_000_000),
+                perClient.child("maxStarting").integer(8, 1, 100_000),
+                launches.child("maxConcurrent").integer(8, 1, 1000),
+                launches.child("queue").integer(64, 0, 100_000),
+                node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
+                gatewayId);
     }
-    ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute", "maxStarting"));
-    ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
-    return new SessionsConfig(
-        node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
-        node.child("reapInterval").duration(Duration.ofSeconds(15), Duration.ofMillis(100), Duration.ofHours(1)),
-        folder.resolve(node.child("tokenSecretFile").string("berth-token.key")).normalize(),
-        node.child("maxSessions").integer(1000, 1, 1_000_000),
-        perClient.child("maxSessions").integer(100, 1, 1_000_000),
-        perClient.child("newPerMinute").integer(600, 1, 1_000_000),
-        perClient.child("maxStarting").integer(8, 1, 100_000),
-        launches.child("maxConcurrent").integer(8, 1, 1000),
-        launches.child("queue").integer(64, 0, 100_000),
-        node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
-        gatewayId);
-  }
 
-  private static AdminConfig admin(ConfigNode node, Path folder) {
-    node.onlyKeys(Set.of("host", "port", "tokenFile", "metrics"));
-    return new AdminConfig(
-        node.child("host").string("127.0.0.1"),
-        node.child("port").integer(8081, 0, 65535),
-        folder.resolve(node.child("tokenFile").string("berth-admin.key")).normalize(),
-        node.child("metrics").bool(false));
-  }
+    private static AdminConfig admin(ConfigNode node, Path folder) {
+        node.onlyKeys(Set.of("host", "port", "tokenFile", "metrics"));
+        return new AdminConfig(
+                node.child("host").string("127.0.0.1"),
+                node.child("port").integer(8081, 0, 65535),
+                folder.resolve(node.child("tokenFile").string("berth-admin.key"))
+                        .normalize(),
+                node.child("metrics").bool(false));
+    }
 }

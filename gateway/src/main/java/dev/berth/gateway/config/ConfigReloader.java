@@ -20,108 +20,130 @@ import java.util.logging.Logger;
  */
 public final class ConfigReloader {
 
-  private static final Logger LOG = Logger.getLogger(ConfigReloader.class.getName());
-  /** How often the file is read to see whether it changed: cheap, and quicker than an operator. */
-  private static final long POLL_MS = 1000;
+    private static final Logger LOG = Logger.getLogger(ConfigReloader.class.getName());
+    /** How often the file is read to see whether it changed: cheap, and quicker than an operator. */
+    private static final long POLL_MS = 1000;
 
-  private final Vertx vertx;
-  private final Context control;
-  /** Swaps a validated config in; completes with a summary of what changed, or fails changing nothing. */
-  private final Function<BerthConfig, Future<String>> apply;
-  private volatile BerthConfig inForce;
-  /** The text last read from the file, applied or rejected: the watch reacts only when it changes. */
-  private String lastSeen;
-  private Future<?> previous = Future.succeededFuture();
-  private long timer = -1;
+    private final Vertx vertx;
+    private final Context control;
+    /** Swaps a validated config in; completes with a summary of what changed, or fails changing nothing. */
+    private final Function<BerthConfig, Future<String>> apply;
 
-  public ConfigReloader(Vertx vertx, Context control, BerthConfig initial, Function<BerthConfig, Future<String>> apply) {
-    this.vertx = vertx;
-    this.control = control;
-    this.inForce = initial;
-    this.lastSeen = initial.text();
-    this.apply = apply;
-  }
+    private volatile BerthConfig inForce;
+    /** The text last read from the file, applied or rejected: the watch reacts only when it changes. */
+    private String lastSeen;
 
-  /** The config in force; read from any thread. */
-  public BerthConfig inForce() {
-    return inForce;
-  }
+    private Future<?> previous = Future.succeededFuture();
+    private long timer = -1;
 
-  /** Reloads whenever the file's text changes (an editor's save, a config management tool's write). */
-  public void watchFile() {
-    EventLoops.run(control, () -> timer = vertx.setPeriodic(POLL_MS, id ->
-        vertx.fileSystem().readFile(inForce.source().toString()).onSuccess(read -> {
-          String text = read.toString();
-          if (!text.equals(lastSeen)) {
-            reload("the file changed", text);
-          }
-        })));
-  }
+    public ConfigReloader(
+            Vertx vertx, Context control, BerthConfig initial, Function<BerthConfig, Future<String>> apply) {
+        this.vertx = vertx;
+        this.control = control;
+        this.inForce = initial;
+        this.lastSeen = initial.text();
+        this.apply = apply;
+    }
 
-  public void stopWatching() {
-    EventLoops.run(control, () -> {
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-        timer = -1;
-      }
-    });
-  }
+    /** The config in force; read from any thread. */
+    public BerthConfig inForce() {
+        return inForce;
+    }
 
-  /**
-   * Reads the file and reloads it ({@code trigger} says why, for the log). Completes on the caller's
-   * loop with the config in force, or fails with why the file was rejected; either way it is logged.
-   */
-  public Future<BerthConfig> reload(String trigger) {
-    return EventLoops.call(control, () -> vertx.executeBlocking(() -> Files.readString(inForce.source()), false)
-        .recover(error -> Future.failedFuture(new ConfigException(inForce.source() + ": cannot be read ("
-            + error.getMessage() + "). Fix: check the path and its permissions")))
-        .compose(text -> reload(trigger, text)));
-  }
+    /** Reloads whenever the file's text changes (an editor's save, a config management tool's write). */
+    public void watchFile() {
+        EventLoops.run(
+                control,
+                () -> timer = vertx.setPeriodic(
+                        POLL_MS,
+                        id -> vertx.fileSystem()
+                                .readFile(inForce.source().toString())
+                                .onSuccess(read -> {
+                                    String text = read.toString();
+                                    if (!text.equals(lastSeen)) {
+                                        reload("the file changed", text);
+                                    }
+                                })));
+    }
 
-  private Future<BerthConfig> reload(String trigger, String text) {
-    Future<BerthConfig> done = previous.transform(ignored -> {
-      lastSeen = text;
-      BerthConfig next;
-      try {
-        next = successor(inForce, text);
-      } catch (ConfigException rejected) {
-        return Future.failedFuture(rejected);
-      }
-      if (next.text().equals(inForce.text())) {
-        LOG.info("config reloaded (" + trigger + "): the file is unchanged, version " + inForce.version());
-        return Future.succeededFuture(inForce);
-      }
-      return apply.apply(next).map(summary -> {
-        inForce = next;
-        LOG.info("config reloaded (" + trigger + "): " + summary + "; version " + next.version());
-        return next;
-      });
-    });
-    previous = done;
-    return done.onFailure(error -> LOG.warning("config reload (" + trigger + ") rejected, the config in force stays"
-        + " (version " + inForce.version() + "): " + error.getMessage()));
-  }
+    public void stopWatching() {
+        EventLoops.run(control, () -> {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+                timer = -1;
+            }
+        });
+    }
 
-  /**
-   * The config {@code text} describes, taking over everything of {@code current} but its routes;
-   * rejected when it is not valid or changes a section a reload cannot apply.
-   */
-  static BerthConfig successor(BerthConfig current, String text) {
-    BerthConfig parsed = ConfigLoader.parse(current.source(), current.source().toString(), text);
-    BerthConfig before = ConfigLoader.parse(current.source(), current.source().toString(), current.text());
-    Map<String, Object[]> sections = new LinkedHashMap<>();
-    sections.put("listen", new Object[] {before.listen(), parsed.listen()});
-    sections.put("launcher", new Object[] {before.launcher(), parsed.launcher()});
-    sections.put("docker", new Object[] {before.docker(), parsed.docker()});
-    sections.put("sessions", new Object[] {before.sessions(), parsed.sessions()});
-    sections.put("admin", new Object[] {before.admin(), parsed.admin()});
-    sections.forEach((section, values) -> {
-      if (!Objects.equals(values[0], values[1])) {
-        throw new ConfigException(current.source() + ": " + section + " changed, and a reload applies routes only. "
-            + "Fix: restart the gateway to apply it (sessions survive a restart, docs/operations.md), or undo the change");
-      }
-    });
-    return new BerthConfig(current.source(), text, current.workingDirectory(), current.listen(), current.launcher(),
-        current.docker(), current.sessions(), current.admin(), parsed.routes());
-  }
+    /**
+     * Reads the file and reloads it ({@code trigger} says why, for the log). Completes on the caller's
+     * loop with the config in force, or fails with why the file was rejected; either way it is logged.
+     */
+    public Future<BerthConfig> reload(String trigger) {
+        return EventLoops.call(
+                control,
+                () -> vertx.executeBlocking(() -> Files.readString(inForce.source()), false)
+                        .recover(
+                                error -> Future.failedFuture(new ConfigException(inForce.source() + ": cannot be read ("
+                                        + error.getMessage() + "). Fix: check the path and its permissions")))
+                        .compose(text -> reload(trigger, text)));
+    }
+
+    private Future<BerthConfig> reload(String trigger, String text) {
+        Future<BerthConfig> done = previous.transform(ignored -> {
+            lastSeen = text;
+            BerthConfig next;
+            try {
+                next = successor(inForce, text);
+            } catch (ConfigException rejected) {
+                return Future.failedFuture(rejected);
+            }
+            if (next.text().equals(inForce.text())) {
+                LOG.info("config reloaded (" + trigger + "): the file is unchanged, version " + inForce.version());
+                return Future.succeededFuture(inForce);
+            }
+            return apply.apply(next).map(summary -> {
+                inForce = next;
+                LOG.info("config reloaded (" + trigger + "): " + summary + "; version " + next.version());
+                return next;
+            });
+        });
+        previous = done;
+        return done.onFailure(error -> LOG.warning("config reload (" + trigger + ") rejected, the config in force stays"
+                + " (version " + inForce.version() + "): " + error.getMessage()));
+    }
+
+    /**
+     * The config {@code text} describes, taking over everything of {@code current} but its routes;
+     * rejected when it is not valid or changes a section a reload cannot apply.
+     */
+    static BerthConfig successor(BerthConfig current, String text) {
+        BerthConfig parsed =
+                ConfigLoader.parse(current.source(), current.source().toString(), text);
+        BerthConfig before =
+                ConfigLoader.parse(current.source(), current.source().toString(), current.text());
+        Map<String, Object[]> sections = new LinkedHashMap<>();
+        sections.put("listen", new Object[] {before.listen(), parsed.listen()});
+        sections.put("launcher", new Object[] {before.launcher(), parsed.launcher()});
+        sections.put("docker", new Object[] {before.docker(), parsed.docker()});
+        sections.put("sessions", new Object[] {before.sessions(), parsed.sessions()});
+        sections.put("admin", new Object[] {before.admin(), parsed.admin()});
+        sections.forEach((section, values) -> {
+            if (!Objects.equals(values[0], values[1])) {
+                throw new ConfigException(
+                        current.source() + ": " + section + " changed, and a reload applies routes only. "
+                                + "Fix: restart the gateway to apply it (sessions survive a restart, docs/operations.md), or undo the change");
+            }
+        });
+        return new BerthConfig(
+                current.source(),
+                text,
+                current.workingDirectory(),
+                current.listen(),
+                current.launcher(),
+                current.docker(),
+                current.sessions(),
+                current.admin(),
+                parsed.routes());
+    }
 }

@@ -22,24 +22,35 @@ import java.util.List;
  * @param tls the certificate and key to serve https and wss with, or null for plain http
  */
 public record ListenConfig(
-    String host,
-    int port,
-    int maxFrameBytes,
-    int maxMessageBytes,
-    int maxHeaderBytes,
-    Duration handshakeTimeout,
-    Duration idleTimeout,
-    int maxConnections,
-    int maxConnectionsPerClient,
-    int eventLoops,
-    List<String> allowedOrigins,
-    Tls tls) {
+        String host,
+        int port,
+        int maxFrameBytes,
+        int maxMessageBytes,
+        int maxHeaderBytes,
+        Duration handshakeTimeout,
+        Duration idleTimeout,
+        int maxConnections,
+        int maxConnectionsPerClient,
+        int eventLoops,
+        List<String> allowedOrigins,
+        Tls tls) {
 
-  /** PEM files, read at start; the gateway marks its cookies Secure when it serves TLS. */
-  public record Tls(Path certificate, Path key) {}
+    /** PEM files, read at start; the gateway marks its cookies Secure when it serves TLS. */
+    public record Tls(Path certificate, Path key) {}
 
-  public ListenConfig withPort(int newPort) {
-    return new ListenConfig(host, newPort, maxFrameBytes, maxMessageBytes, maxHeaderBytes, handshakeTimeout,
-        idleTimeout, maxConnections, maxConnectionsPerClient, eventLoops, allowedOrigins, tls);
-  }
+    public ListenConfig withPort(int newPort) {
+        return new ListenConfig(
+                host,
+                newPort,
+                maxFrameBytes,
+                maxMessageBytes,
+                maxHeaderBytes,
+                handshakeTimeout,
+                idleTimeout,
+                maxConnections,
+                maxConnectionsPerClient,
+                eventLoops,
+                allowedOrigins,
+                tls);
+    }
 }

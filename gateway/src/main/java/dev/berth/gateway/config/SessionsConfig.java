@@ -26,17 +26,20 @@ import java.time.Duration;
  *     (docs/scale-out.md); {@code default} for a single gateway
  */
 public record SessionsConfig(
-    OnShutdown onShutdown,
-    Duration reapInterval,
-    Path tokenSecretFile,
-    int maxSessions,
-    int perClientMaxSessions,
-    int perClientNewPerMinute,
-    int perClientMaxStarting,
-    int maxConcurrentLaunches,
-    int launchQueue,
-    Duration drainDeadline,
-    String gatewayId) {
+        OnShutdown onShutdown,
+        Duration reapInterval,
+        Path tokenSecretFile,
+        int maxSessions,
+        int perClientMaxSessions,
+        int perClientNewPerMinute,
+        int perClientMaxStarting,
+        int maxConcurrentLaunches,
+        int launchQueue,
+        Duration drainDeadline,
+        String gatewayId) {
 
-  public enum OnShutdown { KEEP, END }
+    public enum OnShutdown {
+        KEEP,
+        END
+    }
 }

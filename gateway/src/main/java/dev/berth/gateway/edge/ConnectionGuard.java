@@ -28,100 +28,109 @@ import java.util.logging.Logger;
  */
 final class ConnectionGuard {
 
-  private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
+    private static final Logger LOG = Logger.getLogger(ConnectionGuard.class.getName());
 
-  private final Vertx vertx;
-  private final ListenConfig listen;
-  private final ConnectionMeter meter;
-  private final RefusalLog refusals = new RefusalLog(LOG);
-  /** Deadline timers of connections expected to send a request. */
-  private final Map<HttpConnection, Long> awaitingRequest = new ConcurrentHashMap<>();
-  private final AtomicInteger open = new AtomicInteger();
-  private final Map<String, Integer> openByClient = new ConcurrentHashMap<>();
+    private final Vertx vertx;
+    private final ListenConfig listen;
+    private final ConnectionMeter meter;
+    private final RefusalLog refusals = new RefusalLog(LOG);
+    /** Deadline timers of connections expected to send a request. */
+    private final Map<HttpConnection, Long> awaitingRequest = new ConcurrentHashMap<>();
 
-  ConnectionGuard(Vertx vertx, ListenConfig listen, ConnectionMeter meter) {
-    this.vertx = vertx;
-    this.listen = listen;
-    this.meter = meter;
-    meter.connectionsOpen(open::get);
-  }
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, Integer> openByClient = new ConcurrentHashMap<>();
 
-  /** For {@code HttpServer.connectionHandler}. */
-  void connected(HttpConnection connection) {
-    String client = connection.remoteAddress().hostAddress();
-    open.incrementAndGet();
-    openByClient.merge(client, 1, Integer::sum);
-    awaitRequest(connection);
-    channel(connection).closeFuture().addListener(closed -> {
-      open.decrementAndGet();
-      openByClient.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
-      cancelDeadline(connection);
-    });
-  }
-
-  /** Open client connections now, for tests and the health view. */
-  int open() {
-    return open.get();
-  }
-
-  /** Wraps the request handler: the deadline is met, and a connection over a limit is refused. */
-  Handler<HttpServerRequest> guarding(Handler<HttpServerRequest> next) {
-    return request -> {
-      HttpConnection connection = request.connection();
-      cancelDeadline(connection);
-      // An answer that completes leaves the connection waiting for its next request, on the clock.
-      request.response().endHandler(ended -> awaitRequest(connection));
-      String client = connection.remoteAddress().hostAddress();
-      if (open.get() > listen.maxConnections()) {
-        refuse(request, Failure.TOO_MANY_CONNECTIONS, open.get() + " connections open (listen.maxConnections: "
-            + listen.maxConnections() + ")");
-      } else if (openByClient.getOrDefault(client, 0) > listen.maxConnectionsPerClient()) {
-        refuse(request, Failure.CLIENT_CONNECTION_LIMIT, client + " holds " + openByClient.getOrDefault(client, 0)
-            + " connections (listen.maxConnectionsPerClient: " + listen.maxConnectionsPerClient() + ")");
-      } else {
-        next.handle(request);
-      }
-    };
-  }
-
-  private void refuse(HttpServerRequest request, Failure failure, String detail) {
-    meter.connectionRefused(failure);
-    refusals.log(failure, "refused a request for " + request.path() + " from " + request.remoteAddress() + " with "
-        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
-    request.response().putHeader("Connection", "close");
-    HandshakeRefusal.answer(request.response(), failure);
-  }
-
-  private void awaitRequest(HttpConnection connection) {
-    if (upgraded(connection)) {
-      return; // a websocket now: kept alive by its pings, not by requests
+    ConnectionGuard(Vertx vertx, ListenConfig listen, ConnectionMeter meter) {
+        this.vertx = vertx;
+        this.listen = listen;
+        this.meter = meter;
+        meter.connectionsOpen(open::get);
     }
-    long deadline = listen.handshakeTimeout().toMillis();
-    Long previous = awaitingRequest.put(connection, vertx.setTimer(deadline, id -> {
-      if (awaitingRequest.remove(connection, id) && !upgraded(connection)) {
-        LOG.fine(() -> "closing a connection from " + connection.remoteAddress() + " that sent no whole request within "
-            + deadline + "ms (listen.handshakeTimeout)");
-        connection.close();
-      }
-    }));
-    if (previous != null) {
-      vertx.cancelTimer(previous);
+
+    /** For {@code HttpServer.connectionHandler}. */
+    void connected(HttpConnection connection) {
+        String client = connection.remoteAddress().hostAddress();
+        open.incrementAndGet();
+        openByClient.merge(client, 1, Integer::sum);
+        awaitRequest(connection);
+        channel(connection).closeFuture().addListener(closed -> {
+            open.decrementAndGet();
+            openByClient.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
+            cancelDeadline(connection);
+        });
     }
-  }
 
-  private void cancelDeadline(HttpConnection connection) {
-    Long timer = awaitingRequest.remove(connection);
-    if (timer != null) {
-      vertx.cancelTimer(timer);
+    /** Open client connections now, for tests and the health view. */
+    int open() {
+        return open.get();
     }
-  }
 
-  private static Channel channel(HttpConnection connection) {
-    return ((ConnectionBase) connection).channel();
-  }
+    /** Wraps the request handler: the deadline is met, and a connection over a limit is refused. */
+    Handler<HttpServerRequest> guarding(Handler<HttpServerRequest> next) {
+        return request -> {
+            HttpConnection connection = request.connection();
+            cancelDeadline(connection);
+            // An answer that completes leaves the connection waiting for its next request, on the clock.
+            request.response().endHandler(ended -> awaitRequest(connection));
+            String client = connection.remoteAddress().hostAddress();
+            if (open.get() > listen.maxConnections()) {
+                refuse(
+                        request,
+                        Failure.TOO_MANY_CONNECTIONS,
+                        open.get() + " connections open (listen.maxConnections: " + listen.maxConnections() + ")");
+            } else if (openByClient.getOrDefault(client, 0) > listen.maxConnectionsPerClient()) {
+                refuse(
+                        request,
+                        Failure.CLIENT_CONNECTION_LIMIT,
+                        client + " holds " + openByClient.getOrDefault(client, 0)
+                                + " connections (listen.maxConnectionsPerClient: " + listen.maxConnectionsPerClient()
+                                + ")");
+            } else {
+                next.handle(request);
+            }
+        };
+    }
 
-  /** Whether the connection's socket carries a websocket now (its pipeline decodes frames, not requests). */
-  private static boolean upgraded(HttpConnection connection) {
-    return channel(connection).pipeline().get(WebSocketFrameDecoder.class) != null;
-  }
+    private void refuse(HttpServerRequest request, Failure failure, String detail) {
+        meter.connectionRefused(failure);
+        refusals.log(
+                failure,
+                "refused a request for " + request.path() + " from " + request.remoteAddress() + " with "
+                        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
+        request.response().putHeader("Connection", "close");
+        HandshakeRefusal.answer(request.response(), failure);
+    }
+
+    private void awaitRequest(HttpConnection connection) {
+        if (upgraded(connection)) {
+            return; // a websocket now: kept alive by its pings, not by requests
+        }
+        long deadline = listen.handshakeTimeout().toMillis();
+        Long previous = awaitingRequest.put(connection, vertx.setTimer(deadline, id -> {
+            if (awaitingRequest.remove(connection, id) && !upgraded(connection)) {
+                LOG.fine(() -> "closing a connection from " + connection.remoteAddress()
+                        + " that sent no whole request within " + deadline + "ms (listen.handshakeTimeout)");
+                connection.close();
+            }
+        }));
+        if (previous != null) {
+            vertx.cancelTimer(previous);
+        }
+    }
+
+    private void cancelDeadline(HttpConnection connection) {
+        Long timer = awaitingRequest.remove(connection);
+        if (timer != null) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    private static Channel channel(HttpConnection connection) {
+        return ((ConnectionBase) connection).channel();
+    }
+
+    /** Whether the connection's socket carries a websocket now (its pipeline decodes frames, not requests). */
+    private static boolean upgraded(HttpConnection connection) {
+        return channel(connection).pipeline().get(WebSocketFrameDecoder.class) != null;
+    }
 }

@@ -16,52 +16,55 @@ import java.util.logging.Logger;
  */
 final class HandshakeRefusal {
 
-  private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
+    private static final Logger LOG = Logger.getLogger(HandshakeRefusal.class.getName());
 
-  private final RouteConfig route;
-  private final SessionMeter meter;
-  private final String cookie;
-  /** A route's handler serves every data loop, and only refusals come here. */
-  private final RefusalLog refusals = new RefusalLog(LOG);
+    private final RouteConfig route;
+    private final SessionMeter meter;
+    private final String cookie;
+    /** A route's handler serves every data loop, and only refusals come here. */
+    private final RefusalLog refusals = new RefusalLog(LOG);
 
-  HandshakeRefusal(RouteConfig route, SessionMeter meter, String cookie) {
-    this.route = route;
-    this.meter = meter;
-    this.cookie = cookie;
-  }
-
-  void send(HttpServerRequest request, Throwable error) {
-    FailureException known = FailureException.wrap(error, Failure.START_FAILED, "launch failed");
-    send(request, known.failure(), known.getMessage());
-  }
-
-  /** @param detail for the log only: it may name backends and their addresses */
-  void send(HttpServerRequest request, Failure failure, String detail) {
-    HttpServerResponse response = request.response();
-    if (response.ended() || response.closed()) {
-      LOG.info("client " + request.remoteAddress() + " left " + request.path() + " before its session was ready ("
-          + failure.tag() + ": " + detail + ")");
-      return;
+    HandshakeRefusal(RouteConfig route, SessionMeter meter, String cookie) {
+        this.route = route;
+        this.meter = meter;
+        this.cookie = cookie;
     }
-    meter.refused(route.name(), failure);
-    refusals.log(failure, "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
-        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
-    if (failure == Failure.NOT_WEBSOCKET) {
-      response.putHeader("Upgrade", "websocket");
-    } else if (failure == Failure.INVALID_TOKEN) {
-      // Forget it, so the client's next attempt opens a new session instead of failing again.
-      response.putHeader("Set-Cookie", cookie + "=; Path=" + route.path() + "; Max-Age=0; HttpOnly; SameSite=Lax");
-    }
-    answer(response, failure);
-  }
 
-  /** The failure's status, Retry-After when a retry later can succeed, and the one-line body {@code tag: reason}. */
-  static void answer(HttpServerResponse response, Failure failure) {
-    if (failure.temporary()) {
-      response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
+    void send(HttpServerRequest request, Throwable error) {
+        FailureException known = FailureException.wrap(error, Failure.START_FAILED, "launch failed");
+        send(request, known.failure(), known.getMessage());
     }
-    response.setStatusCode(failure.httpStatus())
-        .putHeader("Content-Type", "text/plain; charset=utf-8")
-        .end(failure.tag() + ": " + failure.publicReason() + "\n");
-  }
+
+    /** @param detail for the log only: it may name backends and their addresses */
+    void send(HttpServerRequest request, Failure failure, String detail) {
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            LOG.info("client " + request.remoteAddress() + " left " + request.path() + " before its session was ready ("
+                    + failure.tag() + ": " + detail + ")");
+            return;
+        }
+        meter.refused(route.name(), failure);
+        refusals.log(
+                failure,
+                "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
+                        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
+        if (failure == Failure.NOT_WEBSOCKET) {
+            response.putHeader("Upgrade", "websocket");
+        } else if (failure == Failure.INVALID_TOKEN) {
+            // Forget it, so the client's next attempt opens a new session instead of failing again.
+            response.putHeader(
+                    "Set-Cookie", cookie + "=; Path=" + route.path() + "; Max-Age=0; HttpOnly; SameSite=Lax");
+        }
+        answer(response, failure);
+    }
+
+    /** The failure's status, Retry-After when a retry later can succeed, and the one-line body {@code tag: reason}. */
+    static void answer(HttpServerResponse response, Failure failure) {
+        if (failure.temporary()) {
+            response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
+        }
+        response.setStatusCode(failure.httpStatus())
+                .putHeader("Content-Type", "text/plain; charset=utf-8")
+                .end(failure.tag() + ": " + failure.publicReason() + "\n");
+    }
 }

@@ -13,22 +13,24 @@ import java.util.Locale;
  */
 final class OriginPolicy {
 
-  private final List<String> allowed;
-  private final boolean tls;
+    private final List<String> allowed;
+    private final boolean tls;
 
-  OriginPolicy(List<String> allowed, boolean tls) {
-    this.allowed = allowed.stream().map(origin -> origin.toLowerCase(Locale.ROOT)).toList();
-    this.tls = tls;
-  }
-
-  boolean allows(HttpServerRequest request) {
-    String origin = request.getHeader(HttpHeaders.ORIGIN);
-    if (origin == null || allowed.contains("*")) {
-      return true;
+    OriginPolicy(List<String> allowed, boolean tls) {
+        this.allowed =
+                allowed.stream().map(origin -> origin.toLowerCase(Locale.ROOT)).toList();
+        this.tls = tls;
     }
-    String normalized = origin.toLowerCase(Locale.ROOT);
-    String host = request.getHeader(HttpHeaders.HOST);
-    boolean sameOrigin = host != null && normalized.equals((tls ? "https://" : "http://") + host.toLowerCase(Locale.ROOT));
-    return sameOrigin || allowed.contains(normalized);
-  }
+
+    boolean allows(HttpServerRequest request) {
+        String origin = request.getHeader(HttpHeaders.ORIGIN);
+        if (origin == null || allowed.contains("*")) {
+            return true;
+        }
+        String normalized = origin.toLowerCase(Locale.ROOT);
+        String host = request.getHeader(HttpHeaders.HOST);
+        boolean sameOrigin =
+                host != null && normalized.equals((tls ? "https://" : "http://") + host.toLowerCase(Locale.ROOT));
+        return sameOrigin || allowed.contains(normalized);
+    }
 }

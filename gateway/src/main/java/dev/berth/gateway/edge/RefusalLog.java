@@ -11,25 +11,28 @@ import java.util.logging.Logger;
  */
 final class RefusalLog {
 
-  private static final long INTERVAL_NANOS = 1_000_000_000L;
+    private static final long INTERVAL_NANOS = 1_000_000_000L;
 
-  private final Logger log;
-  /** Per failure: when it was last logged and how many since went unlogged. */
-  private final Map<Failure, long[]> lastLogged = new EnumMap<>(Failure.class);
+    private final Logger log;
+    /** Per failure: when it was last logged and how many since went unlogged. */
+    private final Map<Failure, long[]> lastLogged = new EnumMap<>(Failure.class);
 
-  RefusalLog(Logger log) {
-    this.log = log;
-  }
-
-  synchronized void log(Failure failure, String line) {
-    long now = System.nanoTime();
-    long[] last = lastLogged.computeIfAbsent(failure, f -> new long[] {now - INTERVAL_NANOS, 0});
-    if (now - last[0] < INTERVAL_NANOS) {
-      last[1]++;
-      return;
+    RefusalLog(Logger log) {
+        this.log = log;
     }
-    log.warning(line + (last[1] > 0 ? " (and " + last[1] + " more " + failure.tag() + " refusals since the last line)" : ""));
-    last[0] = now;
-    last[1] = 0;
-  }
+
+    synchronized void log(Failure failure, String line) {
+        long now = System.nanoTime();
+        long[] last = lastLogged.computeIfAbsent(failure, f -> new long[] {now - INTERVAL_NANOS, 0});
+        if (now - last[0] < INTERVAL_NANOS) {
+            last[1]++;
+            return;
+        }
+        log.warning(line
+                + (last[1] > 0
+                        ? " (and " + last[1] + " more " + failure.tag() + " refusals since the last line)"
+                        : ""));
+        last[0] = now;
+        last[1] = 0;
+    }
 }

@@ -7,27 +7,27 @@ package dev.berth.gateway.failure;
  */
 public final class FailureException extends RuntimeException {
 
-  private final Failure failure;
+    private final Failure failure;
 
-  public FailureException(Failure failure, String message) {
-    super(message, null, false, false);
-    this.failure = failure;
-  }
-
-  public FailureException(Failure failure, String message, Throwable cause) {
-    super(message, cause, false, false);
-    this.failure = failure;
-  }
-
-  public Failure failure() {
-    return failure;
-  }
-
-  /** The failure of any error: a {@link FailureException}'s own, otherwise {@code fallback}. */
-  public static FailureException wrap(Throwable error, Failure fallback, String context) {
-    if (error instanceof FailureException known) {
-      return known;
+    public FailureException(Failure failure, String message) {
+        super(message, null, false, false);
+        this.failure = failure;
     }
-    return new FailureException(fallback, context + ": " + error.getMessage(), error);
-  }
+
+    public FailureException(Failure failure, String message, Throwable cause) {
+        super(message, cause, false, false);
+        this.failure = failure;
+    }
+
+    public Failure failure() {
+        return failure;
+    }
+
+    /** The failure of any error: a {@link FailureException}'s own, otherwise {@code fallback}. */
+    public static FailureException wrap(Throwable error, Failure fallback, String context) {
+        if (error instanceof FailureException known) {
+            return known;
+        }
+        return new FailureException(fallback, context + ": " + error.getMessage(), error);
+    }
 }

@@ -13,23 +13,32 @@ import java.util.function.Supplier;
  */
 final class CreateThenStart {
 
-  private CreateThenStart() {}
+    private CreateThenStart() {}
 
-  /**
-   * @param create creates the backend; its engine id
-   * @param start starts the backend of that id; where to dial it once it runs
-   * @param cannotCreate what the failure says when {@code create} fails
-   */
-  static Future<Backend> run(HeldBackends held, LaunchRequest request, String name, String cannotCreate,
-      Supplier<Future<String>> create, Function<String, Future<SocketAddress>> start) {
-    RouteConfig route = request.route();
-    String key = request.pooled() ? null : request.sessionKey();
-    return held.creating(name, create).compose(id -> {
-      Backend unready = held.handle(id, name, key, route.name(), route.version(), null);
-      return start.apply(id)
-          .map(address -> held.handle(id, name, key, route.name(), route.version(), address))
-          .recover(error -> unready.stop().transform(removed ->
-              EngineFailures.failed(error, "cannot start " + unready.description())));
-    }, error -> EngineFailures.failed(error, cannotCreate));
-  }
+    /**
+     * @param create creates the backend; its engine id
+     * @param start starts the backend of that id; where to dial it once it runs
+     * @param cannotCreate what the failure says when {@code create} fails
+     */
+    static Future<Backend> run(
+            HeldBackends held,
+            LaunchRequest request,
+            String name,
+            String cannotCreate,
+            Supplier<Future<String>> create,
+            Function<String, Future<SocketAddress>> start) {
+        RouteConfig route = request.route();
+        String key = request.pooled() ? null : request.sessionKey();
+        return held.creating(name, create)
+                .compose(
+                        id -> {
+                            Backend unready = held.handle(id, name, key, route.name(), route.version(), null);
+                            return start.apply(id)
+                                    .map(address -> held.handle(id, name, key, route.name(), route.version(), address))
+                                    .recover(error -> unready.stop()
+                                            .transform(removed -> EngineFailures.failed(
+                                                    error, "cannot start " + unready.description())));
+                        },
+                        error -> EngineFailures.failed(error, cannotCreate));
+    }
 }

@@ -22,117 +22,133 @@ import java.util.logging.Logger;
  */
 final class EngineHealth {
 
-  private static final Logger LOG = Logger.getLogger(EngineHealth.class.getName());
-  static final long PROBE_INTERVAL_MS = 2000;
-  static final long PROBE_TIMEOUT_MS = 5000;
+    private static final Logger LOG = Logger.getLogger(EngineHealth.class.getName());
+    static final long PROBE_INTERVAL_MS = 2000;
+    static final long PROBE_TIMEOUT_MS = 5000;
 
-  private record Call(long startedNanos, long deadlineNanos) {}
+    private record Call(long startedNanos, long deadlineNanos) {}
 
-  private final Vertx vertx;
-  private final Duration stallAfter;
-  private final DockerHttpClient probeClient;
-  private final WorkerExecutor probeThread;
-  private final Set<Call> inFlight = ConcurrentHashMap.newKeySet();
-  private final long probeTimer;
-  private volatile long probeStartedNanos;
-  private volatile EngineStatus.State probed = EngineStatus.State.UP;
-  private volatile String probeDetail = "";
-  private EngineStatus.State lastLogged = EngineStatus.State.UP;
+    private final Vertx vertx;
+    private final Duration stallAfter;
+    private final DockerHttpClient probeClient;
+    private final WorkerExecutor probeThread;
+    private final Set<Call> inFlight = ConcurrentHashMap.newKeySet();
+    private final long probeTimer;
+    private volatile long probeStartedNanos;
+    private volatile EngineStatus.State probed = EngineStatus.State.UP;
+    private volatile String probeDetail = "";
+    private EngineStatus.State lastLogged = EngineStatus.State.UP;
 
-  EngineHealth(Vertx vertx, URI engine, Duration stallAfter) {
-    this.vertx = vertx;
-    this.stallAfter = stallAfter;
-    this.probeClient = new EngineHttpClient(engine, 1, Duration.ofSeconds(3), Duration.ofMillis(PROBE_TIMEOUT_MS));
-    this.probeThread = vertx.createSharedWorkerExecutor("berth-docker-probe", 1);
-    this.probeTimer = vertx.setPeriodic(PROBE_INTERVAL_MS, id -> probe());
-  }
-
-  /** {@code call}, tracked while it runs: past {@code docker.stallAfter} plus {@code allowance}, the engine is stalled. */
-  <T> Callable<T> tracked(Duration allowance, Callable<T> call) {
-    return () -> {
-      long now = System.nanoTime();
-      Call running = new Call(now, now + stallAfter.plus(allowance).toNanos());
-      inFlight.add(running);
-      try {
-        return call.call();
-      } finally {
-        inFlight.remove(running);
-      }
-    };
-  }
-
-  private void probe() {
-    logChange(status()); // a call past its time, or a probe that went unanswered, shows here first
-    if (probeStartedNanos != 0) {
-      return; // the last one still waits: status() counts it
+    EngineHealth(Vertx vertx, URI engine, Duration stallAfter) {
+        this.vertx = vertx;
+        this.stallAfter = stallAfter;
+        this.probeClient = new EngineHttpClient(engine, 1, Duration.ofSeconds(3), Duration.ofMillis(PROBE_TIMEOUT_MS));
+        this.probeThread = vertx.createSharedWorkerExecutor("berth-docker-probe", 1);
+        this.probeTimer = vertx.setPeriodic(PROBE_INTERVAL_MS, id -> probe());
     }
-    probeStartedNanos = System.nanoTime();
-    probeThread.executeBlocking(() -> {
-      try (DockerHttpClient.Response answer = probeClient.execute(DockerHttpClient.Request.builder()
-          .method(DockerHttpClient.Request.Method.GET).path("/info").build());
-          InputStream body = answer.getBody()) {
-        body.readAllBytes();
-        return answer.getStatusCode();
-      }
-    }, false).onComplete(answered -> {
-      probeStartedNanos = 0;
-      if (answered.succeeded()) {
-        probed = EngineStatus.State.UP;
-        probeDetail = "";
-      } else {
-        boolean hung = causedBy(answered.cause(), java.net.SocketTimeoutException.class);
-        probed = hung ? EngineStatus.State.STALLED : EngineStatus.State.DOWN;
-        probeDetail = hung ? "GET /info unanswered for " + PROBE_TIMEOUT_MS + "ms"
-            : "GET /info failed: " + answered.cause().getMessage();
-      }
-      logChange(status());
-    });
-  }
 
-  private static boolean causedBy(Throwable error, Class<? extends Throwable> kind) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (kind.isInstance(cause)) {
-        return true;
-      }
+    /** {@code call}, tracked while it runs: past {@code docker.stallAfter} plus {@code allowance}, the engine is stalled. */
+    <T> Callable<T> tracked(Duration allowance, Callable<T> call) {
+        return () -> {
+            long now = System.nanoTime();
+            Call running = new Call(now, now + stallAfter.plus(allowance).toNanos());
+            inFlight.add(running);
+            try {
+                return call.call();
+            } finally {
+                inFlight.remove(running);
+            }
+        };
     }
-    return false;
-  }
 
-  /** How the engine looks now; cheap, from any thread. */
-  EngineStatus status() {
-    long now = System.nanoTime();
-    long late = inFlight.stream().filter(call -> now - call.deadlineNanos() > 0).count();
-    long probing = probeStartedNanos;
-    if (late > 0) {
-      long oldestMs = inFlight.stream().mapToLong(call -> (now - call.startedNanos()) / 1_000_000).max().orElse(0);
-      return new EngineStatus(EngineStatus.State.STALLED, late + " engine call(s) running past " + stallAfter.toMillis()
-          + "ms (docker.stallAfter), the oldest for " + oldestMs + "ms", (int) late);
+    private void probe() {
+        logChange(status()); // a call past its time, or a probe that went unanswered, shows here first
+        if (probeStartedNanos != 0) {
+            return; // the last one still waits: status() counts it
+        }
+        probeStartedNanos = System.nanoTime();
+        probeThread
+                .executeBlocking(
+                        () -> {
+                            try (DockerHttpClient.Response answer =
+                                            probeClient.execute(DockerHttpClient.Request.builder()
+                                                    .method(DockerHttpClient.Request.Method.GET)
+                                                    .path("/info")
+                                                    .build());
+                                    InputStream body = answer.getBody()) {
+                                body.readAllBytes();
+                                return answer.getStatusCode();
+                            }
+                        },
+                        false)
+                .onComplete(answered -> {
+                    probeStartedNanos = 0;
+                    if (answered.succeeded()) {
+                        probed = EngineStatus.State.UP;
+                        probeDetail = "";
+                    } else {
+                        boolean hung = causedBy(answered.cause(), java.net.SocketTimeoutException.class);
+                        probed = hung ? EngineStatus.State.STALLED : EngineStatus.State.DOWN;
+                        probeDetail = hung
+                                ? "GET /info unanswered for " + PROBE_TIMEOUT_MS + "ms"
+                                : "GET /info failed: " + answered.cause().getMessage();
+                    }
+                    logChange(status());
+                });
     }
-    if (probing != 0 && now - probing > PROBE_TIMEOUT_MS * 1_000_000) {
-      return new EngineStatus(EngineStatus.State.STALLED, "GET /info unanswered for over " + PROBE_TIMEOUT_MS + "ms", 0);
-    }
-    return new EngineStatus(probed, probeDetail, 0);
-  }
 
-  private synchronized void logChange(EngineStatus now) {
-    if (now.state() != lastLogged) {
-      String line = "engine " + now.state().tag() + (now.detail().isEmpty() ? "" : ": " + now.detail());
-      if (now.state() == EngineStatus.State.UP) {
-        LOG.info(line);
-      } else {
-        LOG.warning(line + (now.stalled() ? "; new sessions get 503 engine_unavailable until it answers" : ""));
-      }
-      lastLogged = now.state();
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> kind) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (kind.isInstance(cause)) {
+                return true;
+            }
+        }
+        return false;
     }
-  }
 
-  void close() {
-    vertx.cancelTimer(probeTimer);
-    probeThread.close();
-    try {
-      probeClient.close();
-    } catch (java.io.IOException ignored) {
-      // closing anyway
+    /** How the engine looks now; cheap, from any thread. */
+    EngineStatus status() {
+        long now = System.nanoTime();
+        long late =
+                inFlight.stream().filter(call -> now - call.deadlineNanos() > 0).count();
+        long probing = probeStartedNanos;
+        if (late > 0) {
+            long oldestMs = inFlight.stream()
+                    .mapToLong(call -> (now - call.startedNanos()) / 1_000_000)
+                    .max()
+                    .orElse(0);
+            return new EngineStatus(
+                    EngineStatus.State.STALLED,
+                    late + " engine call(s) running past " + stallAfter.toMillis()
+                            + "ms (docker.stallAfter), the oldest for " + oldestMs + "ms",
+                    (int) late);
+        }
+        if (probing != 0 && now - probing > PROBE_TIMEOUT_MS * 1_000_000) {
+            return new EngineStatus(
+                    EngineStatus.State.STALLED, "GET /info unanswered for over " + PROBE_TIMEOUT_MS + "ms", 0);
+        }
+        return new EngineStatus(probed, probeDetail, 0);
     }
-  }
+
+    private synchronized void logChange(EngineStatus now) {
+        if (now.state() != lastLogged) {
+            String line = "engine " + now.state().tag() + (now.detail().isEmpty() ? "" : ": " + now.detail());
+            if (now.state() == EngineStatus.State.UP) {
+                LOG.info(line);
+            } else {
+                LOG.warning(line + (now.stalled() ? "; new sessions get 503 engine_unavailable until it answers" : ""));
+            }
+            lastLogged = now.state();
+        }
+    }
+
+    void close() {
+        vertx.cancelTimer(probeTimer);
+        probeThread.close();
+        try {
+            probeClient.close();
+        } catch (java.io.IOException ignored) {
+            // closing anyway
+        }
+    }
 }

@@ -13,19 +13,21 @@ import java.util.Locale;
  */
 public record EngineStatus(State state, String detail, int stalledCalls) {
 
-  public enum State {
-    UP, DOWN, STALLED;
+    public enum State {
+        UP,
+        DOWN,
+        STALLED;
 
-    /** As in /health and the metric label: "up", "down", "stalled". */
-    public String tag() {
-      return name().toLowerCase(Locale.ROOT);
+        /** As in /health and the metric label: "up", "down", "stalled". */
+        public String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
-  }
 
-  /** A launcher without an engine (process, fixed): nothing to be down. */
-  public static final EngineStatus NO_ENGINE = new EngineStatus(State.UP, "", 0);
+    /** A launcher without an engine (process, fixed): nothing to be down. */
+    public static final EngineStatus NO_ENGINE = new EngineStatus(State.UP, "", 0);
 
-  public boolean stalled() {
-    return state == State.STALLED;
-  }
+    public boolean stalled() {
+        return state == State.STALLED;
+    }
 }

@@ -18,38 +18,44 @@ import java.util.Map;
  */
 final class FixedLauncher implements Launcher {
 
-  private final Map<String, Integer> nextByRoute = new HashMap<>();
+    private final Map<String, Integer> nextByRoute = new HashMap<>();
 
-  @Override
-  public String name() {
-    return "fixed";
-  }
+    @Override
+    public String name() {
+        return "fixed";
+    }
 
-  @Override
-  public Future<Backend> launch(LaunchRequest request) {
-    RouteConfig route = request.route();
-    List<RouteConfig.Endpoint> backends = route.fixedBackends();
-    int turn = nextByRoute.getOrDefault(route.name(), 0);
-    nextByRoute.put(route.name(), (turn + 1) % backends.size());
-    RouteConfig.Endpoint endpoint = backends.get(turn);
-    request.progress().running();
-    Promise<String> neverExits = Promise.promise(); // not ours: a dropped connection ends the session
-    return Future.succeededFuture(new Backend("fixed backend " + endpoint, request.sessionKey(), route.name(), route.version(),
-        SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()), neverExits.future(), Future::succeededFuture));
-  }
+    @Override
+    public Future<Backend> launch(LaunchRequest request) {
+        RouteConfig route = request.route();
+        List<RouteConfig.Endpoint> backends = route.fixedBackends();
+        int turn = nextByRoute.getOrDefault(route.name(), 0);
+        nextByRoute.put(route.name(), (turn + 1) % backends.size());
+        RouteConfig.Endpoint endpoint = backends.get(turn);
+        request.progress().running();
+        Promise<String> neverExits = Promise.promise(); // not ours: a dropped connection ends the session
+        return Future.succeededFuture(new Backend(
+                "fixed backend " + endpoint,
+                request.sessionKey(),
+                route.name(),
+                route.version(),
+                SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()),
+                neverExits.future(),
+                Future::succeededFuture));
+    }
 
-  @Override
-  public Future<List<Backend>> discover() {
-    return Future.succeededFuture(List.of());
-  }
+    @Override
+    public Future<List<Backend>> discover() {
+        return Future.succeededFuture(List.of());
+    }
 
-  @Override
-  public boolean backendsOutliveGateway() {
-    return false;
-  }
+    @Override
+    public boolean backendsOutliveGateway() {
+        return false;
+    }
 
-  @Override
-  public Future<Void> close() {
-    return Future.succeededFuture();
-  }
+    @Override
+    public Future<Void> close() {
+        return Future.succeededFuture();
+    }
 }

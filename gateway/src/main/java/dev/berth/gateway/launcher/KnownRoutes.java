@@ -11,21 +11,21 @@ import java.util.Map;
  */
 final class KnownRoutes {
 
-  private volatile Map<String, RouteConfig> byName = Map.of();
+    private volatile Map<String, RouteConfig> byName = Map.of();
 
-  /** Adds {@code routes}, replacing those of the same names. */
-  void add(List<RouteConfig> routes) {
-    Map<String, RouteConfig> known = new HashMap<>(byName);
-    routes.forEach(route -> known.put(route.name(), route));
-    byName = Map.copyOf(known);
-  }
+    /** Adds {@code routes}, replacing those of the same names. */
+    void add(List<RouteConfig> routes) {
+        Map<String, RouteConfig> known = new HashMap<>(byName);
+        routes.forEach(route -> known.put(route.name(), route));
+        byName = Map.copyOf(known);
+    }
 
-  /** The route called {@code name}, or null for a route this gateway never ran. */
-  RouteConfig get(String name) {
-    return name == null ? null : byName.get(name);
-  }
+    /** The route called {@code name}, or null for a route this gateway never ran. */
+    RouteConfig get(String name) {
+        return name == null ? null : byName.get(name);
+    }
 
-  boolean contains(String name) {
-    return get(name) != null;
-  }
+    boolean contains(String name) {
+        return get(name) != null;
+    }
 }

@@ -14,63 +14,65 @@ import java.util.ArrayDeque;
  */
 public final class LaunchGate extends ForwardingLauncher {
 
-  private record Waiting(LaunchRequest request, Promise<Backend> launched) {}
+    private record Waiting(LaunchRequest request, Promise<Backend> launched) {}
 
-  private final int maxConcurrent;
-  private final int maxQueued;
-  private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
-  private int running;
+    private final int maxConcurrent;
+    private final int maxQueued;
+    private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
+    private int running;
 
-  public LaunchGate(Launcher launcher, int maxConcurrent, int maxQueued) {
-    super(launcher);
-    this.maxConcurrent = maxConcurrent;
-    this.maxQueued = maxQueued;
-  }
-
-  /** Whether a launch would run at once, with nothing waiting: background work (pool refills) only runs then. */
-  public boolean idleSlot() {
-    return running < maxConcurrent && queue.isEmpty();
-  }
-
-  /** Whether one more launch would run now or find a place in the queue. */
-  public boolean hasRoom() {
-    return running < maxConcurrent || queue.size() < maxQueued;
-  }
-
-  @Override
-  public Future<Backend> launch(LaunchRequest request) {
-    if (running < maxConcurrent) {
-      return start(request);
+    public LaunchGate(Launcher launcher, int maxConcurrent, int maxQueued) {
+        super(launcher);
+        this.maxConcurrent = maxConcurrent;
+        this.maxQueued = maxQueued;
     }
-    if (queue.size() >= maxQueued) {
-      return Future.failedFuture(new FailureException(Failure.LAUNCH_QUEUE_FULL, maxConcurrent
-          + " launches run and " + maxQueued + " wait (sessions.launches.maxConcurrent, sessions.launches.queue)"));
+
+    /** Whether a launch would run at once, with nothing waiting: background work (pool refills) only runs then. */
+    public boolean idleSlot() {
+        return running < maxConcurrent && queue.isEmpty();
     }
-    Promise<Backend> launched = Promise.promise();
-    request.progress().queued(queue.size());
-    Waiting waiting = new Waiting(request, launched);
-    queue.add(waiting);
-    request.withdrawn().onComplete(gaveUp -> {
-      if (queue.remove(waiting)) {
-        launched.fail(new FailureException(Failure.ABANDONED, "withdrawn while it waited for a launch slot"));
-      }
-    });
-    return launched.future();
-  }
 
-  /** Launches running and waiting now, for the leak audit. */
-  public int inFlight() {
-    return running + queue.size();
-  }
+    /** Whether one more launch would run now or find a place in the queue. */
+    public boolean hasRoom() {
+        return running < maxConcurrent || queue.size() < maxQueued;
+    }
 
-  private Future<Backend> start(LaunchRequest request) {
-    running++;
-    return launcher.launch(request).onComplete(done -> {
-      running--;
-      Waiting next = queue.poll();
-      if (next != null) {
-        start(next.request()).onComplete(next.launched());
-      }
-    });
-  }
+    @Override
+    public Future<Backend> launch(LaunchRequest request) {
+        if (running < maxConcurrent) {
+            return start(request);
+        }
+        if (queue.size() >= maxQueued) {
+            return Future.failedFuture(new FailureException(
+                    Failure.LAUNCH_QUEUE_FULL,
+                    maxConcurrent + " launches run and " + maxQueued
+                            + " wait (sessions.launches.maxConcurrent, sessions.launches.queue)"));
+        }
+        Promise<Backend> launched = Promise.promise();
+        request.progress().queued(queue.size());
+        Waiting waiting = new Waiting(request, launched);
+        queue.add(waiting);
+        request.withdrawn().onComplete(gaveUp -> {
+            if (queue.remove(waiting)) {
+                launched.fail(new FailureException(Failure.ABANDONED, "withdrawn while it waited for a launch slot"));
+            }
+        });
+        return launched.future();
+    }
+
+    /** Launches running and waiting now, for the leak audit. */
+    public int inFlight() {
+        return running + queue.size();
+    }
+
+    private Future<Backend> start(LaunchRequest request) {
+        running++;
+        return launcher.launch(request).onComplete(done -> {
+            running--;
+            Waiting next = queue.poll();
+            if (next != null) {
+                start(next.request()).onComplete(next.launched());
+            }
+        });
+    }
 }

@@ -7,9 +7,9 @@ import java.time.Duration;
 /** Counts and times launches, by route and outcome (metrics/ implements it), for {@link MeteredLauncher}. */
 public interface LaunchMeter {
 
-  /** A launch ended with a ready backend after {@code took}. */
-  void launchSucceeded(RouteConfig route, Duration took);
+    /** A launch ended with a ready backend after {@code took}. */
+    void launchSucceeded(RouteConfig route, Duration took);
 
-  /** A launch failed with {@code failure} after {@code took}. */
-  void launchFailed(RouteConfig route, Failure failure, Duration took);
+    /** A launch failed with {@code failure} after {@code took}. */
+    void launchFailed(RouteConfig route, Failure failure, Duration took);
 }

@@ -7,14 +7,14 @@ package dev.berth.gateway.launcher;
  */
 public interface LaunchProgress {
 
-  LaunchProgress NONE = new LaunchProgress() {};
+    LaunchProgress NONE = new LaunchProgress() {};
 
-  /** Waiting for a launch slot ({@code sessions.launches.maxConcurrent}), behind {@code ahead} others. */
-  default void queued(int ahead) {}
+    /** Waiting for a launch slot ({@code sessions.launches.maxConcurrent}), behind {@code ahead} others. */
+    default void queued(int ahead) {}
 
-  /** Creating and starting the backend. */
-  default void starting() {}
+    /** Creating and starting the backend. */
+    default void starting() {}
 
-  /** The backend runs; its app is starting up. */
-  default void running() {}
+    /** The backend runs; its app is starting up. */
+    default void running() {}
 }

@@ -14,24 +14,28 @@ import java.util.HexFormat;
  * {@code progress}; {@code withdrawn} completes when nobody waits for it any more (its session
  * ended first), so a launch that has not begun never begins.
  */
-public record LaunchRequest(String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress,
-    Future<Void> withdrawn) {
+public record LaunchRequest(
+        String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress, Future<Void> withdrawn) {
 
-  private static final SecureRandom RANDOM = new SecureRandom();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-  public LaunchRequest(String sessionKey, RouteConfig route) {
-    this(sessionKey, route, LaunchProgress.NONE, Promise.<Void>promise().future());
-  }
+    public LaunchRequest(String sessionKey, RouteConfig route) {
+        this(sessionKey, route, LaunchProgress.NONE, Promise.<Void>promise().future());
+    }
 
-  public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress, Future<Void> withdrawn) {
-    this(sessionKey, route, false, progress, withdrawn);
-  }
+    public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress, Future<Void> withdrawn) {
+        this(sessionKey, route, false, progress, withdrawn);
+    }
 
-  /** A pool entry of {@code route}, named {@code pool-<random>}. */
-  public static LaunchRequest forPool(RouteConfig route) {
-    byte[] id = new byte[6];
-    RANDOM.nextBytes(id);
-    return new LaunchRequest("pool-" + HexFormat.of().formatHex(id), route, true, LaunchProgress.NONE,
-        Promise.<Void>promise().future());
-  }
+    /** A pool entry of {@code route}, named {@code pool-<random>}. */
+    public static LaunchRequest forPool(RouteConfig route) {
+        byte[] id = new byte[6];
+        RANDOM.nextBytes(id);
+        return new LaunchRequest(
+                "pool-" + HexFormat.of().formatHex(id),
+                route,
+                true,
+                LaunchProgress.NONE,
+                Promise.<Void>promise().future());
+    }
 }

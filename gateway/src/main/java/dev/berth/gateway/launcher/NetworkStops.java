@@ -15,37 +15,37 @@ import java.util.function.Supplier;
  */
 final class NetworkStops {
 
-  private final int limit;
-  private final Map<String, Integer> running = new HashMap<>();
-  private final Map<String, ArrayDeque<Runnable>> waiting = new HashMap<>();
+    private final int limit;
+    private final Map<String, Integer> running = new HashMap<>();
+    private final Map<String, ArrayDeque<Runnable>> waiting = new HashMap<>();
 
-  NetworkStops(int limit) {
-    this.limit = limit;
-  }
-
-  <T> Future<T> run(String network, Supplier<Future<T>> stop) {
-    Promise<T> done = Promise.promise();
-    Runnable start = () -> stop.get().onComplete(result -> {
-      finished(network);
-      done.handle(result);
-    });
-    if (running.getOrDefault(network, 0) < limit) {
-      running.merge(network, 1, Integer::sum);
-      start.run();
-    } else {
-      waiting.computeIfAbsent(network, name -> new ArrayDeque<>()).add(start);
+    NetworkStops(int limit) {
+        this.limit = limit;
     }
-    return done.future();
-  }
 
-  private void finished(String network) {
-    ArrayDeque<Runnable> queue = waiting.get(network);
-    Runnable next = queue == null ? null : queue.poll();
-    if (next != null) {
-      next.run(); // takes the slot just freed
-      return;
+    <T> Future<T> run(String network, Supplier<Future<T>> stop) {
+        Promise<T> done = Promise.promise();
+        Runnable start = () -> stop.get().onComplete(result -> {
+            finished(network);
+            done.handle(result);
+        });
+        if (running.getOrDefault(network, 0) < limit) {
+            running.merge(network, 1, Integer::sum);
+            start.run();
+        } else {
+            waiting.computeIfAbsent(network, name -> new ArrayDeque<>()).add(start);
+        }
+        return done.future();
     }
-    waiting.remove(network);
-    running.computeIfPresent(network, (name, count) -> count > 1 ? count - 1 : null);
-  }
+
+    private void finished(String network) {
+        ArrayDeque<Runnable> queue = waiting.get(network);
+        Runnable next = queue == null ? null : queue.poll();
+        if (next != null) {
+            next.run(); // takes the slot just freed
+            return;
+        }
+        waiting.remove(network);
+        running.computeIfPresent(network, (name, count) -> count > 1 ? count - 1 : null);
+    }
 }

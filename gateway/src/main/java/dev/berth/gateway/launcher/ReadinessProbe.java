@@ -21,55 +21,58 @@ import java.time.Duration;
  */
 final class ReadinessProbe {
 
-  /** A refused connect costs a SYN and a RST on a local bridge: cheap enough to retry this often. */
-  private static final long POLL_INTERVAL_MS = 5;
-  private static final long ATTEMPT_TIMEOUT_MS = 1000;
+    /** A refused connect costs a SYN and a RST on a local bridge: cheap enough to retry this often. */
+    private static final long POLL_INTERVAL_MS = 5;
 
-  private final Vertx vertx;
-  // Held for the probe's lifetime: an unreachable client is closed by a Cleaner.
-  private final HttpClient http;
+    private static final long ATTEMPT_TIMEOUT_MS = 1000;
 
-  ReadinessProbe(Vertx vertx) {
-    this.vertx = vertx;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
-  }
+    private final Vertx vertx;
+    // Held for the probe's lifetime: an unreachable client is closed by a Cleaner.
+    private final HttpClient http;
 
-  Future<Void> awaitReady(Backend backend, Duration within, String settingKey) {
-    Promise<Void> ready = Promise.promise();
-    backend.exited().onSuccess(reason -> ready.tryFail(new FailureException(Failure.EXITED_EARLY,
-        backend.description() + " exited before it was ready: " + reason)));
-    // The deadline holds even while an attempt waits for its answer (an attempt may wait longer).
-    long deadline = vertx.setTimer(Math.max(1, within.toMillis()), id -> ready.tryFail(new FailureException(
-        Failure.READY_TIMEOUT, backend.description() + " did not answer GET /ready within " + within.toMillis() + "ms ("
-            + settingKey + "); raise it, or check the handler's log")));
-    ready.future().onComplete(done -> vertx.cancelTimer(deadline));
-    poll(backend.address(), ready);
-    return ready.future();
-  }
-
-  private void poll(SocketAddress address, Promise<Void> ready) {
-    if (ready.future().isComplete()) {
-      return;
+    ReadinessProbe(Vertx vertx) {
+        this.vertx = vertx;
+        this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
     }
-    RequestOptions request = new RequestOptions()
-        .setMethod(HttpMethod.GET)
-        .setServer(address)
-        .setHost(address.host())
-        .setPort(address.port())
-        .setURI("/ready")
-        .setTimeout(ATTEMPT_TIMEOUT_MS);
-    http.request(request)
-        .compose(req -> req.send())
-        .onComplete(answer -> {
-          if (answer.succeeded() && answer.result().statusCode() == 200) {
-            ready.tryComplete();
-          } else if (!ready.future().isComplete()) {
-            vertx.setTimer(POLL_INTERVAL_MS, id -> poll(address, ready));
-          }
-        });
-  }
 
-  Future<Void> close() {
-    return http.close();
-  }
+    Future<Void> awaitReady(Backend backend, Duration within, String settingKey) {
+        Promise<Void> ready = Promise.promise();
+        backend.exited()
+                .onSuccess(reason -> ready.tryFail(new FailureException(
+                        Failure.EXITED_EARLY, backend.description() + " exited before it was ready: " + reason)));
+        // The deadline holds even while an attempt waits for its answer (an attempt may wait longer).
+        long deadline = vertx.setTimer(
+                Math.max(1, within.toMillis()),
+                id -> ready.tryFail(new FailureException(
+                        Failure.READY_TIMEOUT,
+                        backend.description() + " did not answer GET /ready within " + within.toMillis() + "ms ("
+                                + settingKey + "); raise it, or check the handler's log")));
+        ready.future().onComplete(done -> vertx.cancelTimer(deadline));
+        poll(backend.address(), ready);
+        return ready.future();
+    }
+
+    private void poll(SocketAddress address, Promise<Void> ready) {
+        if (ready.future().isComplete()) {
+            return;
+        }
+        RequestOptions request = new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setServer(address)
+                .setHost(address.host())
+                .setPort(address.port())
+                .setURI("/ready")
+                .setTimeout(ATTEMPT_TIMEOUT_MS);
+        http.request(request).compose(req -> req.send()).onComplete(answer -> {
+            if (answer.succeeded() && answer.result().statusCode() == 200) {
+                ready.tryComplete();
+            } else if (!ready.future().isComplete()) {
+                vertx.setTimer(POLL_INTERVAL_MS, id -> poll(address, ready));
+            }
+        });
+    }
+
+    Future<Void> close() {
+        return http.close();
+    }
 }

@@ -14,20 +14,25 @@ import dev.berth.gateway.config.RouteConfig;
  */
 record SandboxSpec(String user, boolean readOnlyRoot, long tmpfsBytes, long memoryBytes, long nanoCpus, long pids) {
 
-  /** Where a read-only root gets its writable tmpfs. */
-  static final String SCRATCH = "/tmp";
-  /** A handler needs no capability: every one is dropped. */
-  static final String DROPPED_CAPABILITIES = "ALL";
+    /** Where a read-only root gets its writable tmpfs. */
+    static final String SCRATCH = "/tmp";
+    /** A handler needs no capability: every one is dropped. */
+    static final String DROPPED_CAPABILITIES = "ALL";
 
-  static SandboxSpec of(RouteConfig route) {
-    RouteConfig.Sandbox sandbox = route.sandbox();
-    RouteConfig.Limits limits = route.limits();
-    return new SandboxSpec(sandbox.user(), sandbox.readOnlyRootFilesystem(), sandbox.tmpfsBytes(),
-        limits.memoryBytes(), (long) (limits.cpus() * 1e9), limits.pids());
-  }
+    static SandboxSpec of(RouteConfig route) {
+        RouteConfig.Sandbox sandbox = route.sandbox();
+        RouteConfig.Limits limits = route.limits();
+        return new SandboxSpec(
+                sandbox.user(),
+                sandbox.readOnlyRootFilesystem(),
+                sandbox.tmpfsBytes(),
+                limits.memoryBytes(),
+                (long) (limits.cpus() * 1e9),
+                limits.pids());
+    }
 
-  /** Sessions without egress sit on an internal network: no route off the machine at all. */
-  static String networkFor(String sessionsNetwork, RouteConfig.Egress egress) {
-    return egress == RouteConfig.Egress.NONE ? sessionsNetwork : sessionsNetwork + "-egress";
-  }
+    /** Sessions without egress sit on an internal network: no route off the machine at all. */
+    static String networkFor(String sessionsNetwork, RouteConfig.Egress egress) {
+        return egress == RouteConfig.Egress.NONE ? sessionsNetwork : sessionsNetwork + "-egress";
+    }
 }

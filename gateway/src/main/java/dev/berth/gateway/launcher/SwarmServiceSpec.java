@@ -15,47 +15,78 @@ import java.util.LinkedHashMap;
  */
 final class SwarmServiceSpec {
 
-  private SwarmServiceSpec() {}
+    private SwarmServiceSpec() {}
 
-  /**
-   * @param network the swarm network of the route's tasks
-   * @param nodeId this gateway's node, where tasks dialled at their own address are placed
-   */
-  static JsonObject of(String name, LaunchRequest request, String owner, DockerConfig.Swarm config, String network,
-      String nodeId) {
-    RouteConfig route = request.route();
-    SandboxSpec sandbox = SandboxSpec.of(route);
-    JsonObject labels = new JsonObject(new LinkedHashMap<>(EngineLabels.of(request))).put(GATEWAY_LABEL, owner);
-    JsonObject container = new JsonObject()
-        .put("Image", route.image())
-        .put("Labels", labels.copy())
-        .put("Env", new JsonArray(HandlerEnvironment.of(request, route.containerPort()).asList()))
-        .put("User", sandbox.user())
-        .put("ReadOnly", sandbox.readOnlyRoot())
-        .put("CapabilityDrop", new JsonArray().add(SandboxSpec.DROPPED_CAPABILITIES))
-        .put("StopGracePeriod", route.timeouts().stop().toNanos());
-    if (sandbox.readOnlyRoot()) {
-      container.put("Mounts", new JsonArray().add(new JsonObject()
-          .put("Type", "tmpfs")
-          .put("Target", SandboxSpec.SCRATCH)
-          .put("TmpfsOptions", new JsonObject().put("SizeBytes", sandbox.tmpfsBytes()).put("Mode", 01777))));
+    /**
+     * @param network the swarm network of the route's tasks
+     * @param nodeId this gateway's node, where tasks dialled at their own address are placed
+     */
+    static JsonObject of(
+            String name,
+            LaunchRequest request,
+            String owner,
+            DockerConfig.Swarm config,
+            String network,
+            String nodeId) {
+        RouteConfig route = request.route();
+        SandboxSpec sandbox = SandboxSpec.of(route);
+        JsonObject labels = new JsonObject(new LinkedHashMap<>(EngineLabels.of(request))).put(GATEWAY_LABEL, owner);
+        JsonObject container = new JsonObject()
+                .put("Image", route.image())
+                .put("Labels", labels.copy())
+                .put(
+                        "Env",
+                        new JsonArray(HandlerEnvironment.of(request, route.containerPort())
+                                .asList()))
+                .put("User", sandbox.user())
+                .put("ReadOnly", sandbox.readOnlyRoot())
+                .put("CapabilityDrop", new JsonArray().add(SandboxSpec.DROPPED_CAPABILITIES))
+                .put("StopGracePeriod", route.timeouts().stop().toNanos());
+        if (sandbox.readOnlyRoot()) {
+            container.put(
+                    "Mounts",
+                    new JsonArray()
+                            .add(new JsonObject()
+                                    .put("Type", "tmpfs")
+                                    .put("Target", SandboxSpec.SCRATCH)
+                                    .put(
+                                            "TmpfsOptions",
+                                            new JsonObject()
+                                                    .put("SizeBytes", sandbox.tmpfsBytes())
+                                                    .put("Mode", 01777))));
+        }
+        JsonObject task = new JsonObject()
+                .put("ContainerSpec", container)
+                .put(
+                        "Resources",
+                        new JsonObject()
+                                .put(
+                                        "Limits",
+                                        new JsonObject()
+                                                .put("MemoryBytes", sandbox.memoryBytes())
+                                                .put("NanoCPUs", sandbox.nanoCpus())
+                                                .put("Pids", sandbox.pids())))
+                .put("RestartPolicy", new JsonObject().put("Condition", "none"))
+                .put("Networks", new JsonArray().add(new JsonObject().put("Target", network)));
+        JsonObject spec = new JsonObject()
+                .put("Name", name)
+                .put("Labels", labels)
+                .put("TaskTemplate", task)
+                .put("Mode", new JsonObject().put("Replicated", new JsonObject().put("Replicas", 1)));
+        if (config.dial() == DockerConfig.Dial.TASK) {
+            task.put("Placement", new JsonObject().put("Constraints", new JsonArray().add("node.id==" + nodeId)));
+        } else {
+            spec.put(
+                    "EndpointSpec",
+                    new JsonObject()
+                            .put(
+                                    "Ports",
+                                    new JsonArray()
+                                            .add(new JsonObject()
+                                                    .put("Protocol", "tcp")
+                                                    .put("TargetPort", route.containerPort())
+                                                    .put("PublishMode", "host"))));
+        }
+        return spec;
     }
-    JsonObject task = new JsonObject()
-        .put("ContainerSpec", container)
-        .put("Resources", new JsonObject().put("Limits", new JsonObject()
-            .put("MemoryBytes", sandbox.memoryBytes())
-            .put("NanoCPUs", sandbox.nanoCpus())
-            .put("Pids", sandbox.pids())))
-        .put("RestartPolicy", new JsonObject().put("Condition", "none"))
-        .put("Networks", new JsonArray().add(new JsonObject().put("Target", network)));
-    JsonObject spec = new JsonObject().put("Name", name).put("Labels", labels).put("TaskTemplate", task)
-        .put("Mode", new JsonObject().put("Replicated", new JsonObject().put("Replicas", 1)));
-    if (config.dial() == DockerConfig.Dial.TASK) {
-      task.put("Placement", new JsonObject().put("Constraints", new JsonArray().add("node.id==" + nodeId)));
-    } else {
-      spec.put("EndpointSpec", new JsonObject().put("Ports", new JsonArray().add(new JsonObject()
-          .put("Protocol", "tcp").put("TargetPort", route.containerPort()).put("PublishMode", "host"))));
-    }
-    return spec;
-  }
 }

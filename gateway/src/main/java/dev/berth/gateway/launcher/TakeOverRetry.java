@@ -11,29 +11,29 @@ import java.util.function.Supplier;
  */
 final class TakeOverRetry {
 
-  private static final int ATTEMPTS = 3;
+    private static final int ATTEMPTS = 3;
 
-  private TakeOverRetry() {}
+    private TakeOverRetry() {}
 
-  /** Thrown by an attempt that another gateway beat to the session. */
-  static final class Lost extends RuntimeException {
-    Lost() {
-      super("another gateway took the session meanwhile", null, false, false);
+    /** Thrown by an attempt that another gateway beat to the session. */
+    static final class Lost extends RuntimeException {
+        Lost() {
+            super("another gateway took the session meanwhile", null, false, false);
+        }
     }
-  }
 
-  /**
-   * Blocking: runs {@code attempt} (one look at the engine and one try to take what it found) again
-   * while it throws {@link Lost}; its result, null when the engine has no such session.
-   */
-  static <T> T take(String sessionKey, Supplier<T> attempt) {
-    for (int tried = 0; tried < ATTEMPTS; tried++) {
-      try {
-        return attempt.get();
-      } catch (Lost takenMeanwhile) {
-        // look again
-      }
+    /**
+     * Blocking: runs {@code attempt} (one look at the engine and one try to take what it found) again
+     * while it throws {@link Lost}; its result, null when the engine has no such session.
+     */
+    static <T> T take(String sessionKey, Supplier<T> attempt) {
+        for (int tried = 0; tried < ATTEMPTS; tried++) {
+            try {
+                return attempt.get();
+            } catch (Lost takenMeanwhile) {
+                // look again
+            }
+        }
+        throw new FailureException(Failure.START_FAILED, "session " + sessionKey + " kept moving between gateways");
     }
-    throw new FailureException(Failure.START_FAILED, "session " + sessionKey + " kept moving between gateways");
-  }
 }

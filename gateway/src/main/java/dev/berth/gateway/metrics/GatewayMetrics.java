@@ -12,14 +12,14 @@ import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.SessionState;
 import dev.berth.gateway.session.Sessions;
 import io.micrometer.core.instrument.Counter;
-import io.vertx.core.Handler;
-import io.vertx.ext.web.RoutingContext;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -38,260 +38,310 @@ import java.util.function.Supplier;
  */
 public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter, ConnectionMeter, LaunchMeter {
 
-  private static final String SUCCESS = "success";
+    private static final String SUCCESS = "success";
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
-  private final Map<String, Map<SessionState, Counter>> transitions = new ConcurrentHashMap<>();
-  private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
-  private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
-  private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
-  private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
-  private final Counter[] attachments = new Counter[2];
-  private final Counter eventStreamReconnects;
-  private final Map<Failure, Counter> connectionRefusals = new EnumMap<>(Failure.class);
-  private final Map<String, Counter> poolHits = new ConcurrentHashMap<>();
-  private final Map<String, Counter> poolMisses = new ConcurrentHashMap<>();
-  private final Map<String, Timer> poolRefills = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, Timer>> startPhases = new ConcurrentHashMap<>();
-  private final MultiGauge sessionsByVersion;
-  private final MultiGauge canaryBraked;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
+    private final Map<String, Map<SessionState, Counter>> transitions = new ConcurrentHashMap<>();
+    private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
+    private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
+    private final Map<Direction, Counter> frames = new EnumMap<>(Direction.class);
+    private final Map<Direction, Counter> bytes = new EnumMap<>(Direction.class);
+    private final Counter[] attachments = new Counter[2];
+    private final Counter eventStreamReconnects;
+    private final Map<Failure, Counter> connectionRefusals = new EnumMap<>(Failure.class);
+    private final Map<String, Counter> poolHits = new ConcurrentHashMap<>();
+    private final Map<String, Counter> poolMisses = new ConcurrentHashMap<>();
+    private final Map<String, Timer> poolRefills = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Timer>> startPhases = new ConcurrentHashMap<>();
+    private final MultiGauge sessionsByVersion;
+    private final MultiGauge canaryBraked;
 
-  public GatewayMetrics(List<RouteConfig> routes, Supplier<Number> activeSessions) {
-    Gauge.builder("berth.sessions.active", activeSessions)
-        .description("Sessions this gateway holds, with or without a client attached")
-        .register(registry);
-    routes.forEach(route -> routeAdded(route.name()));
-    sessionsByVersion = MultiGauge.builder("berth.sessions.by.version")
-        .description("Live sessions by route and version; role: route (new sessions start on it), canary, or draining")
-        .register(registry);
-    canaryBraked = MultiGauge.builder("berth.canary.braked")
-        .description("1 while a route's canary is braked (it takes no new session), else 0")
-        .register(registry);
-    for (Direction direction : Direction.values()) {
-      frames.put(direction, Counter.builder("berth.frames")
-          .description("Websocket data frames forwarded")
-          .tag("direction", direction.tag())
-          .register(registry));
-      bytes.put(direction, Counter.builder("berth.frame.bytes")
-          .description("Websocket payload bytes forwarded")
-          .baseUnit("bytes")
-          .tag("direction", direction.tag())
-          .register(registry));
+    public GatewayMetrics(List<RouteConfig> routes, Supplier<Number> activeSessions) {
+        Gauge.builder("berth.sessions.active", activeSessions)
+                .description("Sessions this gateway holds, with or without a client attached")
+                .register(registry);
+        routes.forEach(route -> routeAdded(route.name()));
+        sessionsByVersion = MultiGauge.builder("berth.sessions.by.version")
+                .description(
+                        "Live sessions by route and version; role: route (new sessions start on it), canary, or draining")
+                .register(registry);
+        canaryBraked = MultiGauge.builder("berth.canary.braked")
+                .description("1 while a route's canary is braked (it takes no new session), else 0")
+                .register(registry);
+        for (Direction direction : Direction.values()) {
+            frames.put(
+                    direction,
+                    Counter.builder("berth.frames")
+                            .description("Websocket data frames forwarded")
+                            .tag("direction", direction.tag())
+                            .register(registry));
+            bytes.put(
+                    direction,
+                    Counter.builder("berth.frame.bytes")
+                            .description("Websocket payload bytes forwarded")
+                            .baseUnit("bytes")
+                            .tag("direction", direction.tag())
+                            .register(registry));
+        }
+        for (boolean onPipeLoop : new boolean[] {true, false}) {
+            attachments[onPipeLoop ? 1 : 0] = Counter.builder("berth.client.attachments")
+                    .description(
+                            "Clients attached to their session's pipe, by whether they arrived on the pipe's event loop")
+                    .tag("loop", onPipeLoop ? "same" : "other")
+                    .register(registry);
+        }
+        eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
+                .description("Times the engine's event stream broke and was opened again")
+                .register(registry);
+        for (Failure limit : List.of(Failure.TOO_MANY_CONNECTIONS, Failure.CLIENT_CONNECTION_LIMIT)) {
+            connectionRefusals.put(
+                    limit,
+                    Counter.builder("berth.connections.refused")
+                            .description(
+                                    "Requests refused for a connection limit, before any route saw them, by reason")
+                            .tag("reason", limit.tag())
+                            .register(registry));
+        }
     }
-    for (boolean onPipeLoop : new boolean[] {true, false}) {
-      attachments[onPipeLoop ? 1 : 0] = Counter.builder("berth.client.attachments")
-          .description("Clients attached to their session's pipe, by whether they arrived on the pipe's event loop")
-          .tag("loop", onPipeLoop ? "same" : "other")
-          .register(registry);
+
+    /** The engine's state gauges ({@code berth_engine_state{state}}: 1 for the state it is in) and stalled calls. */
+    public void engine(Supplier<EngineStatus> status) {
+        for (EngineStatus.State state : EngineStatus.State.values()) {
+            Gauge.builder("berth.engine.state", () -> status.get().state() == state ? 1 : 0)
+                    .description(
+                            "1 for the state the engine is in: up, down (refuses or fails calls), stalled (calls hang)")
+                    .tag("state", state.tag())
+                    .register(registry);
+        }
+        Gauge.builder("berth.engine.calls.stalled", () -> status.get().stalledCalls())
+                .description("Engine calls running past docker.stallAfter (plus the stop timeout for a stop)")
+                .register(registry);
     }
-    eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
-        .description("Times the engine's event stream broke and was opened again")
-        .register(registry);
-    for (Failure limit : List.of(Failure.TOO_MANY_CONNECTIONS, Failure.CLIENT_CONNECTION_LIMIT)) {
-      connectionRefusals.put(limit, Counter.builder("berth.connections.refused")
-          .description("Requests refused for a connection limit, before any route saw them, by reason")
-          .tag("reason", limit.tag())
-          .register(registry));
+
+    @Override
+    public void connectionsOpen(Supplier<Number> open) {
+        Gauge.builder("berth.connections.open", open)
+                .description("Client connections open at the edge, websockets included")
+                .register(registry);
     }
-  }
 
-  /** The engine's state gauges ({@code berth_engine_state{state}}: 1 for the state it is in) and stalled calls. */
-  public void engine(Supplier<EngineStatus> status) {
-    for (EngineStatus.State state : EngineStatus.State.values()) {
-      Gauge.builder("berth.engine.state", () -> status.get().state() == state ? 1 : 0)
-          .description("1 for the state the engine is in: up, down (refuses or fails calls), stalled (calls hang)")
-          .tag("state", state.tag())
-          .register(registry);
+    @Override
+    public void connectionRefused(Failure reason) {
+        connectionRefusals.get(reason).increment();
     }
-    Gauge.builder("berth.engine.calls.stalled", () -> status.get().stalledCalls())
-        .description("Engine calls running past docker.stallAfter (plus the stop timeout for a stop)")
-        .register(registry);
-  }
 
-  @Override
-  public void connectionsOpen(Supplier<Number> open) {
-    Gauge.builder("berth.connections.open", open).description("Client connections open at the edge, websockets included")
-        .register(registry);
-  }
-
-  @Override
-  public void connectionRefused(Failure reason) {
-    connectionRefusals.get(reason).increment();
-  }
-
-  /** Registers every series of a route (at start, or when a reload adds it); a route already known is left as is. */
-  public void routeAdded(String route) {
-    if (launches.containsKey(route)) {
-      return;
+    /** Registers every series of a route (at start, or when a reload adds it); a route already known is left as is. */
+    public void routeAdded(String route) {
+        if (launches.containsKey(route)) {
+            return;
+        }
+        Map<String, Counter> byOutcome = new HashMap<>();
+        Map<String, Timer> durations = new HashMap<>();
+        for (String outcome : outcomes()) {
+            byOutcome.put(
+                    outcome,
+                    Counter.builder("berth.launches")
+                            .description("Backend launches by outcome")
+                            .tags("route", route, "outcome", outcome)
+                            .register(registry));
+            durations.put(
+                    outcome,
+                    Timer.builder("berth.launch.duration")
+                            .description("Time from launch request to a ready backend, or to the failure")
+                            .tags("route", route, "outcome", outcome)
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofMillis(50))
+                            .maximumExpectedValue(Duration.ofMinutes(2))
+                            .register(registry));
+        }
+        launches.put(route, byOutcome);
+        launchDurations.put(route, durations);
+        Map<SessionState, Counter> byState = new EnumMap<>(SessionState.class);
+        for (SessionState state : SessionState.values()) {
+            byState.put(
+                    state,
+                    Counter.builder("berth.session.transitions")
+                            .description("Sessions entering each state")
+                            .tags("route", route, "state", state.name().toLowerCase(Locale.ROOT))
+                            .register(registry));
+        }
+        transitions.put(route, byState);
+        Map<Failure, Counter> endsByReason = new EnumMap<>(Failure.class);
+        Map<Failure, Counter> refusalsByReason = new EnumMap<>(Failure.class);
+        for (Failure failure : Failure.values()) {
+            endsByReason.put(
+                    failure,
+                    Counter.builder("berth.sessions.ended")
+                            .description("Sessions ended, by reason")
+                            .tags("route", route, "reason", failure.tag())
+                            .register(registry));
+            refusalsByReason.put(
+                    failure,
+                    Counter.builder("berth.refusals")
+                            .description("Websocket upgrades refused before the handshake, by reason")
+                            .tags("route", route, "reason", failure.tag())
+                            .register(registry));
+        }
+        ends.put(route, endsByReason);
+        refusals.put(route, refusalsByReason);
+        poolHits.put(
+                route,
+                Counter.builder("berth.pool.claims")
+                        .description("New sessions that asked the warm pool")
+                        .tags("route", route, "outcome", "hit")
+                        .register(registry));
+        poolMisses.put(
+                route,
+                Counter.builder("berth.pool.claims")
+                        .description("New sessions that asked the warm pool")
+                        .tags("route", route, "outcome", "empty")
+                        .register(registry));
+        poolRefills.put(
+                route,
+                Timer.builder("berth.pool.refill.duration")
+                        .description("From a pool backend's launch to ready and dialled")
+                        .tags("route", route)
+                        .publishPercentileHistogram()
+                        .register(registry));
+        Map<String, Timer> phases = new HashMap<>();
+        for (String phase : START_PHASES) {
+            phases.put(
+                    phase,
+                    Timer.builder("berth.session.start.duration")
+                            .description(
+                                    "A new session's start, by phase: backend (pool claim or launch), upstream (dial), "
+                                            + "handshake (to the 101), first_frame (to the first backend frame on the client), total")
+                            .tags("route", route, "phase", phase)
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofMillis(1))
+                            .maximumExpectedValue(Duration.ofMinutes(2))
+                            .register(registry));
+        }
+        startPhases.put(route, phases);
     }
-    Map<String, Counter> byOutcome = new HashMap<>();
-    Map<String, Timer> durations = new HashMap<>();
-    for (String outcome : outcomes()) {
-      byOutcome.put(outcome, Counter.builder("berth.launches")
-          .description("Backend launches by outcome")
-          .tags("route", route, "outcome", outcome)
-          .register(registry));
-      durations.put(outcome, Timer.builder("berth.launch.duration")
-          .description("Time from launch request to a ready backend, or to the failure")
-          .tags("route", route, "outcome", outcome)
-          .publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofMillis(50))
-          .maximumExpectedValue(Duration.ofMinutes(2))
-          .register(registry));
+
+    /** The phases of {@link #sessionStartPhase}. */
+    public static final List<String> START_PHASES = List.of("backend", "upstream", "handshake", "first_frame", "total");
+
+    private static List<String> outcomes() {
+        List<String> outcomes = new ArrayList<>();
+        outcomes.add(SUCCESS);
+        for (Failure failure : Failure.values()) {
+            outcomes.add(failure.tag());
+        }
+        return outcomes;
     }
-    launches.put(route, byOutcome);
-    launchDurations.put(route, durations);
-    Map<SessionState, Counter> byState = new EnumMap<>(SessionState.class);
-    for (SessionState state : SessionState.values()) {
-      byState.put(state, Counter.builder("berth.session.transitions")
-          .description("Sessions entering each state")
-          .tags("route", route, "state", state.name().toLowerCase(Locale.ROOT))
-          .register(registry));
+
+    @Override
+    public void launchSucceeded(RouteConfig route, Duration took) {
+        launchFinished(route, SUCCESS, took);
     }
-    transitions.put(route, byState);
-    Map<Failure, Counter> endsByReason = new EnumMap<>(Failure.class);
-    Map<Failure, Counter> refusalsByReason = new EnumMap<>(Failure.class);
-    for (Failure failure : Failure.values()) {
-      endsByReason.put(failure, Counter.builder("berth.sessions.ended")
-          .description("Sessions ended, by reason")
-          .tags("route", route, "reason", failure.tag())
-          .register(registry));
-      refusalsByReason.put(failure, Counter.builder("berth.refusals")
-          .description("Websocket upgrades refused before the handshake, by reason")
-          .tags("route", route, "reason", failure.tag())
-          .register(registry));
+
+    @Override
+    public void launchFailed(RouteConfig route, Failure failure, Duration took) {
+        launchFinished(route, failure.tag(), took);
     }
-    ends.put(route, endsByReason);
-    refusals.put(route, refusalsByReason);
-    poolHits.put(route, Counter.builder("berth.pool.claims").description("New sessions that asked the warm pool")
-        .tags("route", route, "outcome", "hit").register(registry));
-    poolMisses.put(route, Counter.builder("berth.pool.claims").description("New sessions that asked the warm pool")
-        .tags("route", route, "outcome", "empty").register(registry));
-    poolRefills.put(route, Timer.builder("berth.pool.refill.duration")
-        .description("From a pool backend's launch to ready and dialled").tags("route", route)
-        .publishPercentileHistogram().register(registry));
-    Map<String, Timer> phases = new HashMap<>();
-    for (String phase : START_PHASES) {
-      phases.put(phase, Timer.builder("berth.session.start.duration")
-          .description("A new session's start, by phase: backend (pool claim or launch), upstream (dial), "
-              + "handshake (to the 101), first_frame (to the first backend frame on the client), total")
-          .tags("route", route, "phase", phase)
-          .publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofMillis(1))
-          .maximumExpectedValue(Duration.ofMinutes(2))
-          .register(registry));
+
+    /** @param outcome {@link #SUCCESS} or a {@link Failure#tag()} */
+    private void launchFinished(RouteConfig route, String outcome, Duration took) {
+        launches.get(route.name()).get(outcome).increment();
+        launchDurations.get(route.name()).get(outcome).record(took);
     }
-    startPhases.put(route, phases);
-  }
 
-  /** The phases of {@link #sessionStartPhase}. */
-  public static final List<String> START_PHASES = List.of("backend", "upstream", "handshake", "first_frame", "total");
-
-  private static List<String> outcomes() {
-    List<String> outcomes = new ArrayList<>();
-    outcomes.add(SUCCESS);
-    for (Failure failure : Failure.values()) {
-      outcomes.add(failure.tag());
+    @Override
+    public void transition(String route, SessionState state) {
+        transitions.get(route).get(state).increment();
     }
-    return outcomes;
-  }
 
-  @Override
-  public void launchSucceeded(RouteConfig route, Duration took) {
-    launchFinished(route, SUCCESS, took);
-  }
+    @Override
+    public void ended(String route, Failure reason) {
+        ends.get(route).get(reason).increment();
+    }
 
-  @Override
-  public void launchFailed(RouteConfig route, Failure failure, Duration took) {
-    launchFinished(route, failure.tag(), took);
-  }
+    @Override
+    public void refused(String route, Failure reason) {
+        refusals.get(route).get(reason).increment();
+    }
 
-  /** @param outcome {@link #SUCCESS} or a {@link Failure#tag()} */
-  private void launchFinished(RouteConfig route, String outcome, Duration took) {
-    launches.get(route.name()).get(outcome).increment();
-    launchDurations.get(route.name()).get(outcome).record(took);
-  }
+    @Override
+    public void sessionStartPhase(String route, String phase, Duration took) {
+        startPhases.get(route).get(phase).record(took);
+    }
 
-  @Override
-  public void transition(String route, SessionState state) {
-    transitions.get(route).get(state).increment();
-  }
+    @Override
+    public void claimed(String route, boolean hit) {
+        (hit ? poolHits : poolMisses).get(route).increment();
+    }
 
-  @Override
-  public void ended(String route, Failure reason) {
-    ends.get(route).get(reason).increment();
-  }
+    @Override
+    public void refilled(String route, Duration took) {
+        poolRefills.get(route).record(took);
+    }
 
-  @Override
-  public void refused(String route, Failure reason) {
-    refusals.get(route).get(reason).increment();
-  }
+    @Override
+    public void poolIdle(String route, Supplier<Number> idle) {
+        Gauge.builder("berth.pool.idle", idle)
+                .description("Ready backends waiting in the warm pool")
+                .tag("route", route)
+                .register(registry);
+    }
 
-  @Override
-  public void sessionStartPhase(String route, String phase, Duration took) {
-    startPhases.get(route).get(phase).record(took);
-  }
+    @Override
+    public void eventStreamReconnecting() {
+        eventStreamReconnects.increment();
+    }
 
-  @Override
-  public void claimed(String route, boolean hit) {
-    (hit ? poolHits : poolMisses).get(route).increment();
-  }
+    @Override
+    public void forwarded(Direction direction, int payloadBytes) {
+        frames.get(direction).increment();
+        bytes.get(direction).increment(payloadBytes);
+    }
 
-  @Override
-  public void refilled(String route, Duration took) {
-    poolRefills.get(route).record(took);
-  }
+    @Override
+    public void clientAttached(boolean onPipeLoop) {
+        attachments[onPipeLoop ? 1 : 0].increment();
+    }
 
-  @Override
-  public void poolIdle(String route, Supplier<Number> idle) {
-    Gauge.builder("berth.pool.idle", idle).description("Ready backends waiting in the warm pool")
-        .tag("route", route).register(registry);
-  }
+    /**
+     * Sets the version gauges from what runs now (called by the registry every second, since versions
+     * come and go with reloads).
+     */
+    public void versions(Sessions.Versions now) {
+        List<MultiGauge.Row<?>> sessions = new ArrayList<>();
+        Map<String, String> roles = new HashMap<>();
+        now.routes().forEach(route -> roles.put(route.name() + "@" + route.version(), "route"));
+        now.canaries().forEach(canary -> roles.put(canary.route() + "@" + canary.canaryVersion(), "canary"));
+        now.live()
+                .forEach((route, byVersion) -> byVersion.forEach((version, count) -> sessions.add(MultiGauge.Row.of(
+                        Tags.of(
+                                "route",
+                                route,
+                                "version",
+                                version,
+                                "role",
+                                roles.getOrDefault(route + "@" + version, "draining")),
+                        count))));
+        sessionsByVersion.register(sessions, true);
+        canaryBraked.register(
+                now.canaries().stream()
+                        .<MultiGauge.Row<?>>map(canary -> MultiGauge.Row.of(
+                                Tags.of("route", canary.route(), "version", canary.canaryVersion()),
+                                canary.brakedBecause() == null ? 0 : 1))
+                        .toList(),
+                true);
+    }
 
-  @Override
-  public void eventStreamReconnecting() {
-    eventStreamReconnects.increment();
-  }
+    /** The Prometheus text exposition of every series. */
+    public String scrape() {
+        return registry.scrape();
+    }
 
-  @Override
-  public void forwarded(Direction direction, int payloadBytes) {
-    frames.get(direction).increment();
-    bytes.get(direction).increment(payloadBytes);
-  }
-
-  @Override
-  public void clientAttached(boolean onPipeLoop) {
-    attachments[onPipeLoop ? 1 : 0].increment();
-  }
-
-  /**
-   * Sets the version gauges from what runs now (called by the registry every second, since versions
-   * come and go with reloads).
-   */
-  public void versions(Sessions.Versions now) {
-    List<MultiGauge.Row<?>> sessions = new ArrayList<>();
-    Map<String, String> roles = new HashMap<>();
-    now.routes().forEach(route -> roles.put(route.name() + "@" + route.version(), "route"));
-    now.canaries().forEach(canary -> roles.put(canary.route() + "@" + canary.canaryVersion(), "canary"));
-    now.live().forEach((route, byVersion) -> byVersion.forEach((version, count) -> sessions.add(MultiGauge.Row.of(
-        Tags.of("route", route, "version", version, "role", roles.getOrDefault(route + "@" + version, "draining")), count))));
-    sessionsByVersion.register(sessions, true);
-    canaryBraked.register(now.canaries().stream().<MultiGauge.Row<?>>map(canary -> MultiGauge.Row.of(
-        Tags.of("route", canary.route(), "version", canary.canaryVersion()), canary.brakedBecause() == null ? 0 : 1))
-        .toList(), true);
-  }
-
-  /** The Prometheus text exposition of every series. */
-  public String scrape() {
-    return registry.scrape();
-  }
-
-  /** Answers a scrape: mounted at {@code /metrics} on the edge or, with {@code admin.metrics}, the admin port. */
-  public Handler<RoutingContext> page() {
-    return ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(scrape());
-  }
+    /** Answers a scrape: mounted at {@code /metrics} on the edge or, with {@code admin.metrics}, the admin port. */
+    public Handler<RoutingContext> page() {
+        return ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(scrape());
+    }
 }

@@ -9,6 +9,6 @@ import io.vertx.core.http.ServerWebSocket;
  */
 public record AcceptedClient(ServerWebSocket socket, ProtocolErrorAnswer errors, boolean resume) {
 
-  /** The opt-in resume protocol's subprotocol (docs/sessions.md); clients that do not ask get plain frames. */
-  public static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
+    /** The opt-in resume protocol's subprotocol (docs/sessions.md); clients that do not ask get plain frames. */
+    public static final String RESUME_SUBPROTOCOL = "berth.resume.v1";
 }

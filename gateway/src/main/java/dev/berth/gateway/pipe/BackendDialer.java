@@ -13,29 +13,31 @@ import io.vertx.core.http.WebSocketConnectOptions;
 /** Opens the gateway's own websocket to a session's backend: once per session, not per client. */
 public final class BackendDialer {
 
-  private static final long CONNECT_TIMEOUT_MS = 5000;
+    private static final long CONNECT_TIMEOUT_MS = 5000;
 
-  // Held for the gateway's lifetime: an unreachable client is closed by a Cleaner.
-  private final WebSocketClient client;
+    // Held for the gateway's lifetime: an unreachable client is closed by a Cleaner.
+    private final WebSocketClient client;
 
-  public BackendDialer(WebSocketClient client) {
-    this.client = client;
-  }
+    public BackendDialer(WebSocketClient client) {
+        this.client = client;
+    }
 
-  /**
-   * The backend's websocket, dialled from {@code loop} (its handlers run there, and so does the
-   * pipe that takes it) and paused until then; the future completes on the caller's context and
-   * fails with {@link Failure#UNREACHABLE}.
-   */
-  public Future<WebSocket> dial(Backend backend, String path, Context loop) {
-    WebSocketConnectOptions options = new WebSocketConnectOptions()
-        .setServer(backend.address())
-        .setHost(backend.address().host())
-        .setPort(backend.address().port())
-        .setURI(path)
-        .setConnectTimeout(CONNECT_TIMEOUT_MS);
-    return EventLoops.call(loop, () -> client.connect(options).onSuccess(WebSocket::pause))
-        .recover(error -> Future.failedFuture(new FailureException(Failure.UNREACHABLE,
-            backend.description() + " refused the gateway's websocket: " + error.getMessage(), error)));
-  }
+    /**
+     * The backend's websocket, dialled from {@code loop} (its handlers run there, and so does the
+     * pipe that takes it) and paused until then; the future completes on the caller's context and
+     * fails with {@link Failure#UNREACHABLE}.
+     */
+    public Future<WebSocket> dial(Backend backend, String path, Context loop) {
+        WebSocketConnectOptions options = new WebSocketConnectOptions()
+                .setServer(backend.address())
+                .setHost(backend.address().host())
+                .setPort(backend.address().port())
+                .setURI(path)
+                .setConnectTimeout(CONNECT_TIMEOUT_MS);
+        return EventLoops.call(loop, () -> client.connect(options).onSuccess(WebSocket::pause))
+                .recover(error -> Future.failedFuture(new FailureException(
+                        Failure.UNREACHABLE,
+                        backend.description() + " refused the gateway's websocket: " + error.getMessage(),
+                        error)));
+    }
 }

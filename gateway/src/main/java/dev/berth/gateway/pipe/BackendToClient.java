@@ -12,103 +12,113 @@ import io.vertx.core.http.WebSocketFrame;
  */
 final class BackendToClient {
 
-  private final SessionPipe pipe;
-  private final WebSocket backend;
-  private final Outbox outbox;
-  private final MessageCheck check;
-  private final PipeTraffic traffic;
-  private final SessionPipe.Listener listener;
-  private volatile boolean paused; // volatile: read for the session's end line
-  private boolean deliveredAny;
+    private final SessionPipe pipe;
+    private final WebSocket backend;
+    private final Outbox outbox;
+    private final MessageCheck check;
+    private final PipeTraffic traffic;
+    private final SessionPipe.Listener listener;
+    private volatile boolean paused; // volatile: read for the session's end line
+    private boolean deliveredAny;
 
-  /** @param pipe whose attached client the frames go to */
-  BackendToClient(SessionPipe pipe, WebSocket backend, Outbox outbox, int maxMessageBytes, PipeTraffic traffic,
-      SessionPipe.Listener listener) {
-    this.pipe = pipe;
-    this.backend = backend;
-    this.outbox = outbox;
-    this.check = new MessageCheck(maxMessageBytes);
-    this.traffic = traffic;
-    this.listener = listener;
-  }
+    /** @param pipe whose attached client the frames go to */
+    BackendToClient(
+            SessionPipe pipe,
+            WebSocket backend,
+            Outbox outbox,
+            int maxMessageBytes,
+            PipeTraffic traffic,
+            SessionPipe.Listener listener) {
+        this.pipe = pipe;
+        this.backend = backend;
+        this.outbox = outbox;
+        this.check = new MessageCheck(maxMessageBytes);
+        this.traffic = traffic;
+        this.listener = listener;
+    }
 
-  void fromBackend(WebSocketFrame frame) {
-    if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) {
-      return; // control frames are hop by hop; close travels through the close handler
+    void fromBackend(WebSocketFrame frame) {
+        if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) {
+            return; // control frames are hop by hop; close travels through the close handler
+        }
+        Failure broken = check.check(frame);
+        if (broken != null) {
+            listener.backendMisbehaved(broken, broken.publicReason());
+            return;
+        }
+        traffic.fromBackend(frame.binaryData().length());
+        ClientLink client = pipe.attached();
+        if (client != null
+                && client.passesFramesThrough()
+                && client.ready()
+                && !outbox.hasPending()
+                && !client.backedUp()
+                && frame.isFinal()
+                && !frame.isContinuation()) {
+            client.send(frame); // the common case: straight through, nothing held
+            delivered();
+        } else {
+            outbox.add(frame);
+            pump();
+        }
+        updateFlow();
     }
-    Failure broken = check.check(frame);
-    if (broken != null) {
-      listener.backendMisbehaved(broken, broken.publicReason());
-      return;
-    }
-    traffic.fromBackend(frame.binaryData().length());
-    ClientLink client = pipe.attached();
-    if (client != null && client.passesFramesThrough() && client.ready() && !outbox.hasPending()
-        && !client.backedUp() && frame.isFinal() && !frame.isContinuation()) {
-      client.send(frame); // the common case: straight through, nothing held
-      delivered();
-    } else {
-      outbox.add(frame);
-      pump();
-    }
-    updateFlow();
-  }
 
-  /** Writes what is held to the attached client, as much as it takes now. */
-  void pump() {
-    ClientLink current = pipe.attached();
-    if (current == null || !current.ready()) {
-      return;
+    /** Writes what is held to the attached client, as much as it takes now. */
+    void pump() {
+        ClientLink current = pipe.attached();
+        if (current == null || !current.ready()) {
+            return;
+        }
+        while (outbox.hasPending() && !current.backedUp() && pipe.attached() == current) {
+            current.write(outbox.take());
+            delivered();
+        }
     }
-    while (outbox.hasPending() && !current.backedUp() && pipe.attached() == current) {
-      current.write(outbox.take());
-      delivered();
-    }
-  }
 
-  private void delivered() {
-    if (!deliveredAny) {
-      deliveredAny = true;
-      listener.firstFrameDelivered();
+    private void delivered() {
+        if (!deliveredAny) {
+            deliveredAny = true;
+            listener.firstFrameDelivered();
+        }
     }
-  }
 
-  /** Pauses the backend, or lets it go on, by what is held and what the attached client can take. */
-  void updateFlow() {
-    ClientLink client = pipe.attached();
-    if (client == null && outbox.overBound()) {
-      listener.bufferOverflow(outbox.bytes(), outbox.frames());
-      return;
+    /** Pauses the backend, or lets it go on, by what is held and what the attached client can take. */
+    void updateFlow() {
+        ClientLink client = pipe.attached();
+        if (client == null && outbox.overBound()) {
+            listener.bufferOverflow(outbox.bytes(), outbox.frames());
+            return;
+        }
+        boolean shouldPause = outbox.overPauseBound()
+                || client != null && (client.backedUp() || !client.ready() && outbox.hasPending());
+        if (shouldPause != paused) {
+            paused = shouldPause;
+            if (shouldPause) {
+                backend.pause();
+            } else {
+                backend.resume();
+            }
+        }
     }
-    boolean shouldPause = outbox.overPauseBound()
-        || client != null && (client.backedUp() || !client.ready() && outbox.hasPending());
-    if (shouldPause != paused) {
-      paused = shouldPause;
-      if (shouldPause) {
-        backend.pause();
-      } else {
-        backend.resume();
-      }
+
+    /** Makes what was written but is still held pending again, for the next client: see {@link Outbox#rewind}. */
+    void rewind(boolean untilAcked) {
+        outbox.rewind(untilAcked);
     }
-  }
 
-  /** Makes what was written but is still held pending again, for the next client: see {@link Outbox#rewind}. */
-  void rewind(boolean untilAcked) {
-    outbox.rewind(untilAcked);
-  }
-
-  /**
-   * Writes what the backend sent before the end to {@code client}, before its close frame, however
-   * slowly it reads: this process will not hold it for a reconnect (bounded by the route's buffer).
-   */
-  void flushBeforeClose(ClientLink client) {
-    while (client.ready() && outbox.hasPending()) {
-      client.write(outbox.take());
+    /**
+     * Writes what the backend sent before the end to {@code client}, before its close frame, however
+     * slowly it reads: this process will not hold it for a reconnect (bounded by the route's buffer).
+     */
+    void flushBeforeClose(ClientLink client) {
+        while (client.ready() && outbox.hasPending()) {
+            client.write(outbox.take());
+        }
     }
-  }
 
-  /** Whether the backend is paused now; from any thread. */
-  boolean paused() {
-    return paused;
-  }
+    /** Whether the backend is paused now; from any thread. */
+    boolean paused() {
+        return paused;
+    }
 }

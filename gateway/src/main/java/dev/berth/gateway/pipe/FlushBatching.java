@@ -13,15 +13,17 @@ import io.vertx.core.internal.http.WebSocketInternal;
  */
 final class FlushBatching {
 
-  private static final String NAME = "berth-flush-batching";
-  private static final int FLUSH_AT_LEAST_EVERY = 256;
+    private static final String NAME = "berth-flush-batching";
+    private static final int FLUSH_AT_LEAST_EVERY = 256;
 
-  private FlushBatching() {}
+    private FlushBatching() {}
 
-  static void install(WebSocketBase socket) {
-    if (socket instanceof WebSocketInternal internal && internal.channelHandlerContext().pipeline().get(NAME) == null) {
-      internal.channelHandlerContext().pipeline()
-          .addFirst(NAME, new FlushConsolidationHandler(FLUSH_AT_LEAST_EVERY, true));
+    static void install(WebSocketBase socket) {
+        if (socket instanceof WebSocketInternal internal
+                && internal.channelHandlerContext().pipeline().get(NAME) == null) {
+            internal.channelHandlerContext()
+                    .pipeline()
+                    .addFirst(NAME, new FlushConsolidationHandler(FLUSH_AT_LEAST_EVERY, true));
+        }
     }
-  }
 }

@@ -11,41 +11,41 @@ import io.vertx.core.internal.ContextInternal;
  */
 final class ListenerOnLoop implements SessionPipe.Listener {
 
-  private final ContextInternal target;
-  private final SessionPipe.Listener listener;
+    private final ContextInternal target;
+    private final SessionPipe.Listener listener;
 
-  ListenerOnLoop(Context target, SessionPipe.Listener listener) {
-    this.target = (ContextInternal) target;
-    this.listener = listener;
-  }
+    ListenerOnLoop(Context target, SessionPipe.Listener listener) {
+        this.target = (ContextInternal) target;
+        this.listener = listener;
+    }
 
-  @Override
-  public void backendClosed(Short code, String reason) {
-    target.emit(v -> listener.backendClosed(code, reason));
-  }
+    @Override
+    public void backendClosed(Short code, String reason) {
+        target.emit(v -> listener.backendClosed(code, reason));
+    }
 
-  @Override
-  public void clientClosed(ServerWebSocket client, Short code, String reason) {
-    target.emit(v -> listener.clientClosed(client, code, reason));
-  }
+    @Override
+    public void clientClosed(ServerWebSocket client, Short code, String reason) {
+        target.emit(v -> listener.clientClosed(client, code, reason));
+    }
 
-  @Override
-  public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {
-    target.emit(v -> listener.clientMisbehaved(client, failure, detail));
-  }
+    @Override
+    public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {
+        target.emit(v -> listener.clientMisbehaved(client, failure, detail));
+    }
 
-  @Override
-  public void backendMisbehaved(Failure failure, String detail) {
-    target.emit(v -> listener.backendMisbehaved(failure, detail));
-  }
+    @Override
+    public void backendMisbehaved(Failure failure, String detail) {
+        target.emit(v -> listener.backendMisbehaved(failure, detail));
+    }
 
-  @Override
-  public void bufferOverflow(long bytes, int frames) {
-    target.emit(v -> listener.bufferOverflow(bytes, frames));
-  }
+    @Override
+    public void bufferOverflow(long bytes, int frames) {
+        target.emit(v -> listener.bufferOverflow(bytes, frames));
+    }
 
-  @Override
-  public void firstFrameDelivered() {
-    target.emit(v -> listener.firstFrameDelivered());
-  }
+    @Override
+    public void firstFrameDelivered() {
+        target.emit(v -> listener.firstFrameDelivered());
+    }
 }

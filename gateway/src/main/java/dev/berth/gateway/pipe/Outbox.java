@@ -23,161 +23,169 @@ import java.util.Iterator;
  */
 final class Outbox {
 
-  /** One frame of message {@code seq}; {@code original} until first written, {@code retained} if kept after. */
-  static final class Entry {
-    final long seq;
-    final WebSocketFrameType messageType;
-    final boolean first;
-    final boolean last;
-    final int bytes;
-    WebSocketFrame original;
-    Buffer retained;
+    /** One frame of message {@code seq}; {@code original} until first written, {@code retained} if kept after. */
+    static final class Entry {
+        final long seq;
+        final WebSocketFrameType messageType;
+        final boolean first;
+        final boolean last;
+        final int bytes;
+        WebSocketFrame original;
+        Buffer retained;
 
-    Entry(long seq, WebSocketFrameType messageType, boolean first, boolean last, WebSocketFrame original, int bytes) {
-      this.seq = seq;
-      this.messageType = messageType;
-      this.first = first;
-      this.last = last;
-      this.original = original;
-      this.bytes = bytes;
+        Entry(
+                long seq,
+                WebSocketFrameType messageType,
+                boolean first,
+                boolean last,
+                WebSocketFrame original,
+                int bytes) {
+            this.seq = seq;
+            this.messageType = messageType;
+            this.first = first;
+            this.last = last;
+            this.original = original;
+            this.bytes = bytes;
+        }
+
+        boolean singleFrame() {
+            return first && last;
+        }
+
+        /** A copy of the payload to write: writing a frame hands its buffer to the network. */
+        Buffer payloadCopy() {
+            return retained.copy();
+        }
     }
 
-    boolean singleFrame() {
-      return first && last;
+    private final long maxBytes;
+    private final int maxFrames;
+    private final ArrayDeque<Entry> sent = new ArrayDeque<>();
+    private final ArrayDeque<Entry> pending = new ArrayDeque<>();
+    private long lastSeq;
+    /** The highest message whose last frame was written to some client: what a client can have acknowledged. */
+    private long lastWrittenSeq;
+
+    private WebSocketFrameType openMessageType;
+    private long bytes;
+    /** Bytes and frames of the message the backend has begun and not finished, all held. */
+    private long openBytes;
+
+    private int openFrames;
+    private boolean keepUntilAcked;
+
+    Outbox(long maxBytes, int maxFrames) {
+        this.maxBytes = maxBytes;
+        this.maxFrames = maxFrames;
     }
 
-    /** A copy of the payload to write: writing a frame hands its buffer to the network. */
-    Buffer payloadCopy() {
-      return retained.copy();
+    /** Appends a data frame from the backend; a text or binary frame begins message {@code lastSeq + 1}. */
+    void add(WebSocketFrame frame) {
+        boolean first = !frame.isContinuation();
+        if (first) {
+            lastSeq++;
+            openMessageType = frame.type();
+        }
+        int size = frame.binaryData().length();
+        Entry entry = new Entry(lastSeq, openMessageType, first, frame.isFinal(), frame, size);
+        if (keepUntilAcked || !entry.singleFrame()) {
+            entry.retained = frame.binaryData().copy();
+        }
+        pending.add(entry);
+        bytes += size;
+        if (frame.isFinal()) {
+            openBytes = 0; // the message is complete: its frames count from now on
+            openFrames = 0;
+        } else {
+            openBytes += size;
+            openFrames++;
+        }
     }
-  }
 
-  private final long maxBytes;
-  private final int maxFrames;
-  private final ArrayDeque<Entry> sent = new ArrayDeque<>();
-  private final ArrayDeque<Entry> pending = new ArrayDeque<>();
-  private long lastSeq;
-  /** The highest message whose last frame was written to some client: what a client can have acknowledged. */
-  private long lastWrittenSeq;
-  private WebSocketFrameType openMessageType;
-  private long bytes;
-  /** Bytes and frames of the message the backend has begun and not finished, all held. */
-  private long openBytes;
-  private int openFrames;
-  private boolean keepUntilAcked;
-
-  Outbox(long maxBytes, int maxFrames) {
-    this.maxBytes = maxBytes;
-    this.maxFrames = maxFrames;
-  }
-
-  /** Appends a data frame from the backend; a text or binary frame begins message {@code lastSeq + 1}. */
-  void add(WebSocketFrame frame) {
-    boolean first = !frame.isContinuation();
-    if (first) {
-      lastSeq++;
-      openMessageType = frame.type();
+    boolean hasPending() {
+        return !pending.isEmpty();
     }
-    int size = frame.binaryData().length();
-    Entry entry = new Entry(lastSeq, openMessageType, first, frame.isFinal(), frame, size);
-    if (keepUntilAcked || !entry.singleFrame()) {
-      entry.retained = frame.binaryData().copy();
+
+    /** The next frame to write; it moves to {@code sent}, or is dropped when nothing can need it again. */
+    Entry take() {
+        Entry entry = pending.poll();
+        if (entry.last) {
+            lastWrittenSeq = Math.max(lastWrittenSeq, entry.seq);
+        }
+        if (keepUntilAcked || !entry.last) {
+            if (entry.retained == null) {
+                entry.retained = entry.original.binaryData().copy();
+            }
+            sent.add(entry);
+        } else {
+            bytes -= entry.bytes;
+            releaseSent(); // the message is complete: its earlier frames are needed no more
+        }
+        return entry;
     }
-    pending.add(entry);
-    bytes += size;
-    if (frame.isFinal()) {
-      openBytes = 0; // the message is complete: its frames count from now on
-      openFrames = 0;
-    } else {
-      openBytes += size;
-      openFrames++;
+
+    private void releaseSent() {
+        for (Entry entry : sent) {
+            bytes -= entry.bytes;
+        }
+        sent.clear();
     }
-  }
 
-  boolean hasPending() {
-    return !pending.isEmpty();
-  }
-
-  /** The next frame to write; it moves to {@code sent}, or is dropped when nothing can need it again. */
-  Entry take() {
-    Entry entry = pending.poll();
-    if (entry.last) {
-      lastWrittenSeq = Math.max(lastWrittenSeq, entry.seq);
+    /**
+     * Drops every frame of messages up to {@code seq}, written or waiting to be written again after a
+     * reconnect: the client has them. False, dropping nothing, when {@code seq} is past the last
+     * message written whole, which no client can have.
+     */
+    boolean acknowledge(long seq) {
+        if (seq > lastWrittenSeq) {
+            return false;
+        }
+        dropUpTo(sent, seq);
+        dropUpTo(pending, seq);
+        return true;
     }
-    if (keepUntilAcked || !entry.last) {
-      if (entry.retained == null) {
-        entry.retained = entry.original.binaryData().copy();
-      }
-      sent.add(entry);
-    } else {
-      bytes -= entry.bytes;
-      releaseSent(); // the message is complete: its earlier frames are needed no more
+
+    private void dropUpTo(ArrayDeque<Entry> entries, long seq) {
+        while (!entries.isEmpty() && entries.peek().seq <= seq) {
+            bytes -= entries.poll().bytes;
+        }
     }
-    return entry;
-  }
 
-  private void releaseSent() {
-    for (Entry entry : sent) {
-      bytes -= entry.bytes;
+    /**
+     * Puts every written but still held frame back in front of the pending ones, for the next client,
+     * and decides how long written frames are kept from now on.
+     */
+    void rewind(boolean untilAcked) {
+        keepUntilAcked = untilAcked;
+        Iterator<Entry> newestFirst = sent.descendingIterator();
+        while (newestFirst.hasNext()) {
+            pending.addFirst(newestFirst.next());
+        }
+        sent.clear();
+        // A plain client starts at a message boundary: a message begun for the previous client is
+        // written again from its first frame, which rewound entries always include.
+        for (Entry entry : pending) {
+            if (entry.retained == null && (untilAcked || !entry.singleFrame())) {
+                entry.retained = entry.original.binaryData().copy();
+            }
+        }
     }
-    sent.clear();
-  }
 
-  /**
-   * Drops every frame of messages up to {@code seq}, written or waiting to be written again after a
-   * reconnect: the client has them. False, dropping nothing, when {@code seq} is past the last
-   * message written whole, which no client can have.
-   */
-  boolean acknowledge(long seq) {
-    if (seq > lastWrittenSeq) {
-      return false;
+    /** Whether no client may be left holding this much: past the route's buffer, a detached session ends. */
+    boolean overBound() {
+        return bytes > maxBytes || frames() > maxFrames;
     }
-    dropUpTo(sent, seq);
-    dropUpTo(pending, seq);
-    return true;
-  }
 
-  private void dropUpTo(ArrayDeque<Entry> entries, long seq) {
-    while (!entries.isEmpty() && entries.peek().seq <= seq) {
-      bytes -= entries.poll().bytes;
+    /** Whether over half the bound is held in whole messages: the backend waits until the client takes them. */
+    boolean overPauseBound() {
+        return bytes - openBytes > maxBytes / 2 || frames() - openFrames > maxFrames / 2;
     }
-  }
 
-  /**
-   * Puts every written but still held frame back in front of the pending ones, for the next client,
-   * and decides how long written frames are kept from now on.
-   */
-  void rewind(boolean untilAcked) {
-    keepUntilAcked = untilAcked;
-    Iterator<Entry> newestFirst = sent.descendingIterator();
-    while (newestFirst.hasNext()) {
-      pending.addFirst(newestFirst.next());
+    long bytes() {
+        return bytes;
     }
-    sent.clear();
-    // A plain client starts at a message boundary: a message begun for the previous client is
-    // written again from its first frame, which rewound entries always include.
-    for (Entry entry : pending) {
-      if (entry.retained == null && (untilAcked || !entry.singleFrame())) {
-        entry.retained = entry.original.binaryData().copy();
-      }
+
+    int frames() {
+        return sent.size() + pending.size();
     }
-  }
-
-  /** Whether no client may be left holding this much: past the route's buffer, a detached session ends. */
-  boolean overBound() {
-    return bytes > maxBytes || frames() > maxFrames;
-  }
-
-  /** Whether over half the bound is held in whole messages: the backend waits until the client takes them. */
-  boolean overPauseBound() {
-    return bytes - openBytes > maxBytes / 2 || frames() - openFrames > maxFrames / 2;
-  }
-
-  long bytes() {
-    return bytes;
-  }
-
-  int frames() {
-    return sent.size() + pending.size();
-  }
 }

@@ -4,9 +4,9 @@ import dev.berth.gateway.failure.Failure;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.internal.http.WebSocketInternal;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,125 +31,126 @@ import java.util.function.BiConsumer;
  */
 public final class ProtocolErrorAnswer extends ChannelDuplexHandler {
 
-  private static final String NAME = "berth-protocol-errors";
+    private static final String NAME = "berth-protocol-errors";
 
-  private final AtomicBoolean failed = new AtomicBoolean();
-  private volatile BiConsumer<Failure, String> listener = (failure, detail) -> { };
-  /** Told, on the client's loop, of a close frame that ends the session, before Vert.x answers it. */
-  private final Runnable endingClose;
-  private volatile ChannelHandlerContext context;
-  /** The code of the client's close frame as it came ({@link CloseCheck#NO_STATUS} for none); 0 before one came. */
-  private volatile int closeCode;
-  /** A close frame went out to the client; on the channel's loop only. */
-  private boolean closeWritten;
+    private final AtomicBoolean failed = new AtomicBoolean();
+    private volatile BiConsumer<Failure, String> listener = (failure, detail) -> {};
+    /** Told, on the client's loop, of a close frame that ends the session, before Vert.x answers it. */
+    private final Runnable endingClose;
 
-  private ProtocolErrorAnswer(Runnable endingClose) {
-    this.endingClose = endingClose;
-  }
+    private volatile ChannelHandlerContext context;
+    /** The code of the client's close frame as it came ({@link CloseCheck#NO_STATUS} for none); 0 before one came. */
+    private volatile int closeCode;
+    /** A close frame went out to the client; on the channel's loop only. */
+    private boolean closeWritten;
 
-  /**
-   * Puts an answer in front of Vert.x's handler of {@code socket} and returns it; not a Vert.x core
-   * websocket: none (null).
-   *
-   * @param endingClose hears, on the client's loop and before Vert.x answers it, of a close frame
-   *     that ends the session (the client may reconnect as soon as the answer reaches it), whether
-   *     or not the client has reached its session's pipe yet
-   */
-  public static ProtocolErrorAnswer install(WebSocketBase socket, Runnable endingClose) {
-    if (!(socket instanceof WebSocketInternal internal)) {
-      return null;
+    private ProtocolErrorAnswer(Runnable endingClose) {
+        this.endingClose = endingClose;
     }
-    ProtocolErrorAnswer answer = new ProtocolErrorAnswer(endingClose);
-    ChannelHandlerContext vertx = internal.channelHandlerContext();
-    try {
-      vertx.pipeline().addBefore(vertx.name(), NAME, answer);
-    } catch (java.util.NoSuchElementException closedMeanwhile) {
-      return null; // its pipeline is gone: nothing more comes to answer
-    }
-    return answer;
-  }
 
-  /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
-  void listen(BiConsumer<Failure, String> failed) {
-    listener = failed;
-  }
-
-  /**
-   * The code of the close frame the client sent, as it came: Vert.x reports a close without a code
-   * as 1000, which would read as the client ending its session. 0 when none came.
-   */
-  int closeCodeReceived() {
-    return closeCode;
-  }
-
-  /** Whether the connection was failed: nothing may be written to it after its close frame. */
-  boolean failed() {
-    return failed.get();
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    context = ctx;
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof CorruptedWebSocketFrameException corrupt) {
-      fail(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
-    } else {
-      ctx.fireExceptionCaught(cause);
-    }
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object message) {
-    if (message instanceof CloseWebSocketFrame close) {
-      Failure broken = CloseCheck.of(close.content());
-      if (broken != null) {
-        close.release();
-        fail(broken, "a close frame with " + broken.tag());
-        return;
-      }
-      closeCode = CloseCheck.codeOf(close);
-      if (CloseCheck.endsSession(closeCode)) {
-        endingClose.run();
-      }
-    }
-    ctx.fireChannelRead(message);
-  }
-
-  /**
-   * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
-   * without waiting for the client's reply. Once; from any thread. The listener hears of it first,
-   * so the failure reaches the pipe before the connection's close does, whichever loop it is on.
-   */
-  void fail(Failure failure, String detail) {
-    if (failed.compareAndSet(false, true)) {
-      listener.accept(failure, detail);
-      ChannelHandlerContext ctx = context;
-      ctx.executor().execute(() -> {
-        if (closeWritten) {
-          ctx.close(); // the close handshake began already: end the connection, say nothing more
-          return;
+    /**
+     * Puts an answer in front of Vert.x's handler of {@code socket} and returns it; not a Vert.x core
+     * websocket: none (null).
+     *
+     * @param endingClose hears, on the client's loop and before Vert.x answers it, of a close frame
+     *     that ends the session (the client may reconnect as soon as the answer reaches it), whether
+     *     or not the client has reached its session's pipe yet
+     */
+    public static ProtocolErrorAnswer install(WebSocketBase socket, Runnable endingClose) {
+        if (!(socket instanceof WebSocketInternal internal)) {
+            return null;
         }
-        closeWritten = true;
-        ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
-            .addListener(written -> ctx.close());
-      });
+        ProtocolErrorAnswer answer = new ProtocolErrorAnswer(endingClose);
+        ChannelHandlerContext vertx = internal.channelHandlerContext();
+        try {
+            vertx.pipeline().addBefore(vertx.name(), NAME, answer);
+        } catch (java.util.NoSuchElementException closedMeanwhile) {
+            return null; // its pipeline is gone: nothing more comes to answer
+        }
+        return answer;
     }
-  }
 
-  /** Writes from Vert.x (frames, its echo of a close): none after a close frame. */
-  @Override
-  public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
-    if (closeWritten) {
-      ReferenceCountUtil.release(message);
-      promise.trySuccess(); // past the close frame: dropped, as the peer would drop it
-      return;
+    /** Who hears of a failure, on the thread that found it; a failure before there is one goes unheard. */
+    void listen(BiConsumer<Failure, String> failed) {
+        listener = failed;
     }
-    if (message instanceof CloseWebSocketFrame) {
-      closeWritten = true;
+
+    /**
+     * The code of the close frame the client sent, as it came: Vert.x reports a close without a code
+     * as 1000, which would read as the client ending its session. 0 when none came.
+     */
+    int closeCodeReceived() {
+        return closeCode;
     }
-    ctx.write(message, promise);
-  }
+
+    /** Whether the connection was failed: nothing may be written to it after its close frame. */
+    boolean failed() {
+        return failed.get();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException corrupt) {
+            fail(Failure.ofProtocolCloseCode(corrupt.closeStatus().code()), corrupt.getMessage());
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (message instanceof CloseWebSocketFrame close) {
+            Failure broken = CloseCheck.of(close.content());
+            if (broken != null) {
+                close.release();
+                fail(broken, "a close frame with " + broken.tag());
+                return;
+            }
+            closeCode = CloseCheck.codeOf(close);
+            if (CloseCheck.endsSession(closeCode)) {
+                endingClose.run();
+            }
+        }
+        ctx.fireChannelRead(message);
+    }
+
+    /**
+     * Fails the connection (RFC 6455 §7.1.7): the close frame, then the TCP connection closed at once,
+     * without waiting for the client's reply. Once; from any thread. The listener hears of it first,
+     * so the failure reaches the pipe before the connection's close does, whichever loop it is on.
+     */
+    void fail(Failure failure, String detail) {
+        if (failed.compareAndSet(false, true)) {
+            listener.accept(failure, detail);
+            ChannelHandlerContext ctx = context;
+            ctx.executor().execute(() -> {
+                if (closeWritten) {
+                    ctx.close(); // the close handshake began already: end the connection, say nothing more
+                    return;
+                }
+                closeWritten = true;
+                ctx.writeAndFlush(new CloseWebSocketFrame(failure.closeCode(), failure.publicReason()))
+                        .addListener(written -> ctx.close());
+            });
+        }
+    }
+
+    /** Writes from Vert.x (frames, its echo of a close): none after a close frame. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
+        if (closeWritten) {
+            ReferenceCountUtil.release(message);
+            promise.trySuccess(); // past the close frame: dropped, as the peer would drop it
+            return;
+        }
+        if (message instanceof CloseWebSocketFrame) {
+            closeWritten = true;
+        }
+        ctx.write(message, promise);
+    }
 }

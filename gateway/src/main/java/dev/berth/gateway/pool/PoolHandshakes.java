@@ -19,134 +19,137 @@ import io.vertx.core.json.JsonObject;
  */
 final class PoolHandshakes {
 
-  private static final long CLAIM_TIMEOUT_MS = 2000;
-  /** How long an adopted entry is given to greet unasked, which only a handler claimed before does. */
-  private static final long GREETING_WAIT_MS = 1000;
+    private static final long CLAIM_TIMEOUT_MS = 2000;
+    /** How long an adopted entry is given to greet unasked, which only a handler claimed before does. */
+    private static final long GREETING_WAIT_MS = 1000;
 
-  /** A dialled pool entry and the session its hello named unasked, or null when it said nothing. */
-  record Greeting(WebSocket socket, String session) {}
+    /** A dialled pool entry and the session its hello named unasked, or null when it said nothing. */
+    record Greeting(WebSocket socket, String session) {}
 
-  /** The handler greeted the claim with the hello of another session: it was claimed before, for that one. */
-  static final class AlreadyClaimed extends RuntimeException {
-    final String session;
+    /** The handler greeted the claim with the hello of another session: it was claimed before, for that one. */
+    static final class AlreadyClaimed extends RuntimeException {
+        final String session;
 
-    AlreadyClaimed(String session) {
-      super("it serves session " + session + " already", null, false, false);
-      this.session = session;
-    }
-  }
-
-  /** The handler refused the claim (it was claimed for another session first). */
-  static final class ClaimRefused extends RuntimeException {
-    ClaimRefused(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  private final Vertx vertx;
-
-  PoolHandshakes(Vertx vertx) {
-    this.vertx = vertx;
-  }
-
-  /**
-   * Claims the entry's handler for session {@code key}: its answer is its hello, passed on to the
-   * session's pipe. Fails with {@link AlreadyClaimed} or {@link ClaimRefused} when the entry is
-   * someone else's, otherwise when it closes or does not answer in time.
-   */
-  Future<WarmPool.Claimed> claim(PoolEntry entry, String key) {
-    return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key));
-  }
-
-  private Future<WarmPool.Claimed> claimOnItsLoop(PoolEntry entry, String key) {
-    WebSocket socket = entry.socket();
-    // Completed on this loop, by the socket's events or the timer.
-    Promise<WarmPool.Claimed> answered = Promise.promise();
-    try {
-      socket.closeHandler(v -> answered.tryFail(socket.closeStatusCode() != null && socket.closeStatusCode() == 1008
-          ? new ClaimRefused("refused: 1008 " + socket.closeReason())
-          : new IllegalStateException("closed: " + socket.closeStatusCode() + " " + socket.closeReason())));
-      socket.frameHandler(frame -> {
-        if (frame.isText() || frame.isBinary()) {
-          socket.pause(); // the rest waits for the session's pipe
-          stopWatching(socket); // at once: no later frame reaches this handler
-          String greeted = sessionOf(frame);
-          if (greeted != null && !greeted.equals(key)) {
-            answered.tryFail(new AlreadyClaimed(greeted)); // its greeting on connect, before our claim
-          } else {
-            answered.tryComplete(new WarmPool.Claimed(entry.backend(), socket, entry.loop(), frame));
-          }
+        AlreadyClaimed(String session) {
+            super("it serves session " + session + " already", null, false, false);
+            this.session = session;
         }
-      });
-    } catch (IllegalStateException closedOnItsLoop) {
-      return Future.failedFuture("its websocket closed while it waited in the pool");
     }
-    long timer = vertx.setTimer(CLAIM_TIMEOUT_MS,
-        id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
-    socket.writeTextMessage(new JsonObject().put("cmd", "claim").put("session", key).encode());
-    socket.resume();
-    return answered.future().onComplete(done -> {
-      vertx.cancelTimer(timer);
-      stopWatching(socket); // from now on the session (or no one) watches it
-    });
-  }
 
-  /**
-   * What an adopted entry, dialled from {@code loop}, says unasked within {@link #GREETING_WAIT_MS};
-   * fails if it closes, or says something else.
-   */
-  Future<Greeting> greeting(WebSocket socket, Context loop) {
-    return EventLoops.call(loop, () -> greetingOnItsLoop(socket));
-  }
-
-  private Future<Greeting> greetingOnItsLoop(WebSocket socket) {
-    Promise<Greeting> said = Promise.promise(); // completed on the socket's loop, by its events or the timer
-    try {
-      socket.closeHandler(v -> said.tryFail("its websocket closed"));
-      socket.frameHandler(frame -> {
-        if (frame.isText() || frame.isBinary()) {
-          socket.pause();
-          stopWatching(socket);
-          String session = sessionOf(frame);
-          if (session == null) {
-            said.tryFail("it sent a frame unasked that is no hello naming a session");
-          } else {
-            said.tryComplete(new Greeting(socket, session));
-          }
+    /** The handler refused the claim (it was claimed for another session first). */
+    static final class ClaimRefused extends RuntimeException {
+        ClaimRefused(String message) {
+            super(message, null, false, false);
         }
-      });
-    } catch (IllegalStateException closedOnItsLoop) {
-      return Future.failedFuture("its websocket closed");
     }
-    long timer = vertx.setTimer(GREETING_WAIT_MS, id -> said.tryComplete(new Greeting(socket, null)));
-    socket.resume();
-    return said.future().onComplete(done -> {
-      vertx.cancelTimer(timer);
-      socket.pause();
-      stopWatching(socket);
-    });
-  }
 
-  /** The session a handler's hello names ({@code {"type":"hello","session":KEY,...}}), or null. */
-  private static String sessionOf(WebSocketFrame frame) {
-    if (!frame.isText() || !frame.isFinal()) {
-      return null;
-    }
-    try {
-      JsonObject hello = new JsonObject(frame.textData());
-      return "hello".equals(hello.getString("type")) ? hello.getString("session") : null;
-    } catch (RuntimeException notAHello) {
-      return null;
-    }
-  }
+    private final Vertx vertx;
 
-  /** Takes the pool's handlers off an entry's websocket, which may have closed meanwhile on its own loop. */
-  static void stopWatching(WebSocket socket) {
-    try {
-      socket.closeHandler(null);
-      socket.frameHandler(null);
-    } catch (IllegalStateException closedMeanwhile) {
-      // closed: no handler runs again
+    PoolHandshakes(Vertx vertx) {
+        this.vertx = vertx;
     }
-  }
+
+    /**
+     * Claims the entry's handler for session {@code key}: its answer is its hello, passed on to the
+     * session's pipe. Fails with {@link AlreadyClaimed} or {@link ClaimRefused} when the entry is
+     * someone else's, otherwise when it closes or does not answer in time.
+     */
+    Future<WarmPool.Claimed> claim(PoolEntry entry, String key) {
+        return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key));
+    }
+
+    private Future<WarmPool.Claimed> claimOnItsLoop(PoolEntry entry, String key) {
+        WebSocket socket = entry.socket();
+        // Completed on this loop, by the socket's events or the timer.
+        Promise<WarmPool.Claimed> answered = Promise.promise();
+        try {
+            socket.closeHandler(v -> answered.tryFail(
+                    socket.closeStatusCode() != null && socket.closeStatusCode() == 1008
+                            ? new ClaimRefused("refused: 1008 " + socket.closeReason())
+                            : new IllegalStateException(
+                                    "closed: " + socket.closeStatusCode() + " " + socket.closeReason())));
+            socket.frameHandler(frame -> {
+                if (frame.isText() || frame.isBinary()) {
+                    socket.pause(); // the rest waits for the session's pipe
+                    stopWatching(socket); // at once: no later frame reaches this handler
+                    String greeted = sessionOf(frame);
+                    if (greeted != null && !greeted.equals(key)) {
+                        answered.tryFail(new AlreadyClaimed(greeted)); // its greeting on connect, before our claim
+                    } else {
+                        answered.tryComplete(new WarmPool.Claimed(entry.backend(), socket, entry.loop(), frame));
+                    }
+                }
+            });
+        } catch (IllegalStateException closedOnItsLoop) {
+            return Future.failedFuture("its websocket closed while it waited in the pool");
+        }
+        long timer = vertx.setTimer(
+                CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
+        socket.writeTextMessage(
+                new JsonObject().put("cmd", "claim").put("session", key).encode());
+        socket.resume();
+        return answered.future().onComplete(done -> {
+            vertx.cancelTimer(timer);
+            stopWatching(socket); // from now on the session (or no one) watches it
+        });
+    }
+
+    /**
+     * What an adopted entry, dialled from {@code loop}, says unasked within {@link #GREETING_WAIT_MS};
+     * fails if it closes, or says something else.
+     */
+    Future<Greeting> greeting(WebSocket socket, Context loop) {
+        return EventLoops.call(loop, () -> greetingOnItsLoop(socket));
+    }
+
+    private Future<Greeting> greetingOnItsLoop(WebSocket socket) {
+        Promise<Greeting> said = Promise.promise(); // completed on the socket's loop, by its events or the timer
+        try {
+            socket.closeHandler(v -> said.tryFail("its websocket closed"));
+            socket.frameHandler(frame -> {
+                if (frame.isText() || frame.isBinary()) {
+                    socket.pause();
+                    stopWatching(socket);
+                    String session = sessionOf(frame);
+                    if (session == null) {
+                        said.tryFail("it sent a frame unasked that is no hello naming a session");
+                    } else {
+                        said.tryComplete(new Greeting(socket, session));
+                    }
+                }
+            });
+        } catch (IllegalStateException closedOnItsLoop) {
+            return Future.failedFuture("its websocket closed");
+        }
+        long timer = vertx.setTimer(GREETING_WAIT_MS, id -> said.tryComplete(new Greeting(socket, null)));
+        socket.resume();
+        return said.future().onComplete(done -> {
+            vertx.cancelTimer(timer);
+            socket.pause();
+            stopWatching(socket);
+        });
+    }
+
+    /** The session a handler's hello names ({@code {"type":"hello","session":KEY,...}}), or null. */
+    private static String sessionOf(WebSocketFrame frame) {
+        if (!frame.isText() || !frame.isFinal()) {
+            return null;
+        }
+        try {
+            JsonObject hello = new JsonObject(frame.textData());
+            return "hello".equals(hello.getString("type")) ? hello.getString("session") : null;
+        } catch (RuntimeException notAHello) {
+            return null;
+        }
+    }
+
+    /** Takes the pool's handlers off an entry's websocket, which may have closed meanwhile on its own loop. */
+    static void stopWatching(WebSocket socket) {
+        try {
+            socket.closeHandler(null);
+            socket.frameHandler(null);
+        } catch (IllegalStateException closedMeanwhile) {
+            // closed: no handler runs again
+        }
+    }
 }

@@ -21,178 +21,206 @@ import java.util.logging.Logger;
  */
 final class Admission {
 
-  private static final Logger LOG = SessionRegistry.LOG;
+    private static final Logger LOG = SessionRegistry.LOG;
 
-  private final SessionServices services;
-  private final Supplier<BerthConfig> config;
-  private final SessionRegistry registry;
-  private final OtherGateways others;
-  private final Pools pools;
-  private final Adoption adoption;
-  private final ClientAdmission clients;
-  /** The client address each session was opened for (adopted sessions have none). */
-  private final Map<String, String> clientByKey = new HashMap<>();
-  /** Read by the edge's loops for readiness. */
-  private volatile boolean draining;
-  private boolean paused;
+    private final SessionServices services;
+    private final Supplier<BerthConfig> config;
+    private final SessionRegistry registry;
+    private final OtherGateways others;
+    private final Pools pools;
+    private final Adoption adoption;
+    private final ClientAdmission clients;
+    /** The client address each session was opened for (adopted sessions have none). */
+    private final Map<String, String> clientByKey = new HashMap<>();
+    /** Read by the edge's loops for readiness. */
+    private volatile boolean draining;
 
-  Admission(SessionServices services, Supplier<BerthConfig> config, SessionRegistry registry, OtherGateways others,
-      Pools pools, Adoption adoption) {
-    this.services = services;
-    this.config = config;
-    this.registry = registry;
-    this.others = others;
-    this.pools = pools;
-    this.adoption = adoption;
-    this.clients = new ClientAdmission(config.get().sessions());
-  }
+    private boolean paused;
 
-  /** Refuses a flood from one address where it arrives, on the edge's loop, before any hop. */
-  void check(String client) {
-    clients.check(client);
-  }
-
-  /**
-   * An arrival at the session a connection is for: the live one its token names on this route, else
-   * a new one. A token this gateway did not issue for this route, or that expired, is refused with
-   * {@link Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its
-   * backend exited, or it ended) gets a new session and token.
-   *
-   * @param client the client's address, for per-client admission
-   * @param clientLoop the loop the client arrived on, where a new session's frames will travel
-   */
-  Future<Arrival> arrive(String presentedToken, RouteConfig route, String client, Context clientLoop) {
-    if (draining) {
-      throw new FailureException(Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
+    Admission(
+            SessionServices services,
+            Supplier<BerthConfig> config,
+            SessionRegistry registry,
+            OtherGateways others,
+            Pools pools,
+            Adoption adoption) {
+        this.services = services;
+        this.config = config;
+        this.registry = registry;
+        this.others = others;
+        this.pools = pools;
+        this.adoption = adoption;
+        this.clients = new ClientAdmission(config.get().sessions());
     }
-    if (presentedToken == null) {
-      return Future.succeededFuture(open(route, client, clientLoop, false));
+
+    /** Refuses a flood from one address where it arrives, on the edge's loop, before any hop. */
+    void check(String client) {
+        clients.check(client);
     }
-    SessionId id = services.tokens().check(presentedToken, route.name()).orElseThrow(() -> new FailureException(
-        Failure.INVALID_TOKEN, "a session token from " + client
-            + " that is malformed, forged, expired or for another route"));
-    Arrival joined = registry.join(id, route.name(), presentedToken);
-    if (joined != null) {
-      return Future.succeededFuture(joined);
-    }
-    Session held = registry.get(id.key());
-    if (held == null) {
-      // A look on the engine costs what a new session does, and valid tokens outlive their
-      // sessions: admission first, engine after, or replayed tokens would starve real launches.
-      clients.admit(client);
-      return adoption.takeOver(id.key(), route).map(taken -> {
-        if (taken != null && taken.joinable()) {
-          if (clientByKey.putIfAbsent(id.key(), client) != null) {
-            clients.released(client); // another client of the session came first and is counted
-          }
-          return taken.arrive(presentedToken);
+
+    /**
+     * An arrival at the session a connection is for: the live one its token names on this route, else
+     * a new one. A token this gateway did not issue for this route, or that expired, is refused with
+     * {@link Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its
+     * backend exited, or it ended) gets a new session and token.
+     *
+     * @param client the client's address, for per-client admission
+     * @param clientLoop the loop the client arrived on, where a new session's frames will travel
+     */
+    Future<Arrival> arrive(String presentedToken, RouteConfig route, String client, Context clientLoop) {
+        if (draining) {
+            throw new FailureException(
+                    Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
         }
-        clients.released(client);
-        LOG.info("a client came back for session " + id.key() + ", which no gateway holds: it gets a new session");
-        return open(route, client, clientLoop, true);
-      }).onFailure(error -> clients.released(client));
+        if (presentedToken == null) {
+            return Future.succeededFuture(open(route, client, clientLoop, false));
+        }
+        SessionId id = services.tokens()
+                .check(presentedToken, route.name())
+                .orElseThrow(() -> new FailureException(
+                        Failure.INVALID_TOKEN,
+                        "a session token from " + client + " that is malformed, forged, expired or for another route"));
+        Arrival joined = registry.join(id, route.name(), presentedToken);
+        if (joined != null) {
+            return Future.succeededFuture(joined);
+        }
+        Session held = registry.get(id.key());
+        if (held == null) {
+            // A look on the engine costs what a new session does, and valid tokens outlive their
+            // sessions: admission first, engine after, or replayed tokens would starve real launches.
+            clients.admit(client);
+            return adoption.takeOver(id.key(), route)
+                    .map(taken -> {
+                        if (taken != null && taken.joinable()) {
+                            if (clientByKey.putIfAbsent(id.key(), client) != null) {
+                                clients.released(client); // another client of the session came first and is counted
+                            }
+                            return taken.arrive(presentedToken);
+                        }
+                        clients.released(client);
+                        LOG.info("a client came back for session " + id.key()
+                                + ", which no gateway holds: it gets a new session");
+                        return open(route, client, clientLoop, true);
+                    })
+                    .onFailure(error -> clients.released(client));
+        }
+        LOG.info("a client came back for session " + id.key() + ", which is " + held.state()
+                + ": it gets a new session");
+        return Future.succeededFuture(open(route, client, clientLoop, false));
     }
-    LOG.info("a client came back for session " + id.key() + ", which is " + held.state() + ": it gets a new session");
-    return Future.succeededFuture(open(route, client, clientLoop, false));
-  }
 
-  /**
-   * A new session on {@code route}, its first client arrived and its backend launching, if every
-   * admission limit allows it.
-   *
-   * @param rateCounted whether this request was already counted against the client's rate (a look for a gone session)
-   */
-  private Arrival open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
-    requireRoom(route);
-    clients.requireStartRoom(client);
-    if (rateCounted) {
-      clients.hold(client);
-    } else {
-      clients.admit(client);
+    /**
+     * A new session on {@code route}, its first client arrived and its backend launching, if every
+     * admission limit allows it.
+     *
+     * @param rateCounted whether this request was already counted against the client's rate (a look for a gone session)
+     */
+    private Arrival open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
+        requireRoom(route);
+        clients.requireStartRoom(client);
+        if (rateCounted) {
+            clients.hold(client);
+        } else {
+            clients.admit(client);
+        }
+        SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
+        clientByKey.put(id.key(), client);
+        RouteConfig version = services.canaries().choose(route);
+        Session session = registry.register(Session.create(
+                id,
+                version,
+                services,
+                registry::forget,
+                clientLoop != null ? clientLoop : services.loops().next()));
+        Arrival first = session.arrive(id.token());
+        clients.starting(client);
+        session.launch(version == route ? pools.of(route.name()) : null)
+                .onComplete(launched -> clients.started(client));
+        return first;
     }
-    SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
-    clientByKey.put(id.key(), client);
-    RouteConfig version = services.canaries().choose(route);
-    Session session = registry.register(Session.create(id, version, services, registry::forget,
-        clientLoop != null ? clientLoop : services.loops().next()));
-    Arrival first = session.arrive(id.token());
-    clients.starting(client);
-    session.launch(version == route ? pools.of(route.name()) : null).onComplete(launched -> clients.started(client));
-    return first;
-  }
 
-  /** Fails with why a new session on {@code route} may not start now, whoever asks for it. */
-  private void requireRoom(RouteConfig route) {
-    if (paused) {
-      throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
+    /** Fails with why a new session on {@code route} may not start now, whoever asks for it. */
+    private void requireRoom(RouteConfig route) {
+        if (paused) {
+            throw new FailureException(Failure.ADMISSIONS_PAUSED, "an operator paused admissions (admin API)");
+        }
+        EngineStatus engine = services.launcher().engineStatus();
+        if (engine.stalled()) {
+            throw new FailureException(
+                    Failure.ENGINE_UNAVAILABLE,
+                    "the engine takes calls and does not answer them (" + engine.detail()
+                            + "); new sessions wait until it answers again");
+        }
+        int maxSessions = config.get().sessions().maxSessions();
+        if (registry.size() + others.total() >= maxSessions) {
+            throw new FailureException(
+                    Failure.GATEWAY_FULL,
+                    "the gateways hold their maximum of " + maxSessions + " sessions (sessions.maxSessions; "
+                            + registry.size() + " on this one)");
+        }
+        if (registry.onRoute(route.name()) + others.onRoute(route.name()) >= route.maxSessions()) {
+            throw new FailureException(
+                    Failure.CAPACITY,
+                    "route " + route.name() + " holds its maximum of "
+                            + route.maxSessions() + " sessions (" + route.key("maxSessions") + "; "
+                            + registry.onRoute(route.name()) + " on this gateway)");
+        }
+        if (!services.gate().hasRoom()) {
+            throw new FailureException(
+                    Failure.LAUNCH_QUEUE_FULL,
+                    "launches run and wait at their limits "
+                            + "(sessions.launches.maxConcurrent, sessions.launches.queue)");
+        }
     }
-    EngineStatus engine = services.launcher().engineStatus();
-    if (engine.stalled()) {
-      throw new FailureException(Failure.ENGINE_UNAVAILABLE, "the engine takes calls and does not answer them ("
-          + engine.detail() + "); new sessions wait until it answers again");
+
+    /** A session left the registry: the address it was opened for holds one session fewer. */
+    void forgotten(Session session) {
+        String client = clientByKey.remove(session.id().key());
+        if (client != null) {
+            clients.released(client);
+        }
     }
-    int maxSessions = config.get().sessions().maxSessions();
-    if (registry.size() + others.total() >= maxSessions) {
-      throw new FailureException(Failure.GATEWAY_FULL, "the gateways hold their maximum of "
-          + maxSessions + " sessions (sessions.maxSessions; " + registry.size() + " on this one)");
+
+    /** Forgets what addresses that hold no session left behind (the reaper's round). */
+    void prune() {
+        clients.prune();
     }
-    if (registry.onRoute(route.name()) + others.onRoute(route.name()) >= route.maxSessions()) {
-      throw new FailureException(Failure.CAPACITY, "route " + route.name() + " holds its maximum of "
-          + route.maxSessions() + " sessions (" + route.key("maxSessions") + "; "
-          + registry.onRoute(route.name()) + " on this gateway)");
+
+    /**
+     * Stops taking connections, for a graceful shutdown: every arrival from now on is refused with
+     * {@link Failure#DRAINING}, and readiness says so; sessions and their attached clients go on.
+     */
+    void drain() {
+        draining = true;
     }
-    if (!services.gate().hasRoom()) {
-      throw new FailureException(Failure.LAUNCH_QUEUE_FULL, "launches run and wait at their limits "
-          + "(sessions.launches.maxConcurrent, sessions.launches.queue)");
+
+    /** Whether the gateway takes new connections (readiness); read from any thread. */
+    boolean accepting() {
+        return !draining;
     }
-  }
 
-  /** A session left the registry: the address it was opened for holds one session fewer. */
-  void forgotten(Session session) {
-    String client = clientByKey.remove(session.id().key());
-    if (client != null) {
-      clients.released(client);
+    /** Pauses or resumes new sessions; sessions that exist still take their clients back. */
+    void pause(boolean pause) {
+        if (pause != paused) {
+            LOG.info(
+                    pause
+                            ? "admissions paused by the operator: no new session starts until resumed"
+                            : "admissions resumed by the operator");
+        }
+        paused = pause;
     }
-  }
 
-  /** Forgets what addresses that hold no session left behind (the reaper's round). */
-  void prune() {
-    clients.prune();
-  }
-
-  /**
-   * Stops taking connections, for a graceful shutdown: every arrival from now on is refused with
-   * {@link Failure#DRAINING}, and readiness says so; sessions and their attached clients go on.
-   */
-  void drain() {
-    draining = true;
-  }
-
-  /** Whether the gateway takes new connections (readiness); read from any thread. */
-  boolean accepting() {
-    return !draining;
-  }
-
-  /** Pauses or resumes new sessions; sessions that exist still take their clients back. */
-  void pause(boolean pause) {
-    if (pause != paused) {
-      LOG.info(pause ? "admissions paused by the operator: no new session starts until resumed"
-          : "admissions resumed by the operator");
+    boolean paused() {
+        return paused;
     }
-    paused = pause;
-  }
 
-  boolean paused() {
-    return paused;
-  }
+    /** Sessions counted against client addresses, over all of them, for a leak audit. */
+    int clientSlots() {
+        return clients.slots();
+    }
 
-  /** Sessions counted against client addresses, over all of them, for a leak audit. */
-  int clientSlots() {
-    return clients.slots();
-  }
-
-  /** Addresses holding at least one session, for a leak audit. */
-  int clientAddresses() {
-    return clients.addresses();
-  }
+    /** Addresses holding at least one session, for a leak audit. */
+    int clientAddresses() {
+        return clients.addresses();
+    }
 }

@@ -22,109 +22,124 @@ import java.util.concurrent.TimeUnit;
  */
 final class BackendLink {
 
-  /** How long a backend gets to answer the session's close frame before it is stopped anyway. */
-  private static final long BACKEND_CLOSE_WAIT_MS = 1000;
+    /** How long a backend gets to answer the session's close frame before it is stopped anyway. */
+    private static final long BACKEND_CLOSE_WAIT_MS = 1000;
 
-  private final SessionServices services;
-  private final RouteConfig route;
-  /** Until a launch or an adoption gives it one, a session has no backend to stop. */
-  private Future<Backend> backend = Future.failedFuture(new FailureException(Failure.START_FAILED, "never launched"));
-  /** Completed when the session ends, so a launch still waiting for a slot is withdrawn and frees it at once. */
-  private final Promise<Void> launchWithdrawn = Promise.promise();
-  /** A pooled backend's websocket, dialled before the session existed, and its hello. */
-  private WarmPool.Claimed pooled;
-  private SessionPipe pipe;
-  /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
-  private Context loop;
+    private final SessionServices services;
+    private final RouteConfig route;
+    /** Until a launch or an adoption gives it one, a session has no backend to stop. */
+    private Future<Backend> backend = Future.failedFuture(new FailureException(Failure.START_FAILED, "never launched"));
+    /** Completed when the session ends, so a launch still waiting for a slot is withdrawn and frees it at once. */
+    private final Promise<Void> launchWithdrawn = Promise.promise();
+    /** A pooled backend's websocket, dialled before the session existed, and its hello. */
+    private WarmPool.Claimed pooled;
 
-  BackendLink(SessionServices services, RouteConfig route, Context loop) {
-    this.services = services;
-    this.route = route;
-    this.loop = loop;
-  }
+    private SessionPipe pipe;
+    /** The data loop the session's backend websocket is dialled from, and its pipe lives on. */
+    private Context loop;
 
-  /**
-   * Takes a backend from {@code pool} for session {@code key}, or launches one now when the pool is
-   * empty (or there is none).
-   */
-  Future<Backend> launch(String key, WarmPool pool, LaunchProgress progress) {
-    Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(key, loop);
-    backend = fromPool.compose(taken -> {
-      if (taken == null) {
-        return services.launcher().launch(new LaunchRequest(key, route, progress, launchWithdrawn.future()));
-      }
-      pooled = taken;
-      loop = taken.loop();
-      return Future.succeededFuture(taken.backend());
-    });
-    return backend;
-  }
+    BackendLink(SessionServices services, RouteConfig route, Context loop) {
+        this.services = services;
+        this.route = route;
+        this.loop = loop;
+    }
 
-  /** A backend found running on the engine. */
-  void adopt(Backend found) {
-    backend = Future.succeededFuture(found);
-  }
+    /**
+     * Takes a backend from {@code pool} for session {@code key}, or launches one now when the pool is
+     * empty (or there is none).
+     */
+    Future<Backend> launch(String key, WarmPool pool, LaunchProgress progress) {
+        Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(key, loop);
+        backend = fromPool.compose(taken -> {
+            if (taken == null) {
+                return services.launcher().launch(new LaunchRequest(key, route, progress, launchWithdrawn.future()));
+            }
+            pooled = taken;
+            loop = taken.loop();
+            return Future.succeededFuture(taken.backend());
+        });
+        return backend;
+    }
 
-  /** The backend, once there is one. */
-  Backend backend() {
-    return backend.result();
-  }
+    /** A backend found running on the engine. */
+    void adopt(Backend found) {
+        backend = Future.succeededFuture(found);
+    }
 
-  /** Whether {@code other} is a handle on this link's own backend. */
-  boolean runsOn(Backend other) {
-    return backend.succeeded() && backend.result().sameAs(other);
-  }
+    /** The backend, once there is one. */
+    Backend backend() {
+        return backend.result();
+    }
 
-  /** Whether its backend came from the warm pool. */
-  boolean pooled() {
-    return pooled != null;
-  }
+    /** Whether {@code other} is a handle on this link's own backend. */
+    boolean runsOn(Backend other) {
+        return backend.succeeded() && backend.result().sameAs(other);
+    }
 
-  /** The gateway's websocket to {@code ready}: the pool's, dialled before, or dialled now from the link's loop. */
-  Future<WebSocket> dial(Backend ready) {
-    return pooled == null ? services.dialer().dial(ready, route.path(), loop) : Future.succeededFuture(pooled.socket());
-  }
+    /** Whether its backend came from the warm pool. */
+    boolean pooled() {
+        return pooled != null;
+    }
 
-  /** Opens the pipe over {@code upstream}, on the link's loop; its reports go to {@code events}. */
-  void open(WebSocket upstream, SessionPipe.Listener events) {
-    RouteConfig.Buffer bound = route.buffer();
-    pipe = SessionPipe.open(services.vertx(), loop, upstream, bound.maxBytes(), bound.maxFrames(),
-        services.maxFrameBytes(), services.maxMessageBytes(), services.meter(), services.control(), events,
-        pooled == null ? null : pooled.hello());
-  }
+    /** The gateway's websocket to {@code ready}: the pool's, dialled before, or dialled now from the link's loop. */
+    Future<WebSocket> dial(Backend ready) {
+        return pooled == null
+                ? services.dialer().dial(ready, route.path(), loop)
+                : Future.succeededFuture(pooled.socket());
+    }
 
-  /** The pipe; null until the backend's websocket is open. */
-  SessionPipe pipe() {
-    return pipe;
-  }
+    /** Opens the pipe over {@code upstream}, on the link's loop; its reports go to {@code events}. */
+    void open(WebSocket upstream, SessionPipe.Listener events) {
+        RouteConfig.Buffer bound = route.buffer();
+        pipe = SessionPipe.open(
+                services.vertx(),
+                loop,
+                upstream,
+                bound.maxBytes(),
+                bound.maxFrames(),
+                services.maxFrameBytes(),
+                services.maxMessageBytes(),
+                services.meter(),
+                services.control(),
+                events,
+                pooled == null ? null : pooled.hello());
+    }
 
-  /** Closes both ends of the pipe, if open; completes once both answered, failed after a second. */
-  Future<Void> close(int clientCode, String clientReason, int backendCode, String backendReason) {
-    return pipe == null ? Future.succeededFuture() : pipe.close(clientCode, clientReason, backendCode, backendReason)
-        .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
-  }
+    /** The pipe; null until the backend's websocket is open. */
+    SessionPipe pipe() {
+        return pipe;
+    }
 
-  /** Withdraws a launch still waiting for a slot, which frees it at once. */
-  void withdraw() {
-    launchWithdrawn.tryComplete();
-  }
+    /** Closes both ends of the pipe, if open; completes once both answered, failed after a second. */
+    Future<Void> close(int clientCode, String clientReason, int backendCode, String backendReason) {
+        return pipe == null
+                ? Future.succeededFuture()
+                : pipe.close(clientCode, clientReason, backendCode, backendReason)
+                        .timeout(BACKEND_CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
 
-  /** Stops the backend, once its launch is over; done at once when it never ran. */
-  Future<Void> stop() {
-    return backend.transform(launched -> launched.succeeded() ? launched.result().stop() : Future.succeededFuture());
-  }
+    /** Withdraws a launch still waiting for a slot, which frees it at once. */
+    void withdraw() {
+        launchWithdrawn.tryComplete();
+    }
 
-  /** What passed each way, for the end's log line; empty before the pipe is open. */
-  String traffic() {
-    return pipe == null ? "" : "; " + pipe.traffic();
-  }
+    /** Stops the backend, once its launch is over; done at once when it never ran. */
+    Future<Void> stop() {
+        return backend.transform(
+                launched -> launched.succeeded() ? launched.result().stop() : Future.succeededFuture());
+    }
 
-  long bytes(Direction direction) {
-    return pipe == null ? 0 : pipe.bytes(direction);
-  }
+    /** What passed each way, for the end's log line; empty before the pipe is open. */
+    String traffic() {
+        return pipe == null ? "" : "; " + pipe.traffic();
+    }
 
-  /** When data last passed the pipe, or {@code before} while there is none. */
-  long lastDataNanos(long before) {
-    return pipe == null ? before : pipe.lastDataNanos();
-  }
+    long bytes(Direction direction) {
+        return pipe == null ? 0 : pipe.bytes(direction);
+    }
+
+    /** When data last passed the pipe, or {@code before} while there is none. */
+    long lastDataNanos(long before) {
+        return pipe == null ? before : pipe.lastDataNanos();
+    }
 }

@@ -19,99 +19,123 @@ import java.util.function.Supplier;
  */
 final class Pools {
 
-  private final SessionServices services;
-  private final Supplier<BerthConfig> config;
-  private final SessionView sessions;
-  private final OtherGateways others;
-  /** Takes a pool backend that turns out to serve a session already (see {@link WarmPool}). */
-  private final Consumer<Backend> sessionFound;
-  /** By route name; read by the pool gauges' thread too. */
-  private final Map<String, WarmPool> byRoute = new ConcurrentHashMap<>();
+    private final SessionServices services;
+    private final Supplier<BerthConfig> config;
+    private final SessionView sessions;
+    private final OtherGateways others;
+    /** Takes a pool backend that turns out to serve a session already (see {@link WarmPool}). */
+    private final Consumer<Backend> sessionFound;
+    /** By route name; read by the pool gauges' thread too. */
+    private final Map<String, WarmPool> byRoute = new ConcurrentHashMap<>();
 
-  Pools(SessionServices services, Supplier<BerthConfig> config, SessionView sessions, OtherGateways others,
-      Consumer<Backend> sessionFound) {
-    this.services = services;
-    this.config = config;
-    this.sessions = sessions;
-    this.others = others;
-    this.sessionFound = sessionFound;
-  }
-
-  /** Opens a pool for each route of {@code routes} that has none and wants one. */
-  void open(List<RouteConfig> routes) {
-    routes.stream().filter(route -> !byRoute.containsKey(route.name())).forEach(this::open);
-  }
-
-  private void open(RouteConfig route) {
-    if (route.poolSize() > 0) {
-      byRoute.put(route.name(), new WarmPool(services.vertx(), services.control(), services.loops(), route,
-          services.launcher(), services.dialer(), services.poolMeter(), () -> roomFor(route),
-          () -> WarmPool.share(route.poolSize(), config.get().sessions().gatewayId(), others.serving(route.name())),
-          sessionFound));
-      services.poolMeter().poolIdle(route.name(), () -> idle(route.name()));
+    Pools(
+            SessionServices services,
+            Supplier<BerthConfig> config,
+            SessionView sessions,
+            OtherGateways others,
+            Consumer<Backend> sessionFound) {
+        this.services = services;
+        this.config = config;
+        this.sessions = sessions;
+        this.others = others;
+        this.sessionFound = sessionFound;
     }
-  }
 
-  /**
-   * Before {@code next} is in force: a route whose settings changed, or that is gone, loses its
-   * pool (its idle backends are stopped); {@link #open} gives the changed ones a new one.
-   */
-  void closeChanged(BerthConfig next) {
-    for (RouteConfig route : next.routes()) {
-      WarmPool pool = byRoute.get(route.name());
-      if (pool != null && !pool.route().equals(route)) {
-        byRoute.remove(route.name()).close(true);
-      }
+    /** Opens a pool for each route of {@code routes} that has none and wants one. */
+    void open(List<RouteConfig> routes) {
+        routes.stream().filter(route -> !byRoute.containsKey(route.name())).forEach(this::open);
     }
-    byRoute.keySet().stream().filter(name -> next.route(name).isEmpty()).toList()
-        .forEach(name -> byRoute.remove(name).close(true));
-  }
 
-  /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
-  private boolean roomFor(RouteConfig route) {
-    return sessions.onRoute(route.name()) + others.onRoute(route.name()) + byRoute.get(route.name()).idle()
-        < route.maxSessions()
-        && sessions.size() + others.total() + idle() < config.get().sessions().maxSessions()
-        && services.gate().idleSlot()
-        && !services.launcher().engineStatus().stalled();
-  }
-
-  /** Starts filling the warm pools (after the backends already on the engine were adopted). */
-  void fill() {
-    byRoute.values().forEach(WarmPool::fill);
-  }
-
-  /** The pool a new session on {@code route} takes its backend from; null when the route has none. */
-  WarmPool of(String route) {
-    return byRoute.get(route);
-  }
-
-  /**
-   * Takes a pool entry found on the engine (no session claimed it yet) into its route's pool, or
-   * stops it when the route keeps no pool any more.
-   */
-  void adopt(Backend entry) {
-    WarmPool pool = byRoute.get(entry.routeName());
-    if (pool == null) {
-      entry.stop();
-    } else {
-      pool.adopt(entry);
+    private void open(RouteConfig route) {
+        if (route.poolSize() > 0) {
+            byRoute.put(
+                    route.name(),
+                    new WarmPool(
+                            services.vertx(),
+                            services.control(),
+                            services.loops(),
+                            route,
+                            services.launcher(),
+                            services.dialer(),
+                            services.poolMeter(),
+                            () -> roomFor(route),
+                            () -> WarmPool.share(
+                                    route.poolSize(),
+                                    config.get().sessions().gatewayId(),
+                                    others.serving(route.name())),
+                            sessionFound));
+            services.poolMeter().poolIdle(route.name(), () -> idle(route.name()));
+        }
     }
-  }
 
-  /** Idle backends in every pool. */
-  int idle() {
-    return byRoute.values().stream().mapToInt(WarmPool::idle).sum();
-  }
+    /**
+     * Before {@code next} is in force: a route whose settings changed, or that is gone, loses its
+     * pool (its idle backends are stopped); {@link #open} gives the changed ones a new one.
+     */
+    void closeChanged(BerthConfig next) {
+        for (RouteConfig route : next.routes()) {
+            WarmPool pool = byRoute.get(route.name());
+            if (pool != null && !pool.route().equals(route)) {
+                byRoute.remove(route.name()).close(true);
+            }
+        }
+        byRoute.keySet().stream()
+                .filter(name -> next.route(name).isEmpty())
+                .toList()
+                .forEach(name -> byRoute.remove(name).close(true));
+    }
 
-  /** Idle backends in {@code route}'s pool, 0 when it has none; from any thread. */
-  private int idle(String route) {
-    WarmPool current = byRoute.get(route);
-    return current == null ? 0 : current.idle();
-  }
+    /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
+    private boolean roomFor(RouteConfig route) {
+        return sessions.onRoute(route.name())
+                                + others.onRoute(route.name())
+                                + byRoute.get(route.name()).idle()
+                        < route.maxSessions()
+                && sessions.size() + others.total() + idle()
+                        < config.get().sessions().maxSessions()
+                && services.gate().idleSlot()
+                && !services.launcher().engineStatus().stalled();
+    }
 
-  /** Closes every pool, stopping its idle backends unless {@code keepBackends}. */
-  Future<Void> close(boolean keepBackends) {
-    return Future.join(byRoute.values().stream().map(pool -> pool.close(!keepBackends)).toList()).mapEmpty();
-  }
+    /** Starts filling the warm pools (after the backends already on the engine were adopted). */
+    void fill() {
+        byRoute.values().forEach(WarmPool::fill);
+    }
+
+    /** The pool a new session on {@code route} takes its backend from; null when the route has none. */
+    WarmPool of(String route) {
+        return byRoute.get(route);
+    }
+
+    /**
+     * Takes a pool entry found on the engine (no session claimed it yet) into its route's pool, or
+     * stops it when the route keeps no pool any more.
+     */
+    void adopt(Backend entry) {
+        WarmPool pool = byRoute.get(entry.routeName());
+        if (pool == null) {
+            entry.stop();
+        } else {
+            pool.adopt(entry);
+        }
+    }
+
+    /** Idle backends in every pool. */
+    int idle() {
+        return byRoute.values().stream().mapToInt(WarmPool::idle).sum();
+    }
+
+    /** Idle backends in {@code route}'s pool, 0 when it has none; from any thread. */
+    private int idle(String route) {
+        WarmPool current = byRoute.get(route);
+        return current == null ? 0 : current.idle();
+    }
+
+    /** Closes every pool, stopping its idle backends unless {@code keepBackends}. */
+    Future<Void> close(boolean keepBackends) {
+        return Future.join(byRoute.values().stream()
+                        .map(pool -> pool.close(!keepBackends))
+                        .toList())
+                .mapEmpty();
+    }
 }

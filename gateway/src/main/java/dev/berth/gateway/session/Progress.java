@@ -6,14 +6,14 @@ package dev.berth.gateway.session;
  */
 public record Progress(Phase phase, int ahead) {
 
-  public enum Phase {
-    /** Waiting for a launch slot. */
-    QUEUED,
-    /** Its container (or process) is being created and started. */
-    STARTING,
-    /** Its backend runs; the app in it is starting up. */
-    RUNNING,
-    /** Piped to its backend: frames flow from now on. */
-    READY
-  }
+    public enum Phase {
+        /** Waiting for a launch slot. */
+        QUEUED,
+        /** Its container (or process) is being created and started. */
+        STARTING,
+        /** Its backend runs; the app in it is starting up. */
+        RUNNING,
+        /** Piped to its backend: frames flow from now on. */
+        READY
+    }
 }

@@ -2,9 +2,9 @@ package dev.berth.gateway.session;
 
 import dev.berth.gateway.launcher.LaunchGate;
 import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.BackendDialer;
 import dev.berth.gateway.pool.PoolMeter;
-import dev.berth.gateway.loops.EventLoops;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
@@ -16,6 +16,16 @@ import io.vertx.core.Vertx;
  * @param launcher launches through {@code gate}; admission asks the gate for room first
  * @param canaries picks a new session's version and hears how each version's sessions fare
  */
-public record SessionServices(Vertx vertx, Context control, EventLoops loops, Launcher launcher, LaunchGate gate,
-    BackendDialer dialer, SessionMeter meter, PoolMeter poolMeter, SessionTokens tokens, Canaries canaries,
-    int maxFrameBytes, int maxMessageBytes) {}
+public record SessionServices(
+        Vertx vertx,
+        Context control,
+        EventLoops loops,
+        Launcher launcher,
+        LaunchGate gate,
+        BackendDialer dialer,
+        SessionMeter meter,
+        PoolMeter poolMeter,
+        SessionTokens tokens,
+        Canaries canaries,
+        int maxFrameBytes,
+        int maxMessageBytes) {}

@@ -7,5 +7,11 @@ package dev.berth.gateway.session;
  * @param fromClient data bytes its clients sent the backend, over all connections
  * @param toClient data bytes its backend sent, over all connections
  */
-public record SessionSnapshot(String key, String route, String version, SessionState state, long ageSeconds,
-    long fromClient, long toClient) {}
+public record SessionSnapshot(
+        String key,
+        String route,
+        String version,
+        SessionState state,
+        long ageSeconds,
+        long fromClient,
+        long toClient) {}

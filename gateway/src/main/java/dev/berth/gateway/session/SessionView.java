@@ -8,15 +8,15 @@ import java.util.Collection;
  */
 interface SessionView {
 
-  /** The session with public key {@code key}, in any state; null when there is none. */
-  Session get(String key);
+    /** The session with public key {@code key}, in any state; null when there is none. */
+    Session get(String key);
 
-  /** Every session, in any state; unmodifiable, and read through, so copy it to end sessions while walking it. */
-  Collection<Session> all();
+    /** Every session, in any state; unmodifiable, and read through, so copy it to end sessions while walking it. */
+    Collection<Session> all();
 
-  /** Sessions in the map, in any state. */
-  int size();
+    /** Sessions in the map, in any state. */
+    int size();
 
-  /** This gateway's sessions on the route called {@code route}, in any state. */
-  int onRoute(String route);
+    /** This gateway's sessions on the route called {@code route}, in any state. */
+    int onRoute(String route);
 }

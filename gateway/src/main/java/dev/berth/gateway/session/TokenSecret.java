@@ -27,56 +27,58 @@ import java.util.Set;
  */
 public final class TokenSecret {
 
-  private static final int BYTES = 32;
-  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final int BYTES = 32;
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
-  private TokenSecret() {}
+    private TokenSecret() {}
 
-  /** Blocking file IO: call it off the event loop. */
-  public static byte[] loadOrCreate(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      create(file);
+    /** Blocking file IO: call it off the event loop. */
+    public static byte[] loadOrCreate(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            create(file);
+        }
+        return read(file);
     }
-    return read(file);
-  }
 
-  /** Publishes a new secret at {@code file} unless another gateway did first. */
-  private static void create(Path file) throws IOException {
-    byte[] secret = new byte[BYTES];
-    new SecureRandom().nextBytes(secret);
-    Path folder = file.toAbsolutePath().getParent();
-    Files.createDirectories(folder);
-    Path temp = Files.createTempFile(folder, "." + file.getFileName() + ".", ".tmp", OWNER_ONLY);
-    try {
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        String line = Base64.getEncoder().encodeToString(secret) + "\n";
-        out.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
-        out.force(true); // on disk before it has its name: a crash leaves no empty secret
-      }
-      Files.createLink(file, temp);
-    } catch (FileAlreadyExistsException anotherGatewayWasFirst) {
-      // read what it published
-    } finally {
-      Files.deleteIfExists(temp);
+    /** Publishes a new secret at {@code file} unless another gateway did first. */
+    private static void create(Path file) throws IOException {
+        byte[] secret = new byte[BYTES];
+        new SecureRandom().nextBytes(secret);
+        Path folder = file.toAbsolutePath().getParent();
+        Files.createDirectories(folder);
+        Path temp = Files.createTempFile(folder, "." + file.getFileName() + ".", ".tmp", OWNER_ONLY);
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                String line = Base64.getEncoder().encodeToString(secret) + "\n";
+                out.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
+                out.force(true); // on disk before it has its name: a crash leaves no empty secret
+            }
+            Files.createLink(file, temp);
+        } catch (FileAlreadyExistsException anotherGatewayWasFirst) {
+            // read what it published
+        } finally {
+            Files.deleteIfExists(temp);
+        }
     }
-  }
 
-  private static byte[] read(Path file) throws IOException {
-    String text = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
-    byte[] secret;
-    try {
-      secret = Base64.getDecoder().decode(text);
-    } catch (IllegalArgumentException notBase64) {
-      secret = null;
+    private static byte[] read(Path file) throws IOException {
+        String text = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
+        byte[] secret;
+        try {
+            secret = Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException notBase64) {
+            secret = null;
+        }
+        if (secret == null || secret.length < BYTES) {
+            String problem = text.isEmpty()
+                    ? "is empty"
+                    : secret == null ? "is not base64" : "holds " + secret.length + " bytes";
+            throw new IOException(
+                    file + ": " + problem + "; a token secret is at least " + BYTES + " random bytes in base64"
+                            + " (an older gateway that crashed while making it could leave it so). Fix: delete it and the gateway makes"
+                            + " a new one (every session token made with the old one then becomes invalid)");
+        }
+        return secret;
     }
-    if (secret == null || secret.length < BYTES) {
-      String problem = text.isEmpty() ? "is empty"
-          : secret == null ? "is not base64" : "holds " + secret.length + " bytes";
-      throw new IOException(file + ": " + problem + "; a token secret is at least " + BYTES + " random bytes in base64"
-          + " (an older gateway that crashed while making it could leave it so). Fix: delete it and the gateway makes"
-          + " a new one (every session token made with the old one then becomes invalid)");
-    }
-    return secret;
-  }
 }

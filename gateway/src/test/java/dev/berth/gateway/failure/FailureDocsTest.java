@@ -21,94 +21,98 @@ import org.junit.jupiter.api.Test;
  */
 class FailureDocsTest {
 
-  private static final Pattern TAG = Pattern.compile("`([a-z0-9_]+)`");
+    private static final Pattern TAG = Pattern.compile("`([a-z0-9_]+)`");
 
-  /** One table row: its first cell, and the tags of its second. */
-  private record Row(String first, List<String> tags, String line) {}
+    /** One table row: its first cell, and the tags of its second. */
+    private record Row(String first, List<String> tags, String line) {}
 
-  private static List<Row> table(String doc, String heading, String header) throws Exception {
-    String text = Files.readString(TestGateway.ROOT.resolve(doc));
-    int section = text.indexOf(heading);
-    assertTrue(section >= 0, doc + " has a section " + heading);
-    int start = text.indexOf(header, section);
-    assertTrue(start >= 0, doc + ": the table " + header + " under " + heading);
-    List<Row> rows = new ArrayList<>();
-    for (String line : text.substring(start).lines().skip(2).toList()) {
-      if (!line.startsWith("|")) {
-        break;
-      }
-      String[] cells = line.split("\\|");
-      List<String> tags = new ArrayList<>();
-      Matcher tag = TAG.matcher(cells[2]);
-      while (tag.find()) {
-        tags.add(tag.group(1));
-      }
-      rows.add(new Row(cells[1].trim(), tags, line));
+    private static List<Row> table(String doc, String heading, String header) throws Exception {
+        String text = Files.readString(TestGateway.ROOT.resolve(doc));
+        int section = text.indexOf(heading);
+        assertTrue(section >= 0, doc + " has a section " + heading);
+        int start = text.indexOf(header, section);
+        assertTrue(start >= 0, doc + ": the table " + header + " under " + heading);
+        List<Row> rows = new ArrayList<>();
+        for (String line : text.substring(start).lines().skip(2).toList()) {
+            if (!line.startsWith("|")) {
+                break;
+            }
+            String[] cells = line.split("\\|");
+            List<String> tags = new ArrayList<>();
+            Matcher tag = TAG.matcher(cells[2]);
+            while (tag.find()) {
+                tags.add(tag.group(1));
+            }
+            rows.add(new Row(cells[1].trim(), tags, line));
+        }
+        return rows;
     }
-    return rows;
-  }
 
-  private static Failure failure(String tag, Row row) {
-    try {
-      return Failure.valueOf(tag.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new AssertionError("the docs name a failure the code does not have, " + tag + ": " + row.line());
+    private static Failure failure(String tag, Row row) {
+        try {
+            return Failure.valueOf(tag.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new AssertionError("the docs name a failure the code does not have, " + tag + ": " + row.line());
+        }
     }
-  }
 
-  /** Status, and Retry-After, of every refusal row, against the code; returns the tags seen. */
-  private static Set<Failure> checkRefusals(String doc, String heading, String header) throws Exception {
-    Set<Failure> seen = EnumSet.noneOf(Failure.class);
-    for (Row row : table(doc, heading, header)) {
-      int status = Integer.parseInt(row.first().substring(0, 3));
-      for (String tag : row.tags()) {
-        Failure failure = failure(tag, row);
-        assertTrue(failure.refusesUpgrade(), tag + " is not a refusal in the code: " + row.line());
-        assertEquals(failure.httpStatus(), status, tag + "'s status: " + row.line());
-        assertEquals(failure.temporary(), row.first().contains("Retry-After"), tag + "'s Retry-After: " + row.line());
-        seen.add(failure);
-      }
+    /** Status, and Retry-After, of every refusal row, against the code; returns the tags seen. */
+    private static Set<Failure> checkRefusals(String doc, String heading, String header) throws Exception {
+        Set<Failure> seen = EnumSet.noneOf(Failure.class);
+        for (Row row : table(doc, heading, header)) {
+            int status = Integer.parseInt(row.first().substring(0, 3));
+            for (String tag : row.tags()) {
+                Failure failure = failure(tag, row);
+                assertTrue(failure.refusesUpgrade(), tag + " is not a refusal in the code: " + row.line());
+                assertEquals(failure.httpStatus(), status, tag + "'s status: " + row.line());
+                assertEquals(
+                        failure.temporary(),
+                        row.first().contains("Retry-After"),
+                        tag + "'s Retry-After: " + row.line());
+                seen.add(failure);
+            }
+        }
+        return seen;
     }
-    return seen;
-  }
 
-  @Test
-  void everyRefusalIsInBothTablesWithItsStatusAndRetryAfter() throws Exception {
-    Set<Failure> refusals = EnumSet.noneOf(Failure.class);
-    for (Failure failure : Failure.values()) {
-      if (failure.refusesUpgrade()) {
-        refusals.add(failure);
-      }
+    @Test
+    void everyRefusalIsInBothTablesWithItsStatusAndRetryAfter() throws Exception {
+        Set<Failure> refusals = EnumSet.noneOf(Failure.class);
+        for (Failure failure : Failure.values()) {
+            if (failure.refusesUpgrade()) {
+                refusals.add(failure);
+            }
+        }
+        assertEquals(
+                refusals, checkRefusals("docs/sessions.md", "## What a client can see", "| status | tag | when |"));
+        assertEquals(refusals, checkRefusals("docs/security.md", "## Every status and close code", "| status | tag |"));
     }
-    assertEquals(refusals, checkRefusals("docs/sessions.md", "## What a client can see", "| status | tag | when |"));
-    assertEquals(refusals, checkRefusals("docs/security.md", "## Every status and close code", "| status | tag |"));
-  }
 
-  @Test
-  void everyCloseCodeAClientCanGetIsInTheTableWithItsCode() throws Exception {
-    Set<Failure> closing = EnumSet.noneOf(Failure.class);
-    for (Failure failure : Failure.values()) {
-      if (failure.closeCode() != 0 || failure == Failure.BACKEND_ENDED) {
-        closing.add(failure);
-      }
+    @Test
+    void everyCloseCodeAClientCanGetIsInTheTableWithItsCode() throws Exception {
+        Set<Failure> closing = EnumSet.noneOf(Failure.class);
+        for (Failure failure : Failure.values()) {
+            if (failure.closeCode() != 0 || failure == Failure.BACKEND_ENDED) {
+                closing.add(failure);
+            }
+        }
+        Set<Failure> seen = EnumSet.noneOf(Failure.class);
+        for (Row row : table("docs/sessions.md", "## What a client can see", "| code | tag | when | session |")) {
+            for (String tag : row.tags()) {
+                Failure failure = failure(tag, row);
+                int code = row.first().equals("backend's own") ? 0 : Integer.parseInt(row.first());
+                assertEquals(failure.closeCode(), code, tag + "'s close code: " + row.line());
+                seen.add(failure);
+            }
+        }
+        assertEquals(closing, seen, "every failure with a close code, in the table after the handshake");
     }
-    Set<Failure> seen = EnumSet.noneOf(Failure.class);
-    for (Row row : table("docs/sessions.md", "## What a client can see", "| code | tag | when | session |")) {
-      for (String tag : row.tags()) {
-        Failure failure = failure(tag, row);
-        int code = row.first().equals("backend's own") ? 0 : Integer.parseInt(row.first());
-        assertEquals(failure.closeCode(), code, tag + "'s close code: " + row.line());
-        seen.add(failure);
-      }
-    }
-    assertEquals(closing, seen, "every failure with a close code, in the table after the handshake");
-  }
 
-  @Test
-  void everyFailureIsDocumentedSomewhereAClientOrOperatorLooks() throws Exception {
-    String sessions = Files.readString(TestGateway.ROOT.resolve("docs/sessions.md"));
-    for (Failure failure : Failure.values()) {
-      assertTrue(sessions.contains("`" + failure.tag() + "`"), failure.tag() + " is not in docs/sessions.md");
+    @Test
+    void everyFailureIsDocumentedSomewhereAClientOrOperatorLooks() throws Exception {
+        String sessions = Files.readString(TestGateway.ROOT.resolve("docs/sessions.md"));
+        for (Failure failure : Failure.values()) {
+            assertTrue(sessions.contains("`" + failure.tag() + "`"), failure.tag() + " is not in docs/sessions.md");
+        }
     }
-  }
 }

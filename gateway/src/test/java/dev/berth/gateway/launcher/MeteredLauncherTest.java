@@ -17,41 +17,42 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every launch's outcome reaches the meter, by route: success, or the failure it ended with. */
 class MeteredLauncherTest {
 
-  @TempDir
-  Path dir;
+    @TempDir
+    Path dir;
 
-  private final List<String> recorded = new ArrayList<>();
-  private final LaunchMeter meter = new LaunchMeter() {
-    @Override
-    public void launchSucceeded(RouteConfig route, Duration took) {
-      recorded.add(route.name() + " success");
-    }
+    private final List<String> recorded = new ArrayList<>();
+    private final LaunchMeter meter = new LaunchMeter() {
+        @Override
+        public void launchSucceeded(RouteConfig route, Duration took) {
+            recorded.add(route.name() + " success");
+        }
 
-    @Override
-    public void launchFailed(RouteConfig route, Failure failure, Duration took) {
-      recorded.add(route.name() + " " + failure.tag());
-    }
-  };
-
-  /** A launcher whose launches end as {@code outcome} says. */
-  private static Launcher launching(Future<Backend> outcome) {
-    return new ForwardingLauncher(new FixedLauncher()) {
-      @Override
-      public Future<Backend> launch(LaunchRequest request) {
-        return outcome;
-      }
+        @Override
+        public void launchFailed(RouteConfig route, Failure failure, Duration took) {
+            recorded.add(route.name() + " " + failure.tag());
+        }
     };
-  }
 
-  @Test
-  void successesAndFailuresAreRecordedByRoute() throws Exception {
-    LaunchRequest request = new LaunchRequest("k", TestRoutes.route(dir, "r", "v1"));
-    Backend backend = new Backend("stub backend", "k", "r", "v1", null, Promise.<String>promise().future(),
-        Future::succeededFuture);
-    new MeteredLauncher(launching(Future.succeededFuture(backend)), meter).launch(request);
-    new MeteredLauncher(launching(Future.failedFuture(new FailureException(Failure.READY_TIMEOUT, "slow"))), meter)
-        .launch(request);
-    new MeteredLauncher(launching(Future.failedFuture(new IllegalStateException("odd"))), meter).launch(request);
-    assertEquals(List.of("r success", "r " + Failure.READY_TIMEOUT.tag(), "r " + Failure.START_FAILED.tag()), recorded);
-  }
+    /** A launcher whose launches end as {@code outcome} says. */
+    private static Launcher launching(Future<Backend> outcome) {
+        return new ForwardingLauncher(new FixedLauncher()) {
+            @Override
+            public Future<Backend> launch(LaunchRequest request) {
+                return outcome;
+            }
+        };
+    }
+
+    @Test
+    void successesAndFailuresAreRecordedByRoute() throws Exception {
+        LaunchRequest request = new LaunchRequest("k", TestRoutes.route(dir, "r", "v1"));
+        Backend backend = new Backend(
+                "stub backend", "k", "r", "v1", null, Promise.<String>promise().future(), Future::succeededFuture);
+        new MeteredLauncher(launching(Future.succeededFuture(backend)), meter).launch(request);
+        new MeteredLauncher(launching(Future.failedFuture(new FailureException(Failure.READY_TIMEOUT, "slow"))), meter)
+                .launch(request);
+        new MeteredLauncher(launching(Future.failedFuture(new IllegalStateException("odd"))), meter).launch(request);
+        assertEquals(
+                List.of("r success", "r " + Failure.READY_TIMEOUT.tag(), "r " + Failure.START_FAILED.tag()), recorded);
+    }
 }

@@ -8,12 +8,12 @@ import java.nio.file.Path;
 /** Routes for the launcher's own tests, read from a config file as the gateway reads them. */
 final class TestRoutes {
 
-  private TestRoutes() {}
+    private TestRoutes() {}
 
-  /** Route {@code name} at version {@code version}, with a stop timeout of 7 s. */
-  static RouteConfig route(Path dir, String name, String version) throws Exception {
-    Path file = dir.resolve(name + "-" + version + ".yaml");
-    Files.writeString(file, """
+    /** Route {@code name} at version {@code version}, with a stop timeout of 7 s. */
+    static RouteConfig route(Path dir, String name, String version) throws Exception {
+        Path file = dir.resolve(name + "-" + version + ".yaml");
+        Files.writeString(file, """
         launcher: process
         routes:
           - name: %s
@@ -22,6 +22,6 @@ final class TestRoutes {
             process: {command: [java, -jar, handler.jar]}
             timeouts: {stop: 7s}
         """.formatted(name, name, version));
-    return ConfigLoader.load(file).routes().get(0);
-  }
+        return ConfigLoader.load(file).routes().get(0);
+    }
 }

@@ -26,40 +26,46 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DashboardTest {
 
-  private static final Pattern SERIES = Pattern.compile("berth_[a-z_]+");
+    private static final Pattern SERIES = Pattern.compile("berth_[a-z_]+");
 
-  @Test
-  void everySeriesTheDashboardQueriesIsPublished(Vertx vertx) throws Exception {
-    JsonObject dashboard = new JsonObject(Files.readString(TestGateway.ROOT.resolve("docs/grafana/berth-dashboard.json")));
-    Set<String> queried = new TreeSet<>();
-    JsonArray panels = dashboard.getJsonArray("panels");
-    for (int i = 0; i < panels.size(); i++) {
-      JsonArray targets = panels.getJsonObject(i).getJsonArray("targets");
-      for (int t = 0; t < targets.size(); t++) {
-        Matcher series = SERIES.matcher(targets.getJsonObject(t).getString("expr"));
-        while (series.find()) {
-          queried.add(series.group());
+    @Test
+    void everySeriesTheDashboardQueriesIsPublished(Vertx vertx) throws Exception {
+        JsonObject dashboard =
+                new JsonObject(Files.readString(TestGateway.ROOT.resolve("docs/grafana/berth-dashboard.json")));
+        Set<String> queried = new TreeSet<>();
+        JsonArray panels = dashboard.getJsonArray("panels");
+        for (int i = 0; i < panels.size(); i++) {
+            JsonArray targets = panels.getJsonObject(i).getJsonArray("targets");
+            for (int t = 0; t < targets.size(); t++) {
+                Matcher series = SERIES.matcher(targets.getJsonObject(t).getString("expr"));
+                while (series.find()) {
+                    queried.add(series.group());
+                }
+            }
         }
-      }
-    }
-    assertTrue(queried.size() >= 10, "the dashboard queries " + queried);
+        assertTrue(queried.size() >= 10, "the dashboard queries " + queried);
 
-    FakeLauncher launcher = new FakeLauncher(vertx, Duration.ZERO);
-    try (TestGateway gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher))
-        .route("pool: {size: 1}").route("canary: {version: trial, weight: 0}").start(vertx)) {
-      String metrics;
-      try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
-        client.hello();
-        long giveUp = System.nanoTime() + 5_000_000_000L;
-        do { // the version gauges are set every second
-          Thread.sleep(100);
-          metrics = gateway.get("/metrics");
-        } while (!metrics.contains("berth_sessions_by_version{") && System.nanoTime() < giveUp);
-      }
-      for (String name : queried) {
-        assertTrue(Pattern.compile("(?m)^" + name + "[{ ]").matcher(metrics).find(),
-            "the dashboard queries " + name + ", which /metrics does not have");
-      }
+        FakeLauncher launcher = new FakeLauncher(vertx, Duration.ZERO);
+        try (TestGateway gateway = TestGateway.with((v, config, watch) -> Future.succeededFuture(launcher))
+                .route("pool: {size: 1}")
+                .route("canary: {version: trial, weight: 0}")
+                .start(vertx)) {
+            String metrics;
+            try (FrameClient client = FrameClient.connect(vertx, gateway.port, null)) {
+                client.hello();
+                long giveUp = System.nanoTime() + 5_000_000_000L;
+                do { // the version gauges are set every second
+                    Thread.sleep(100);
+                    metrics = gateway.get("/metrics");
+                } while (!metrics.contains("berth_sessions_by_version{") && System.nanoTime() < giveUp);
+            }
+            for (String name : queried) {
+                assertTrue(
+                        Pattern.compile("(?m)^" + name + "[{ ]")
+                                .matcher(metrics)
+                                .find(),
+                        "the dashboard queries " + name + ", which /metrics does not have");
+            }
+        }
     }
-  }
 }

@@ -22,53 +22,67 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SessionPipeTest {
 
-  /**
-   * A pooled backend's websocket can close between its claim and the pipe's start (found by
-   * RegistryLifetimeTest once in a full run: the pipe threw "WebSocket is closed" on the loop, and
-   * the session waited, attached to nothing, until its client gave up).
-   */
-  @Test
-  void aBackendThatClosedBeforeThePipeStartedIsReportedClosedWithItsCode(Vertx vertx) throws Exception {
-    HttpServer server = vertx.createHttpServer()
-        .webSocketHandler(ServerWebSocket::pause) // never read: the test closes it from its own side
-        .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-    WebSocketClient client = vertx.createWebSocketClient();
-    Context loop = vertx.getOrCreateContext();
-    WebSocket backend = client.connect(server.actualPort(), "127.0.0.1", "/").await(10, TimeUnit.SECONDS);
-    backend.pause();
-    backend.close((short) 1001, "going away").await(10, TimeUnit.SECONDS);
-    Await.until(backend::isClosed, 10_000, "the backend's websocket closed");
+    /**
+     * A pooled backend's websocket can close between its claim and the pipe's start (found by
+     * RegistryLifetimeTest once in a full run: the pipe threw "WebSocket is closed" on the loop, and
+     * the session waited, attached to nothing, until its client gave up).
+     */
+    @Test
+    void aBackendThatClosedBeforeThePipeStartedIsReportedClosedWithItsCode(Vertx vertx) throws Exception {
+        HttpServer server = vertx.createHttpServer()
+                .webSocketHandler(ServerWebSocket::pause) // never read: the test closes it from its own side
+                .listen(0, "127.0.0.1")
+                .await(10, TimeUnit.SECONDS);
+        WebSocketClient client = vertx.createWebSocketClient();
+        Context loop = vertx.getOrCreateContext();
+        WebSocket backend =
+                client.connect(server.actualPort(), "127.0.0.1", "/").await(10, TimeUnit.SECONDS);
+        backend.pause();
+        backend.close((short) 1001, "going away").await(10, TimeUnit.SECONDS);
+        Await.until(backend::isClosed, 10_000, "the backend's websocket closed");
 
-    CompletableFuture<Short> closedWith = new CompletableFuture<>();
-    loop.runOnContext(v -> SessionPipe.open(vertx, loop, backend, 1 << 20, 1000, 1 << 16, 1 << 20, new FrameMeter() {
-      @Override
-      public void forwarded(Direction direction, int payloadBytes) {}
+        CompletableFuture<Short> closedWith = new CompletableFuture<>();
+        loop.runOnContext(v -> SessionPipe.open(
+                vertx,
+                loop,
+                backend,
+                1 << 20,
+                1000,
+                1 << 16,
+                1 << 20,
+                new FrameMeter() {
+                    @Override
+                    public void forwarded(Direction direction, int payloadBytes) {}
 
-      @Override
-      public void clientAttached(boolean onPipeLoop) {}
-    }, loop, new SessionPipe.Listener() {
-      @Override
-      public void backendClosed(Short code, String reason) {
-        closedWith.complete(code);
-      }
+                    @Override
+                    public void clientAttached(boolean onPipeLoop) {}
+                },
+                loop,
+                new SessionPipe.Listener() {
+                    @Override
+                    public void backendClosed(Short code, String reason) {
+                        closedWith.complete(code);
+                    }
 
-      @Override
-      public void clientClosed(ServerWebSocket client, Short code, String reason) {}
+                    @Override
+                    public void clientClosed(ServerWebSocket client, Short code, String reason) {}
 
-      @Override
-      public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {}
+                    @Override
+                    public void clientMisbehaved(ServerWebSocket client, Failure failure, String detail) {}
 
-      @Override
-      public void backendMisbehaved(Failure failure, String detail) {}
+                    @Override
+                    public void backendMisbehaved(Failure failure, String detail) {}
 
-      @Override
-      public void bufferOverflow(long bytes, int frames) {}
+                    @Override
+                    public void bufferOverflow(long bytes, int frames) {}
 
-      @Override
-      public void firstFrameDelivered() {}
-    }, null));
-    assertEquals((short) 1001, closedWith.get(10, TimeUnit.SECONDS), "the session hears the backend closed, and how");
-    client.close();
-    server.close();
-  }
+                    @Override
+                    public void firstFrameDelivered() {}
+                },
+                null));
+        assertEquals(
+                (short) 1001, closedWith.get(10, TimeUnit.SECONDS), "the session hears the backend closed, and how");
+        client.close();
+        server.close();
+    }
 }

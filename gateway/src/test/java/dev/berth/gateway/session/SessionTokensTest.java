@@ -15,70 +15,74 @@ import org.junit.jupiter.api.Test;
 
 class SessionTokensTest {
 
-  private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes();
-  private static final Instant NOW = Instant.parse("2026-11-26T08:00:00Z");
+    private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes();
+    private static final Instant NOW = Instant.parse("2026-11-26T08:00:00Z");
 
-  private final SessionTokens tokens = new SessionTokens(SECRET, Clock.fixed(NOW, ZoneOffset.UTC));
+    private final SessionTokens tokens = new SessionTokens(SECRET, Clock.fixed(NOW, ZoneOffset.UTC));
 
-  @Test
-  void anIssuedTokenChecksOnItsRouteAndGivesTheSameKey() {
-    SessionId issued = tokens.issue("listings", Duration.ofHours(1));
-    SessionId checked = tokens.check(issued.token(), "listings").orElseThrow();
-    assertEquals(issued, checked);
-    assertEquals(SessionId.keyOf(issued.token()), checked.key());
-  }
-
-  @Test
-  void tokensAreUnique() {
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < 1000; i++) {
-      assertTrue(seen.add(tokens.issue("listings", Duration.ofHours(1)).token()));
+    @Test
+    void anIssuedTokenChecksOnItsRouteAndGivesTheSameKey() {
+        SessionId issued = tokens.issue("listings", Duration.ofHours(1));
+        SessionId checked = tokens.check(issued.token(), "listings").orElseThrow();
+        assertEquals(issued, checked);
+        assertEquals(SessionId.keyOf(issued.token()), checked.key());
     }
-  }
 
-  @Test
-  void everyTamperedByteIsRefused() {
-    byte[] token = Base64.getUrlDecoder().decode(tokens.issue("listings", Duration.ofHours(1)).token());
-    for (int i = 0; i < token.length; i++) {
-      byte[] tampered = token.clone();
-      tampered[i] ^= 0x01;
-      assertTrue(tokens.check(Base64.getUrlEncoder().withoutPadding().encodeToString(tampered), "listings").isEmpty(),
-          "byte " + i + " flipped");
+    @Test
+    void tokensAreUnique() {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            assertTrue(seen.add(tokens.issue("listings", Duration.ofHours(1)).token()));
+        }
     }
-  }
 
-  @Test
-  void aTokenForOneRouteOpensNothingOnAnother() {
-    String token = tokens.issue("listings", Duration.ofHours(1)).token();
-    assertTrue(tokens.check(token, "admin").isEmpty());
-  }
-
-  @Test
-  void anExpiredTokenIsRefused() {
-    String token = tokens.issue("listings", Duration.ofMinutes(5)).token();
-    SessionTokens later = new SessionTokens(SECRET, Clock.fixed(NOW.plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
-    assertTrue(later.check(token, "listings").isEmpty());
-  }
-
-  @Test
-  void anotherGatewaysSecretMakesTokensItCannotCheck() {
-    String token = tokens.issue("listings", Duration.ofHours(1)).token();
-    SessionTokens other = new SessionTokens("another secret of 32 bytes......".getBytes(), Clock.fixed(NOW, ZoneOffset.UTC));
-    assertTrue(other.check(token, "listings").isEmpty());
-  }
-
-  @Test
-  void malformedTokensAreRefusedWithoutError() {
-    for (String junk : new String[] {"", "x", "not-a-token", "A".repeat(56), "%%%%", "A".repeat(10_000), null}) {
-      assertTrue(tokens.check(junk, "listings").isEmpty(), String.valueOf(junk));
+    @Test
+    void everyTamperedByteIsRefused() {
+        byte[] token = Base64.getUrlDecoder()
+                .decode(tokens.issue("listings", Duration.ofHours(1)).token());
+        for (int i = 0; i < token.length; i++) {
+            byte[] tampered = token.clone();
+            tampered[i] ^= 0x01;
+            assertTrue(
+                    tokens.check(Base64.getUrlEncoder().withoutPadding().encodeToString(tampered), "listings")
+                            .isEmpty(),
+                    "byte " + i + " flipped");
+        }
     }
-  }
 
-  @Test
-  void theKeyRevealsNothingOfTheToken() {
-    SessionId id = tokens.issue("listings", Duration.ofHours(1));
-    assertEquals(24, id.key().length());
-    assertNotEquals(id.token(), id.key());
-    assertTrue(!id.toString().contains(id.token()));
-  }
+    @Test
+    void aTokenForOneRouteOpensNothingOnAnother() {
+        String token = tokens.issue("listings", Duration.ofHours(1)).token();
+        assertTrue(tokens.check(token, "admin").isEmpty());
+    }
+
+    @Test
+    void anExpiredTokenIsRefused() {
+        String token = tokens.issue("listings", Duration.ofMinutes(5)).token();
+        SessionTokens later = new SessionTokens(SECRET, Clock.fixed(NOW.plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
+        assertTrue(later.check(token, "listings").isEmpty());
+    }
+
+    @Test
+    void anotherGatewaysSecretMakesTokensItCannotCheck() {
+        String token = tokens.issue("listings", Duration.ofHours(1)).token();
+        SessionTokens other =
+                new SessionTokens("another secret of 32 bytes......".getBytes(), Clock.fixed(NOW, ZoneOffset.UTC));
+        assertTrue(other.check(token, "listings").isEmpty());
+    }
+
+    @Test
+    void malformedTokensAreRefusedWithoutError() {
+        for (String junk : new String[] {"", "x", "not-a-token", "A".repeat(56), "%%%%", "A".repeat(10_000), null}) {
+            assertTrue(tokens.check(junk, "listings").isEmpty(), String.valueOf(junk));
+        }
+    }
+
+    @Test
+    void theKeyRevealsNothingOfTheToken() {
+        SessionId id = tokens.issue("listings", Duration.ofHours(1));
+        assertEquals(24, id.key().length());
+        assertNotEquals(id.token(), id.key());
+        assertTrue(!id.toString().contains(id.token()));
+    }
 }
