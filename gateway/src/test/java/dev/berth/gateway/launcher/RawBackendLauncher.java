@@ -418,9 +418,15 @@ public final class RawBackendLauncher implements Launcher {
             return frames;
         }
 
+        /** How many of the frames before a violation it names, oldest first. */
+        private static final int RECENT = 8;
+
+        private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>();
+
         private void violation(Frame frame, String what) {
             if (count++ < 20) {
-                violations.accept(who + ", frame " + frames + " (" + frame.describe() + "): " + what);
+                violations.accept(who + ", frame " + frames + " (" + frame.describe() + "): " + what
+                        + "; the last frames, this one last: " + recent);
             }
         }
 
@@ -430,6 +436,10 @@ public final class RawBackendLauncher implements Launcher {
 
         public synchronized void frame(Frame frame) {
             frames++;
+            if (recent.size() == RECENT) {
+                recent.removeFirst();
+            }
+            recent.addLast(frame.describe());
             if (closed && frame.opcode() != PING && frame.opcode() != PONG) {
                 // RFC 6455 §5.5.1: no data after a close frame (a ping or pong is not data), and one close only
                 violation(frame, "a frame after the close frame");
