@@ -20,6 +20,13 @@ final class BackendToClient {
     private final SessionPipe.Listener listener;
     private volatile boolean paused; // volatile: read for the session's end line
     private boolean deliveredAny;
+    /**
+     * Set by the backend's first protocol error: its session is ending, and nothing it sends after
+     * is forwarded. The frames already on their way keep coming until it closes, and the check's
+     * state after a broken frame says nothing about them (a continuation could pass it with the
+     * start of its message refused).
+     */
+    private boolean broken;
 
     /** @param pipe whose attached client the frames go to */
     BackendToClient(
@@ -38,12 +45,13 @@ final class BackendToClient {
     }
 
     void fromBackend(WebSocketFrame frame) {
-        if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) {
+        if (broken || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
             return; // control frames are hop by hop; close travels through the close handler
         }
-        Failure broken = check.check(frame);
-        if (broken != null) {
-            listener.backendMisbehaved(broken, broken.publicReason());
+        Failure failure = check.check(frame);
+        if (failure != null) {
+            broken = true;
+            listener.backendMisbehaved(failure, failure.publicReason());
             return;
         }
         traffic.fromBackend(frame.binaryData().length());
