@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
@@ -48,11 +49,14 @@ class BrowserFeedIT {
             GatewayProcess gateway = null;
             Path profile = Files.createTempDirectory("berth-chromium");
             WebDriver browser = null;
+            boolean browserQuit = false;
+            // Chromium starts while the gateway does: each takes seconds, mostly waiting.
+            CompletableFuture<WebDriver> chromium = CompletableFuture.supplyAsync(() -> headlessChromium(profile));
             try {
                 // The README's run command, on the default config.
                 gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-1.log"));
                 String url = "http://127.0.0.1:" + port + "/";
-                browser = headlessChromium(profile);
+                browser = chromium.get(60, TimeUnit.SECONDS);
                 browser.get(url);
                 WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
                 wait.until(page ->
@@ -115,12 +119,14 @@ class BrowserFeedIT {
                 wait.until(page -> page.findElement(By.id("status")).getText().startsWith("closed"));
                 awaitGone(docker, session);
                 browser.quit();
-                browser = null;
+                browserQuit = true;
                 gateway.terminate();
                 assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
             } finally {
-                if (browser != null) {
-                    browser.quit();
+                // Also when the gateway did not start and the browser was still on its way.
+                WebDriver started = chromium.handle((driver, failed) -> driver).get(60, TimeUnit.SECONDS);
+                if (started != null && !browserQuit) {
+                    started.quit();
                 }
                 if (gateway != null) {
                     gateway.kill();

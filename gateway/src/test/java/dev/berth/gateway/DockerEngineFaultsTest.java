@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("engine")
 @Tag("slow")
+@CpuCost(seconds = 43)
 class DockerEngineFaultsTest extends RealLauncherTest {
 
     DockerEngineFaultsTest() {

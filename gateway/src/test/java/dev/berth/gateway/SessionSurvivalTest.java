@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Sessions outlive their gateway. Eight streaming sessions survive a SIGKILLed gateway and then a
+ * Sessions outlive their gateway. Four streaming sessions survive a SIGKILLed gateway and then a
  * SIGTERMed one ({@code sessions.onShutdown: keep}): each gateway started afterwards on the same
  * port re-adopts every container, and every client that comes back with its cookie finds its own
  * container, with the frames it sent before counted there. The gateways are child JVMs (GatewayProcess),
@@ -37,9 +37,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 @Tag("engine")
 @Tag("slow")
+@CpuCost(seconds = 21)
 class SessionSurvivalTest {
 
-    private static final int SESSIONS = 8;
+    /** Enough to tell each client's container from the others'; each more costs a container start. */
+    private static final int SESSIONS = 4;
     /** Sessions opened at a time: launching containers is CPU-bound and the machine may have 2 cores. */
     private static final int OPEN_AT_ONCE = 4;
     /** Clients reconnecting at a time: re-attaching is cheap, but bounded all the same. */

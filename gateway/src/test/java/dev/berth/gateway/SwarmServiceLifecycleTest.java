@@ -23,6 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("engine")
 @Tag("swarm")
 @Tag("slow")
+@CpuCost(seconds = 19)
 class SwarmServiceLifecycleTest extends RealLauncherTest {
 
     SwarmServiceLifecycleTest() {

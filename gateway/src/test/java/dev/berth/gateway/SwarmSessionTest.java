@@ -34,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("engine")
 @Tag("swarm")
 @Tag("slow")
+@CpuCost(seconds = 27)
 class SwarmSessionTest extends LauncherContractTest {
 
     SwarmSessionTest() {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("engine")
 @Tag("swarm")
 @Tag("slow")
+@CpuCost(seconds = 27)
 class SwarmTwoGatewaysTest extends TwoGatewaysTest {
 
     @Override

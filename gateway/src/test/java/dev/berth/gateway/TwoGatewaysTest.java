@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two gateways on one engine, each with its own {@code sessions.gatewayId} and the same token
- * secret: a client reaches its own session through either of them. Eight sessions start on the
- * first, each streaming its handler's feed; three clients come back through the second, which takes
+ * secret: a client reaches its own session through either of them. Four sessions start on the
+ * first, each streaming its handler's feed; two clients come back through the second, which takes
  * each session over (the first gateway's connection gets 4001, as for a handover within one
  * gateway) and finds the container's state intact; then the first gateway is SIGKILLed while the
- * other five stream, and those clients too come back through the second, to their own
+ * other two stream, and those clients too come back through the second, to their own
  * containers. The route's session limit holds
  * across both: full with the first gateway's sessions, it refuses a new one on the second. The
  * gateways are child JVMs (GatewayProcess) on the real engine; the route is unique to the run and
@@ -34,11 +34,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @Tag("engine")
 @Tag("slow")
+@CpuCost(seconds = 25)
 class TwoGatewaysTest {
 
-    private static final int SESSIONS = 8;
+    /** Enough to tell each client's container from the others'; each more costs a container start. */
+    private static final int SESSIONS = 4;
     /** Sessions that move to the second gateway while the first is still alive. */
-    private static final int MOVED_LIVE = 3;
+    private static final int MOVED_LIVE = 2;
     /** Listing updates a second each session's handler streams to its client. */
     private static final int FEED_PER_SECOND = 10;
 

@@ -30,9 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.parallel.ResourceAccessMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.parallel.Resources;
 
 /**
  * RFC 6455 as the handler must keep it on its own, case by case after the Autobahn test suite:
@@ -43,6 +41,9 @@ import org.junit.jupiter.api.parallel.Resources;
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ConformanceTest {
+
+    /** The lock of tests that count or make the handler's probe threads. */
+    static final String PROBE_THREADS = "berth-probe threads";
 
     private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
     private static final byte[] KOSME = "κόσμε".getBytes(StandardCharsets.UTF_8);
@@ -387,9 +388,10 @@ class ConformanceTest {
      * starts no thread; when the running ones have answered, a probe runs again.
      */
     @Test
-    @ResourceLock(
-            value = Resources.GLOBAL,
-            mode = ResourceAccessMode.READ_WRITE) // counts the JVM's probe threads: alone
+    // Counts the JVM's probe threads: no other test may make any meanwhile. Only this class's tests
+    // probe (HandlerServerTest's one probe is refused without its test hooks), and they run one after
+    // another; the lock says so, without holding every other class back as a global lock did.
+    @ResourceLock(PROBE_THREADS)
     void probesOverTheLimitAreRefusedAndStartNoThread(Vertx vertx) throws Exception {
         start(vertx, BASE);
         try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
