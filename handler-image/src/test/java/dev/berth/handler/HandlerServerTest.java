@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,65 +16,22 @@ import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Runs the real server on a free port and talks to it as the gateway and the browser would.
- * Each test gets its own Vertx from {@link VertxExtension}, closed (with the server) after it.
+ * The handler's HTTP and websocket behaviour, its commands, feed, pool claim and idle exit, on the
+ * real server ({@link HandlerServerFixture}). Each test gets its own Vertx from
+ * {@link VertxExtension}, closed (with the server) after it. A client that does not read is
+ * {@link SlowClientTest}'s.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
-class HandlerServerTest {
-
-    private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
-
-    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-    private final HandlerLog log = new HandlerLog("s-test", new PrintStream(logBytes, true, StandardCharsets.UTF_8));
-    private final CountDownLatch exited = new CountDownLatch(1);
-    private final List<TestClient> clients = new ArrayList<>();
-    private SessionState state = new SessionState("s-test");
-    private HandlerServer server;
-    private int port;
-
-    /** Starts the handler's server (plain JDK); Vert.x is only the clients' side. */
-    private void start(Vertx vertx, HandlerConfig config) throws Exception {
-        server = new HandlerServer(config, state, "test-host", log, exited::countDown);
-        server.start();
-        port = server.actualPort();
-    }
-
-    private TestClient connect(Vertx vertx) throws Exception {
-        TestClient client = TestClient.connect(vertx, port, "/session/s-test/ws");
-        clients.add(client);
-        return client;
-    }
-
-    @AfterEach
-    void closeClients() throws Exception {
-        for (TestClient client : clients) {
-            client.close();
-        }
-        if (server != null) {
-            server.stop();
-        }
-    }
-
-    private String logText() {
-        return logBytes.toString(StandardCharsets.UTF_8);
-    }
+class HandlerServerTest extends HandlerServerFixture {
 
     @Test
     void readyAnswers200AndOtherPlainRequests404(Vertx vertx) throws Exception {
@@ -144,165 +100,6 @@ class HandlerServerTest {
         assertArrayEquals(payload, echo.payload().getBytes());
         assertEquals(1, state.framesReceived());
         assertEquals(payload.length, state.bytesReceived());
-    }
-
-    @Test
-    void echoPausesForAClientThatStopsReadingAndLosesNothing(Vertx vertx) throws Exception {
-        start(vertx, BASE);
-        TestClient client = connect(vertx);
-        client.nextOfType("hello");
-        client.socket().pause(); // stop reading: the server's write queue fills up
-        int frames = 256; // 64 MiB: far more than socket buffers and inbound queues can absorb
-        byte[] chunk = new byte[256 * 1024];
-        List<io.vertx.core.Future<Void>> writes = new ArrayList<>();
-        for (int i = 0; i < frames; i++) {
-            chunk[0] = (byte) i;
-            writes.add(client.socket().writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(chunk.clone()), true)));
-        }
-        Thread.sleep(500);
-        assertTrue(state.framesReceived() < frames, "server stopped reading: " + state.framesReceived());
-        client.socket().resume();
-        for (int i = 0; i < frames; i++) {
-            TestClient.Frame echo = client.nextFrame();
-            assertEquals(chunk.length, echo.payload().length());
-            assertEquals((byte) i, echo.payload().getByte(0), "frames come back in order");
-        }
-        await(io.vertx.core.Future.all(writes));
-        assertEquals(frames, state.framesReceived());
-    }
-
-    /**
-     * A client that sends commands and never reads (200,000 {"cmd":"state"}, a ping before every
-     * thousand) stops the handler reading, as the echo does: replies wait while the writer's backlog
-     * is over its high-water mark, so the handler's memory stays bounded (without the wait it queued
-     * all 54 MB of replies). Once the client reads, every reply and pong arrives, in order.
-     */
-    @Test
-    void commandRepliesWaitForAClientThatDoesNotReadAndAllArriveInOrder(Vertx vertx) throws Exception {
-        start(vertx, BASE);
-        int blocks = 200;
-        int perBlock = 1_000;
-        byte[] stateCommand =
-                RawClient.frame(true, RawClient.TEXT, "{\"cmd\":\"state\"}".getBytes(StandardCharsets.US_ASCII));
-        try (RawClient raw = RawClient.connect(port, 64 << 10)) {
-            assertTrue(raw.read().text().startsWith("{\"type\":\"hello\""));
-            FrameWriter writer = server.openConnections().get(0).writer();
-            Thread sender = sendInBackground(raw, blocks, k -> {
-                byte[][] frames = new byte[perBlock + 1][];
-                frames[0] = RawClient.frame(
-                        true, RawClient.PING, ByteBuffer.allocate(4).putInt(k).array());
-                for (int i = 1; i <= perBlock; i++) {
-                    frames[i] = stateCommand;
-                }
-                return frames;
-            });
-            long pingsRead = awaitHandlerStalled();
-            assertBacklogBounded(writer);
-            assertTrue(
-                    pingsRead < blocks, "the handler stopped reading: " + pingsRead + " of " + blocks + " pings read");
-
-            for (int k = 0; k < blocks; k++) {
-                RawClient.Frame pong = raw.read();
-                if (pong.opcode() != RawClient.PONG
-                        || ByteBuffer.wrap(pong.payload()).getInt() != k) {
-                    fail("expected pong " + k + ", got opcode " + pong.opcode() + " " + pong.text());
-                }
-                String expected = "\"pingsReceived\":" + (k + 1) + ",";
-                for (int i = 0; i < perBlock; i++) {
-                    RawClient.Frame reply = raw.read();
-                    if (reply.opcode() != RawClient.TEXT
-                            || !reply.text().startsWith("{\"type\":\"state\"")
-                            || !reply.text().contains(expected)) {
-                        fail("reply " + i + " after pong " + k + ": expected a state with " + expected + ", got "
-                                + reply.text());
-                    }
-                }
-            }
-            sender.join(TestClient.WAIT_SECONDS * 1000);
-            assertFalse(sender.isAlive(), "every command was written");
-            assertBacklogBounded(writer);
-            raw.sendClose(1000, new byte[0]);
-            assertEquals(1000, raw.readToEnd().close().closeCode());
-        }
-    }
-
-    /** As {@link #commandRepliesWaitForAClientThatDoesNotReadAndAllArriveInOrder}, for 200,000 pings. */
-    @Test
-    void pongsWaitForAClientThatDoesNotReadAndAllArriveInOrder(Vertx vertx) throws Exception {
-        start(vertx, BASE);
-        int blocks = 200;
-        int perBlock = 1_000;
-        try (RawClient raw = RawClient.connect(port, 64 << 10)) {
-            assertTrue(raw.read().text().startsWith("{\"type\":\"hello\""));
-            FrameWriter writer = server.openConnections().get(0).writer();
-            Thread sender = sendInBackground(raw, blocks, k -> {
-                byte[][] frames = new byte[perBlock][];
-                for (int i = 0; i < perBlock; i++) {
-                    frames[i] = RawClient.frame(
-                            true,
-                            RawClient.PING,
-                            ByteBuffer.allocate(125).putInt(k * perBlock + i).array());
-                }
-                return frames;
-            });
-            long pingsRead = awaitHandlerStalled();
-            assertBacklogBounded(writer);
-            assertTrue(pingsRead < blocks * perBlock, "the handler stopped reading: " + pingsRead + " pings read");
-
-            for (int n = 0; n < blocks * perBlock; n++) {
-                RawClient.Frame pong = raw.read();
-                if (pong.opcode() != RawClient.PONG
-                        || pong.payload().length != 125
-                        || ByteBuffer.wrap(pong.payload()).getInt() != n) {
-                    fail("expected pong " + n + ", got opcode " + pong.opcode() + " of " + pong.payload().length
-                            + " bytes");
-                }
-            }
-            sender.join(TestClient.WAIT_SECONDS * 1000);
-            assertFalse(sender.isAlive(), "every ping was written");
-            assertEquals(blocks * perBlock, state.pingsReceived());
-            assertBacklogBounded(writer);
-        }
-    }
-
-    /** Writes {@code blocks.apply(k)} for k from 0 to {@code count - 1}, each in one write, on a thread of its own (the writes block once the handler stops reading). */
-    private static Thread sendInBackground(RawClient raw, int count, IntFunction<byte[][]> blocks) {
-        Thread sender = new Thread(
-                () -> {
-                    try {
-                        for (int k = 0; k < count; k++) {
-                            raw.sendTogether(blocks.apply(k));
-                        }
-                    } catch (IOException e) {
-                        // the connection ended first: the test sees the replies missing
-                    }
-                },
-                "test-sender");
-        sender.setDaemon(true);
-        sender.start();
-        return sender;
-    }
-
-    /** Waits until the handler stops taking frames (no ping counted for 500 ms) and returns the pings it counted. */
-    private long awaitHandlerStalled() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TestClient.WAIT_SECONDS);
-        long last = -1;
-        while (true) {
-            Thread.sleep(500);
-            long now = state.pingsReceived();
-            if (now == last || System.nanoTime() > deadline) {
-                return now;
-            }
-            last = now;
-        }
-    }
-
-    /** The writer never held much more than its high-water mark: one frame over it at most. */
-    private static void assertBacklogBounded(FrameWriter writer) {
-        long bound = FrameWriter.HIGH_WATER + 4096;
-        assertTrue(
-                writer.peakQueuedBytes() <= bound,
-                "the handler's backlog peaked at " + writer.peakQueuedBytes() + " bytes, over " + bound);
     }
 
     @Test
