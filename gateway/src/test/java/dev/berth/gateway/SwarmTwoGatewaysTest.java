@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("engine")
 @Tag("swarm")
 @Tag("slow")
-@CpuCost(seconds = 27)
+@CpuCost(seconds = 25)
 class SwarmTwoGatewaysTest extends TwoGatewaysTest {
 
     @Override

@@ -27,14 +27,15 @@ import org.junit.jupiter.api.Timeout;
  * gateway) and finds the container's state intact; then the first gateway is SIGKILLed while the
  * other two stream, and those clients too come back through the second, to their own
  * containers. The route's session limit holds
- * across both: full with the first gateway's sessions, it refuses a new one on the second. The
- * gateways are child JVMs (GatewayProcess) on the real engine; the route is unique to the run and
- * removed at the end.
+ * across both: full with the first gateway's sessions, it refuses a new one on the second. Those
+ * gateways are child JVMs (GatewayProcess) on the real engine, since one is SIGKILLed; the race
+ * between two gateways claiming one session runs on two gateways in this JVM, which start in a
+ * fraction of the time and CPU. Routes are unique to the run and removed at the end.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @Tag("engine")
 @Tag("slow")
-@CpuCost(seconds = 25)
+@CpuCost(seconds = 21)
 class TwoGatewaysTest {
 
     /** Enough to tell each client's container from the others'; each more costs a container start. */
@@ -48,20 +49,17 @@ class TwoGatewaysTest {
 
     private final String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<GatewayProcess> gateways = new ArrayList<>();
+    private final List<TestGateway> inThisJvm = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
     private Vertx vertx;
     private Path dir;
     TestBackends backends;
-    private GatewayProcess first;
-    private GatewayProcess second;
 
     @BeforeEach
-    void startTwoGateways() throws Exception {
+    void createBackendsView() throws Exception {
         vertx = Vertx.vertx();
         dir = Files.createTempDirectory("berth-two-gateways-");
         backends = TestBackends.of(launcher());
-        first = start("gw-one");
-        second = start("gw-two");
     }
 
     LauncherKind launcher() {
@@ -82,6 +80,8 @@ class TwoGatewaysTest {
 
     @Test
     void clientsReachTheirOwnSessionThroughEitherGatewayAndSurviveOneBeingKilled() throws Exception {
+        GatewayProcess first = start("gw-one");
+        GatewayProcess second = start("gw-two");
         List<FrameClient> onFirst = new ArrayList<>();
         List<Visit> visits = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
@@ -148,6 +148,9 @@ class TwoGatewaysTest {
 
     @Test
     void aSessionClaimedThroughBothGatewaysAtOnceIsPipedByOneAndTheOtherClientIsReplaced() throws Exception {
+        TestGateway first = inThisJvm(TestGateway.on(launcher()).sessions("gatewayId: gw-one"));
+        TestGateway second =
+                inThisJvm(TestGateway.on(launcher()).sameAs(first).port(0).sessions("gatewayId: gw-two"));
         String token;
         try (FrameClient opener = FrameClient.connect(vertx, first.port, null)) {
             opener.hello();
@@ -155,8 +158,10 @@ class TwoGatewaysTest {
             opener.leave(); // detached on the first gateway
         }
         for (int round = 0; round < 3; round++) {
-            var throughFirst = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, first, token));
-            var throughSecond = java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, second, token));
+            var throughFirst =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, first.port, token));
+            var throughSecond =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(vertx, second.port, token));
             List<FrameClient> both =
                     List.of(throughFirst.get(60, TimeUnit.SECONDS), throughSecond.get(60, TimeUnit.SECONDS));
             // The take-overs settle: the later one wins, the other client is replaced.
@@ -173,7 +178,7 @@ class TwoGatewaysTest {
             FrameClient replaced = both.get(open.get(0) == both.get(0) ? 1 : 0);
             assertEquals(4001, replaced.awaitClose(), "round " + round + ": the other one was replaced");
             String holder = open.get(0) == both.get(0) ? "gw-one" : "gw-two";
-            List<String> holders = holders(route);
+            List<String> holders = holders(first.route);
             assertEquals(
                     List.of(holder), holders, "one backend for the session, held by the gateway its open client is on");
             open.get(0).socket().writeTextMessage("round " + round);
@@ -186,9 +191,9 @@ class TwoGatewaysTest {
         }
     }
 
-    private static FrameClient connect(Vertx vertx, GatewayProcess gateway, String token) {
+    private static FrameClient connect(Vertx vertx, int port, String token) {
         try {
-            return FrameClient.connect(vertx, gateway.port, token);
+            return FrameClient.connect(vertx, port, token);
         } catch (Exception e) {
             throw new java.util.concurrent.CompletionException(e);
         }
@@ -196,6 +201,10 @@ class TwoGatewaysTest {
 
     @AfterEach
     void stopAndRemoveEverything() throws Exception {
+        for (TestGateway gateway : inThisJvm) {
+            gateway.close();
+            backends.removeAll(gateway.route);
+        }
         for (GatewayProcess run : gateways) {
             if (run.process.isAlive()) {
                 run.kill();
@@ -230,6 +239,12 @@ class TwoGatewaysTest {
         assertEquals(
                 visit.sent(), state.getLong("framesReceived"), how + ": its state kept, every frame once: " + state);
         return client;
+    }
+
+    private TestGateway inThisJvm(TestGateway.Builder gateway) throws Exception {
+        TestGateway started = gateway.start(vertx);
+        inThisJvm.add(started);
+        return started;
     }
 
     /** A gateway of the run: its own id and admin token file; the route, engine and token secret shared. */
