@@ -40,8 +40,11 @@ public final class SlowFirst implements ClassOrderer {
         Set<String> tags = descriptor.findRepeatableAnnotations(Tag.class).stream()
                 .map(Tag::value)
                 .collect(Collectors.toSet());
+        if (tags.contains("swarm")) {
+            return 0;
+        }
         if (tags.contains("slow")) {
-            return tags.contains("swarm") ? 0 : 1;
+            return 1;
         }
         return tags.contains("engine") ? 2 : tags.contains("long") ? 4 : 3;
     }

@@ -6,7 +6,13 @@ import dev.berth.gateway.config.DockerConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -78,30 +84,66 @@ final class SwarmNetworks {
     }
 
     /**
-     * Creates a network unless one of its name exists (two gateways starting at once make one, not
-     * two of one name); its id, or null when another gateway made it meanwhile.
+     * Creates a network unless one of its name exists; its id, or null when another gateway made it
+     * meanwhile. Gateways starting at once race here, and the engine does not settle the race: for a
+     * config-only network, {@code CheckDuplicate} is a check before the create, so two creates can
+     * both pass it and leave two networks of one name; for a swarm-scoped one, the manager refuses
+     * the later create with 500 "name conflicts with an existing object". So a refused create whose
+     * network is there now counts as made by another, and after a create the same-named networks are
+     * settled on one (see {@link #network}).
      */
     private String createOnce(JsonObject spec) {
+        String name = spec.getString("Name");
+        String id;
         try {
-            return ((JsonObject)
+            id = ((JsonObject)
                             engine.api("POST", "/networks/create", spec.copy().put("CheckDuplicate", true)))
                     .getString("Id");
-        } catch (EngineConnection.EngineRefusal exists) {
-            if (exists.status == 409) {
+        } catch (EngineConnection.EngineRefusal refused) {
+            if (refused.status == 409 || network(name) != null) {
                 return null;
             }
-            throw exists;
+            throw refused;
         }
+        JsonObject kept = network(name);
+        return kept != null && kept.getString("Id").equals(id) ? id : null;
     }
 
+    /**
+     * The network of this exact name, or null. When racing creates left several, every gateway keeps
+     * the oldest (then the lowest id) and removes the others it finds: a gateway that saw only one saw
+     * the oldest, so all go on with the same one, and one just made is used by nothing yet. Found by
+     * listing, since asking the engine for an ambiguous name fails.
+     */
     private JsonObject network(String name) {
-        try {
-            return (JsonObject) engine.api("GET", "/networks/" + name, null);
-        } catch (EngineConnection.EngineRefusal notThere) {
-            if (notThere.status == 404) {
-                return null;
-            }
-            throw notThere;
+        JsonArray named = (JsonArray) engine.api(
+                "GET",
+                "/networks?filters="
+                        + URLEncoder.encode(
+                                new JsonObject()
+                                        .put("name", new JsonArray().add(name))
+                                        .encode(),
+                                StandardCharsets.UTF_8),
+                null);
+        List<JsonObject> same = named.stream()
+                .map(JsonObject.class::cast)
+                .filter(network -> name.equals(network.getString("Name"))) // the filter matches substrings
+                .sorted(Comparator.comparing((JsonObject network) -> Instant.parse(network.getString("Created")))
+                        .thenComparing(network -> network.getString("Id")))
+                .toList();
+        if (same.isEmpty()) {
+            return null;
         }
+        for (JsonObject extra : same.subList(1, same.size())) {
+            try {
+                engine.api("DELETE", "/networks/" + extra.getString("Id"), null);
+                LOG.info(
+                        "removed network " + name + " (" + extra.getString("Id").substring(0, 12)
+                                + "), made by a gateway that started at the same time as another");
+            } catch (EngineConnection.EngineRefusal goneOrInUse) {
+                // another gateway removed it first, or something joined it: the next start settles it
+            }
+        }
+        return same.get(0);
     }
 }

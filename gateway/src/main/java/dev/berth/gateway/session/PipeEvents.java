@@ -11,7 +11,13 @@ import io.vertx.core.http.ServerWebSocket;
  */
 final class PipeEvents implements SessionPipe.Listener {
 
-    private static final long BACKEND_EXIT_WAIT_MS = 1000;
+    /**
+     * How long a dropped backend connection waits for the engine to report the exit. 1 s was too
+     * short on a loaded 2-core machine: an OOM-killed container's connection dropped and its die
+     * event came more than a second later, so its client heard "lost" instead of "stopped". Only a
+     * backend that still runs after a drop waits this long for its 1011.
+     */
+    private static final long BACKEND_EXIT_WAIT_MS = 3000;
 
     private final Session session;
 
