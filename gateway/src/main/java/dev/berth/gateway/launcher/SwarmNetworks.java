@@ -45,14 +45,14 @@ final class SwarmNetworks {
     String ensure(RouteConfig.Egress egress) {
         String name = of(egress);
         boolean internal = egress == RouteConfig.Egress.NONE;
-        if (network(name + "-config") == null) {
+        if (settled(name + "-config") == null) {
             createOnce(new JsonObject()
                     .put("Name", name + "-config")
                     .put("ConfigOnly", true)
                     .put("Options", new JsonObject().put("com.docker.network.bridge.enable_icc", "false"))
                     .put("Labels", new JsonObject().put(MANAGED_LABEL, "true")));
         }
-        JsonObject existing = network(name);
+        JsonObject existing = settled(name);
         if (existing != null) {
             boolean asNeeded = "swarm".equals(existing.getString("Scope"))
                     && (name + "-config")
@@ -90,7 +90,7 @@ final class SwarmNetworks {
      * both pass it and leave two networks of one name; for a swarm-scoped one, the manager refuses
      * the later create with 500 "name conflicts with an existing object". So a refused create whose
      * network is there now counts as made by another, and after a create the same-named networks are
-     * settled on one (see {@link #network}).
+     * settled on one (see {@link #settled}).
      */
     private String createOnce(JsonObject spec) {
         String name = spec.getString("Name");
@@ -100,12 +100,12 @@ final class SwarmNetworks {
                             engine.api("POST", "/networks/create", spec.copy().put("CheckDuplicate", true)))
                     .getString("Id");
         } catch (EngineConnection.EngineRefusal refused) {
-            if (refused.status == 409 || network(name) != null) {
+            if (refused.status == 409 || settled(name) != null) {
                 return null;
             }
             throw refused;
         }
-        JsonObject kept = network(name);
+        JsonObject kept = settled(name);
         return kept != null && kept.getString("Id").equals(id) ? id : null;
     }
 
@@ -115,7 +115,7 @@ final class SwarmNetworks {
      * the oldest, so all go on with the same one, and one just made is used by nothing yet. Found by
      * listing, since asking the engine for an ambiguous name fails.
      */
-    private JsonObject network(String name) {
+    private JsonObject settled(String name) {
         JsonArray named = (JsonArray) engine.api(
                 "GET",
                 "/networks?filters="
