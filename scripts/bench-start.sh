@@ -14,6 +14,10 @@
 #                         process-pool  process launcher, pool P: one connect every MS
 #                         swarm-cold    swarm launcher, no pool: one after another
 #                         swarm-pool    swarm launcher, pool P: one connect every MS
+#                         docker-spaced   docker, config/berth.yaml's pool: --spaced sessions
+#                                         arriving --spaced-ms apart (10, 3000), kept open
+#                         docker-arrivals docker, config/berth.yaml's pool: two waves of --arrivals
+#                                         sessions --arrival-ms apart (20, 100), open loop, kept open
 #                       (swarm scenarios start a one-node swarm, advertised on 127.0.0.1, when
 #                       the engine is in none, and leave it at the end)
 #   --sessions N        measured sessions per scenario (default 50)
@@ -90,7 +94,8 @@ session key of the hello:
 Scenarios: `docker-cold` (no pool), `docker-pool` (sessions arriving slower than the pool
 refills), `docker-burst` (more sessions at once than the pool holds: pool hits and launches
 reported apart), `process-cold` and `process-pool` (`launcher: process`), `swarm-cold` and
-`swarm-pool` (`launcher: swarm` on a one-node swarm: each session a one-task service). Each runs on a
+`swarm-pool` (`launcher: swarm` on a one-node swarm: each session a one-task service), `docker-spaced`
+and `docker-arrivals` (open-loop arrivals on config/berth.yaml's own pool). Each runs on a
 gateway process and route of its own. The same phases are the Prometheus timers
 `berth_session_start_duration_seconds{route,phase}`; see also `berth_pool_claims_total`,
 `berth_pool_idle` and `berth_pool_refill_duration_seconds`.

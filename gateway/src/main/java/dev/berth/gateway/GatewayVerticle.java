@@ -5,7 +5,6 @@ import dev.berth.gateway.config.AdminConfig;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ConfigReloader;
 import dev.berth.gateway.config.ListenConfig;
-import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.config.SessionsConfig;
 import dev.berth.gateway.edge.EdgeRouter;
 import dev.berth.gateway.launcher.LaunchGate;
@@ -85,7 +84,7 @@ public final class GatewayVerticle extends VerticleBase {
         // One backend websocket per session or pool entry; the client's own default (50 per host and
         // port) would queue the 51st session forever when backends share an address (launcher: fixed).
         int backendSockets = config.sessions().maxSessions()
-                + config.routes().stream().mapToInt(RouteConfig::poolSize).sum();
+                + config.routes().stream().mapToInt(route -> route.pool().max()).sum();
         upstream = vertx.createWebSocketClient(new WebSocketClientOptions()
                 .setMaxConnections(backendSockets)
                 .setMaxFrameSize(maxFrame)

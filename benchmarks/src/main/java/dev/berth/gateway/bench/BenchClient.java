@@ -33,9 +33,16 @@ final class BenchClient {
     private volatile boolean cookieSet;
 
     BenchClient(Vertx vertx) {
+        this(vertx, null);
+    }
+
+    /** A client whose connection comes from {@code localAddress} (e.g. 127.0.0.7: a user of its own), or any. */
+    BenchClient(Vertx vertx, String localAddress) {
         this.vertx = vertx;
-        client = vertx.createWebSocketClient(
-                new WebSocketClientOptions().setMaxFrameSize(MAX_FRAME).setMaxMessageSize(MAX_FRAME));
+        client = vertx.createWebSocketClient(new WebSocketClientOptions()
+                .setMaxFrameSize(MAX_FRAME)
+                .setMaxMessageSize(MAX_FRAME)
+                .setLocalAddress(localAddress));
         socket = client.webSocket();
         socket.textMessageHandler(text -> {
             if (hello.future().isComplete()) {

@@ -1,6 +1,8 @@
 package dev.berth.gateway.bench;
 
 import dev.berth.gateway.OneNodeSwarm;
+import dev.berth.gateway.config.ConfigLoader;
+import dev.berth.gateway.config.RouteConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -128,9 +130,10 @@ public final class StartBenchmark implements Benchmark {
             long[] cpuBefore = cpuTicks();
             try {
                 runScenario(scenario, result);
-                result.outcome = result.samples.size() >= options.sessions()
+                int expected = scenario.arrivals ? StartArrivals.sessions(scenario, options) : options.sessions();
+                result.outcome = result.samples.size() >= expected
                         ? "complete"
-                        : "incomplete: " + result.samples.size() + " of " + options.sessions() + " sessions measured";
+                        : "incomplete: " + result.samples.size() + " of " + expected + " sessions measured";
             } catch (TimeoutException e) {
                 timeUp = true;
                 result.outcome = "stopped by the time limit (" + e.getMessage() + ")";
@@ -205,12 +208,14 @@ public final class StartBenchmark implements Benchmark {
     }
 
     private void runScenario(StartScenario scenario, StartResult result) throws Exception {
-        StartRoute route = StartRoute.write(
-                options.root(),
-                stamp,
-                scenario,
-                scenario.pooled ? options.pool() : 0,
-                Math.max(100, options.burst() + options.pool() + 10));
+        StartRoute route = scenario.arrivals
+                ? shippedPoolRoute(scenario, result)
+                : StartRoute.write(
+                        options.root(),
+                        stamp,
+                        scenario,
+                        scenario.pooled ? options.pool() : 0,
+                        Math.max(100, options.burst() + options.pool() + 10));
         synchronized (this) {
             if (cleanedUp) {
                 route.close();
@@ -243,9 +248,9 @@ public final class StartBenchmark implements Benchmark {
             Progress.print("gateway pid " + gateway.pid() + " listening on port " + port + " after "
                     + Math.round(result.listeningMs) + " ms");
             if (scenario.pooled) {
-                if (awaitPool(port, route) == options.pool()) {
+                if (awaitPool(port, route) == route.poolSize) {
                     result.initialFillMs = (System.nanoTime() - listening) / 1e6;
-                    Progress.print("pool full (" + options.pool() + ") " + Math.round(result.initialFillMs)
+                    Progress.print("pool full (" + route.poolSize + ") " + Math.round(result.initialFillMs)
                             + " ms after listening");
                 } else {
                     result.notes.add(
@@ -254,6 +259,17 @@ public final class StartBenchmark implements Benchmark {
             }
             Sessions sessions = new Sessions(gateway, port, route, result);
             sessions.warmUp();
+            if (scenario.arrivals) {
+                awaitPool(port, route);
+                StartArrivals arrivals = new StartArrivals(vertx, gateway, port, route, result, deadline);
+                if (scenario == StartScenario.DOCKER_SPACED) {
+                    arrivals.run(1, options.spaced(), options.spacedMs());
+                } else {
+                    arrivals.run(2, options.arrivals(), options.arrivalMs());
+                }
+                readPoolMetrics(port, route, result);
+                return;
+            }
             if (scenario.pooled) {
                 choosePause(port, route, result);
                 awaitPool(port, route);
@@ -269,6 +285,18 @@ public final class StartBenchmark implements Benchmark {
                 stopScenario(gateway, route, result);
             }
         }
+    }
+
+    /** A route with config/berth.yaml's own pool block: its floor, ceiling and decay, as the shipped config runs. */
+    private StartRoute shippedPoolRoute(StartScenario scenario, StartResult result) throws Exception {
+        RouteConfig.Pool pool = ConfigLoader.load(options.root().resolve("config/berth.yaml"))
+                .routes()
+                .get(0)
+                .pool();
+        result.poolYaml = "{min: " + pool.min() + ", max: " + pool.max() + ", decay: "
+                + pool.decay().toSeconds() + "s}";
+        int room = Math.max(100, 2 * options.arrivals() + pool.max() + 10);
+        return StartRoute.write(options.root(), stamp, scenario, pool.min(), result.poolYaml, room);
     }
 
     /** Polls berth_pool_idle until the pool is full or {@link #POOL_FILL_TIMEOUT}; returns the last reading. */
@@ -470,15 +498,8 @@ public final class StartBenchmark implements Benchmark {
                 for (int i = 0; i < size; i++) {
                     Future<JsonObject> hello = hellos.get(i);
                     if (hello.succeeded()) {
-                        result.samples.add(new StartResult.Sample(
-                                index + i + 1,
-                                r,
-                                hello.result().getString("session", ""),
-                                idle,
-                                clients.get(i).upgradeMillis(),
-                                clients.get(i).helloMillis(),
-                                -1,
-                                -1));
+                        result.samples.add(StartResult.Sample.of(
+                                index + i + 1, r, hello.result().getString("session", ""), idle, clients.get(i)));
                         ok++;
                     } else {
                         failed("burst " + r + " session " + (i + 1) + ": " + hello.cause());

@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
  *
  * @param pauseMs pause between two pool sessions, connect to connect; 0: automatic (see {@link #USAGE})
  * @param maxLoadTenths the 1-minute load average to wait for before the run, in tenths (15: 1.5)
+ * @param spaced sessions of docker-spaced, arriving {@code spacedMs} apart
+ * @param arrivals sessions of each wave of docker-arrivals, arriving {@code arrivalMs} apart
  */
 record StartOptions(
         Path root,
@@ -27,7 +29,11 @@ record StartOptions(
         int warmup,
         int maxLoadTenths,
         int loadWaitS,
-        Duration timeLimit) {
+        Duration timeLimit,
+        int spaced,
+        int spacedMs,
+        int arrivals,
+        int arrivalMs) {
 
     static final List<StartScenario> ALL = List.of(StartScenario.values());
     private static final int DEFAULT_SESSIONS = 50;
@@ -39,14 +45,20 @@ record StartOptions(
     private static final int DEFAULT_MAX_LOAD_TENTHS = 15;
     private static final int DEFAULT_LOAD_WAIT_S = 300;
     private static final int DEFAULT_TIME_LIMIT_S = 780;
+    private static final int DEFAULT_SPACED = 10;
+    private static final int DEFAULT_SPACED_MS = 3000;
+    private static final int DEFAULT_ARRIVALS = 20;
+    private static final int DEFAULT_ARRIVAL_MS = 100;
 
     static final String USAGE = """
       Usage: scripts/bench-start.sh [--scenarios LIST] [--sessions N] [--burst B] [--pool P] [--pause-ms MS]
                                     [--cold-pause-ms MS] [--warmup W] [--max-load L] [--load-wait-s S]
-                                    [--time-limit-s S] [--root DIR]
+                                    [--time-limit-s S] [--spaced N] [--spaced-ms MS] [--arrivals N]
+                                    [--arrival-ms MS] [--root DIR]
         --scenarios LIST    comma-separated, in this order by default:
                             docker-cold,docker-pool,docker-burst,process-cold,process-pool,
-                            swarm-cold,swarm-pool (on a one-node swarm, started and left if none runs)
+                            swarm-cold,swarm-pool (on a one-node swarm, started and left if none runs),
+                            docker-spaced,docker-arrivals (the shipped config's pool, open-loop arrivals)
         --sessions N        measured sessions per scenario (default 50); docker-burst runs
                             ceil(N / B) bursts
         --burst B           sessions opened at once in docker-burst (default 10)
@@ -58,6 +70,11 @@ record StartOptions(
         --max-load L        before the run, wait until the 1-minute load average is below L (default 1.5)
         --load-wait-s S     ...for at most S seconds, then run anyway and say so (default 300; 0: no wait)
         --time-limit-s S    the run itself (after the load wait) stops after this (default 780)
+        --spaced N          docker-spaced: N sessions (default 10)...
+        --spaced-ms MS      ...arriving MS apart (default 3000), each kept open until the last had its hello
+        --arrivals N        docker-arrivals: two waves of N sessions (default 20)...
+        --arrival-ms MS     ...each arriving MS after the one before (default 100), on time whatever the
+                            others do; the second wave once the pool has settled after the first
         --root DIR          repository root (default: the current directory)""";
 
     static StartOptions parse(String[] args) {
@@ -86,7 +103,11 @@ record StartOptions(
                         "--cold-pause-ms",
                         "--warmup",
                         "--load-wait-s",
-                        "--time-limit-s"),
+                        "--time-limit-s",
+                        "--spaced",
+                        "--spaced-ms",
+                        "--arrivals",
+                        "--arrival-ms"),
                 USAGE);
         List<StartScenario> scenarios;
         try {
@@ -125,7 +146,11 @@ record StartOptions(
                 line.number("--warmup", DEFAULT_WARMUP, 0, 100),
                 loadTenths,
                 line.number("--load-wait-s", DEFAULT_LOAD_WAIT_S, 0, 3600),
-                Duration.ofSeconds(line.number("--time-limit-s", DEFAULT_TIME_LIMIT_S, 10, 86_400)));
+                Duration.ofSeconds(line.number("--time-limit-s", DEFAULT_TIME_LIMIT_S, 10, 86_400)),
+                line.number("--spaced", DEFAULT_SPACED, 1, 1000),
+                line.number("--spaced-ms", DEFAULT_SPACED_MS, 10, 600_000),
+                line.number("--arrivals", DEFAULT_ARRIVALS, 1, 1000),
+                line.number("--arrival-ms", DEFAULT_ARRIVAL_MS, 1, 600_000));
     }
 
     double maxLoad() {
@@ -147,6 +172,16 @@ record StartOptions(
                 .append(pool)
                 .append(" --pause-ms ")
                 .append(pauseMs);
+        if (scenarios.stream().anyMatch(s -> s.arrivals)) {
+            cmd.append(" --spaced ")
+                    .append(spaced)
+                    .append(" --spaced-ms ")
+                    .append(spacedMs)
+                    .append(" --arrivals ")
+                    .append(arrivals)
+                    .append(" --arrival-ms ")
+                    .append(arrivalMs);
+        }
         if (coldPauseMs != DEFAULT_COLD_PAUSE_MS) {
             cmd.append(" --cold-pause-ms ").append(coldPauseMs);
         }

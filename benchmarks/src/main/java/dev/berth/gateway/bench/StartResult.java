@@ -26,7 +26,13 @@ final class StartResult {
             double upgradeMs,
             double helloMs,
             long handlerStartMs,
-            double handlerLogMs) {}
+            double handlerLogMs) {
+
+        /** A session opened among others (a burst or a wave), as {@code client} saw it: no handler log read. */
+        static Sample of(int index, int burst, String key, int idleBefore, BenchClient client) {
+            return new Sample(index, burst, key, idleBefore, client.upgradeMillis(), client.helloMillis(), -1, -1);
+        }
+    }
 
     final StartScenario scenario;
     String route;
@@ -36,6 +42,10 @@ final class StartResult {
     final List<String> failures = Collections.synchronizedList(new ArrayList<>());
     final List<String> notes = new ArrayList<>();
     final List<String> stopNotes = new ArrayList<>();
+    /** docker-spaced and docker-arrivals: their waves, and the route's pool as written in its config. */
+    final List<StartArrivals.Wave> waves = new ArrayList<>();
+
+    String poolYaml = "";
     /** Sessions run before the measured ones, not counted. */
     int warmups;
 

@@ -20,7 +20,9 @@ final class StartRoute implements AutoCloseable {
 
     final String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
     final StartScenario scenario;
+    /** The floor of its pool: what a fresh gateway fills it to. */
     final int poolSize;
+
     final Path config;
     final Path tokenSecret;
 
@@ -37,6 +39,14 @@ final class StartRoute implements AutoCloseable {
      */
     static StartRoute write(Path root, String stamp, StartScenario scenario, int poolSize, int maxSessions)
             throws IOException {
+        return write(root, stamp, scenario, poolSize, "{size: " + poolSize + "}", maxSessions);
+    }
+
+    /** The same, with the route's {@code pool} as {@code poolYaml}, whose floor is {@code floor}. */
+    static StartRoute write(
+            Path root, String stamp, StartScenario scenario, int floor, String poolYaml, int maxSessions)
+            throws IOException {
+        int poolSize = floor;
         String base = ".bench-" + stamp + "-" + scenario.flag();
         Path dir = root.resolve("config");
         StartRoute route = new StartRoute(scenario, poolSize, dir.resolve(base + ".yaml"), dir.resolve(base + ".key"));
@@ -56,7 +66,7 @@ final class StartRoute implements AutoCloseable {
             docker: {image: "%s"}
             process: {command: [%s]}
             maxSessions: %d
-            pool: {size: %d}
+            pool: %s
         """.formatted(
                         scenario.flag(),
                         scenario.launcher,
@@ -65,7 +75,7 @@ final class StartRoute implements AutoCloseable {
                         BenchRoute.IMAGE,
                         command,
                         maxSessions,
-                        poolSize));
+                        poolYaml));
         return route;
     }
 

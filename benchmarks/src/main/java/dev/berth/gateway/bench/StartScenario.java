@@ -32,17 +32,38 @@ enum StartScenario {
             true,
             false,
             "swarm launcher on a one-node swarm, warm pool, sessions one after another, slower"
-                    + " than the pool refills");
+                    + " than the pool refills"),
+    DOCKER_SPACED(
+            "docker",
+            true,
+            false,
+            true,
+            "docker launcher, the shipped config's pool: sessions arriving a few seconds apart, each kept open"),
+    DOCKER_ARRIVALS(
+            "docker",
+            true,
+            false,
+            true,
+            "docker launcher, the shipped config's pool: sessions arriving faster than containers start, open"
+                    + " loop, kept open; twice, on a fresh gateway and once the pool has followed the first wave");
 
     final String launcher;
     final boolean pooled;
     final boolean burst;
+    /** Open-loop arrivals on the shipped config's pool, run by {@link StartArrivals}. */
+    final boolean arrivals;
+
     final String description;
 
     StartScenario(String launcher, boolean pooled, boolean burst, String description) {
+        this(launcher, pooled, burst, false, description);
+    }
+
+    StartScenario(String launcher, boolean pooled, boolean burst, boolean arrivals, String description) {
         this.launcher = launcher;
         this.pooled = pooled;
         this.burst = burst;
+        this.arrivals = arrivals;
         this.description = description;
     }
 

@@ -16,8 +16,8 @@ import java.util.Map;
  * @param fixedBackends the running backends of the fixed launcher, taken in turn (empty when unset)
  * @param env extra environment for the handler, e.g. BERTH_FEED_PER_SECOND=0 for a pure echo
  * @param maxSessions sessions this route may hold at once; past it, new sessions get 503
- * @param poolSize ready backends kept waiting for new sessions (0: none); the pool runs the route's
- *     version, never its canary's
+ * @param pool ready backends kept waiting for new sessions ({@link Pool#NONE}: none); the pool runs the
+ *     route's version, never its canary's
  * @param canary a second version that takes a share of new sessions, or null
  * @param drainDeadline how long sessions of a version the route no longer runs keep their backends
  *     after a reload, before they are closed with 1001 so their clients reconnect to the new one;
@@ -35,7 +35,7 @@ public record RouteConfig(
         List<Endpoint> fixedBackends,
         Map<String, String> env,
         int maxSessions,
-        int poolSize,
+        Pool pool,
         Canary canary,
         Duration drainDeadline,
         Limits limits,
@@ -68,6 +68,29 @@ public record RouteConfig(
      * @param tmpfsBytes the size of that tmpfs
      */
     public record Sandbox(Egress egress, String user, boolean readOnlyRootFilesystem, long tmpfsBytes) {}
+
+    /**
+     * A route's warm pool: how many idle ready backends it keeps, between a floor and a ceiling, the
+     * target in between following recent arrivals ({@code pool: {size: N}} is a floor and ceiling of
+     * N). With several gateways these are the deployment's: each keeps its share.
+     *
+     * @param min the floor, kept however quiet the route is
+     * @param max the ceiling a burst of arrivals may grow the pool to
+     * @param decay once arrivals stop, the time in which the target falls halfway back to the floor
+     */
+    public record Pool(int min, int max, Duration decay) {
+
+        /** {@code pool.decay} when a route sets none. */
+        public static final Duration DEFAULT_DECAY = Duration.ofMinutes(10);
+
+        /** No pool. */
+        public static final Pool NONE = new Pool(0, 0, DEFAULT_DECAY);
+
+        /** Whether the route keeps a pool at all. */
+        public boolean on() {
+            return max > 0;
+        }
+    }
 
     /** Resource limits of one session's backend. */
     public record Limits(long memoryBytes, double cpus, long pids) {}
@@ -140,7 +163,7 @@ public record RouteConfig(
                 fixedBackends,
                 env,
                 maxSessions,
-                0,
+                Pool.NONE,
                 null,
                 drainDeadline,
                 limits,
@@ -165,7 +188,7 @@ public record RouteConfig(
                 fixedBackends,
                 env,
                 maxSessions,
-                0,
+                Pool.NONE,
                 null,
                 drainDeadline,
                 limits,

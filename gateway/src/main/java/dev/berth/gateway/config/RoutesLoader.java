@@ -85,7 +85,7 @@ final class RoutesLoader {
         List<String> command = process.child("command").list(part -> part.string(null));
         ConfigNode fixed = node.child("fixed").onlyKeys(Set.of("backends"));
         List<RouteConfig.Endpoint> fixedBackends = fixed.child("backends").list(RoutesLoader::endpoint);
-        int poolSize = node.child("pool").onlyKeys(Set.of("size")).child("size").integer(0, 0, 1000);
+        RouteConfig.Pool pool = pool(node.child("pool"));
         if (launcher == LauncherKind.FIXED) {
             if (fixedBackends.isEmpty()) {
                 throw fixed.child("backends")
@@ -94,11 +94,11 @@ final class RoutesLoader {
                                 "add " + fixed.path()
                                         + ".backends: [\"127.0.0.1:9001\"], the running backends sessions are piped to");
             }
-            if (poolSize > 0) {
+            if (pool.on()) {
                 throw node.child("pool")
-                        .child("size")
+                        .child(node.child("pool").child("size").present() ? "size" : "max")
                         .error(
-                                "is " + poolSize + " while launcher is 'fixed', which launches nothing",
+                                "is " + pool.max() + " while launcher is 'fixed', which launches nothing",
                                 "remove " + node.path() + ".pool, or use launcher: docker");
             }
         } else if (launcher != LauncherKind.PROCESS && image == null) {
@@ -127,13 +127,43 @@ final class RoutesLoader {
                 fixedBackends,
                 env(node.child("env")),
                 node.child("maxSessions").integer(100, 1, 100_000),
-                poolSize,
+                pool,
                 canary(node.child("canary"), launcher, version),
                 drainDeadline(node.child("drain")),
                 limits(node.child("limits")),
                 timeouts(node.child("timeouts")),
                 buffer(node.child("buffer")),
                 node.path());
+    }
+
+    /**
+     * {@code pool: {min: N, max: M, decay: D}} (max defaults to min: a fixed pool), or the older
+     * {@code pool: {size: N}}, a floor and ceiling of N.
+     */
+    private static RouteConfig.Pool pool(ConfigNode node) {
+        node.onlyKeys(Set.of("size", "min", "max", "decay"));
+        Duration decay =
+                node.child("decay").duration(RouteConfig.Pool.DEFAULT_DECAY, Duration.ofSeconds(1), Duration.ofDays(1));
+        if (node.child("size").present()) {
+            if (node.child("min").present() || node.child("max").present()) {
+                throw node.child("size")
+                        .error(
+                                "is set together with " + node.path() + ".min or .max",
+                                "write either " + node.path() + ".size: N (a fixed pool) or " + node.path()
+                                        + ".min and .max (a pool that follows demand between them), not both");
+            }
+            int size = node.child("size").integer(0, 0, 1000);
+            return new RouteConfig.Pool(size, size, decay);
+        }
+        int min = node.child("min").integer(0, 0, 1000);
+        int max = node.child("max").integer(min, 0, 1000);
+        if (max < min) {
+            throw node.child("max")
+                    .error(
+                            "is " + max + ", below " + node.path() + ".min (" + min + ")",
+                            "raise " + node.path() + ".max to at least " + min + ", or lower " + node.path() + ".min");
+        }
+        return new RouteConfig.Pool(min, max, decay);
     }
 
     private static RouteConfig.Canary canary(ConfigNode node, LauncherKind launcher, String routeVersion) {

@@ -281,9 +281,18 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     }
 
     @Override
-    public void poolIdle(String route, Supplier<Number> idle) {
+    public void poolGauges(String route, Supplier<Number> idle, Supplier<Number> target, Supplier<Number> starting) {
         Gauge.builder("berth.pool.idle", idle)
                 .description("Ready backends waiting in the warm pool")
+                .tag("route", route)
+                .register(registry);
+        Gauge.builder("berth.pool.target", target)
+                .description("Ready backends the warm pool aims to hold now: between its floor and ceiling, "
+                        + "following recent arrivals")
+                .tag("route", route)
+                .register(registry);
+        Gauge.builder("berth.pool.starting", starting)
+                .description("Warm pool backends being started")
                 .tag("route", route)
                 .register(registry);
     }

@@ -22,7 +22,7 @@ final class PoolStock {
 
     private final RouteConfig route;
     private final Context control;
-    private final IntSupplier size;
+    private final IntSupplier target;
     private final Runnable refill;
     private final ArrayDeque<PoolEntry> idle = new ArrayDeque<>();
     private boolean closed;
@@ -30,13 +30,13 @@ final class PoolStock {
     private boolean stopOnClose;
 
     /**
-     * @param size how many idle backends this gateway keeps now
+     * @param target how many idle backends this gateway keeps now
      * @param refill asked to start another when an idle entry is lost
      */
-    PoolStock(RouteConfig route, Context control, IntSupplier size, Runnable refill) {
+    PoolStock(RouteConfig route, Context control, IntSupplier target, Runnable refill) {
         this.route = route;
         this.control = control;
-        this.size = size;
+        this.target = target;
         this.refill = refill;
     }
 
@@ -48,21 +48,24 @@ final class PoolStock {
         return closed;
     }
 
-    /** Whether one more entry would still be within the pool's size. */
+    /** Whether one more entry would still be within the pool's target. */
     boolean hasRoom() {
-        return idle.size() < size.getAsInt();
+        return idle.size() < target.getAsInt();
     }
 
-    /** Stops idle entries past the pool's size, which shrinks when another gateway starts serving the route. */
+    /**
+     * Stops idle entries past the pool's target, the newest first: the target decays once arrivals
+     * stop, and shrinks when another gateway starts serving the route.
+     */
     void stopSurplus() {
-        while (!closed && idle.size() > size.getAsInt()) {
+        while (!closed && idle.size() > target.getAsInt()) {
             PoolEntry surplus = idle.pollLast();
             PoolHandshakes.stopWatching(surplus.socket());
             surplus.socket().close();
             surplus.backend().stop();
             LOG.info("pool of route " + route.name() + ": stopped "
-                    + surplus.backend().description() + ", this gateway's" + " share of the pool is " + size.getAsInt()
-                    + " now");
+                    + surplus.backend().description() + ", the pool's target is " + target.getAsInt()
+                    + " now (arrivals fell off, or another gateway shares the route)");
         }
     }
 
@@ -87,7 +90,7 @@ final class PoolStock {
         }
         entry.backend().exited().onSuccess(why -> lost.run());
         LOG.info("pool of route " + route.name() + ": " + entry.backend().description() + " ready (" + idle.size()
-                + " of " + size.getAsInt() + " idle)");
+                + " idle, target " + target.getAsInt() + ")");
         return Future.succeededFuture();
     }
 

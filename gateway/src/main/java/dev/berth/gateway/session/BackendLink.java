@@ -13,6 +13,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.WebSocket;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,7 +53,13 @@ final class BackendLink {
         Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(key, loop);
         backend = fromPool.compose(taken -> {
             if (taken == null) {
-                return services.launcher().launch(new LaunchRequest(key, route, progress, launchWithdrawn.future()));
+                long begun = System.nanoTime();
+                Future<Backend> launched =
+                        services.launcher().launch(new LaunchRequest(key, route, progress, launchWithdrawn.future()));
+                return pool == null
+                        ? launched
+                        : launched.onSuccess(
+                                ready -> pool.launchedForSession(Duration.ofNanos(System.nanoTime() - begun)));
             }
             pooled = taken;
             loop = taken.loop();

@@ -10,12 +10,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 /**
- * The routes' warm pools, one per route with a {@code pool.size}; each runs its route's version
- * (never a canary's). Pool entries count against the limits sessions do, and are launched only
- * when no session waits to launch. On the control loop, but {@link #idle(String)}, which the pool
- * gauges read from their own thread.
+ * The routes' warm pools, one per route with a {@code pool}; each runs its route's version (never a
+ * canary's). Pool entries, idle or starting, count against the limits sessions do, and are launched
+ * only when no session is launching, at most half the launch slots at once, so a session that
+ * finds its pool empty always has a slot. On the control loop, but the gauges' suppliers, which the
+ * metrics read from their own thread.
  */
 final class Pools {
 
@@ -47,7 +49,7 @@ final class Pools {
     }
 
     private void open(RouteConfig route) {
-        if (route.poolSize() > 0) {
+        if (route.pool().on()) {
             byRoute.put(
                     route.name(),
                     new WarmPool(
@@ -59,13 +61,22 @@ final class Pools {
                             services.dialer(),
                             services.poolMeter(),
                             () -> roomFor(route),
-                            () -> WarmPool.share(
-                                    route.poolSize(),
-                                    config.get().sessions().gatewayId(),
-                                    others.serving(route.name())),
+                            () -> share(route.pool().min(), route),
+                            () -> share(route.pool().max(), route),
+                            config.get().sessions().maxConcurrentLaunches() / 2,
                             sessionFound));
-            services.poolMeter().poolIdle(route.name(), () -> idle(route.name()));
+            services.poolMeter()
+                    .poolGauges(
+                            route.name(),
+                            () -> read(route.name(), WarmPool::idle),
+                            () -> read(route.name(), WarmPool::lastTarget),
+                            () -> read(route.name(), WarmPool::starting));
         }
+    }
+
+    /** This gateway's share of {@code size} idle backends of {@code route}'s pool. */
+    private int share(int size, RouteConfig route) {
+        return WarmPool.share(size, config.get().sessions().gatewayId(), others.serving(route.name()));
     }
 
     /**
@@ -85,15 +96,20 @@ final class Pools {
                 .forEach(name -> byRoute.remove(name).close(true));
     }
 
-    /** Pool entries count against the limits sessions do, and are launched only when no session waits to launch. */
+    /**
+     * Pool entries, idle or starting, count against the limits sessions do, and are launched only
+     * when no session is launching: a session that found its pool empty is waited for by its user
+     * now, and on a small machine concurrent container starts slow each other down.
+     */
     private boolean roomFor(RouteConfig route) {
         return sessions.onRoute(route.name())
                                 + others.onRoute(route.name())
-                                + byRoute.get(route.name()).idle()
+                                + byRoute.get(route.name()).held()
                         < route.maxSessions()
-                && sessions.size() + others.total() + idle()
+                && sessions.size() + others.total() + held()
                         < config.get().sessions().maxSessions()
                 && services.gate().idleSlot()
+                && services.gate().inFlight() <= starting() // no session launching: the gate holds the pools' own
                 && !services.launcher().engineStatus().stalled();
     }
 
@@ -125,10 +141,20 @@ final class Pools {
         return byRoute.values().stream().mapToInt(WarmPool::idle).sum();
     }
 
-    /** Idle backends in {@code route}'s pool, 0 when it has none; from any thread. */
-    private int idle(String route) {
+    /** Backends being started for every pool. */
+    private int starting() {
+        return byRoute.values().stream().mapToInt(WarmPool::starting).sum();
+    }
+
+    /** Idle and starting backends in every pool. */
+    private int held() {
+        return byRoute.values().stream().mapToInt(WarmPool::held).sum();
+    }
+
+    /** One reading of {@code route}'s pool, 0 when it has none; from any thread. */
+    private int read(String route, ToIntFunction<WarmPool> reading) {
         WarmPool current = byRoute.get(route);
-        return current == null ? 0 : current.idle();
+        return current == null ? 0 : reading.applyAsInt(current);
     }
 
     /** Closes every pool, stopping its idle backends unless {@code keepBackends}. */

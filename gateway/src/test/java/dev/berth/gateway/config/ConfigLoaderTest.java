@@ -100,6 +100,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aPoolIsAFloorAndACeilingAndTheOlderSizeIsBoth() throws Exception {
+        RouteConfig.Pool none = pool("");
+        assertEquals(RouteConfig.Pool.NONE, none, "no pool unless set");
+        assertEquals(new RouteConfig.Pool(3, 3, RouteConfig.Pool.DEFAULT_DECAY), pool("pool: {size: 3}"));
+        assertEquals(new RouteConfig.Pool(2, 12, Duration.ofMinutes(5)), pool("pool: {min: 2, max: 12, decay: 5m}"));
+        assertEquals(new RouteConfig.Pool(4, 4, RouteConfig.Pool.DEFAULT_DECAY), pool("pool: {min: 4}"), "max: min");
+        assertEquals(new RouteConfig.Pool(0, 8, RouteConfig.Pool.DEFAULT_DECAY), pool("pool: {max: 8}"), "min: 0");
+
+        poolRefused(
+                "pool: {size: 2, max: 10}",
+                "key 'routes[0].pool.size': is set together with routes[0].pool.min or .max",
+                "Fix: write either routes[0].pool.size: N (a fixed pool) or");
+        poolRefused(
+                "pool: {min: 5, max: 3}",
+                "key 'routes[0].pool.max': is 3, below routes[0].pool.min (5)",
+                "raise routes[0].pool.max to at least 5");
+        poolRefused("pool: {minimum: 2}", "key 'routes[0].pool.minimum': unknown key");
+        poolRefused("pool: {max: -1}", "key 'routes[0].pool.max'");
+        poolRefused("pool: {max: 4, decay: 0s}", "key 'routes[0].pool.decay'");
+    }
+
+    /** A route with {@code line} is refused with a message holding every one of {@code parts}. */
+    private void poolRefused(String line, String... parts) throws Exception {
+        String message = failure(write(VALID_ROUTE + "    " + line + "\n"));
+        for (String part : parts) {
+            assertTrue(message.contains(part), message);
+        }
+    }
+
+    private RouteConfig.Pool pool(String line) throws Exception {
+        String yaml = line.isEmpty() ? VALID_ROUTE : VALID_ROUTE + "    " + line + "\n";
+        return ConfigLoader.load(write(yaml)).routes().get(0).pool();
+    }
+
+    @Test
     void fixedLauncherNeedsItsBackendsAsHostAndPortAndNoPool() throws Exception {
         String route = "launcher: fixed\nroutes:\n  - name: bench\n    path: /ws\n";
         assertTrue(
@@ -110,6 +145,9 @@ class ConfigLoaderTest {
                 notHostPort.contains("key 'routes[0].fixed.backends[0]': '127.0.0.1' is not host:port"), notHostPort);
         String pooled = failure(write(route + "    fixed: {backends: [\"127.0.0.1:9001\"]}\n    pool: {size: 2}\n"));
         assertTrue(pooled.contains("key 'routes[0].pool.size': is 2 while launcher is 'fixed'"), pooled);
+        String demand =
+                failure(write(route + "    fixed: {backends: [\"127.0.0.1:9001\"]}\n    pool: {min: 1, max: 4}\n"));
+        assertTrue(demand.contains("key 'routes[0].pool.max': is 4 while launcher is 'fixed'"), demand);
         BerthConfig fixed =
                 ConfigLoader.load(write(route + "    fixed: {backends: [\"127.0.0.1:9001\", \"[::1]:9002\"]}\n"));
         assertEquals(
