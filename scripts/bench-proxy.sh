@@ -18,6 +18,7 @@
 # gateway's logs). Containers are labelled berth.bench=proxy and removed at the end.
 # BERTH_BENCH_GATEWAY_JVM adds JVM options to the gateway's command line, e.g. for a profile:
 #   BERTH_BENCH_GATEWAY_JVM="-XX:StartFlightRecording=filename=target/bench/gw.jfr,settings=profile"
+# BERTH_BENCH_EVENT_LOOPS sets the gateways' listen.eventLoops (default 2, one per core here).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! command -v nginx >/dev/null 2>&1; then

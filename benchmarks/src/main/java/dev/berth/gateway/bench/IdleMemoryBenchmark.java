@@ -51,7 +51,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
             new WebSocketClientOptions().setMaxConnections(100_000).setConnectTimeout(30_000));
     private final List<WebSocket> open = new ArrayList<>();
     private final List<MemorySample> samples = new ArrayList<>();
-    private FixedGateway gateway;
+    private BenchGateway gateway;
     private int port;
 
     private IdleMemoryBenchmark(CommandLine line) {
@@ -91,7 +91,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
                     .await(10, TimeUnit.SECONDS);
             echoes.add("127.0.0.1:" + echo.actualPort());
         }
-        gateway = FixedGateway.start(root, "memory", stamp, echoes, "", workDir.resolve("gateway.log"), deadline);
+        gateway = BenchGateway.fixed(root, "memory", stamp, echoes, "", workDir.resolve("gateway.log"), deadline);
         port = gateway.port();
         samples.add(MemorySample.take(gateway.process(), MemorySample.FRESH));
         openSessions(WARM_UP_SESSIONS);
@@ -153,7 +153,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
                 .append("; machine: ")
                 .append(Host.describe())
                 .append("\n");
-        out.append("- Gateway: `" + FixedGateway.command("memory") + "`, `launcher: fixed`: each client a"
+        out.append("- Gateway: `" + BenchGateway.command("memory") + "`, `launcher: fixed`: each client a"
                         + " session of its own with its own backend websocket, to in-JVM echo servers (")
                 .append(BACKEND_PORTS)
                 .append(" ports) in the benchmark's JVM; the clients send nothing after the handshake\n");
