@@ -86,7 +86,7 @@ final class BenchGateway implements AutoCloseable {
         Path config = root.resolve("config/.bench-" + name + "-" + stamp + ".yaml");
         Files.writeString(config, """
         # written by a benchmark: launcher %s, admission opened wide
-        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000, eventLoops: %s}
+        listen: {host: 127.0.0.1, port: 0, maxConnections: 20000, maxConnectionsPerClient: 20000, eventLoops: %s}
         admin: {port: 0}
         launcher: %s
         sessions:
