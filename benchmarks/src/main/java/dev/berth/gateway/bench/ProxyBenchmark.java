@@ -32,7 +32,7 @@ import java.util.Set;
  */
 public final class ProxyBenchmark implements Benchmark {
 
-    static final List<String> PATHS = List.of("direct", "nginx", "berth");
+    static final List<String> PATHS = List.of("direct", "nginx", "berth", "netty");
     private static final String USAGE = """
       usage: ProxyBenchmark [--shape shared|sessions|both] [--rounds R] [--backends K] [--sessions N] [--seconds S]
                             [--max-connections N] [--max-size B] [--time-limit-s T]
@@ -43,7 +43,7 @@ public final class ProxyBenchmark implements Benchmark {
         --seconds S          each measurement's length (default 3)
         --max-connections N  leave out cases with more connections (default 1000)
         --max-size B         leave out cases with larger messages (default 1048576)
-        --time-limit-s T     the whole run stops after this many seconds (default 1500)""";
+        --time-limit-s T     the whole run stops after this many seconds (default 2400)""";
 
     /** Echo containers shared by many connections, or each session its own container. */
     enum Shape {
@@ -76,6 +76,8 @@ public final class ProxyBenchmark implements Benchmark {
     private final ProxyReport report;
     private EchoContainers echoes;
     private NginxProxy nginx;
+    private Process nettyRelay;
+    private int nettyPort;
     private BenchGateway gateway;
     private BenchGateway sessionGateway;
     private final List<EchoLoad.Target> berthSessions = new ArrayList<>();
@@ -88,7 +90,7 @@ public final class ProxyBenchmark implements Benchmark {
         this.sessions = line.number("--sessions", 6, 1, 64);
         String shape = line.choice("--shape", "both", Set.of("shared", "sessions", "both"));
         this.measure = Duration.ofSeconds(line.number("--seconds", 3, 1, 60));
-        this.deadline = new Deadline(Duration.ofSeconds(line.number("--time-limit-s", 1500, 60, 7200)));
+        this.deadline = new Deadline(Duration.ofSeconds(line.number("--time-limit-s", 2400, 60, 7200)));
         int maxConnections = line.number("--max-connections", 1000, 1, 1000);
         int maxSize = line.number("--max-size", 1 << 20, 64, 1 << 20);
         this.workDir = root.resolve("target/bench/proxy-" + stamp);
@@ -180,6 +182,7 @@ public final class ProxyBenchmark implements Benchmark {
                 startSessions(load);
             }
             nginx = NginxProxy.start(workDir.resolve("nginx"), echoes.addresses(), sessionContainers, freePort());
+            startNettyRelay();
             for (Shape shape : Shape.values()) {
                 if (cases.stream().anyMatch(c -> c.shape() == shape)) {
                     for (String path : PATHS) {
@@ -222,6 +225,33 @@ public final class ProxyBenchmark implements Benchmark {
             sessionContainers.add(containerAddress(session.key()));
         }
         Progress.print(sessions + " sessions, each in its own container: " + sessionContainers);
+    }
+
+    /** The bare Netty relay ({@link NettyRelay}) in a JVM of its own, to the same containers as nginx. */
+    private void startNettyRelay() throws Exception {
+        nettyPort = freePort();
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                NettyRelay.class.getName(),
+                String.valueOf(nettyPort),
+                echoes.addresses().isEmpty() ? "-" : String.join(",", echoes.addresses()),
+                sessionContainers.isEmpty() ? "-" : String.join(",", sessionContainers)));
+        nettyRelay = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("netty-relay.log").toFile())
+                .start();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!java.nio.file.Files.readString(workDir.resolve("netty-relay.log"))
+                .contains("listening")) {
+            if (!nettyRelay.isAlive() || System.nanoTime() > until) {
+                throw new IllegalStateException(
+                        "the Netty relay did not start; see " + workDir.resolve("netty-relay.log"));
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** host:port of the container that serves the session {@code key} (the handler's port, 8080). */
@@ -283,6 +313,7 @@ public final class ProxyBenchmark implements Benchmark {
         return switch (path) {
             case "nginx" -> nginx.process();
             case "berth" -> ProcessHandle.of(berth.process().pid()).orElse(null);
+            case "netty" -> nettyRelay.toHandle();
             default -> null;
         };
     }
@@ -305,6 +336,7 @@ public final class ProxyBenchmark implements Benchmark {
             }
             case "nginx" -> load.open("127.0.0.1", nginx.port(), "/", connections);
             case "berth" -> load.open("127.0.0.1", gateway.port(), "/ws", connections);
+            case "netty" -> load.open("127.0.0.1", nettyPort, "/", connections);
             default -> throw new IllegalArgumentException(path);
         }
     }
@@ -318,9 +350,11 @@ public final class ProxyBenchmark implements Benchmark {
         for (int i = 0; i < sessionContainers.size(); i++) {
             String[] hostPort = sessionContainers.get(i).split(":");
             targets.add(
-                    path.equals("direct")
-                            ? new EchoLoad.Target(hostPort[0], Integer.parseInt(hostPort[1]), "/", null)
-                            : new EchoLoad.Target("127.0.0.1", nginx.port(), NginxProxy.sessionPath(i), null));
+                    switch (path) {
+                        case "direct" -> new EchoLoad.Target(hostPort[0], Integer.parseInt(hostPort[1]), "/", null);
+                        case "nginx" -> new EchoLoad.Target("127.0.0.1", nginx.port(), NginxProxy.sessionPath(i), null);
+                        default -> new EchoLoad.Target("127.0.0.1", nettyPort, NginxProxy.sessionPath(i), null);
+                    });
         }
         return targets;
     }
@@ -333,6 +367,10 @@ public final class ProxyBenchmark implements Benchmark {
 
     @Override
     public synchronized void cleanup() {
+        if (nettyRelay != null) {
+            nettyRelay.destroyForcibly();
+            nettyRelay = null;
+        }
         if (sessionGateway != null) { // onShutdown: end removes the sessions' containers
             sessionGateway.close();
             sessionGateway = null;

@@ -142,6 +142,10 @@ final class ProxyReport {
                 .append(nginxVersion)
                 .append(", `worker_processes auto`, websocket proxy on loopback; clients (Vert.x, one event loop) in"
                         + " the benchmark's JVM\n");
+        out.append("- Bare Netty relay (`NettyRelay`, a reference, not a peer): the same containers as nginx, through"
+                + " a websocket relay on Netty in a JVM of its own (`-Xmx1g`, two epoll loops, each client's backend"
+                + " dialled on the client's loop), passing data frames as they are with backpressure and one flush"
+                + " per read pass, and checking nothing: the floor under any relay Berth could run below Vert.x\n");
         out.append("- Each path first carries each shape's load of 64 B and then 16 KiB echoes for 4 s each, unmeasured"
                 + " (the gateway's JIT compiles its data path)\n");
         out.append("- ")
@@ -174,14 +178,15 @@ final class ProxyReport {
         out.append("\n## Throughput (closed loop, a window of messages in flight per connection)\n\n");
         out.append(
                 "| case | window | direct msg/s | nginx msg/s | Berth msg/s | Berth MB/s | Berth / nginx | Berth / direct"
-                        + " | nginx / direct | CPU nginx / Berth (cores) | CPU per message nginx / Berth (µs) |\n"
-                        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+                        + " | nginx / direct | CPU nginx / Berth (cores) | CPU per message nginx / Berth (µs) | bare Netty"
+                        + " relay msg/s (/ nginx), CPU per message |\n"
+                        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
         for (ProxyBenchmark.Case c : cases) {
             double direct = throughput("direct", c);
             double nginx = throughput("nginx", c);
             double berth = throughput("berth", c);
             out.append(String.format(
-                    "| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f | %.2f / %.2f | %.1f / %.1f |%n",
+                    "| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f | %.2f / %.2f | %.1f / %.1f | %.0f (%.2f), %.1f µs |%n",
                     c.label(),
                     c.window(),
                     direct,
@@ -194,11 +199,15 @@ final class ProxyReport {
                     median("nginx", c, Sample::cpuCores),
                     median("berth", c, Sample::cpuCores),
                     median("nginx", c, Sample::cpuMicrosPerMessage),
-                    median("berth", c, Sample::cpuMicrosPerMessage)));
+                    median("berth", c, Sample::cpuMicrosPerMessage),
+                    throughput("netty", c),
+                    throughput("netty", c) / nginx,
+                    median("netty", c, Sample::cpuMicrosPerMessage)));
         }
         out.append("\n## Round trips at a fixed rate (ms; at most one message in flight per connection)\n\n");
         out.append("| case | rate/s | direct p50 / p99 / p999 | nginx p50 / p99 / p999 | Berth p50 / p99 / p999 |"
-                + " Berth − direct p50 | skipped (busy) d / n / B |\n|---|---:|---|---|---|---:|---|\n");
+                + " bare Netty relay p50 / p99 / p999 | Berth − direct p50 | skipped (busy) d / n / B |\n"
+                + "|---|---:|---|---|---|---|---:|---|\n");
         for (ProxyBenchmark.Case c : cases) {
             out.append("| ").append(c.label()).append(" | ").append(c.perSecond());
             for (String path : ProxyBenchmark.PATHS) {
