@@ -201,7 +201,29 @@ public final class IdleMemoryBenchmark implements Benchmark {
                         (e.getValue()[0] - was[0]) / (double) n,
                         (e.getValue()[1] - was[1]) / (double) n));
             }
+            out.append("\nThe same growth by whose classes they are (arrays, strings and collections are the JDK's,"
+                    + " whoever holds them: Netty's queue chunks are `[Ljava.lang.Object;`).\n\n");
+            out.append("| classes of | bytes per session |\n|---|---:|\n");
+            Map<String, Long> byOwner = new java.util.TreeMap<>();
+            full.histogram()
+                    .forEach((name, now) ->
+                            byOwner.merge(owner(name), now[1] - before.getOrDefault(name, new long[2])[1], Long::sum));
+            byOwner.forEach((owner, bytes) ->
+                    out.append(String.format(Locale.ROOT, "| %s | %.0f |%n", owner, bytes / (double) n)));
         }
         return out.toString();
+    }
+
+    private static String owner(String className) {
+        if (className.startsWith("dev.berth.")) {
+            return "Berth";
+        }
+        if (className.startsWith("io.vertx.")) {
+            return "Vert.x";
+        }
+        if (className.startsWith("io.netty.")) {
+            return "Netty";
+        }
+        return "JDK (arrays, strings, collections, lambdas)";
     }
 }
