@@ -55,6 +55,16 @@ final class CommandLine {
                 flag + " takes a whole number from " + min + " to " + max + ", not '" + value + "'\n" + usage);
     }
 
+    /** The flag's value, one of {@code allowed}, or {@code fallback} when it is not given. */
+    String choice(String flag, String fallback, Set<String> allowed) {
+        String value = values.getOrDefault(flag, fallback);
+        if (!allowed.contains(value)) {
+            throw new IllegalArgumentException(
+                    flag + " takes one of " + new java.util.TreeSet<>(allowed) + ", not '" + value + "'\n" + usage);
+        }
+        return value;
+    }
+
     /** {@code --root}, else the working directory, or its parent when started from gateway/. */
     Path repositoryRoot() {
         Path dir = Path.of(values.getOrDefault("--root", "")).toAbsolutePath();

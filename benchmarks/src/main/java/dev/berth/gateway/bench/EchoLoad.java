@@ -5,10 +5,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,16 +19,24 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The proxy benchmark's clients: N websockets to one path (direct, nginx or Berth), binary echoes
- * of one size, on one event loop of their own so every path is driven by the same client work.
+ * The proxy benchmark's clients: N websockets to one path (direct, nginx or Berth), echoes of one
+ * size, binary or text, on one event loop of their own so every path is driven by the same client
+ * work.
  * Two measurements: round trips at a fixed total rate (each connection has at most one message in
  * flight; a send that finds its connection busy is counted as skipped, not queued), and maximum
- * throughput (each connection keeps a window of messages in flight). Text frames (the handler's
- * hello) are ignored. Not thread-safe: its futures complete on its own event loop.
+ * throughput (each connection keeps a window of messages in flight). A text message that starts
+ * with {@code &#123;} (the handler's hello) is not an echo: text payloads are letters. Not
+ * thread-safe: its futures complete on its own event loop.
  */
 final class EchoLoad implements AutoCloseable {
 
     record Latency(long[] rttNanos, int sent, int skipped) {}
+
+    /** Where one connection goes; {@code cookie} (or null) is sent as the {@code Cookie} header. */
+    record Target(String host, int port, String path, String cookie) {}
+
+    /** A Berth session as its client knows it: the token to come back with, and the key its hello names. */
+    record Session(String token, String key) {}
 
     record Throughput(long messages, long nanos) {
         double perSecond() {
@@ -60,30 +70,72 @@ final class EchoLoad implements AutoCloseable {
 
     /** Opens {@code count} websockets to host:port/path, {@value #CONNECT_AT_ONCE} handshakes at a time. */
     void open(String host, int port, String path, int count) throws Exception {
-        for (int begun = 0; begun < count; begun += CONNECT_AT_ONCE) {
+        List<Target> targets = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            targets.add(new Target(host, port, path, null));
+        }
+        open(targets);
+    }
+
+    /** Opens one websocket to each target, {@value #CONNECT_AT_ONCE} handshakes at a time. */
+    void open(List<Target> targets) throws Exception {
+        for (int begun = 0; begun < targets.size(); begun += CONNECT_AT_ONCE) {
             List<Future<WebSocket>> batch = new ArrayList<>();
-            for (int i = begun; i < Math.min(count, begun + CONNECT_AT_ONCE); i++) {
-                batch.add(client.connect(new WebSocketConnectOptions()
-                        .setHost(host)
-                        .setPort(port)
-                        .setURI(path)));
+            for (Target target : targets.subList(begun, Math.min(targets.size(), begun + CONNECT_AT_ONCE))) {
+                batch.add(client.connect(options(target)));
             }
             for (Future<WebSocket> connected : batch) {
                 Link link = new Link();
                 link.socket = connected.await(30, TimeUnit.SECONDS);
-                link.socket.textMessageHandler(hello -> {});
-                link.socket.binaryMessageHandler(echo -> {
-                    link.inFlight--;
-                    listener.echoed(link);
+                link.socket.textMessageHandler(text -> {
+                    if (!text.startsWith("{")) {
+                        echoed(link);
+                    }
                 });
+                link.socket.binaryMessageHandler(echo -> echoed(link));
                 links.add(link);
             }
         }
     }
 
+    private void echoed(Link link) {
+        link.inFlight--;
+        listener.echoed(link);
+    }
+
+    private static WebSocketConnectOptions options(Target target) {
+        WebSocketConnectOptions options = new WebSocketConnectOptions()
+                .setHost(target.host())
+                .setPort(target.port())
+                .setURI(target.path());
+        if (target.cookie() != null) {
+            options.addHeader("Cookie", target.cookie());
+        }
+        return options;
+    }
+
+    /**
+     * Starts a session at Berth as a browser would: connects, keeps the token the 101 carries and the
+     * key the handler's hello names, and leaves (1001), which keeps the session for its client's return.
+     */
+    Session startSession(String host, int port, String path) throws Exception {
+        Promise<String> hello = Promise.promise();
+        ClientWebSocket socket = client.webSocket();
+        socket.textMessageHandler(hello::tryComplete); // before the connect: the hello comes at once
+        socket.connect(options(new Target(host, port, path, null))).await(60, TimeUnit.SECONDS);
+        String key = new JsonObject(hello.future().await(30, TimeUnit.SECONDS)).getString("session");
+        String token = socket.headers().get("Berth-Session");
+        socket.close((short) 1001, "bench: back soon").await(30, TimeUnit.SECONDS);
+        if (key == null || token == null) {
+            throw new IllegalStateException(
+                    "no session key in the hello or no Berth-Session header from " + host + ":" + port + path);
+        }
+        return new Session(token, key);
+    }
+
     /** Round trips of {@code size}-byte messages at {@code perSecond} over all connections, for {@code duration}. */
-    Latency latency(int size, int perSecond, Duration duration) throws Exception {
-        Buffer payload = payload(size);
+    Latency latency(int size, boolean text, int perSecond, Duration duration) throws Exception {
+        Payload payload = new Payload(size, text);
         int capacity = (int) Math.min(10_000_000, perSecond * duration.toSeconds() + 16);
         long[] rtts = new long[capacity];
         int[] counts = new int[3]; // sent, skipped, recorded
@@ -109,7 +161,7 @@ final class EchoLoad implements AutoCloseable {
                     }
                     link.inFlight++;
                     link.sentAt = System.nanoTime();
-                    link.socket.writeBinaryMessage(payload);
+                    payload.send(link.socket);
                     counts[0]++;
                 }
                 if (now >= end && (allIdle() || now > end + TimeUnit.SECONDS.toNanos(5))) {
@@ -124,8 +176,8 @@ final class EchoLoad implements AutoCloseable {
     }
 
     /** Echoes per second with {@code window} messages in flight per connection, after {@code warmUp}. */
-    Throughput throughput(int size, int window, Duration warmUp, Duration duration) throws Exception {
-        Buffer payload = payload(size);
+    Throughput throughput(int size, boolean text, int window, Duration warmUp, Duration duration) throws Exception {
+        Payload payload = new Payload(size, text);
         long[] counted = {0, 0}; // echoes, measuring-since
         Promise<Throughput> done = Promise.promise();
         vertx.runOnContext(v -> {
@@ -136,13 +188,13 @@ final class EchoLoad implements AutoCloseable {
                 }
                 if (sending[0]) {
                     link.inFlight++;
-                    link.socket.writeBinaryMessage(payload);
+                    payload.send(link.socket);
                 }
             };
             for (Link link : links) {
                 for (int i = 0; i < window; i++) {
                     link.inFlight++;
-                    link.socket.writeBinaryMessage(payload);
+                    payload.send(link.socket);
                 }
             }
             vertx.setTimer(warmUp.toMillis(), w -> {
@@ -161,11 +213,14 @@ final class EchoLoad implements AutoCloseable {
         return done.future().await(warmUp.toSeconds() + duration.toSeconds() + 30, TimeUnit.SECONDS);
     }
 
-    /** Closes every connection (1000) and waits for them to close. */
-    void closeAll() throws Exception {
+    /**
+     * Closes every connection with {@code code} and waits for them to close: 1000 ends a Berth
+     * session, 1001 leaves it for the client's return.
+     */
+    void closeAll(int code) throws Exception {
         List<Future<Void>> closing = new ArrayList<>();
         for (Link link : links) {
-            closing.add(link.socket.close((short) 1000, "bench done"));
+            closing.add(link.socket.close((short) code, "bench done"));
         }
         Future.join(closing).await(30, TimeUnit.SECONDS);
         links.clear();
@@ -188,10 +243,34 @@ final class EchoLoad implements AutoCloseable {
         }
     }
 
-    private static Buffer payload(int size) {
-        byte[] bytes = new byte[size];
-        new Random(size).nextBytes(bytes);
-        return Buffer.buffer(bytes);
+    /** A message of one size: random bytes, or random letters as text (never mistaken for a hello). */
+    private record Payload(Buffer binary, String text) {
+        Payload(int size, boolean text) {
+            this(text ? null : randomBytes(size), text ? randomLetters(size) : null);
+        }
+
+        void send(WebSocket socket) {
+            if (text != null) {
+                socket.writeTextMessage(text);
+            } else {
+                socket.writeBinaryMessage(binary);
+            }
+        }
+
+        private static Buffer randomBytes(int size) {
+            byte[] bytes = new byte[size];
+            new Random(size).nextBytes(bytes);
+            return Buffer.buffer(bytes);
+        }
+
+        private static String randomLetters(int size) {
+            Random random = new Random(size);
+            char[] letters = new char[size];
+            for (int i = 0; i < size; i++) {
+                letters[i] = (char) ('a' + random.nextInt(26));
+            }
+            return new String(letters);
+        }
     }
 
     @Override

@@ -51,7 +51,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
             new WebSocketClientOptions().setMaxConnections(100_000).setConnectTimeout(30_000));
     private final List<WebSocket> open = new ArrayList<>();
     private final List<MemorySample> samples = new ArrayList<>();
-    private FixedGateway gateway;
+    private BenchGateway gateway;
     private int port;
 
     private IdleMemoryBenchmark(CommandLine line) {
@@ -91,7 +91,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
                     .await(10, TimeUnit.SECONDS);
             echoes.add("127.0.0.1:" + echo.actualPort());
         }
-        gateway = FixedGateway.start(root, "memory", stamp, echoes, "", workDir.resolve("gateway.log"), deadline);
+        gateway = BenchGateway.fixed(root, "memory", stamp, echoes, "", workDir.resolve("gateway.log"), deadline);
         port = gateway.port();
         samples.add(MemorySample.take(gateway.process(), MemorySample.FRESH));
         openSessions(WARM_UP_SESSIONS);
@@ -153,7 +153,7 @@ public final class IdleMemoryBenchmark implements Benchmark {
                 .append("; machine: ")
                 .append(Host.describe())
                 .append("\n");
-        out.append("- Gateway: `" + FixedGateway.command("memory") + "`, `launcher: fixed`: each client a"
+        out.append("- Gateway: `" + BenchGateway.command("memory") + "`, `launcher: fixed`: each client a"
                         + " session of its own with its own backend websocket, to in-JVM echo servers (")
                 .append(BACKEND_PORTS)
                 .append(" ports) in the benchmark's JVM; the clients send nothing after the handshake\n");
@@ -201,7 +201,29 @@ public final class IdleMemoryBenchmark implements Benchmark {
                         (e.getValue()[0] - was[0]) / (double) n,
                         (e.getValue()[1] - was[1]) / (double) n));
             }
+            out.append("\nThe same growth by whose classes they are (arrays, strings and collections are the JDK's,"
+                    + " whoever holds them: Netty's queue chunks are `[Ljava.lang.Object;`).\n\n");
+            out.append("| classes of | bytes per session |\n|---|---:|\n");
+            Map<String, Long> byOwner = new java.util.TreeMap<>();
+            full.histogram()
+                    .forEach((name, now) ->
+                            byOwner.merge(owner(name), now[1] - before.getOrDefault(name, new long[2])[1], Long::sum));
+            byOwner.forEach((owner, bytes) ->
+                    out.append(String.format(Locale.ROOT, "| %s | %.0f |%n", owner, bytes / (double) n)));
         }
         return out.toString();
+    }
+
+    private static String owner(String className) {
+        if (className.startsWith("dev.berth.")) {
+            return "Berth";
+        }
+        if (className.startsWith("io.vertx.")) {
+            return "Vert.x";
+        }
+        if (className.startsWith("io.netty.")) {
+            return "Netty";
+        }
+        return "JDK (arrays, strings, collections, lambdas)";
     }
 }

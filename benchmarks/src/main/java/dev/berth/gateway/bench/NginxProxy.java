@@ -10,10 +10,11 @@ import java.util.stream.Collectors;
 
 /**
  * nginx from Debian's package as the websocket reverse proxy a user would otherwise put in front
- * of the echo containers: one server on loopback, round robin over the same backends, configured
- * as nginx's own documentation says for websockets (HTTP/1.1 upstream, Upgrade and Connection
- * passed on), workers = cores, no access log. A child process in the foreground, stopped by
- * {@link #close}.
+ * of the echo containers: one server on loopback, round robin over the shared backends at {@code
+ * /}, and one location per session container ({@code /s/0}, {@code /s/1}, …, as a user would
+ * route to each session's own container), configured as nginx's own documentation says for
+ * websockets (HTTP/1.1 upstream, Upgrade and Connection passed on), workers = cores, no access
+ * log. A child process in the foreground, stopped by {@link #close}.
  */
 final class NginxProxy implements AutoCloseable {
 
@@ -25,7 +26,29 @@ final class NginxProxy implements AutoCloseable {
         this.port = port;
     }
 
-    static NginxProxy start(Path dir, List<String> backends, int port) throws Exception {
+    /** The path that reaches session container {@code index} (of the list given to {@link #start}). */
+    static String sessionPath(int index) {
+        return "/s/" + index;
+    }
+
+    static NginxProxy start(Path dir, List<String> backends, List<String> sessionBackends, int port) throws Exception {
+        Files.createDirectories(dir);
+        StringBuilder sessionLocations = new StringBuilder();
+        for (int i = 0; i < sessionBackends.size(); i++) {
+            sessionLocations.append("    location = %s { proxy_pass http://%s/; include %s; }\n"
+                    .formatted(
+                            sessionPath(i),
+                            sessionBackends.get(i),
+                            dir.resolve("websocket.conf").toAbsolutePath()));
+        }
+        Files.writeString(dir.resolve("websocket.conf"), """
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+        proxy_read_timeout 1h;
+        proxy_send_timeout 1h;
+        tcp_nodelay on;
+        """);
         Files.createDirectories(dir.resolve("temp"));
         dir.resolve("temp").toFile().setWritable(true, false);
         Path conf = dir.resolve("nginx.conf");
@@ -48,21 +71,15 @@ final class NginxProxy implements AutoCloseable {
           map $http_upgrade $connection_upgrade { default upgrade; '' close; }
           server {
             listen 127.0.0.1:%3$d backlog=4096;
-            location / {
-              proxy_pass http://echoes;
-              proxy_http_version 1.1;
-              proxy_set_header Upgrade $http_upgrade;
-              proxy_set_header Connection $connection_upgrade;
-              proxy_read_timeout 1h;
-              proxy_send_timeout 1h;
-              tcp_nodelay on;
-            }
-          }
+            location / { proxy_pass http://echoes; include %4$s; }
+        %5$s  }
         }
         """.formatted(
                         dir.toAbsolutePath(),
                         backends.stream().map(b -> "    server " + b + ";").collect(Collectors.joining("\n")),
-                        port));
+                        port,
+                        dir.resolve("websocket.conf").toAbsolutePath(),
+                        sessionLocations));
         Process process = new ProcessBuilder(
                         "nginx", "-c", conf.toAbsolutePath().toString())
                 .redirectErrorStream(true)

@@ -26,12 +26,18 @@ final class ProxyReport {
 
     /** One round's values of one path on one case. */
     private record Sample(
-            double p50, double p99, double p999, int sent, int skipped, double perSecond, double cpuCores) {}
+            double p50, double p99, double p999, int sent, int skipped, double perSecond, double cpuCores) {
+        /** The proxy's CPU time per echoed message (both its frames, each read once and written once). */
+        double cpuMicrosPerMessage() {
+            return cpuCores * 1e6 / perSecond;
+        }
+    }
 
     private final List<ProxyBenchmark.Case> cases;
     private final int rounds;
     private final Duration measure;
     private final int backends;
+    private final int sessions;
     private final String command;
     private final Map<String, List<Sample>> samples = new HashMap<>();
     private final String startedAt = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z"));
@@ -41,11 +47,13 @@ final class ProxyReport {
     private String nginxVersion = "?";
     private String gatewayCommand = "?";
 
-    ProxyReport(List<ProxyBenchmark.Case> cases, int rounds, Duration measure, int backends, String command) {
+    ProxyReport(
+            List<ProxyBenchmark.Case> cases, int rounds, Duration measure, int backends, int sessions, String command) {
         this.cases = cases;
         this.rounds = rounds;
         this.measure = measure;
         this.backends = backends;
+        this.sessions = sessions;
         this.command = command;
     }
 
@@ -82,7 +90,7 @@ final class ProxyReport {
     }
 
     private static String key(String path, ProxyBenchmark.Case measured) {
-        return path + "/" + measured.size() + "/" + measured.connections();
+        return path + "/" + measured.label();
     }
 
     /** The median over the rounds of one value, NaN when the case was not measured. */
@@ -117,20 +125,28 @@ final class ProxyReport {
                 .append(" before, ")
                 .append(loadAfter)
                 .append(" after\n");
-        out.append("- Backends: ")
+        out.append("- Shared shape: ")
                 .append(backends)
-                .append(
-                        " echo containers (`berth/handler`, feed off, 256 MiB, no CPU"
-                                + " limit), the same ones on every path; clients (Vert.x, one event loop) in the benchmark's JVM\n");
+                .append(" echo containers (`berth/handler`, feed off, 256 MiB, no CPU limit), the same ones on every"
+                        + " path, many connections, binary messages. nginx: round robin over the containers. Berth: `")
+                .append(gatewayCommand)
+                .append("`, `launcher: fixed` (every client a session of its own, piped to the containers in turn)\n");
+        out.append("- Sessions shape, the one users have most: ")
+                .append(sessions)
+                .append(" sessions, each its own container launched by Berth (`launcher: docker`, the same handler,"
+                        + " feed off, 256 MiB, no CPU limit); one closed-loop connection per session (one message in"
+                        + " flight) that leaves (1001) and comes back with its cookie between measurements; text"
+                        + " (letters) and binary messages. nginx: one location per container. Direct: the container's"
+                        + " address\n");
         out.append("- nginx: ")
                 .append(nginxVersion)
-                .append(", `worker_processes auto`, websocket proxy on loopback,"
-                        + " round robin over the containers\n");
-        out.append("- Berth: `")
-                .append(gatewayCommand)
-                .append("`, `launcher: fixed` (every client a session of its own,"
-                        + " piped to the containers in turn)\n");
-        out.append("- Each path first carries 100 connections of 64 B and then 16 KiB echoes for 5 s each, unmeasured"
+                .append(", `worker_processes auto`, websocket proxy on loopback; clients (Vert.x, one event loop) in"
+                        + " the benchmark's JVM\n");
+        out.append("- Bare Netty relay (`NettyRelay`, a reference, not a peer): the same containers as nginx, through"
+                + " a websocket relay on Netty in a JVM of its own (`-Xmx1g`, two epoll loops, each client's backend"
+                + " dialled on the client's loop), passing data frames as they are with backpressure and one flush"
+                + " per read pass, and checking nothing: the floor under any relay Berth could run below Vert.x\n");
+        out.append("- Each path first carries each shape's load of 64 B and then 16 KiB echoes for 4 s each, unmeasured"
                 + " (the gateway's JIT compiles its data path)\n");
         out.append("- ")
                 .append(rounds)
@@ -162,13 +178,15 @@ final class ProxyReport {
         out.append("\n## Throughput (closed loop, a window of messages in flight per connection)\n\n");
         out.append(
                 "| case | window | direct msg/s | nginx msg/s | Berth msg/s | Berth MB/s | Berth / nginx | Berth / direct"
-                        + " | nginx / direct | CPU nginx / Berth (cores) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                        + " | nginx / direct | CPU nginx / Berth (cores) | CPU per message nginx / Berth (µs) | bare Netty"
+                        + " relay msg/s (/ nginx), CPU per message |\n"
+                        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
         for (ProxyBenchmark.Case c : cases) {
             double direct = throughput("direct", c);
             double nginx = throughput("nginx", c);
             double berth = throughput("berth", c);
             out.append(String.format(
-                    "| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f | %.2f / %.2f |%n",
+                    "| %s | %d | %.0f | %.0f | %.0f | %.1f | **%.2f** | %.2f | %.2f | %.2f / %.2f | %.1f / %.1f | %.0f (%.2f), %.1f µs |%n",
                     c.label(),
                     c.window(),
                     direct,
@@ -179,11 +197,17 @@ final class ProxyReport {
                     berth / direct,
                     nginx / direct,
                     median("nginx", c, Sample::cpuCores),
-                    median("berth", c, Sample::cpuCores)));
+                    median("berth", c, Sample::cpuCores),
+                    median("nginx", c, Sample::cpuMicrosPerMessage),
+                    median("berth", c, Sample::cpuMicrosPerMessage),
+                    throughput("netty", c),
+                    throughput("netty", c) / nginx,
+                    median("netty", c, Sample::cpuMicrosPerMessage)));
         }
         out.append("\n## Round trips at a fixed rate (ms; at most one message in flight per connection)\n\n");
         out.append("| case | rate/s | direct p50 / p99 / p999 | nginx p50 / p99 / p999 | Berth p50 / p99 / p999 |"
-                + " Berth − direct p50 | skipped (busy) d / n / B |\n|---|---:|---|---|---|---:|---|\n");
+                + " bare Netty relay p50 / p99 / p999 | Berth − direct p50 | skipped (busy) d / n / B |\n"
+                + "|---|---:|---|---|---|---|---:|---|\n");
         for (ProxyBenchmark.Case c : cases) {
             out.append("| ").append(c.label()).append(" | ").append(c.perSecond());
             for (String path : ProxyBenchmark.PATHS) {
@@ -201,8 +225,10 @@ final class ProxyReport {
         out.append("\n![throughput relative to direct](proxy.png)\n\n");
         out.append(
                 "CPU is the proxy's own (nginx's master and workers; the gateway's JVM) during the throughput run, in"
-                        + " cores of this 2-core machine, which the clients and the echo containers share.\n\n");
-        out.append("A round trip is a binary message of the case's size sent and its echo received whole. "
+                        + " cores of this 2-core machine, which the clients and the echo containers share; per message,"
+                        + " it is that time over the messages echoed (a message and its echo: two frames through the"
+                        + " proxy).\n\n");
+        out.append("A round trip is a message of the case's size sent and its echo received whole. "
                 + "p999 needs a thousand samples: at 1 MiB and 20 messages a second it is the slowest of about 60. "
                 + "'Skipped' counts sends that found their connection's previous message still in flight (a fixed rate with "
                 + "one connection and a slow path skips instead of queueing).\n");
@@ -262,8 +288,14 @@ final class ProxyReport {
                 g.setColor(Color.BLACK);
                 g.drawString(String.format("%.2f", ratios[b]), x + b * 32, bottom - h - 4);
             }
-            g.drawString(size(c.size()), x + 10, bottom + 16);
-            g.drawString("× " + c.connections(), x + 10, bottom + 30);
+            g.drawString(
+                    size(c.size()) + (c.shape() == ProxyBenchmark.Shape.SESSIONS ? (c.text() ? " txt" : " bin") : ""),
+                    x + 4,
+                    bottom + 16);
+            g.drawString(
+                    c.shape() == ProxyBenchmark.Shape.SESSIONS ? c.connections() + " sess." : "× " + c.connections(),
+                    x + 10,
+                    bottom + 30);
         }
         g.setColor(nginxColor);
         g.fillRect(60, height - 25, 12, 12);
@@ -273,7 +305,7 @@ final class ProxyReport {
         g.fillRect(140, height - 25, 12, 12);
         g.setColor(Color.BLACK);
         g.drawString("Berth", 158, height - 15);
-        g.drawString("message size × connections", width / 2 - 60, height - 15);
+        g.drawString("message size × connections, or per-session containers", width / 2 - 100, height - 15);
         g.dispose();
         ImageIO.write(image, "png", file.toFile());
     }
