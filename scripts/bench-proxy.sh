@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The data path side by side: the same echo containers reached directly, through nginx, through a
-# bare Netty relay (a reference: the floor under a relay in Java) and through Berth, by the same
+# bare Netty relay (a reference: a relay on Netty alone, without Vert.x) and through Berth, by the same
 # clients, in interleaved rounds; round trips at a fixed rate and maximum throughput. Two shapes:
 #   shared    4 echo containers, 1, 100 and 1,000 connections, binary messages of 64 B, 16 KiB, 1 MiB
 #             (Berth on launcher: fixed);

@@ -36,9 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Vert.x runs on), in a process of its own. Each client websocket gets a websocket of its own to
  * a backend ({@code /s/N}: the Nth of the sessions' containers, as nginx's locations; any other
  * path: the shared backends in turn), and data frames are passed as they are, with backpressure
- * both ways and the writes of a read pass flushed once. It checks nothing (no sizes, no UTF-8,
- * no close codes), keeps no session and answers pings itself: the floor under any relay Berth
- * could run below Vert.x, not a peer. Usage: {@code NettyRelay PORT SHARED SESSIONS}, the two lists
+ * both ways and the writes of a read pass flushed once. It keeps no session and checks nothing of
+ * its own (no sizes, no close codes; Netty's websocket handlers still checks text frames' UTF-8, byte by
+ * byte, by default) and answers pings itself: what a relay on Netty alone costs, without Vert.x;
+ * a reference, not a peer. Usage: {@code NettyRelay PORT SHARED SESSIONS}, the two lists
  * comma-separated host:port (either may be "-" for none).
  */
 public final class NettyRelay {
