@@ -83,14 +83,54 @@ public final class NettyRelay {
         return list.equals("-") ? List.of() : List.of(list.split(","));
     }
 
-    private static boolean isData(Object message) {
-        return message instanceof BinaryWebSocketFrame
-                || message instanceof TextWebSocketFrame
-                || message instanceof ContinuationWebSocketFrame;
+    /**
+     * One side of a relayed pair: a data frame it reads is passed on to the other side as it is,
+     * and it stops being read while the other side's writes back up; anything else (or nowhere to
+     * go yet) is dropped. One side closing closes the other.
+     */
+    private abstract static class Side extends ChannelInboundHandlerAdapter {
+
+        /** The other side's channel; null until it is dialled. */
+        abstract Channel other();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object message) {
+            Channel to = other();
+            boolean data = message instanceof BinaryWebSocketFrame
+                    || message instanceof TextWebSocketFrame
+                    || message instanceof ContinuationWebSocketFrame;
+            if (!data || to == null) {
+                ReferenceCountUtil.release(message);
+                return;
+            }
+            to.writeAndFlush(message, to.voidPromise());
+            if (!to.isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable() && other() != null) {
+                other().config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (other() != null) {
+                other().close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
     }
 
     /** The client's side: dials its backend once the client's handshake is done, then relays. */
-    private static final class Front extends ChannelInboundHandlerAdapter {
+    private static final class Front extends Side {
         private final List<String> shared;
         private final List<String> sessions;
         private final AtomicInteger next;
@@ -150,39 +190,13 @@ public final class NettyRelay {
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object message) {
-            if (!isData(message) || backend == null) {
-                ReferenceCountUtil.release(message);
-                return;
-            }
-            backend.writeAndFlush(message, backend.voidPromise());
-            if (!backend.isWritable()) {
-                ctx.channel().config().setAutoRead(false);
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable() && backend != null) {
-                backend.config().setAutoRead(true);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (backend != null) {
-                backend.close();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+        Channel other() {
+            return backend;
         }
     }
 
     /** The backend's side: once its handshake is done the client is read; frames go back to it. */
-    private static final class Back extends ChannelInboundHandlerAdapter {
+    private static final class Back extends Side {
         private final Channel client;
 
         Back(Channel client) {
@@ -198,32 +212,8 @@ public final class NettyRelay {
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object message) {
-            if (!isData(message)) {
-                ReferenceCountUtil.release(message);
-                return;
-            }
-            client.writeAndFlush(message, client.voidPromise());
-            if (!client.isWritable()) {
-                ctx.channel().config().setAutoRead(false);
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable()) {
-                client.config().setAutoRead(true);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            client.close();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+        Channel other() {
+            return client;
         }
     }
 }

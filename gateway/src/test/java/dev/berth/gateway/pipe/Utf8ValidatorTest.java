@@ -2,12 +2,10 @@ package dev.berth.gateway.pipe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.berth.gateway.launcher.RawBackendLauncher;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -72,7 +70,7 @@ class Utf8ValidatorTest {
         }
         boolean valid = accepted && validator.complete();
         assertEquals(
-                valid(message),
+                RawBackendLauncher.validUtf8(message),
                 valid,
                 () -> "verdict on " + java.util.HexFormat.of().formatHex(message));
     }
@@ -82,19 +80,6 @@ class Utf8ValidatorTest {
             return Buffer.buffer().appendBytes(bytes, from, length);
         }
         return BufferInternal.buffer(Unpooled.directBuffer(length).writeBytes(bytes, from, length));
-    }
-
-    private static boolean valid(byte[] bytes) {
-        try {
-            StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes));
-            return true;
-        } catch (CharacterCodingException e) {
-            return false;
-        }
     }
 
     /** Bytes at the end of the first {@code length} that begin a code point finished only later (valid prefixes only). */
