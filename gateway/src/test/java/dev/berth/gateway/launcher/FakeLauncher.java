@@ -163,6 +163,10 @@ public final class FakeLauncher implements Launcher {
 
     private final Map<String, EchoBackend> backends = new ConcurrentHashMap<>();
     public final AtomicInteger launches = new AtomicInteger();
+    /** Launches between their start and their process running, now and at most so far. */
+    private final AtomicInteger starting = new AtomicInteger();
+
+    private final AtomicInteger mostStarting = new AtomicInteger();
     /** Times a gateway asked to take a session over from another gateway (a look on the engine). */
     public final AtomicInteger takeOvers = new AtomicInteger();
 
@@ -233,6 +237,11 @@ public final class FakeLauncher implements Launcher {
         return backends.get(sessionKey);
     }
 
+    /** The most launches that were starting at the same time, so far. */
+    public int mostStartingAtOnce() {
+        return mostStarting.get();
+    }
+
     public int running() {
         return (int)
                 backends.values().stream().filter(backend -> !backend.stopped).count();
@@ -241,6 +250,7 @@ public final class FakeLauncher implements Launcher {
     @Override
     public Future<Backend> launch(LaunchRequest request) {
         launches.incrementAndGet();
+        mostStarting.accumulateAndGet(starting.incrementAndGet(), Math::max);
         EchoBackend echo = new EchoBackend(
                 backendContext,
                 request.sessionKey(),
@@ -252,6 +262,7 @@ public final class FakeLauncher implements Launcher {
         request.progress().starting();
         Promise<Void> waited = Promise.promise();
         vertx.setTimer(Math.max(1, launchTime.toMillis()), id -> {
+            starting.decrementAndGet();
             if (launchFailure != null && (failingVersion == null || failingVersion.equals(echo.version))) {
                 echo.stopped = true;
                 waited.fail(new FailureException(launchFailureKind, launchFailure));

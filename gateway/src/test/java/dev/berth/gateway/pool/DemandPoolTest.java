@@ -16,8 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,23 +57,6 @@ class DemandPoolTest extends FakeLauncherGatewayTest {
         Await.until(() -> gauge("berth_pool_idle") == 1, 10_000, "the pool filled to its floor");
         assertEquals(1, gauge("berth_pool_target"), "no arrival yet: the floor");
 
-        // Watches the pool through the burst: the most entries starting at once, the most idle.
-        AtomicInteger mostStarting = new AtomicInteger();
-        AtomicInteger mostIdle = new AtomicInteger();
-        AtomicBoolean watching = new AtomicBoolean(true);
-        Thread watcher = new Thread(() -> {
-            while (watching.get()) {
-                mostStarting.accumulateAndGet((int) gauge("berth_pool_starting"), Math::max);
-                mostIdle.accumulateAndGet((int) gauge("berth_pool_idle"), Math::max);
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException stop) {
-                    return;
-                }
-            }
-        });
-        watcher.start();
-
         ExecutorService connecting = Executors.newFixedThreadPool(BURST);
         List<FrameClient> clients = new ArrayList<>();
         try {
@@ -96,16 +77,19 @@ class DemandPoolTest extends FakeLauncherGatewayTest {
             assertTrue(
                     refilledMs < 3_500,
                     CEILING + " one-second launches took " + refilledMs + " ms after the burst: not one at a time");
-            assertTrue(mostStarting.get() >= 2, "refills ran side by side: at most " + mostStarting + " at once");
+            assertTrue(
+                    launcher.mostStartingAtOnce() >= 2,
+                    "refills ran side by side: at most " + launcher.mostStartingAtOnce() + " at once");
+            assertEquals(
+                    BURST + CEILING,
+                    launcher.running(),
+                    "a backend for each session and the ceiling's idle ones, none more");
         } finally {
-            watching.set(false);
-            watcher.join(5_000);
             connecting.shutdownNow();
             for (FrameClient client : clients) {
                 client.close();
             }
         }
-        assertTrue(mostIdle.get() <= CEILING, "never more idle than the ceiling: " + mostIdle);
 
         Await.until(() -> gauge("berth_pool_target") == 1, 25_000, "the target decayed to the floor");
         Await.until(() -> gauge("berth_pool_idle") == 1, 10_000, "the idle entries above it were stopped");
