@@ -141,7 +141,7 @@ public final class GatewayVerticle extends VerticleBase {
                             metrics,
                             config.admin().metrics() ? null : metrics.page(),
                             launcher.name());
-                    return listenOn(loops, edge);
+                    return edge.start().compose(keys -> listenOn(loops, edge));
                 })
                 .compose(listening -> listenForAdmin())
                 .onSuccess(listening -> reloader.watchFile())
@@ -194,7 +194,10 @@ public final class GatewayVerticle extends VerticleBase {
                 .setPerFrameWebSocketCompressionSupported(false)
                 // Every response is written from its connection's own loop, so the connection needs no
                 // queue for writes from other threads: 4.6 KiB less per session (docs/benchmarks.md).
-                .setStrictThreadMode(true);
+                .setStrictThreadMode(true)
+                .setUseProxyProtocol(listen.proxyProtocol())
+                .setProxyProtocolTimeout(listen.handshakeTimeout().toMillis())
+                .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
         if (listen.tls() != null) {
             options.setSsl(true)
                     .setKeyCertOptions(new PemKeyCertOptions()
@@ -329,6 +332,9 @@ public final class GatewayVerticle extends VerticleBase {
             reloader.stopWatching();
         }
         vertx.cancelTimer(versionGauges);
+        if (edge != null) {
+            edge.stop();
+        }
         boolean keep = config.sessions().onShutdown() == SessionsConfig.OnShutdown.KEEP
                 && launcher != null
                 && launcher.backendsOutliveGateway();

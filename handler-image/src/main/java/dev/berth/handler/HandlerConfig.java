@@ -18,9 +18,18 @@ import java.util.Map;
  * @param testHooks     BERTH_TEST_HOOKS=1: the gateway's test commands (close, leak, probe) are
  *                      served; off by default, so no client of a real session can make its
  *                      container leak memory or probe the network
+ * @param user          BERTH_USER, the signed-in user the session serves, set by a gateway that signs
+ *                      users in (null otherwise; a pooled handler learns it from its claim)
  */
 public record HandlerConfig(
-        String host, String session, String version, int port, long idleGraceMs, int feedPerSecond, boolean testHooks) {
+        String host,
+        String session,
+        String version,
+        int port,
+        long idleGraceMs,
+        int feedPerSecond,
+        boolean testHooks,
+        String user) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final String DEFAULT_SESSION = "local";
@@ -74,7 +83,7 @@ public record HandlerConfig(
                 MAX_FEED_PER_SECOND,
                 "an integer from 0 (no feed) to " + MAX_FEED_PER_SECOND);
         boolean testHooks = "1".equals(env.get("BERTH_TEST_HOOKS"));
-        return new HandlerConfig(host, session, version, port, idleGrace, feed, testHooks);
+        return new HandlerConfig(host, session, version, port, idleGrace, feed, testHooks, env.get("BERTH_USER"));
     }
 
     private static String text(Map<String, String> env, String name, String fallback) throws InvalidConfig {
@@ -129,21 +138,21 @@ public record HandlerConfig(
 
     /** The same settings with another port (tests use 0 for a free one). */
     public HandlerConfig withPort(int newPort) {
-        return new HandlerConfig(host, session, version, newPort, idleGraceMs, feedPerSecond, testHooks);
+        return new HandlerConfig(host, session, version, newPort, idleGraceMs, feedPerSecond, testHooks, user);
     }
 
     /** The same settings with another idle grace. */
     public HandlerConfig withIdleGraceMs(long newIdleGraceMs) {
-        return new HandlerConfig(host, session, version, port, newIdleGraceMs, feedPerSecond, testHooks);
+        return new HandlerConfig(host, session, version, port, newIdleGraceMs, feedPerSecond, testHooks, user);
     }
 
     /** The same settings with another initial feed rate. */
     public HandlerConfig withFeedPerSecond(int newFeedPerSecond) {
-        return new HandlerConfig(host, session, version, port, idleGraceMs, newFeedPerSecond, testHooks);
+        return new HandlerConfig(host, session, version, port, idleGraceMs, newFeedPerSecond, testHooks, user);
     }
 
     /** The same settings with the test commands served or not. */
     public HandlerConfig withTestHooks(boolean on) {
-        return new HandlerConfig(host, session, version, port, idleGraceMs, feedPerSecond, on);
+        return new HandlerConfig(host, session, version, port, idleGraceMs, feedPerSecond, on, user);
     }
 }

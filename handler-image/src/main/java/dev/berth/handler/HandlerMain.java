@@ -43,7 +43,7 @@ public final class HandlerMain {
             config = config.withPort(0).withTestHooks(true); // it probes its own port
         }
         HandlerLog log = new HandlerLog(config.session() == null ? "pool" : config.session());
-        SessionState state = new SessionState(config.session());
+        SessionState state = SessionState.of(config);
         HandlerServer server = new HandlerServer(config, state, hostname(System.getenv()), log, new IdleExit());
         Runtime.getRuntime().addShutdownHook(new Thread(new Shutdown(server, state, log), "berth-shutdown"));
         try {

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The warm pool's side of the gateway contract: a pooled handler (BERTH_POOL=1) starts before its
- * session exists and learns it from the gateway's first message, {@code {"cmd":"claim","session":KEY}}.
+ * session exists and learns it from the gateway's first message, {@code {"cmd":"claim","session":KEY}},
+ * with the signed-in user it serves ({@code "user"}, {@code "email"}) when the gateway signs users in.
  * It serves the first session it is claimed for and refuses any other with 1008, so gateways
  * sharing an engine never share a backend.
  */
@@ -30,6 +31,9 @@ final class PoolClaim {
         if (!(key instanceof String text) || !isSessionKey(text) || !state.claim(text)) {
             connection.fail(1008, "a pooled handler must be claimed first");
             return;
+        }
+        if (claim.get("user") instanceof String user) {
+            state.serves(user);
         }
         connection.greet();
     }

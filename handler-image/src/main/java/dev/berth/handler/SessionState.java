@@ -11,6 +11,9 @@ public final class SessionState {
 
     private final long startedAt = System.currentTimeMillis();
     private volatile String sessionKey;
+    /** The signed-in user the session serves (BERTH_USER, or the claim's user), or null. */
+    private volatile String user;
+
     private final AtomicLong framesReceived = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
@@ -27,6 +30,13 @@ public final class SessionState {
         this.sessionKey = sessionKey;
     }
 
+    /** The state of a handler started with {@code config}: its session and user, if it has them yet. */
+    public static SessionState of(HandlerConfig config) {
+        SessionState state = new SessionState(config.session());
+        state.user = config.user();
+        return state;
+    }
+
     /** The session this handler serves; null for a pooled handler not claimed yet. */
     public String sessionKey() {
         return sessionKey;
@@ -38,6 +48,16 @@ public final class SessionState {
             sessionKey = key;
         }
         return sessionKey.equals(key);
+    }
+
+    /** The signed-in user the session serves, or null when the gateway signs no one in. */
+    public String user() {
+        return user;
+    }
+
+    /** The gateway said whom the session serves (its environment, or a pooled handler's claim). */
+    public void serves(String signedIn) {
+        user = signedIn;
     }
 
     /** Epoch millis when this process's state was created. */

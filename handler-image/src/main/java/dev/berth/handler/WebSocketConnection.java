@@ -108,13 +108,16 @@ final class WebSocketConnection implements Runnable {
      * which the gateway's claim and adoption wait for, then starts the app.
      */
     void greet() throws InterruptedException {
-        writer.reply(new Json.Writer()
+        Json.Writer hello = new Json.Writer()
                 .put("type", "hello")
                 .put("session", state.sessionKey())
                 .put("version", server.config().version())
                 .put("hostname", server.hostname())
-                .put("connection", number)
-                .toString());
+                .put("connection", number);
+        if (state.user() != null) {
+            hello.put("user", state.user());
+        }
+        writer.reply(hello.toString());
         app.started();
     }
 

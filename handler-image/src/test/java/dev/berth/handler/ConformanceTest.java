@@ -45,7 +45,8 @@ class ConformanceTest {
     /** The lock of tests that count or make the handler's probe threads. */
     static final String PROBE_THREADS = "berth-probe threads";
 
-    private static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
+    private static final HandlerConfig BASE =
+            new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true, null);
     private static final byte[] KOSME = "κόσμε".getBytes(StandardCharsets.UTF_8);
 
     private final SessionState state = new SessionState("s-conformance");

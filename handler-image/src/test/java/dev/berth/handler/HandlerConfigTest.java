@@ -12,7 +12,8 @@ class HandlerConfigTest {
     @Test
     void unsetVariablesGiveTheDefaults() throws Exception {
         assertEquals(
-                new HandlerConfig("0.0.0.0", "local", "dev", 8080, 60_000, 2, false), HandlerConfig.fromEnv(Map.of()));
+                new HandlerConfig("0.0.0.0", "local", "dev", 8080, 60_000, 2, false, null),
+                HandlerConfig.fromEnv(Map.of()));
     }
 
     @Test
@@ -30,7 +31,7 @@ class HandlerConfigTest {
                 "0",
                 "BERTH_TEST_HOOKS",
                 "1"));
-        assertEquals(new HandlerConfig("0.0.0.0", "k3y", "0.1.0", 9000, 1500, 0, true), config);
+        assertEquals(new HandlerConfig("0.0.0.0", "k3y", "0.1.0", 9000, 1500, 0, true, null), config);
     }
 
     @Test

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
  */
 abstract class HandlerServerFixture {
 
-    static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true);
+    static final HandlerConfig BASE = new HandlerConfig("127.0.0.1", "s-test", "9.9.9", 0, 60_000, 0, true, null);
 
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final HandlerLog log = new HandlerLog("s-test", new PrintStream(logBytes, true, StandardCharsets.UTF_8));

@@ -28,8 +28,10 @@ import java.util.logging.Logger;
  * an unauthenticated caller learns nothing, not even which paths exist.
  *
  * <pre>
- *   GET    /sessions               every session: key, route, version, state, age, bytes each way
+ *   GET    /sessions[?user=NAME]   every session (or a signed-in user's): key, route, version, state, age,
+ *                                  bytes each way, client address and user
  *   DELETE /sessions/{key}         ends one session (its client gets 4003); 404 if there is none
+ *   DELETE /sessions?user=NAME     ends every session of a signed-in user: {"ended": N}
  *   GET    /admissions             {"admissions":"open"|"paused"}
  *   POST   /admissions/pause       no new session starts; existing ones still take their clients back
  *   POST   /admissions/resume
@@ -74,10 +76,25 @@ public final class AdminApi {
         });
         router.get("/sessions")
                 .handler(ctx -> answer(ctx, registry.snapshot().map(sessions -> {
+                    String user = ctx.request().getParam("user");
                     JsonArray list = new JsonArray();
-                    sessions.forEach(session -> list.add(json(session)));
+                    sessions.stream()
+                            .filter(session -> user == null || user.equals(session.user()))
+                            .forEach(session -> list.add(json(session)));
                     return new JsonObject().put("sessions", list);
                 })));
+        router.delete("/sessions").handler(ctx -> {
+            String user = ctx.request().getParam("user");
+            if (user == null) {
+                ctx.response().setStatusCode(400);
+                ctx.json(new JsonObject().put("error", "name the user whose sessions end: DELETE /sessions?user=NAME"));
+                return;
+            }
+            answer(ctx, registry.endUserSessions(user).map(ended -> {
+                LOG.info("admin: ended " + ended + " session(s) of user " + user);
+                return new JsonObject().put("ended", ended);
+            }));
+        });
         router.delete("/sessions/:key").handler(ctx -> {
             String key = ctx.pathParam("key");
             registry.endByOperator(key)
@@ -213,6 +230,8 @@ public final class AdminApi {
                 .put("state", session.state().name().toLowerCase(Locale.ROOT))
                 .put("ageSeconds", session.ageSeconds())
                 .put("bytesFromClient", session.fromClient())
-                .put("bytesToClient", session.toClient());
+                .put("bytesToClient", session.toClient())
+                .put("client", session.client())
+                .put("user", session.user());
     }
 }

@@ -14,6 +14,8 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * machine no flag is needed:
  *
  * <pre>
- *   berth [--config FILE] sessions | end KEY | admissions | pause | resume | config | reload | routes
+ *   berth [--config FILE] sessions | user NAME | end KEY | end-user NAME | admissions | pause | resume | config | reload | routes
  *                         | drain ROUTE VERSION [DEADLINE] | ready
  * </pre>
  *
@@ -38,8 +40,11 @@ public final class BerthCommand {
 
     static final String USAGE = """
       usage: berth [--config FILE] COMMAND
-        sessions     every session: key, route, version, state, age, bytes each way
+        sessions     every session: key, route, version, state, age, bytes each way, client, user
+        user NAME    the sessions of one signed-in user
         end KEY      ends one session (its client gets 4003)
+        end-user NAME
+                     ends every session of one signed-in user
         admissions   whether new sessions are admitted
         pause        no new session starts; existing ones keep their clients
         resume       new sessions start again
@@ -111,6 +116,17 @@ public final class BerthCommand {
         return switch (words.get(0)) {
             case "sessions" ->
                 call(client, admin, token, HttpMethod.GET, "/sessions").map(this::printSessions);
+            case "user" ->
+                call(client, admin, token, HttpMethod.GET, "/sessions?user=" + encoded(words.get(1)))
+                        .map(this::printSessions);
+            case "end-user" ->
+                call(client, admin, token, HttpMethod.DELETE, "/sessions?user=" + encoded(words.get(1)))
+                        .map(response -> done(
+                                response,
+                                response.statusCode() == 200
+                                        ? "ended " + response.bodyAsJsonObject().getInteger("ended")
+                                                + " session(s) of user " + words.get(1)
+                                        : null));
             case "end" ->
                 call(client, admin, token, HttpMethod.DELETE, "/sessions/" + words.get(1))
                         .map(response -> {
@@ -204,26 +220,30 @@ public final class BerthCommand {
         var sessions = response.bodyAsJsonObject().getJsonArray("sessions");
         out.println(String.format(
                 Locale.ROOT,
-                "%-26s %-14s %-10s %-10s %8s %12s %12s",
+                "%-26s %-14s %-10s %-10s %8s %12s %12s %-16s %s",
                 "KEY",
                 "ROUTE",
                 "VERSION",
                 "STATE",
                 "AGE(s)",
                 "FROM CLIENT",
-                "TO CLIENT"));
+                "TO CLIENT",
+                "CLIENT",
+                "USER"));
         for (int i = 0; i < sessions.size(); i++) {
             JsonObject s = sessions.getJsonObject(i);
             out.println(String.format(
                     Locale.ROOT,
-                    "%-26s %-14s %-10s %-10s %8d %12d %12d",
+                    "%-26s %-14s %-10s %-10s %8d %12d %12d %-16s %s",
                     s.getString("key"),
                     s.getString("route"),
                     s.getString("version"),
                     s.getString("state"),
                     s.getLong("ageSeconds"),
                     s.getLong("bytesFromClient"),
-                    s.getLong("bytesToClient")));
+                    s.getLong("bytesToClient"),
+                    s.getString("client", "-"),
+                    s.getString("user", "-")));
         }
         out.println(sessions.size() + " session(s)");
         return 0;
@@ -261,10 +281,14 @@ public final class BerthCommand {
         return 0;
     }
 
+    private static String encoded(String word) {
+        return URLEncoder.encode(word, StandardCharsets.UTF_8);
+    }
+
     /** How many words follow a command. */
     private static int argumentsOf(String command) {
         return switch (command) {
-            case "end" -> 1;
+            case "end", "user", "end-user" -> 1;
             case "drain" -> 2;
             default -> 0;
         };

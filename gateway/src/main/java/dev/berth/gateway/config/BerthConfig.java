@@ -10,6 +10,7 @@ import java.util.List;
  * @param source the file it was read from, named in every error
  * @param text the file's text as it was read, for the admin API (its sha-256 is the config's version)
  * @param workingDirectory where process-launched handlers run: the folder holding the file
+ * @param auth who the user is, or null when sessions belong to no one
  */
 public record BerthConfig(
         Path source,
@@ -20,6 +21,7 @@ public record BerthConfig(
         DockerConfig docker,
         SessionsConfig sessions,
         AdminConfig admin,
+        AuthConfig auth,
         List<RouteConfig> routes) {
 
     /** The route called {@code name}, if the configuration has one. */
@@ -41,6 +43,6 @@ public record BerthConfig(
     /** The same configuration listening on another port (the {@code --port} flag). */
     public BerthConfig withListenPort(int port) {
         return new BerthConfig(
-                source, text, workingDirectory, listen.withPort(port), launcher, docker, sessions, admin, routes);
+                source, text, workingDirectory, listen.withPort(port), launcher, docker, sessions, admin, auth, routes);
     }
 }

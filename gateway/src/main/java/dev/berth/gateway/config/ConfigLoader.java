@@ -56,7 +56,7 @@ public final class ConfigLoader {
         }
         DuplicateKeys.reject(name, text);
         ConfigNode root = new ConfigNode(name, "", tree)
-                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "routes"));
+                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "auth", "routes"));
         LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
         DockerConfig docker = docker(root.child("docker"), launcher);
         List<RouteConfig> routes = RoutesLoader.routes(root.child("routes"), launcher);
@@ -72,6 +72,7 @@ public final class ConfigLoader {
                 docker,
                 sessions(root.child("sessions"), absolute.getParent()),
                 admin(root.child("admin"), absolute.getParent()),
+                AuthLoader.auth(root.child("auth"), absolute.getParent()),
                 routes);
     }
 
@@ -101,7 +102,9 @@ public final class ConfigLoader {
                 "maxConnectionsPerClient",
                 "eventLoops",
                 "allowedOrigins",
-                "tls"));
+                "tls",
+                "trustedProxies",
+                "proxyProtocol"));
         int maxFrame = (int) node.child("maxFrameSize").bytes(16L * MIB, 1024, 64L * MIB);
         int maxMessage = (int) node.child("maxMessageSize").bytes(64L * MIB, 1024, 1L << 30);
         if (maxMessage < maxFrame) {
@@ -132,7 +135,20 @@ public final class ConfigLoader {
                 node.child("maxConnectionsPerClient").integer(1_000, 1, 1_000_000),
                 eventLoops(node.child("eventLoops")),
                 origins,
-                tls(node.child("tls"), folder));
+                tls(node.child("tls"), folder),
+                node.child("trustedProxies").list(ConfigLoader::cidr),
+                node.child("proxyProtocol").bool(false));
+    }
+
+    private static Cidr cidr(ConfigNode node) {
+        String value = node.string(null);
+        try {
+            return Cidr.parse(value);
+        } catch (IllegalArgumentException wrong) {
+            throw node.error(
+                    "'" + value + "' is not an address block: " + wrong.getMessage(),
+                    "write address/prefix, e.g. 10.0.0.0/8 or 127.0.0.1/32, for the proxies in front of the gateway");
+        }
     }
 
     /** {@code auto} (the default): one data loop per core; or a number. */
@@ -200,6 +216,7 @@ public final class ConfigLoader {
                 "tokenSecretFile",
                 "maxSessions",
                 "perClient",
+                "perUser",
                 "launches",
                 "drainDeadline",
                 "gatewayId"));
@@ -211,6 +228,7 @@ public final class ConfigLoader {
                             "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
         }
         ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute", "maxStarting"));
+        ConfigNode perUser = node.child("perUser").onlyKeys(Set.of("maxSessions"));
         ConfigNode launches = node.child("launches").onlyKeys(Set.of("maxConcurrent", "queue"));
         return new SessionsConfig(
                 node.child("onShutdown").choice(SessionsConfig.OnShutdown.class, SessionsConfig.OnShutdown.KEEP),
@@ -222,6 +240,7 @@ public final class ConfigLoader {
                 perClient.child("maxSessions").integer(100, 1, 1_000_000),
                 perClient.child("newPerMinute").integer(600, 1, 1_000_000),
                 perClient.child("maxStarting").integer(8, 1, 100_000),
+                perUser.child("maxSessions").integer(10, 1, 1_000_000),
                 launches.child("maxConcurrent").integer(8, 1, 1000),
                 launches.child("queue").integer(64, 0, 100_000),
                 node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),

@@ -128,6 +128,7 @@ public final class ConfigReloader {
         sections.put("docker", new Object[] {before.docker(), parsed.docker()});
         sections.put("sessions", new Object[] {before.sessions(), parsed.sessions()});
         sections.put("admin", new Object[] {before.admin(), parsed.admin()});
+        sections.put("auth", new Object[] {before.auth(), parsed.auth()});
         sections.forEach((section, values) -> {
             if (!Objects.equals(values[0], values[1])) {
                 throw new ConfigException(
@@ -144,6 +145,7 @@ public final class ConfigReloader {
                 current.docker(),
                 current.sessions(),
                 current.admin(),
+                current.auth(),
                 parsed.routes());
     }
 }

@@ -20,6 +20,10 @@ import java.util.List;
  * @param allowedOrigins browser origins allowed to open websockets besides the gateway's own
  *     ({@code *} allows any); requests without an Origin header (not browsers) are allowed
  * @param tls the certificate and key to serve https and wss with, or null for plain http
+ * @param trustedProxies the peers whose forwarding headers (and PROXY protocol header) are believed:
+ *     from them the client's address, scheme and host are the ones they forward (docs/security.md)
+ * @param proxyProtocol whether every connection starts with a PROXY protocol v1 or v2 header (a TCP
+ *     load balancer in front), believed from trusted proxies only
  */
 public record ListenConfig(
         String host,
@@ -33,7 +37,9 @@ public record ListenConfig(
         int maxConnectionsPerClient,
         int eventLoops,
         List<String> allowedOrigins,
-        Tls tls) {
+        Tls tls,
+        List<Cidr> trustedProxies,
+        boolean proxyProtocol) {
 
     /** PEM files, read at start; the gateway marks its cookies Secure when it serves TLS. */
     public record Tls(Path certificate, Path key) {}
@@ -51,6 +57,8 @@ public record ListenConfig(
                 maxConnectionsPerClient,
                 eventLoops,
                 allowedOrigins,
-                tls);
+                tls,
+                trustedProxies,
+                proxyProtocol);
     }
 }

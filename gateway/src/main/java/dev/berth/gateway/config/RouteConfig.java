@@ -22,6 +22,8 @@ import java.util.Map;
  * @param drainDeadline how long sessions of a version the route no longer runs keep their backends
  *     after a reload, before they are closed with 1001 so their clients reconnect to the new one;
  *     null: until they end by themselves
+ * @param sessionFor with {@code auth}: whether each browser of a user gets a session of its own on this
+ *     route, or all of a user's browsers share one (the newest connection takes it over)
  * @param configKey the route's key in the file, e.g. routes[0], for messages that name a setting
  */
 public record RouteConfig(
@@ -41,7 +43,16 @@ public record RouteConfig(
         Limits limits,
         Timeouts timeouts,
         Buffer buffer,
+        SessionFor sessionFor,
         String configKey) {
+
+    /** Who a session (and its backend) is for, with {@code auth}. */
+    public enum SessionFor {
+        /** Each browser (each cookie): a user with two browsers has two sessions. */
+        BROWSER,
+        /** The signed-in user: a user's second browser joins their session, taking it over (4001 to the first). */
+        USER
+    }
 
     /** A backend's host and port, as written in the file ({@code host:port}). */
     public record Endpoint(String host, int port) {
@@ -169,6 +180,7 @@ public record RouteConfig(
                 limits,
                 timeouts,
                 buffer,
+                sessionFor,
                 configKey);
     }
 
@@ -194,6 +206,7 @@ public record RouteConfig(
                 limits,
                 timeouts,
                 buffer,
+                sessionFor,
                 configKey);
     }
 

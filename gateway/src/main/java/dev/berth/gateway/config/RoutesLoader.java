@@ -63,7 +63,8 @@ final class RoutesLoader {
                 "drain",
                 "limits",
                 "timeouts",
-                "buffer"));
+                "buffer",
+                "sessionFor"));
         String name = node.child("name").requiredString(node.path() + ".name: listings");
         if (!ROUTE_NAME.matcher(name).matches()) {
             throw node.child("name")
@@ -133,6 +134,7 @@ final class RoutesLoader {
                 limits(node.child("limits")),
                 timeouts(node.child("timeouts")),
                 buffer(node.child("buffer")),
+                node.child("sessionFor").choice(RouteConfig.SessionFor.class, RouteConfig.SessionFor.BROWSER),
                 node.path());
     }
 

@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param perClientNewPerMinute new sessions one client address may open per minute (and at once)
  * @param perClientMaxStarting sessions one client address may have starting at once (launching or
  *     queued for a launch), so that one address cannot fill the launch queue everyone shares
+ * @param perUserMaxSessions sessions one signed-in user may hold at once, over all routes and
+ *     browsers (with {@code auth} only)
  * @param maxConcurrentLaunches backends being launched at once
  * @param launchQueue launches that may wait for a free slot; past it, new sessions get 503
  * @param drainDeadline at a graceful shutdown (SIGTERM), how long attached clients keep their pipes
@@ -33,6 +35,7 @@ public record SessionsConfig(
         int perClientMaxSessions,
         int perClientNewPerMinute,
         int perClientMaxStarting,
+        int perUserMaxSessions,
         int maxConcurrentLaunches,
         int launchQueue,
         Duration drainDeadline,

@@ -20,7 +20,9 @@ import java.util.logging.Logger;
  * its previous answer) is closed, so neither a slow first request nor keep-alive requests trickled
  * one by one can hold a socket. Past {@code listen.maxConnections} open connections, or past
  * {@code listen.maxConnectionsPerClient} from one address, a request is refused and its connection
- * closed. Shared by the edge's loops.
+ * closed. A trusted proxy's connections (listen.trustedProxies) each carry a client of its own and
+ * count toward the total only; its clients are held to their limits by the sessions they open.
+ * Shared by the edge's loops.
  *
  * <p>A connection is counted from its opening to the close of its socket, whatever it became:
  * Vert.x stops calling an HTTP connection's close handler once it was upgraded to a websocket, so
@@ -33,6 +35,7 @@ final class ConnectionGuard {
     private final Vertx vertx;
     private final ListenConfig listen;
     private final ConnectionMeter meter;
+    private final TrustedProxies proxies;
     private final RefusalLog refusals = new RefusalLog(LOG);
     /** Deadline timers of connections expected to send a request. */
     private final Map<HttpConnection, Long> awaitingRequest = new ConcurrentHashMap<>();
@@ -40,22 +43,27 @@ final class ConnectionGuard {
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Integer> openByClient = new ConcurrentHashMap<>();
 
-    ConnectionGuard(Vertx vertx, ListenConfig listen, ConnectionMeter meter) {
+    ConnectionGuard(Vertx vertx, ListenConfig listen, ConnectionMeter meter, TrustedProxies proxies) {
         this.vertx = vertx;
         this.listen = listen;
         this.meter = meter;
+        this.proxies = proxies;
         meter.connectionsOpen(open::get);
     }
 
     /** For {@code HttpServer.connectionHandler}. */
     void connected(HttpConnection connection) {
-        String client = connection.remoteAddress().hostAddress();
+        String client = proxies.clientOf(connection); // null: a trusted proxy's, many clients in one
         open.incrementAndGet();
-        openByClient.merge(client, 1, Integer::sum);
+        if (client != null) {
+            openByClient.merge(client, 1, Integer::sum);
+        }
         awaitRequest(connection);
         channel(connection).closeFuture().addListener(closed -> {
             open.decrementAndGet();
-            openByClient.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
+            if (client != null) {
+                openByClient.computeIfPresent(client, (address, count) -> count > 1 ? count - 1 : null);
+            }
             cancelDeadline(connection);
         });
     }
@@ -72,13 +80,13 @@ final class ConnectionGuard {
             cancelDeadline(connection);
             // An answer that completes leaves the connection waiting for its next request, on the clock.
             request.response().endHandler(ended -> awaitRequest(connection));
-            String client = connection.remoteAddress().hostAddress();
+            String client = proxies.clientOf(connection);
             if (open.get() > listen.maxConnections()) {
                 refuse(
                         request,
                         Failure.TOO_MANY_CONNECTIONS,
                         open.get() + " connections open (listen.maxConnections: " + listen.maxConnections() + ")");
-            } else if (openByClient.getOrDefault(client, 0) > listen.maxConnectionsPerClient()) {
+            } else if (client != null && openByClient.getOrDefault(client, 0) > listen.maxConnectionsPerClient()) {
                 refuse(
                         request,
                         Failure.CLIENT_CONNECTION_LIMIT,

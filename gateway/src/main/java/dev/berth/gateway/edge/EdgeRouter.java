@@ -6,6 +6,7 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.EngineStatus;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.Sessions;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -43,7 +44,7 @@ public final class EdgeRouter {
     /** Shared by all the edge's loops, so its connection limit holds for the gateway. */
     private final ConnectionGuard guard;
 
-    private final OriginPolicy origins;
+    private final SessionWebSocketHandler.Edge edge;
     /** The websocket handler of each route's path; swapped whole when a reload changes the routes. */
     private volatile Map<String, SessionWebSocketHandler> websockets;
 
@@ -62,20 +63,28 @@ public final class EdgeRouter {
         this.sessions = sessions;
         this.metricsPage = metricsPage;
         this.launcherName = launcherName;
-        this.guard = new ConnectionGuard(vertx, config.listen(), connections);
-        this.origins = new OriginPolicy(
-                config.listen().allowedOrigins(), config.listen().tls() != null);
+        TrustedProxies proxies = new TrustedProxies(config.listen());
+        this.guard = new ConnectionGuard(vertx, config.listen(), connections, proxies);
+        this.edge = new SessionWebSocketHandler.Edge(
+                proxies, new OriginPolicy(config.listen().allowedOrigins()), new SignIn(vertx, config.auth()));
         routesChanged(config.routes());
+    }
+
+    /** Gets ready to take requests: the sign-in's keys are loaded (auth.jwt). */
+    public Future<Void> start() {
+        return edge.signIn().start();
+    }
+
+    /** Stops what runs in the background (the JWKS refresh). */
+    public void stop() {
+        edge.signIn().stop();
     }
 
     /** Serves {@code routes} from now on: new paths are taken, removed ones answer 404 (their sessions go on). */
     public void routesChanged(List<RouteConfig> routes) {
         Map<String, SessionWebSocketHandler> next = new HashMap<>();
         for (RouteConfig route : routes) {
-            next.put(
-                    route.path(),
-                    new SessionWebSocketHandler(
-                            route, registry, sessions, origins, config.listen().tls() != null));
+            next.put(route.path(), new SessionWebSocketHandler(route, registry, sessions, edge));
         }
         websockets = Map.copyOf(next);
     }

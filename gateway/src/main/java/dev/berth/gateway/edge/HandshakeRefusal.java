@@ -30,24 +30,27 @@ final class HandshakeRefusal {
         this.cookie = cookie;
     }
 
-    void send(HttpServerRequest request, Throwable error) {
+    void send(HttpServerRequest request, PublicView from, Throwable error) {
         FailureException known = FailureException.wrap(error, Failure.START_FAILED, "launch failed");
-        send(request, known.failure(), known.getMessage());
+        send(request, from, known.failure(), known.getMessage());
     }
 
-    /** @param detail for the log only: it may name backends and their addresses */
-    void send(HttpServerRequest request, Failure failure, String detail) {
+    /**
+     * @param from the client as the edge made it out, for the log
+     * @param detail for the log only: it may name backends and their addresses
+     */
+    void send(HttpServerRequest request, PublicView from, Failure failure, String detail) {
         HttpServerResponse response = request.response();
         if (response.ended() || response.closed()) {
-            LOG.info("client " + request.remoteAddress() + " left " + request.path() + " before its session was ready ("
-                    + failure.tag() + ": " + detail + ")");
+            LOG.info("client " + from + " left " + request.path() + " before its session was ready (" + failure.tag()
+                    + ": " + detail + ")");
             return;
         }
         meter.refused(route.name(), failure);
         refusals.log(
                 failure,
-                "refused websocket upgrade " + request.path() + " from " + request.remoteAddress() + " with "
-                        + failure.httpStatus() + " " + failure.tag() + ": " + detail);
+                "refused websocket upgrade " + request.path() + " from " + from + " with " + failure.httpStatus() + " "
+                        + failure.tag() + ": " + detail);
         if (failure == Failure.NOT_WEBSOCKET) {
             response.putHeader("Upgrade", "websocket");
         } else if (failure == Failure.INVALID_TOKEN) {

@@ -6,6 +6,7 @@ import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.ProtocolErrorAnswer;
 import dev.berth.gateway.session.Arrival;
+import dev.berth.gateway.session.Caller;
 import dev.berth.gateway.session.Progress;
 import dev.berth.gateway.session.SessionMeter;
 import dev.berth.gateway.session.Sessions;
@@ -37,59 +38,67 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
     private final RouteConfig route;
     private final Sessions registry;
     private final HandshakeRefusal refusal;
-    private final OriginPolicy origins;
-    private final boolean tls;
+    private final Edge edge;
 
-    SessionWebSocketHandler(
-            RouteConfig route, Sessions registry, SessionMeter meter, OriginPolicy origins, boolean tls) {
+    /** What every route's handler shares: who the client is, and which pages and users may connect. */
+    record Edge(TrustedProxies proxies, OriginPolicy origins, SignIn signIn) {}
+
+    SessionWebSocketHandler(RouteConfig route, Sessions registry, SessionMeter meter, Edge edge) {
         this.route = route;
         this.registry = registry;
         this.refusal = new HandshakeRefusal(route, meter, COOKIE);
-        this.origins = origins;
-        this.tls = tls;
+        this.edge = edge;
     }
 
     /** Takes the server's own request, not a router's wrapper, so the websocket is Vert.x's own too. */
     @Override
     public void handle(HttpServerRequest request) {
+        PublicView view = edge.proxies().view(request);
         if (!isUpgrade(request)) {
-            refusal.send(request, Failure.NOT_WEBSOCKET, "a plain " + request.method() + " request");
+            refusal.send(request, view, Failure.NOT_WEBSOCKET, "a plain " + request.method() + " request");
             return;
         }
-        if (!origins.allows(request)) {
-            refusal.send(request, Failure.FORBIDDEN_ORIGIN, "Origin " + request.getHeader(HttpHeaders.ORIGIN));
+        if (!edge.origins().allows(request, view)) {
+            refusal.send(
+                    request,
+                    view,
+                    Failure.FORBIDDEN_ORIGIN,
+                    "Origin " + request.getHeader(HttpHeaders.ORIGIN) + " is not this site ("
+                            + (view.https() ? "https://" : "http://") + view.host() + ") nor in listen.allowedOrigins");
             return;
         }
         // Held until the handshake is accepted: the upgrade completes only once the session is piped.
         request.pause();
         Cookie presented = request.getCookie(COOKIE);
-        registry.arrive(
+        edge.signIn()
+                .user(request, view)
+                .compose(user -> registry.arrive(
                         presented == null ? null : presented.getValue(),
                         route,
-                        request.remoteAddress().hostAddress())
-                .onSuccess(arrival -> proceed(request, arrival))
-                .onFailure(refused -> refusal.send(request, refused));
+                        new Caller(view.client(), view.via(), user)))
+                .onSuccess(arrival -> proceed(request, view, arrival))
+                .onFailure(refused -> refusal.send(request, view, refused));
     }
 
-    private void proceed(HttpServerRequest request, Arrival arrival) {
+    private void proceed(HttpServerRequest request, PublicView view, Arrival arrival) {
         request.response().closeHandler(v -> arrival.release()); // the client left before it was attached
         if (request.response().closed()) {
             arrival.release(); // it left while the session was being found
             return;
         }
         if ("1".equals(request.getParam(PROGRESS_PARAMETER))) {
-            acceptWithProgress(request, arrival);
+            acceptWithProgress(request, view, arrival);
             return;
         }
         arrival.ready()
-                .compose(piped -> accept(request, arrival)
+                .compose(piped -> accept(request, view, arrival)
                         // The session was ready; failing now means the client went away during its own handshake.
                         .recover(gone -> Future.failedFuture(new ClientLeft(gone))))
                 .onSuccess(arrival::attach)
                 .onFailure(error -> {
                     arrival.release();
                     if (!(error instanceof ClientLeft)) {
-                        refusal.send(request, error);
+                        refusal.send(request, view, error);
                     }
                 });
     }
@@ -99,9 +108,9 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
      * of the start as a text frame, before any frame of its backend; a start that fails then ends
      * with the failure's close code instead of an HTTP status. Admission refused it before this.
      */
-    private void acceptWithProgress(HttpServerRequest request, Arrival arrival) {
+    private void acceptWithProgress(HttpServerRequest request, PublicView view, Arrival arrival) {
         long begun = System.nanoTime();
-        accept(request, arrival).onComplete(accepted -> {
+        accept(request, view, arrival).onComplete(accepted -> {
             if (accepted.failed()) {
                 arrival.release(); // the client left during its own handshake
                 return;
@@ -140,13 +149,14 @@ final class SessionWebSocketHandler implements Handler<HttpServerRequest> {
                 .encode();
     }
 
-    private Future<AcceptedClient> accept(HttpServerRequest request, Arrival arrival) {
+    private Future<AcceptedClient> accept(HttpServerRequest request, PublicView view, Arrival arrival) {
         String token = arrival.token();
-        // One cookie per route (its path), so one route's token is never sent to another.
+        // One cookie per route (its path), so one route's token is never sent to another; Secure
+        // whenever the client's page is https, also when a proxy in front terminates the TLS.
         Cookie cookie = Cookie.cookie(COOKIE, token)
                 .setPath(route.path())
                 .setHttpOnly(true)
-                .setSecure(tls)
+                .setSecure(view.https())
                 .setSameSite(CookieSameSite.LAX);
         request.response()
                 .headers()

@@ -20,12 +20,16 @@ public enum Failure {
     FORBIDDEN_ORIGIN(403, 0, "websockets from this origin are not allowed"),
     /** A session token that is malformed, forged, tampered with, expired or for another route. */
     INVALID_TOKEN(401, 0, "the session token is not valid: connect again without it for a new session"),
+    /** With auth: the request names no signed-in user (no header from a trusted proxy, no valid token). */
+    UNAUTHENTICATED(401, 0, "sign in first: this gateway serves signed-in users only"),
     /** This client address holds its maximum number of open connections (listen.maxConnectionsPerClient). */
     CLIENT_CONNECTION_LIMIT(429, 0, "too many connections from this address"),
     /** The gateway holds its maximum number of open connections (listen.maxConnections). */
     TOO_MANY_CONNECTIONS(503, 0, "the gateway holds its maximum number of connections"),
     /** This client address holds its maximum number of sessions. */
     CLIENT_SESSION_LIMIT(429, 0, "too many sessions from this address"),
+    /** This signed-in user holds their maximum number of sessions (sessions.perUser.maxSessions). */
+    USER_SESSION_LIMIT(429, 0, "too many sessions for this user"),
     /** This client address opens new sessions faster than allowed. */
     CLIENT_RATE_LIMIT(429, 0, "new sessions from this address too fast: slow down"),
     /** This client address has its maximum number of sessions starting (launched or waiting for a launch) at once. */

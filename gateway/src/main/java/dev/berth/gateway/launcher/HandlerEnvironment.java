@@ -25,6 +25,12 @@ record HandlerEnvironment(Map<String, String> variables) {
         } else {
             env.put("BERTH_SESSION", request.sessionKey());
         }
+        if (request.user() != null) {
+            env.put("BERTH_USER", request.user().name());
+            if (request.user().email() != null) {
+                env.put("BERTH_USER_EMAIL", request.user().email());
+            }
+        }
         env.put("BERTH_VERSION", request.route().version());
         env.put("BERTH_PORT", Integer.toString(port));
         env.put(

@@ -12,10 +12,16 @@ import java.util.HexFormat;
  * when it is claimed ({@code sessionKey} is then the pool entry's own name). The key, not the
  * client's secret token, is what backends, labels and logs see. The launch reports its steps to
  * {@code progress}; {@code withdrawn} completes when nobody waits for it any more (its session
- * ended first), so a launch that has not begun never begins.
+ * ended first), so a launch that has not begun never begins. {@code user} is the signed-in user the
+ * session serves, or null (always null for a pool entry: its claim tells it).
  */
 public record LaunchRequest(
-        String sessionKey, RouteConfig route, boolean pooled, LaunchProgress progress, Future<Void> withdrawn) {
+        String sessionKey,
+        RouteConfig route,
+        boolean pooled,
+        LaunchProgress progress,
+        Future<Void> withdrawn,
+        SessionUser user) {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -24,7 +30,13 @@ public record LaunchRequest(
     }
 
     public LaunchRequest(String sessionKey, RouteConfig route, LaunchProgress progress, Future<Void> withdrawn) {
-        this(sessionKey, route, false, progress, withdrawn);
+        this(sessionKey, route, false, progress, withdrawn, null);
+    }
+
+    /** The launch of session {@code sessionKey}'s own backend, for {@code user} (or null). */
+    public LaunchRequest(
+            String sessionKey, RouteConfig route, SessionUser user, LaunchProgress progress, Future<Void> withdrawn) {
+        this(sessionKey, route, false, progress, withdrawn, user);
     }
 
     /** A pool entry of {@code route}, named {@code pool-<random>}. */
@@ -36,6 +48,7 @@ public record LaunchRequest(
                 route,
                 true,
                 LaunchProgress.NONE,
-                Promise.<Void>promise().future());
+                Promise.<Void>promise().future(),
+                null);
     }
 }

@@ -1,5 +1,6 @@
 package dev.berth.gateway.pool;
 
+import dev.berth.gateway.launcher.SessionUser;
 import dev.berth.gateway.loops.EventLoops;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -50,15 +51,15 @@ final class PoolHandshakes {
     }
 
     /**
-     * Claims the entry's handler for session {@code key}: its answer is its hello, passed on to the
+     * Claims the entry's handler for session {@code key}, serving {@code user} (or no one): its answer is its hello, passed on to the
      * session's pipe. Fails with {@link AlreadyClaimed} or {@link ClaimRefused} when the entry is
      * someone else's, otherwise when it closes or does not answer in time.
      */
-    Future<WarmPool.Claimed> claim(PoolEntry entry, String key) {
-        return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key));
+    Future<WarmPool.Claimed> claim(PoolEntry entry, String key, SessionUser user) {
+        return EventLoops.call(entry.loop(), () -> claimOnItsLoop(entry, key, user));
     }
 
-    private Future<WarmPool.Claimed> claimOnItsLoop(PoolEntry entry, String key) {
+    private Future<WarmPool.Claimed> claimOnItsLoop(PoolEntry entry, String key, SessionUser user) {
         WebSocket socket = entry.socket();
         // Completed on this loop, by the socket's events or the timer.
         Promise<WarmPool.Claimed> answered = Promise.promise();
@@ -85,8 +86,14 @@ final class PoolHandshakes {
         }
         long timer = vertx.setTimer(
                 CLAIM_TIMEOUT_MS, id -> answered.tryFail("no answer to the claim within " + CLAIM_TIMEOUT_MS + "ms"));
-        socket.writeTextMessage(
-                new JsonObject().put("cmd", "claim").put("session", key).encode());
+        JsonObject claim = new JsonObject().put("cmd", "claim").put("session", key);
+        if (user != null) {
+            claim.put("user", user.name());
+            if (user.email() != null) {
+                claim.put("email", user.email());
+            }
+        }
+        socket.writeTextMessage(claim.encode());
         socket.resume();
         return answered.future().onComplete(done -> {
             vertx.cancelTimer(timer);

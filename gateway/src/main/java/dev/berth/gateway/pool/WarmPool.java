@@ -4,6 +4,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchRequest;
 import dev.berth.gateway.launcher.Launcher;
+import dev.berth.gateway.launcher.SessionUser;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.BackendDialer;
 import io.vertx.core.Context;
@@ -239,7 +240,7 @@ public final class WarmPool {
     }
 
     /**
-     * A ready backend for session {@code key}, dialled from {@code loop} if one is, or null when the
+     * A ready backend for session {@code key} (serving {@code user}, or no one), dialled from {@code loop} if one is, or null when the
      * pool is empty. The handler itself settles the claim ({@link PoolHandshakes#claim}): it accepts
      * the first session it is claimed for and answers with its hello, and refuses any other (1008),
      * so gateways that share a pool entry can never both get it. A lost entry is let go, not stopped
@@ -247,12 +248,12 @@ public final class WarmPool {
      * makes room for and the container's new name (for a restarted gateway to find the session),
      * waits {@link #ENGINE_WORK_AFTER_CLAIM_MS}, past the session's 101 and first frame.
      */
-    public Future<Claimed> take(String key, Context loop) {
+    public Future<Claimed> take(String key, SessionUser user, Context loop) {
         demand.arrived();
-        return claimNext(key, loop);
+        return claimNext(key, user, loop);
     }
 
-    private Future<Claimed> claimNext(String key, Context loop) {
+    private Future<Claimed> claimNext(String key, SessionUser user, Context loop) {
         PoolEntry entry = stock.takeNearest(loop);
         if (entry == null) {
             meter.claimed(route.name(), false);
@@ -261,7 +262,7 @@ public final class WarmPool {
         }
         meter.claimed(route.name(), true);
         return handshakes
-                .claim(entry, key)
+                .claim(entry, key, user)
                 .recover(lost -> {
                     entry.socket().close();
                     if (lost instanceof PoolHandshakes.AlreadyClaimed claimed) {
@@ -274,7 +275,7 @@ public final class WarmPool {
                     LOG.info("pool of route " + route.name() + ": "
                             + entry.backend().description() + " not claimed (" + lost.getMessage()
                             + "); trying the next one");
-                    return claimNext(key, loop);
+                    return claimNext(key, user, loop);
                 })
                 .onSuccess(claimed -> {
                     if (claimed != null && claimed.backend() == entry.backend()) {

@@ -30,8 +30,9 @@ final class Admission {
     private final Pools pools;
     private final Adoption adoption;
     private final ClientAdmission clients;
-    /** The client address each session was opened for (adopted sessions have none). */
-    private final Map<String, String> clientByKey = new HashMap<>();
+    private final UserAdmission users;
+    /** Whom each session was opened for (adopted sessions have no one until a client is back). */
+    private final Map<String, Caller> callerByKey = new HashMap<>();
     /** Read by the edge's loops for readiness. */
     private volatile boolean draining;
 
@@ -51,6 +52,7 @@ final class Admission {
         this.pools = pools;
         this.adoption = adoption;
         this.clients = new ClientAdmission(config.get().sessions());
+        this.users = new UserAdmission(config.get().sessions().perUserMaxSessions());
     }
 
     /** Refuses a flood from one address where it arrives, on the edge's loop, before any hop. */
@@ -62,24 +64,35 @@ final class Admission {
      * An arrival at the session a connection is for: the live one its token names on this route, else
      * a new one. A token this gateway did not issue for this route, or that expired, is refused with
      * {@link Failure#INVALID_TOKEN} before any lookup; a valid token whose session is gone (its
-     * backend exited, or it ended) gets a new session and token.
+     * backend exited, or it ended), or that was issued to another user, gets a new session and token.
+     * On a route whose sessions are for users, a signed-in user without a token joins their own.
      *
-     * @param client the client's address, for per-client admission
+     * @param caller the client's address (per-client admission) and signed-in user, if any
      * @param clientLoop the loop the client arrived on, where a new session's frames will travel
      */
-    Future<Arrival> arrive(String presentedToken, RouteConfig route, String client, Context clientLoop) {
+    Future<Arrival> arrive(String presentedToken, RouteConfig route, Caller caller, Context clientLoop) {
         if (draining) {
             throw new FailureException(
                     Failure.DRAINING, "the gateway is draining for shutdown (sessions.drainDeadline)");
         }
+        return arrival(presentedToken, route, caller, clientLoop).map(arrival -> arrival.from(caller));
+    }
+
+    private Future<Arrival> arrival(String presentedToken, RouteConfig route, Caller caller, Context clientLoop) {
         if (presentedToken == null) {
-            return Future.succeededFuture(open(route, client, clientLoop, false));
+            return Future.succeededFuture(ownOrNew(route, caller, clientLoop, false));
         }
-        SessionId id = services.tokens()
-                .check(presentedToken, route.name())
+        SessionTokens.Presented presented = services.tokens()
+                .check(presentedToken, route.name(), caller.user())
                 .orElseThrow(() -> new FailureException(
                         Failure.INVALID_TOKEN,
-                        "a session token from " + client + " that is malformed, forged, expired or for another route"));
+                        "a session token from " + caller + " that is malformed, forged, expired or for another route"));
+        SessionId id = presented.id();
+        if (!presented.sameUser()) {
+            LOG.warning("a client from " + caller + " presented the token of session " + id.key()
+                    + ", which was issued to another user (or to no one): it gets a session of its own");
+            return Future.succeededFuture(ownOrNew(route, caller, clientLoop, false));
+        }
         Arrival joined = registry.join(id, route.name(), presentedToken);
         if (joined != null) {
             return Future.succeededFuture(joined);
@@ -88,25 +101,53 @@ final class Admission {
         if (held == null) {
             // A look on the engine costs what a new session does, and valid tokens outlive their
             // sessions: admission first, engine after, or replayed tokens would starve real launches.
-            clients.admit(client);
+            clients.admit(caller.address());
             return adoption.takeOver(id.key(), route)
                     .map(taken -> {
                         if (taken != null && taken.joinable()) {
-                            if (clientByKey.putIfAbsent(id.key(), client) != null) {
-                                clients.released(client); // another client of the session came first and is counted
+                            if (callerByKey.putIfAbsent(id.key(), caller) != null) {
+                                clients.released(
+                                        caller.address()); // another client of the session came first and is counted
+                            } else {
+                                users.held(caller.user());
                             }
                             return taken.arrive(presentedToken);
                         }
-                        clients.released(client);
+                        clients.released(caller.address());
                         LOG.info("a client came back for session " + id.key()
                                 + ", which no gateway holds: it gets a new session");
-                        return open(route, client, clientLoop, true);
+                        return ownOrNew(route, caller, clientLoop, true);
                     })
-                    .onFailure(error -> clients.released(client));
+                    .onFailure(error -> clients.released(caller.address()));
         }
         LOG.info("a client came back for session " + id.key() + ", which is " + held.state()
                 + ": it gets a new session");
-        return Future.succeededFuture(open(route, client, clientLoop, false));
+        return Future.succeededFuture(ownOrNew(route, caller, clientLoop, false));
+    }
+
+    /**
+     * On a route whose sessions are for users ({@code sessionFor: user}), the signed-in user's live
+     * session there, which this client takes over; otherwise a new session.
+     */
+    private Arrival ownOrNew(RouteConfig route, Caller caller, Context clientLoop, boolean rateCounted) {
+        if (route.sessionFor() == RouteConfig.SessionFor.USER && caller.user() != null) {
+            for (Map.Entry<String, Caller> owned : callerByKey.entrySet()) {
+                Session session = registry.get(owned.getKey());
+                if (owned.getValue().user() != null
+                        && owned.getValue().user().name().equals(caller.user().name())
+                        && session != null
+                        && session.id().token() != null
+                        && session.joinable()
+                        && session.route().name().equals(route.name())) {
+                    if (rateCounted) {
+                        clients.released(caller.address()); // counted for a look that found nothing
+                    }
+                    LOG.info(caller + " joins " + session.id() + ", the user's session on route " + route.name());
+                    return session.arrive(session.id().token());
+                }
+            }
+        }
+        return open(route, caller, clientLoop, rateCounted);
     }
 
     /**
@@ -115,16 +156,19 @@ final class Admission {
      *
      * @param rateCounted whether this request was already counted against the client's rate (a look for a gone session)
      */
-    private Arrival open(RouteConfig route, String client, Context clientLoop, boolean rateCounted) {
+    private Arrival open(RouteConfig route, Caller caller, Context clientLoop, boolean rateCounted) {
         requireRoom(route);
+        String client = caller.address();
         clients.requireStartRoom(client);
+        users.requireRoom(caller.user());
         if (rateCounted) {
             clients.hold(client);
         } else {
             clients.admit(client);
         }
-        SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime());
-        clientByKey.put(id.key(), client);
+        users.held(caller.user());
+        SessionId id = services.tokens().issue(route.name(), route.timeouts().maxLifetime(), caller.user());
+        callerByKey.put(id.key(), caller);
         RouteConfig version = services.canaries().choose(route);
         Session session = registry.register(Session.create(
                 id,
@@ -134,7 +178,7 @@ final class Admission {
                 clientLoop != null ? clientLoop : services.loops().next()));
         Arrival first = session.arrive(id.token());
         clients.starting(client);
-        session.launch(version == route ? pools.of(route.name()) : null)
+        session.launch(version == route ? pools.of(route.name()) : null, caller.user())
                 .onComplete(launched -> clients.started(client));
         return first;
     }
@@ -173,12 +217,18 @@ final class Admission {
         }
     }
 
-    /** A session left the registry: the address it was opened for holds one session fewer. */
+    /** A session left the registry: the address (and user) it was opened for holds one session fewer. */
     void forgotten(Session session) {
-        String client = clientByKey.remove(session.id().key());
-        if (client != null) {
-            clients.released(client);
+        Caller caller = callerByKey.remove(session.id().key());
+        if (caller != null) {
+            clients.released(caller.address());
+            users.released(caller.user());
         }
+    }
+
+    /** Whom session {@code key} was opened for (or taken over by) here; null for one adopted and not yet back. */
+    Caller callerOf(String key) {
+        return callerByKey.get(key);
     }
 
     /** Forgets what addresses that hold no session left behind (the reaper's round). */

@@ -21,6 +21,8 @@ public final class Arrival {
     private final LaunchSteps launchSteps;
     private boolean done;
     private Consumer<Progress> progressWatcher;
+    /** Whom it is from, for the log. */
+    private Caller caller;
     /** Its websocket, once attached. */
     private ServerWebSocket socket;
     /**
@@ -34,6 +36,15 @@ public final class Arrival {
         this.token = token;
         this.piped = piped;
         this.launchSteps = launchSteps;
+    }
+
+    Arrival from(Caller who) {
+        caller = who;
+        return this;
+    }
+
+    Caller caller() {
+        return caller;
     }
 
     /** The session's token, for the client to present when it comes back. */

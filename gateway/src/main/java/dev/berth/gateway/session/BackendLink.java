@@ -6,6 +6,7 @@ import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
 import dev.berth.gateway.launcher.LaunchProgress;
 import dev.berth.gateway.launcher.LaunchRequest;
+import dev.berth.gateway.launcher.SessionUser;
 import dev.berth.gateway.pipe.Direction;
 import dev.berth.gateway.pipe.SessionPipe;
 import dev.berth.gateway.pool.WarmPool;
@@ -47,15 +48,15 @@ final class BackendLink {
 
     /**
      * Takes a backend from {@code pool} for session {@code key}, or launches one now when the pool is
-     * empty (or there is none).
+     * empty (or there is none); either way its handler is told {@code user} (or no one).
      */
-    Future<Backend> launch(String key, WarmPool pool, LaunchProgress progress) {
-        Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(key, loop);
+    Future<Backend> launch(String key, SessionUser user, WarmPool pool, LaunchProgress progress) {
+        Future<WarmPool.Claimed> fromPool = pool == null ? Future.succeededFuture() : pool.take(key, user, loop);
         backend = fromPool.compose(taken -> {
             if (taken == null) {
                 long begun = System.nanoTime();
-                Future<Backend> launched =
-                        services.launcher().launch(new LaunchRequest(key, route, progress, launchWithdrawn.future()));
+                Future<Backend> launched = services.launcher()
+                        .launch(new LaunchRequest(key, route, user, progress, launchWithdrawn.future()));
                 return pool == null
                         ? launched
                         : launched.onSuccess(

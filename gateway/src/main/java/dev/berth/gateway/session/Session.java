@@ -4,6 +4,7 @@ import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.failure.FailureException;
 import dev.berth.gateway.launcher.Backend;
+import dev.berth.gateway.launcher.SessionUser;
 import dev.berth.gateway.loops.EventLoops;
 import dev.berth.gateway.pipe.AcceptedClient;
 import dev.berth.gateway.pipe.Direction;
@@ -80,15 +81,15 @@ public final class Session {
 
     /**
      * Starts a new session: its backend is taken from the warm pool, or launched now when the pool
-     * is empty (or there is none), before any client was accepted.
+     * is empty (or there is none), before any client was accepted; its handler serves {@code user}.
      *
      * @return the launch, complete once the backend runs or could not be started
      */
-    Future<Backend> launch(WarmPool pool) {
+    Future<Backend> launch(WarmPool pool, SessionUser user) {
         LOG.info(this + ": LAUNCHING version " + route.version()
                 + (pool == null ? "" : " (" + pool.idle() + " ready in the pool)"));
         services.canaries().started(route);
-        Future<Backend> backend = link.launch(id.key(), pool, launchSteps);
+        Future<Backend> backend = link.launch(id.key(), user, pool, launchSteps);
         lifetimes.start();
         backend.onComplete(launched -> {
             if (launched.succeeded()) {
@@ -240,15 +241,12 @@ public final class Session {
         }
         client.tokenDelivered();
         if (client.present()) {
-            LOG.info(this + ": handover to a newer connection from "
-                    + accepted.socket().remoteAddress());
+            LOG.info(this + ": handover to a newer connection from " + arrival.caller());
         }
         clock.attached();
         client.attach(arrival);
         link.pipe().attach(accepted, route.timeouts().keepalive());
-        moveTo(
-                SessionState.ATTACHED,
-                "client " + accepted.socket().remoteAddress() + (accepted.resume() ? " (resume protocol)" : ""));
+        moveTo(SessionState.ATTACHED, "client " + arrival.caller() + (accepted.resume() ? " (resume protocol)" : ""));
     }
 
     /**
@@ -386,7 +384,9 @@ public final class Session {
                 state,
                 (System.nanoTime() - clock.createdNanos()) / 1_000_000_000L,
                 link.bytes(Direction.CLIENT_TO_BACKEND),
-                link.bytes(Direction.BACKEND_TO_CLIENT));
+                link.bytes(Direction.BACKEND_TO_CLIENT),
+                null,
+                null);
     }
 
     @Override

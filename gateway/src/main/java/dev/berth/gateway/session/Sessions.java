@@ -70,19 +70,19 @@ public final class Sessions {
      * An arrival at the session a connection is for (see {@link Admission#arrive}). Completes on the
      * caller's loop, which is also where a new session's frames will travel.
      *
-     * @param client the client's address, for per-client admission
+     * @param caller the client's address, for per-client admission, and its signed-in user
      */
-    public Future<Arrival> arrive(String presentedToken, RouteConfig route, String client) {
+    public Future<Arrival> arrive(String presentedToken, RouteConfig route, Caller caller) {
         ContextInternal current = ContextInternal.current();
         Context clientLoop = current == null ? null : current.unwrap();
         if (presentedToken == null) {
             try {
-                admission.check(client); // a flood from one address is refused where it arrives
+                admission.check(caller.address()); // a flood from one address is refused where it arrives
             } catch (FailureException refused) {
                 return Future.failedFuture(refused);
             }
         }
-        return onControl(() -> admission.arrive(presentedToken, route, client, clientLoop));
+        return onControl(() -> admission.arrive(presentedToken, route, caller, clientLoop));
     }
 
     /** Sessions per state, for /health, on the caller's loop. */
@@ -111,8 +111,28 @@ public final class Sessions {
 
     /** What every session looks like now, for the admin API, on the caller's loop. */
     public Future<List<SessionSnapshot>> snapshot() {
-        return onControl(() -> Future.succeededFuture(
-                registry.all().stream().map(Session::snapshot).toList()));
+        return onControl(() -> Future.succeededFuture(registry.all().stream()
+                .map(session ->
+                        session.snapshot().from(admission.callerOf(session.id().key())))
+                .toList()));
+    }
+
+    /** Ends every live session of user {@code name} for an operator; completes with how many. */
+    public Future<Integer> endUserSessions(String name) {
+        return onControl(() -> {
+            List<Future<Void>> ended = registry.all().stream()
+                    .filter(Session::live)
+                    .filter(session -> {
+                        Caller caller = admission.callerOf(session.id().key());
+                        return caller != null
+                                && caller.user() != null
+                                && caller.user().name().equals(name);
+                    })
+                    .map(session -> session.end(
+                            Failure.ENDED_BY_OPERATOR, "ended through the admin API with the user's other sessions"))
+                    .toList();
+            return Future.join(ended).map(ended.size());
+        });
     }
 
     /** Ends the session with public key {@code key} for an operator; false when there is none. */

@@ -97,7 +97,7 @@ public final class InJvmLauncher implements Launcher {
         Handler[] made = new Handler[1];
         HandlerServer server = new HandlerServer(
                 config,
-                new SessionState(config.session()),
+                SessionState.of(config),
                 "in-jvm-" + key,
                 new HandlerLog(config.session() == null ? "pool" : config.session()),
                 () -> exited(made[0], "idle exit"));
