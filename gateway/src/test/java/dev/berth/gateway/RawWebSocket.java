@@ -66,10 +66,18 @@ public final class RawWebSocket implements AutoCloseable {
     /** From a chosen local address (any of 127.0.0.0/8), so a test can be several clients at once. */
     public static RawWebSocket open(InetAddress from, int port, String path, Map<String, String> extraHeaders)
             throws IOException {
+        return open(from, port, path, extraHeaders, new byte[0]);
+    }
+
+    /** Sends {@code preamble} (a PROXY protocol header) before the upgrade request. */
+    public static RawWebSocket open(
+            InetAddress from, int port, String path, Map<String, String> extraHeaders, byte[] preamble)
+            throws IOException {
         Socket socket = new Socket();
         socket.bind(new InetSocketAddress(from, 0));
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
         socket.setSoTimeout(20_000);
+        socket.getOutputStream().write(preamble);
         StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                 + "Sec-WebSocket-Version: 13\r\n");

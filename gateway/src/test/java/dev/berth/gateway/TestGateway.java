@@ -101,6 +101,7 @@ public final class TestGateway implements AutoCloseable {
         private String adminExtra = "";
         private String sessionsExtra = "";
         private String routeExtra = "";
+        private String authSection = "";
         /** The route's env: the handler's test commands (close, leak, probe) on, which tests send. */
         private final Map<String, String> env = new LinkedHashMap<>(Map.of("BERTH_TEST_HOOKS", "1"));
 
@@ -199,6 +200,12 @@ public final class TestGateway implements AutoCloseable {
             return this;
         }
 
+        /** An auth section, as YAML flow entries, e.g. "from: header, userHeader: X-Forwarded-User". */
+        public Builder auth(String entries) {
+            this.authSection = "auth: {" + entries + "}\n";
+            return this;
+        }
+
         /** One more variable in the route's env. */
         public Builder env(String name, String value) {
             this.env.put(name, value);
@@ -294,7 +301,7 @@ public final class TestGateway implements AutoCloseable {
           launcher: %s
           docker: {host: "%s", apiTimeout: %s%s}
           sessions: {onShutdown: %s, reapInterval: %s, tokenSecretFile: "%s"%s}
-          routes:
+          %sroutes:
             - name: %s
               path: /ws
               version: %s
@@ -319,6 +326,7 @@ public final class TestGateway implements AutoCloseable {
                             reapInterval,
                             tokenSecret,
                             sessionsExtra,
+                            authSection,
                             route,
                             version,
                             image,

@@ -112,11 +112,7 @@ final class SignIn {
             return Future.succeededFuture();
         }
         if (auth.from() == AuthConfig.From.HEADER) {
-            try {
-                return Future.succeededFuture(fromHeaders(request, view));
-            } catch (FailureException refused) {
-                return Future.failedFuture(refused);
-            }
+            return fromHeaders(request, view);
         }
         String token = presentedJwt(request);
         if (token == null) {
@@ -137,17 +133,17 @@ final class SignIn {
                 });
     }
 
-    private SessionUser fromHeaders(HttpServerRequest request, PublicView view) {
+    private Future<SessionUser> fromHeaders(HttpServerRequest request, PublicView view) {
         String name = request.getHeader(auth.userHeader());
         if (view.via() == null) {
             if (name != null) {
                 LOG.warning("a websocket upgrade from " + view + " sent " + auth.userHeader()
                         + " without coming through a trusted proxy (listen.trustedProxies): the header is ignored");
             }
-            throw new FailureException(Failure.UNAUTHENTICATED, view + " did not come through the sign-in proxy");
+            return unauthenticated(view + " did not come through the sign-in proxy");
         }
         String email = auth.emailHeader() == null ? null : request.getHeader(auth.emailHeader());
-        return user(name, email, view, auth.userHeader()).result();
+        return user(name, email, view, auth.userHeader());
     }
 
     private Future<SessionUser> user(String name, String email, PublicView view, String source) {

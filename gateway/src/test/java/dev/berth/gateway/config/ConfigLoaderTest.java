@@ -100,6 +100,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void trustedProxiesAndAuthAreReadAndTheirMistakesNamed() throws Exception {
+        BerthConfig config = ConfigLoader.load(write(VALID_ROUTE
+                + "listen: {trustedProxies: [\"10.0.0.0/8\", \"::1\"], proxyProtocol: true}\n"
+                + "auth: {userHeader: X-Auth-Request-User}\n"));
+        assertEquals(
+                List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1/128")),
+                config.listen().trustedProxies());
+        assertTrue(config.listen().proxyProtocol());
+        assertEquals(new AuthConfig(AuthConfig.From.HEADER, "X-Auth-Request-User", null, null), config.auth());
+        assertEquals(null, ConfigLoader.load(write(VALID_ROUTE)).auth(), "no auth unless set");
+        String cidr = failure(write(VALID_ROUTE + "listen: {trustedProxies: [\"10.0.0.0/33\"]}\n"));
+        assertTrue(
+                cidr.contains("key 'listen.trustedProxies[0]': '10.0.0.0/33' is not an address block: the prefix"
+                        + " length must be 0 to 32"),
+                cidr);
+        String name = failure(write(VALID_ROUTE + "listen: {trustedProxies: [proxy.example.com]}\n"));
+        assertTrue(name.contains("is not an IP address") && name.contains("Fix: write address/prefix"), name);
+        String header = failure(write(VALID_ROUTE + "auth: {userHeader: \"X User\"}\n"));
+        assertTrue(header.contains("key 'auth.userHeader': 'X User' is not a header name"), header);
+        String jwt = failure(write(VALID_ROUTE + "auth: {from: jwt}\n"));
+        assertTrue(jwt.contains("key 'auth.jwt': is missing while auth.from is jwt"), jwt);
+        String jwks = failure(write(VALID_ROUTE + "auth: {from: jwt, jwt: {jwks: missing-jwks.json}}\n"));
+        assertTrue(jwks.contains("key 'auth.jwt.jwks'") && jwks.contains("cannot be read"), jwks);
+        String sessionFor = failure(write(VALID_ROUTE.replace("path: /ws", "path: /ws\n    sessionFor: tab")));
+        assertTrue(sessionFor.contains("sessionFor': 'tab' is not a valid choice"), sessionFor);
+    }
+
+    @Test
     void aPoolIsAFloorAndACeilingAndTheOlderSizeIsBoth() throws Exception {
         RouteConfig.Pool none = pool("");
         assertEquals(RouteConfig.Pool.NONE, none, "no pool unless set");

@@ -1,9 +1,12 @@
 package dev.berth.gateway.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.gateway.launcher.SessionUser;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +51,41 @@ class SessionTokensTest {
                             .isEmpty(),
                     "byte " + i + " flipped");
         }
+    }
+
+    @Test
+    void aSignedInUsersTokenProvesItsOwnerAndNamesNoOne() {
+        SessionUser alice = new SessionUser("alice", null);
+        String token = tokens.issue("listings", Duration.ofHours(1), alice).token();
+        assertTrue(tokens.check(token, "listings", alice).orElseThrow().sameUser());
+        assertTrue(
+                tokens.check(token, "listings", new SessionUser("alice", "other@example.com"))
+                        .orElseThrow()
+                        .sameUser(),
+                "the owner is the user's name");
+        assertFalse(tokens.check(token, "listings", new SessionUser("bob", null))
+                .orElseThrow()
+                .sameUser());
+        assertFalse(tokens.check(token, "listings", null).orElseThrow().sameUser(), "nor anyone signed in as no one");
+        assertFalse(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.ISO_8859_1).contains("alice"));
+        byte[] bytes = Base64.getUrlDecoder().decode(token);
+        for (int i = 0; i < bytes.length; i++) {
+            byte[] tampered = bytes.clone();
+            tampered[i] ^= 0x01;
+            assertTrue(
+                    tokens.check(Base64.getUrlEncoder().withoutPadding().encodeToString(tampered), "listings", alice)
+                            .isEmpty(),
+                    "byte " + i + " flipped: its owner cannot be changed either");
+        }
+    }
+
+    @Test
+    void aTokenOfNoOneIsNoSignedInUsers() {
+        String token = tokens.issue("listings", Duration.ofHours(1)).token();
+        assertTrue(tokens.check(token, "listings", null).orElseThrow().sameUser());
+        assertFalse(tokens.check(token, "listings", new SessionUser("alice", null))
+                .orElseThrow()
+                .sameUser());
     }
 
     @Test
