@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
@@ -22,9 +20,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -47,16 +42,13 @@ class BrowserFeedIT {
         try (DockerTestBackends docker = new DockerTestBackends()) {
             Set<String> before = containerIds(docker);
             GatewayProcess gateway = null;
-            Path profile = Files.createTempDirectory("berth-chromium");
-            WebDriver browser = null;
-            boolean browserQuit = false;
             // Chromium starts while the gateway does: each takes seconds, mostly waiting.
-            CompletableFuture<WebDriver> chromium = CompletableFuture.supplyAsync(() -> headlessChromium(profile));
+            HeadlessChromium chromium = HeadlessChromium.start();
             try {
                 // The README's run command, on the default config.
                 gateway = runCommand(root, port, root.resolve("gateway/target/browser-it-gateway-1.log"));
                 String url = "http://127.0.0.1:" + port + "/";
-                browser = chromium.get(60, TimeUnit.SECONDS);
+                WebDriver browser = chromium.driver();
                 browser.get(url);
                 WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
                 wait.until(page ->
@@ -118,24 +110,14 @@ class BrowserFeedIT {
                 browser.findElement(By.id("end")).click(); // the user ends the session: its container goes at once
                 wait.until(page -> page.findElement(By.id("status")).getText().startsWith("closed"));
                 awaitGone(docker, session);
-                browser.quit();
-                browserQuit = true;
+                chromium.quit();
                 gateway.terminate();
                 assertTrue(gateway.process.waitFor(60, TimeUnit.SECONDS), "the gateway exits on SIGTERM");
             } finally {
-                // Also when the gateway did not start and the browser was still on its way.
-                WebDriver started = chromium.handle((driver, failed) -> driver).get(60, TimeUnit.SECONDS);
-                if (started != null && !browserQuit) {
-                    started.quit();
-                }
+                chromium.close(); // also when the gateway did not start and the browser was still on its way
                 if (gateway != null) {
                     gateway.kill();
                     gateway.process.waitFor(30, TimeUnit.SECONDS);
-                }
-                try (var files = Files.walk(profile)) {
-                    files.sorted(java.util.Comparator.reverseOrder())
-                            .map(Path::toFile)
-                            .forEach(File::delete);
                 }
                 for (String id : containerIds(docker)) {
                     if (!before.contains(id)) {
@@ -170,26 +152,5 @@ class BrowserFeedIT {
         return docker.containers(DEFAULT_ROUTE, null, true).stream()
                 .map(Container::getId)
                 .collect(Collectors.toSet());
-    }
-
-    private static WebDriver headlessChromium(Path profile) {
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
-                .usingAnyFreePort()
-                .build();
-        ChromeOptions options = new ChromeOptions()
-                .setBinary("/usr/bin/chromium")
-                .addArguments(
-                        "--headless=new",
-                        "--no-sandbox",
-                        "--disable-dev-shm-usage",
-                        "--disable-gpu",
-                        "--no-first-run",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--disable-sync",
-                        "--window-size=1100,900",
-                        "--user-data-dir=" + profile);
-        return new ChromeDriver(service, options);
     }
 }

@@ -95,6 +95,11 @@ final class Admission {
         }
         Arrival joined = registry.join(id, route.name(), presentedToken);
         if (joined != null) {
+            if (callerByKey.putIfAbsent(id.key(), caller) == null) {
+                // Adopted at start, its first client back: from now on counted and shown as its.
+                clients.returned(caller.address());
+                users.held(caller.user());
+            }
             return Future.succeededFuture(joined);
         }
         Session held = registry.get(id.key());

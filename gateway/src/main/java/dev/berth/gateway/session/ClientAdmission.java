@@ -58,6 +58,14 @@ final class ClientAdmission {
         sessions.merge(client, 1, Integer::sum);
     }
 
+    /**
+     * Counts a session found on the engine at start for {@code client}, whose first connection since
+     * came back: it is let in whatever the address holds (it held the session before).
+     */
+    synchronized void returned(String client) {
+        sessions.merge(client, 1, Integer::sum);
+    }
+
     /** Fails with a 429 failure if {@code client} has its maximum of sessions starting. */
     synchronized void requireStartRoom(String client) {
         if (starting.getOrDefault(client, 0) >= config.perClientMaxStarting()) {
