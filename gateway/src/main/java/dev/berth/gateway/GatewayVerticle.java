@@ -198,29 +198,36 @@ public final class GatewayVerticle extends VerticleBase {
                 .setUseProxyProtocol(listen.proxyProtocol())
                 .setProxyProtocolTimeout(listen.handshakeTimeout().toMillis())
                 .setProxyProtocolTimeoutUnit(TimeUnit.MILLISECONDS);
-        if (listen.tls() != null) {
-            options.setSsl(true)
-                    .setKeyCertOptions(new PemKeyCertOptions()
-                            .setCertPath(listen.tls().certificate().toString())
-                            .setKeyPath(listen.tls().key().toString()));
-        }
-        return options;
+        return withTls(options, listen.tls());
     }
 
-    /** The admin API on its own listener, behind the bearer token in {@code admin.tokenFile} (made on first start). */
+    private static HttpServerOptions withTls(HttpServerOptions options, ListenConfig.Tls tls) {
+        return tls == null
+                ? options
+                : options.setSsl(true)
+                        .setKeyCertOptions(new PemKeyCertOptions()
+                                .setCertPath(tls.certificate().toString())
+                                .setKeyPath(tls.key().toString()));
+    }
+
+    /**
+     * The admin API on its own listener, behind the bearer tokens in {@code admin.tokenFile} and
+     * {@code admin.readOnlyTokenFile} (made on first start), over TLS with {@code admin.tls}.
+     */
     private Future<Void> listenForAdmin() {
         AdminConfig conf = config.admin();
-        return vertx.executeBlocking(() -> TokenSecret.loadOrCreate(conf.tokenFile()), false)
-                .recover(error -> Future.failedFuture(new IllegalStateException(
-                        "cannot read or create the admin token " + conf.tokenFile() + " (admin.tokenFile): "
-                                + error.getMessage(),
-                        error)))
-                .compose(secret -> vertx.createHttpServer(
-                                new HttpServerOptions().setHost(conf.host()).setPort(conf.port()))
+        return vertx.executeBlocking(
+                        () -> new String[] {
+                            adminToken(conf.tokenFile(), "admin.tokenFile"),
+                            adminToken(conf.readOnlyTokenFile(), "admin.readOnlyTokenFile")
+                        },
+                        false)
+                .compose(tokens -> vertx.createHttpServer(withTls(
+                                new HttpServerOptions().setHost(conf.host()).setPort(conf.port()), conf.tls()))
                         .requestHandler(AdminApi.router(
                                 vertx,
                                 reloader,
-                                Base64.getEncoder().encodeToString(secret),
+                                new AdminApi.Tokens(tokens[0], tokens[1]),
                                 registry,
                                 conf.metrics() ? metrics.page() : null))
                         .listen()
@@ -232,10 +239,20 @@ public final class GatewayVerticle extends VerticleBase {
                                 error))))
                 .map(server -> {
                     admin = server;
-                    LOG.info("admin API on http://" + conf.host() + ":" + server.actualPort() + "/ (bearer token in "
-                            + conf.tokenFile() + (conf.metrics() ? "; /metrics is served there" : "") + ")");
+                    LOG.info("admin API on " + (conf.tls() == null ? "http" : "https") + "://" + conf.host() + ":"
+                            + server.actualPort() + "/ (bearer tokens in " + conf.tokenFile() + " and, read-only, "
+                            + conf.readOnlyTokenFile() + (conf.metrics() ? "; /metrics is served there" : "") + ")");
                     return null;
                 });
+    }
+
+    private static String adminToken(java.nio.file.Path file, String key) {
+        try {
+            return Base64.getEncoder().encodeToString(TokenSecret.loadOrCreate(file));
+        } catch (java.io.IOException | RuntimeException error) {
+            throw new IllegalStateException(
+                    "cannot read or create the admin token " + file + " (" + key + "): " + error.getMessage(), error);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.berth.gateway;
 
+import dev.berth.gateway.admin.BerthCommand;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ConfigException;
 import dev.berth.gateway.config.ConfigLoader;
@@ -9,6 +10,9 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -38,6 +42,9 @@ public final class Main {
             System.err.println("berth: " + e.getMessage());
             System.exit(2);
             return;
+        }
+        if (config == null) {
+            return; // it asked for help or the version
         }
         // Linux's epoll when its library loads (less CPU per frame than the JDK's selector), else NIO.
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
@@ -108,40 +115,44 @@ public final class Main {
                 "shut the gateway down gracefully");
     }
 
-    static BerthConfig configFrom(String[] args) {
+    /** The gateway's command line: {@code --config}, {@code --port}, {@code --help}, {@code --version}. */
+    @Command(
+            name = "berth-gateway",
+            mixinStandardHelpOptions = true,
+            versionProvider = BerthCommand.Version.class,
+            description = "Starts a Berth gateway (the README's ./run.sh does, after building it).")
+    static final class Arguments {
+        @Option(
+                names = "--config",
+                paramLabel = "FILE",
+                description = "the config file (default: ${DEFAULT-VALUE}); ./berth check FILE checks one")
         Path file = Path.of("config", "berth.yaml");
-        Integer port = null;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--config" -> file = Path.of(required(args[i], value));
-                case "--port" -> port = parsePort(required(args[i], value));
-                default ->
-                    throw new IllegalArgumentException("unknown argument '" + args[i]
-                            + "'. Usage: java -jar berth-gateway.jar [--config FILE] [--port N]");
-            }
-            i++;
-        }
-        BerthConfig config = ConfigLoader.load(file);
-        return port == null ? config : config.withListenPort(port);
+
+        @Option(names = "--port", paramLabel = "N", description = "listen on this port instead of listen.port")
+        Integer port;
     }
 
-    private static String required(String flag, String value) {
-        if (value == null) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return value;
-    }
-
-    private static int parsePort(String text) {
+    /**
+     * The config the command line names, or null when it asked for help or the version (printed);
+     * an {@link IllegalArgumentException} for a usage mistake.
+     */
+    static BerthConfig configFrom(String[] args) {
+        Arguments arguments = new Arguments();
+        CommandLine line = new CommandLine(arguments);
+        CommandLine.ParseResult parsed;
         try {
-            int port = Integer.parseInt(text);
-            if (port >= 0 && port <= 65535) {
-                return port;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+            parsed = line.parseArgs(args);
+        } catch (CommandLine.ParameterException mistake) {
+            throw new IllegalArgumentException(
+                    mistake.getMessage() + ". Usage: java -jar berth-gateway.jar [--config FILE] [--port N]");
         }
-        throw new IllegalArgumentException("--port takes a number from 0 to 65535, not '" + text + "'");
+        if (CommandLine.printHelpIfRequested(parsed)) {
+            return null;
+        }
+        if (arguments.port != null && (arguments.port < 0 || arguments.port > 65535)) {
+            throw new IllegalArgumentException("--port takes a number from 0 to 65535, not " + arguments.port);
+        }
+        BerthConfig config = ConfigLoader.load(arguments.file);
+        return arguments.port == null ? config : config.withListenPort(arguments.port);
     }
 }

@@ -38,6 +38,8 @@ public final class TestGateway implements AutoCloseable {
     public final int adminPort;
 
     public final String adminToken;
+    /** The admin API's read-only token: GETs only. */
+    public final String adminReadOnlyToken;
     /** The gateway itself, for what a signal would do (drain). */
     public final GatewayVerticle verticle;
     /** The config file it runs, which a test may rewrite and reload; removed at close. */
@@ -71,6 +73,8 @@ public final class TestGateway implements AutoCloseable {
         this.adminPort = verticle.adminPort();
         this.adminDir = adminDir;
         this.adminToken = Files.readString(adminDir.resolve("admin.key")).trim();
+        this.adminReadOnlyToken =
+                Files.readString(adminDir.resolve("admin-read.key")).trim();
     }
 
     public static Builder on(LauncherKind launcher) {
@@ -296,7 +300,7 @@ public final class TestGateway implements AutoCloseable {
                 tokenSecret.toFile().deleteOnExit(); // kept until then: a restarted gateway (sameAs) reads it again
             }
             Files.writeString(file, """
-          admin: {port: 0, tokenFile: "%s"%s}
+          admin: {port: 0, tokenFile: "%s", readOnlyTokenFile: "%s"%s}
           listen: {host: 127.0.0.1, port: %d, maxFrameSize: %s, maxMessageSize: %s%s}
           launcher: %s
           docker: {host: "%s", apiTimeout: %s%s}
@@ -313,6 +317,7 @@ public final class TestGateway implements AutoCloseable {
               env: {%s}%s
           """.formatted(
                             adminDir.resolve("admin.key"),
+                            adminDir.resolve("admin-read.key"),
                             adminExtra,
                             port,
                             maxFrameSize,
@@ -407,6 +412,7 @@ public final class TestGateway implements AutoCloseable {
 
     private static void deleteAdminDir(Path adminDir) throws java.io.IOException {
         Files.deleteIfExists(adminDir.resolve("admin.key"));
+        Files.deleteIfExists(adminDir.resolve("admin-read.key"));
         Files.deleteIfExists(adminDir);
     }
 }

@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -24,8 +25,9 @@ import java.util.logging.Logger;
 
 /**
  * The operator's API, on the admin listener only (docs/operations.md). Every call carries {@code
- * Authorization: Bearer <admin.tokenFile>}; one that does not gets 401 with an empty body, so
- * an unauthenticated caller learns nothing, not even which paths exist.
+ * Authorization: Bearer <admin.tokenFile>}, or for a GET the read-only {@code admin.readOnlyTokenFile};
+ * one that does not gets 401 with an empty body, so an unauthenticated caller learns nothing, not
+ * even which paths exist, and a change asked with the read-only token gets 403.
  *
  * <pre>
  *   GET    /sessions[?user=NAME]   every session (or a signed-in user's): key, route, version, state, age,
@@ -49,20 +51,41 @@ public final class AdminApi {
 
     private AdminApi() {}
 
+    /** The bearer tokens: {@code full} may do anything, {@code readOnly} only GET. */
+    public record Tokens(String full, String readOnly) {}
+
     /**
      * The admin router.
      *
-     * @param token the bearer token every call must present
+     * @param tokens the bearer tokens a call must present one of
      * @param metricsPage what answers {@code /metrics} here, or null where the edge serves it
      */
     public static Router router(
-            Vertx vertx, ConfigReloader configs, String token, Sessions registry, Handler<RoutingContext> metricsPage) {
-        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+            Vertx vertx,
+            ConfigReloader configs,
+            Tokens tokens,
+            Sessions registry,
+            Handler<RoutingContext> metricsPage) {
+        byte[] full = ("Bearer " + tokens.full()).getBytes(StandardCharsets.US_ASCII);
+        byte[] readOnly = ("Bearer " + tokens.readOnly()).getBytes(StandardCharsets.US_ASCII);
         BerthConfig config = configs.inForce(); // its admin section never changes at run time
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             String presented = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-            if (presented == null || !MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.US_ASCII))) {
+            byte[] bytes = presented == null ? null : presented.getBytes(StandardCharsets.US_ASCII);
+            if (bytes != null && MessageDigest.isEqual(readOnly, bytes) && !MessageDigest.isEqual(full, bytes)) {
+                if (ctx.request().method() == HttpMethod.GET) {
+                    ctx.next();
+                } else {
+                    LOG.warning("admin: refused " + ctx.request().method() + " "
+                            + ctx.request().path() + " with the read-only token");
+                    ctx.response().setStatusCode(403);
+                    ctx.json(new JsonObject()
+                            .put("error", "the read-only token (admin.readOnlyTokenFile) cannot change anything"));
+                }
+                return;
+            }
+            if (bytes == null || !MessageDigest.isEqual(full, bytes)) {
                 LOG.warning("admin: refused " + ctx.request().method() + " from "
                         + ctx.request().remoteAddress().hostAddress()
                         + (presented == null ? " (no token)" : " (wrong token)"));

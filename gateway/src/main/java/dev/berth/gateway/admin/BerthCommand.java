@@ -1,69 +1,66 @@
 package dev.berth.gateway.admin;
 
-import dev.berth.gateway.config.AdminConfig;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ConfigException;
 import dev.berth.gateway.config.ConfigLoader;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code berth}, the operator's command line over the admin API (docs/operations.md). It reads
- * where the admin API listens and its token from the gateway's config file, so on the gateway's
- * machine no flag is needed:
- *
- * <pre>
- *   berth [--config FILE] sessions | user NAME | end KEY | end-user NAME | admissions | pause | resume | config | reload | routes
- *                         | drain ROUTE VERSION [DEADLINE] | ready
- * </pre>
- *
- * Exit status: 0 done, 1 the gateway answered an error (or is not ready), 2 a usage or config
- * mistake, 3 the gateway cannot be reached.
+ * {@code ./berth}: the operator's command line over a gateway's admin API (docs/operations.md).
+ * {@code --help}, {@code --version} and {@code check} need no gateway and no token; {@code ready}
+ * needs no token; the others read the admin API's address and token from the config file. Exit
+ * status: 0 done, 1 the gateway answered an error (or is not ready, or the file is not valid), 2 a
+ * usage or config mistake, 3 the gateway cannot be reached.
  */
-public final class BerthCommand {
+@Command(
+        name = "berth",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT, // --help and --version on every command too
+        versionProvider = BerthCommand.Version.class,
+        description = "The operator's command line over a Berth gateway's admin API (docs/operations.md).",
+        subcommands = CommandLine.HelpCommand.class,
+        footer = {
+            "",
+            "Exit status: 0 done, 1 the gateway answered an error (or is not ready, or the file is not valid),",
+            "2 a usage or config mistake, 3 the gateway cannot be reached."
+        })
+public final class BerthCommand implements Callable<Integer> {
 
-    static final String USAGE = """
-      usage: berth [--config FILE] COMMAND
-        sessions     every session: key, route, version, state, age, bytes each way, client, user
-        user NAME    the sessions of one signed-in user
-        end KEY      ends one session (its client gets 4003)
-        end-user NAME
-                     ends every session of one signed-in user
-        admissions   whether new sessions are admitted
-        pause        no new session starts; existing ones keep their clients
-        resume       new sessions start again
-        config       the config file in force and its version
-        reload       reads the config file again; the new routes apply, or it says why not (the old stay)
-        routes       every route's version, canary (tallies, brake) and the versions still draining
-        drain ROUTE VERSION [DEADLINE]
-                     that version's sessions are told to reconnect after DEADLINE (default 0s: now)
-        ready        exit 0 if the gateway takes new connections (GET /health/ready), else 1
-      FILE defaults to config/berth.yaml: the admin API's address and token file are read from it.""";
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
+            description = "the gateway's config file: where its admin API listens, and its token files"
+                    + " (default: ${DEFAULT-VALUE})")
+    Path configFile = Path.of("config", "berth.yaml");
 
-    private static final long TIMEOUT_SECONDS = 10;
+    @Spec
+    CommandSpec spec;
 
-    private final PrintStream out;
-    private final PrintStream err;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final AdminReplies replies;
 
     BerthCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        this.out = new PrintWriter(out, true, StandardCharsets.UTF_8);
+        this.err = new PrintWriter(err, true, StandardCharsets.UTF_8);
+        this.replies = new AdminReplies(this.out, this.err);
     }
 
     public static void main(String[] args) {
@@ -71,247 +68,197 @@ public final class BerthCommand {
     }
 
     /** Runs one command; the exit status. */
-    int run(String[] args) {
-        List<String> words = new ArrayList<>(List.of(args));
-        Path configFile = Path.of("config", "berth.yaml");
-        if (words.size() >= 2 && words.get(0).equals("--config")) {
-            configFile = Path.of(words.get(1));
-            words = words.subList(2, words.size());
-        }
-        if (words.isEmpty()
-                || words.size() != argumentsOf(words.get(0)) + 1
-                        && !(words.get(0).equals("drain") && words.size() == 4)) {
-            err.println(USAGE);
-            return 2;
-        }
-        BerthConfig config;
-        String token;
-        try {
-            config = ConfigLoader.load(configFile);
-            token = Files.readString(config.admin().tokenFile()).trim();
-        } catch (ConfigException e) {
-            err.println("berth: " + e.getMessage());
-            return 2;
-        } catch (IOException e) {
-            err.println(
-                    "berth: cannot read the admin token " + e.getMessage() + " (admin.tokenFile; the gateway makes it"
-                            + " on its first start, readable by its own user only)");
-            return 2;
-        }
-        Vertx vertx = Vertx.vertx();
-        WebClient client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5000));
-        try {
-            return command(client, config, token, words).await(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            err.println("berth: cannot reach the gateway: " + e.getMessage());
-            return 3;
-        } finally {
-            client.close();
-            vertx.close();
+    int run(String... args) {
+        return new CommandLine(this)
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler((error, line, parsed) -> {
+                    err.println("berth: " + error.getMessage());
+                    return 2;
+                })
+                .execute(args);
+    }
+
+    /** No command: the usage, as a mistake. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(err);
+        return 2;
+    }
+
+    /** The version this jar was built as (its manifest), and the Java it runs on. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = BerthCommand.class.getPackage().getImplementationVersion();
+            return new String[] {
+                "berth " + (version == null ? "(not built as a jar)" : version),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"
+            };
         }
     }
 
-    private Future<Integer> command(WebClient client, BerthConfig config, String token, List<String> words) {
-        AdminConfig admin = config.admin();
-        return switch (words.get(0)) {
-            case "sessions" ->
-                call(client, admin, token, HttpMethod.GET, "/sessions").map(this::printSessions);
-            case "user" ->
-                call(client, admin, token, HttpMethod.GET, "/sessions?user=" + encoded(words.get(1)))
-                        .map(this::printSessions);
-            case "end-user" ->
-                call(client, admin, token, HttpMethod.DELETE, "/sessions?user=" + encoded(words.get(1)))
-                        .map(response -> done(
-                                response,
-                                response.statusCode() == 200
-                                        ? "ended " + response.bodyAsJsonObject().getInteger("ended")
-                                                + " session(s) of user " + words.get(1)
-                                        : null));
-            case "end" ->
-                call(client, admin, token, HttpMethod.DELETE, "/sessions/" + words.get(1))
-                        .map(response -> {
-                            if (response.statusCode() == 404) {
-                                err.println("berth: no live session with key " + words.get(1));
-                                return 1;
-                            }
-                            return done(response, "ended session " + words.get(1));
-                        });
-            case "admissions" ->
-                call(client, admin, token, HttpMethod.GET, "/admissions").map(this::printAdmissions);
-            case "pause" ->
-                call(client, admin, token, HttpMethod.POST, "/admissions/pause").map(this::printAdmissions);
-            case "resume" ->
-                call(client, admin, token, HttpMethod.POST, "/admissions/resume")
-                        .map(this::printAdmissions);
-            case "config" ->
-                call(client, admin, token, HttpMethod.GET, "/config").map(response -> {
-                    if (response.statusCode() != 200) {
-                        return done(response, null);
-                    }
-                    JsonObject body = response.bodyAsJsonObject();
-                    out.println("# " + body.getString("source") + ", version " + body.getString("version"));
-                    out.print(body.getString("text"));
-                    return 0;
-                });
-            case "reload" ->
-                call(client, admin, token, HttpMethod.POST, "/config/reload").map(response -> {
-                    JsonObject body = response.bodyAsJsonObject();
-                    if (response.statusCode() == 422) {
-                        err.println("berth: the file was rejected, version " + body.getString("version")
-                                + " stays in force: " + body.getString("error"));
+    @Command(description = "Check a config file as the gateway would load it, without starting one.")
+    int check(
+            @Parameters(paramLabel = "FILE", arity = "0..1", description = "the file (default: --config)") Path file) {
+        Path checked = file != null ? file : configFile;
+        try {
+            BerthConfig config = ConfigLoader.load(checked);
+            out.println(checked + ": valid, version " + config.version() + ", "
+                    + config.routes().size() + " route(s), launcher "
+                    + config.launcher().name().toLowerCase(java.util.Locale.ROOT));
+            return 0;
+        } catch (ConfigException invalid) {
+            err.println("berth: " + invalid.getMessage());
+            return 1;
+        }
+    }
+
+    @Command(description = "Every session: key, route, version, state, age, bytes each way, client, user.")
+    int sessions() {
+        return admin(api -> api.call(HttpMethod.GET, "/sessions").map(replies::printSessions));
+    }
+
+    @Command(description = "The sessions of one signed-in user.")
+    int user(@Parameters(paramLabel = "NAME") String name) {
+        return admin(api ->
+                api.call(HttpMethod.GET, "/sessions?user=" + encoded(name)).map(replies::printSessions));
+    }
+
+    @Command(description = "End one session (its client gets 4003).")
+    int end(@Parameters(paramLabel = "KEY") String key) {
+        return admin(api -> api.call(HttpMethod.DELETE, "/sessions/" + encoded(key))
+                .map(response -> {
+                    if (response.statusCode() == 404) {
+                        err.println("berth: no live session with key " + key);
                         return 1;
                     }
-                    return done(
-                            response,
-                            response.statusCode() == 200 ? "reloaded: version " + body.getString("version") : null);
-                });
-            case "routes" ->
-                call(client, admin, token, HttpMethod.GET, "/routes").map(this::printRoutes);
-            case "drain" ->
-                call(
-                                client,
-                                admin,
-                                token,
-                                HttpMethod.POST,
-                                "/routes/" + words.get(1) + "/versions/" + words.get(2) + "/drain"
-                                        + (words.size() == 4 ? "?deadline=" + words.get(3) : ""))
-                        .map(response -> {
-                            JsonObject body = response.bodyAsJsonObject();
-                            if (response.statusCode() != 200 && body != null && body.getString("error") != null) {
-                                err.println("berth: " + body.getString("error"));
-                                return 1;
-                            }
-                            return done(
-                                    response,
-                                    response.statusCode() == 200
-                                            ? "draining " + body.getInteger("sessions") + " session(s) of "
-                                                    + words.get(1) + " " + words.get(2) + " within "
-                                                    + body.getLong("deadlineMs") + "ms"
-                                            : null);
-                        });
-            case "ready" ->
-                client.get(config.listen().port(), config.listen().host(), "/health/ready")
-                        .send()
-                        .map(response -> {
+                    return replies.done(response, "ended session " + key);
+                }));
+    }
+
+    @Command(name = "end-user", description = "End every session of one signed-in user.")
+    int endUser(@Parameters(paramLabel = "NAME") String name) {
+        return admin(api -> api.call(HttpMethod.DELETE, "/sessions?user=" + encoded(name))
+                .map(response -> replies.done(
+                        response,
+                        response.statusCode() == 200
+                                ? "ended " + response.bodyAsJsonObject().getInteger("ended") + " session(s) of user "
+                                        + name
+                                : null)));
+    }
+
+    @Command(description = "Whether new sessions are admitted.")
+    int admissions() {
+        return admin(api -> api.call(HttpMethod.GET, "/admissions").map(replies::printAdmissions));
+    }
+
+    @Command(description = "Admit no new session; existing ones keep their clients.")
+    int pause() {
+        return admin(api -> api.call(HttpMethod.POST, "/admissions/pause").map(replies::printAdmissions));
+    }
+
+    @Command(description = "Admit new sessions again.")
+    int resume() {
+        return admin(api -> api.call(HttpMethod.POST, "/admissions/resume").map(replies::printAdmissions));
+    }
+
+    @Command(description = "The config file in force and its version.")
+    int config() {
+        return admin(api -> api.call(HttpMethod.GET, "/config").map(response -> {
+            if (response.statusCode() != 200) {
+                return replies.done(response, null);
+            }
+            JsonObject body = response.bodyAsJsonObject();
+            out.println("# " + body.getString("source") + ", version " + body.getString("version"));
+            out.print(body.getString("text"));
+            out.flush();
+            return 0;
+        }));
+    }
+
+    @Command(description = "Read the config file again: the new routes apply, or it says why not (the old stay).")
+    int reload() {
+        return admin(api -> api.call(HttpMethod.POST, "/config/reload").map(response -> {
+            JsonObject body = response.bodyAsJsonObject();
+            if (response.statusCode() == 422) {
+                err.println("berth: the file was rejected, version " + body.getString("version") + " stays in force: "
+                        + body.getString("error"));
+                return 1;
+            }
+            return replies.done(
+                    response, response.statusCode() == 200 ? "reloaded: version " + body.getString("version") : null);
+        }));
+    }
+
+    @Command(description = "Every route's version, canary (tallies, brake) and the versions still draining.")
+    int routes() {
+        return admin(api -> api.call(HttpMethod.GET, "/routes").map(replies::printRoutes));
+    }
+
+    @Command(description = "Tell a version's sessions to reconnect after DEADLINE (default 0s: now).")
+    int drain(
+            @Parameters(index = "0", paramLabel = "ROUTE") String route,
+            @Parameters(index = "1", paramLabel = "VERSION") String version,
+            @Parameters(index = "2", paramLabel = "DEADLINE", arity = "0..1") String deadline) {
+        String path = "/routes/" + encoded(route) + "/versions/" + encoded(version) + "/drain"
+                + (deadline == null ? "" : "?deadline=" + encoded(deadline));
+        return admin(api -> api.call(HttpMethod.POST, path).map(response -> {
+            JsonObject body = response.bodyAsJsonObject();
+            if (response.statusCode() != 200 && body != null && body.getString("error") != null) {
+                err.println("berth: " + body.getString("error"));
+                return 1;
+            }
+            return replies.done(
+                    response,
+                    response.statusCode() == 200
+                            ? "draining " + body.getInteger("sessions") + " session(s) of " + route + " " + version
+                                    + " within " + body.getLong("deadlineMs") + "ms"
+                            : null);
+        }));
+    }
+
+    @Command(
+            description = "Exit 0 if the gateway takes new connections (GET /health/ready, over TLS with listen.tls),"
+                    + " else 1. Needs no token.")
+    int ready() {
+        return withConfig(config -> AdminConnection.toEdge(config)
+                .run(
+                        edge -> edge.call(HttpMethod.GET, "/health/ready").map(response -> {
                             out.println(
                                     response.statusCode() == 200
                                             ? "ready"
                                             : "not ready (" + response.statusCode() + ")");
                             return response.statusCode() == 200 ? 0 : 1;
-                        });
-            default -> {
-                err.println("berth: unknown command '" + words.get(0) + "'\n" + USAGE);
-                yield Future.succeededFuture(2);
+                        }),
+                        err));
+    }
+
+    private int admin(Function<AdminConnection, Future<Integer>> call) {
+        return withConfig(config -> {
+            AdminConnection api;
+            try {
+                api = AdminConnection.toAdmin(config);
+            } catch (IllegalStateException noToken) {
+                err.println("berth: " + noToken.getMessage());
+                return 2;
             }
-        };
-    }
-
-    private static Future<HttpResponse<Buffer>> call(
-            WebClient client, AdminConfig admin, String token, HttpMethod method, String path) {
-        return client.request(method, admin.port(), admin.host(), path)
-                .bearerTokenAuthentication(token)
-                .send();
-    }
-
-    private int printSessions(HttpResponse<Buffer> response) {
-        if (response.statusCode() != 200) {
-            return done(response, null);
-        }
-        var sessions = response.bodyAsJsonObject().getJsonArray("sessions");
-        out.println(String.format(
-                Locale.ROOT,
-                "%-26s %-14s %-10s %-10s %8s %12s %12s %-16s %s",
-                "KEY",
-                "ROUTE",
-                "VERSION",
-                "STATE",
-                "AGE(s)",
-                "FROM CLIENT",
-                "TO CLIENT",
-                "CLIENT",
-                "USER"));
-        for (int i = 0; i < sessions.size(); i++) {
-            JsonObject s = sessions.getJsonObject(i);
-            out.println(String.format(
-                    Locale.ROOT,
-                    "%-26s %-14s %-10s %-10s %8d %12d %12d %-16s %s",
-                    s.getString("key"),
-                    s.getString("route"),
-                    s.getString("version"),
-                    s.getString("state"),
-                    s.getLong("ageSeconds"),
-                    s.getLong("bytesFromClient"),
-                    s.getLong("bytesToClient"),
-                    s.getString("client", "-"),
-                    s.getString("user", "-")));
-        }
-        out.println(sessions.size() + " session(s)");
-        return 0;
-    }
-
-    private int printRoutes(HttpResponse<Buffer> response) {
-        if (response.statusCode() != 200) {
-            return done(response, null);
-        }
-        JsonObject body = response.bodyAsJsonObject();
-        body.getJsonArray("routes").forEach(item -> {
-            JsonObject route = (JsonObject) item;
-            out.println(route.getString("name") + " " + route.getString("path") + ": version "
-                    + route.getString("version") + ", live sessions by version "
-                    + route.getJsonObject("sessions").encode());
-            JsonObject canary = route.getJsonObject("canary");
-            if (canary != null) {
-                out.println("  canary " + canary.getString("version") + " at " + canary.getInteger("weightPercent")
-                        + "%: "
-                        + (canary.getBoolean("braked") ? "BRAKED, " + canary.getString("brakedBecause") : "admitting")
-                        + "; started/failed " + canary.getJsonObject("canary").getInteger("started") + "/"
-                        + canary.getJsonObject("canary").getInteger("failed") + " against "
-                        + canary.getJsonObject("stable").getInteger("started")
-                        + "/" + canary.getJsonObject("stable").getInteger("failed"));
-            }
+            return api.run(call, err);
         });
-        body.getJsonArray("draining").forEach(item -> {
-            JsonObject drain = (JsonObject) item;
-            out.println("draining " + drain.getString("route") + " " + drain.getString("version") + ": "
-                    + drain.getInteger("sessions") + " session(s), "
-                    + (drain.getString("deadline") == null
-                            ? "until they end"
-                            : "retired at " + drain.getString("deadline")));
-        });
-        return 0;
+    }
+
+    private int withConfig(Function<BerthConfig, Integer> command) {
+        BerthConfig config;
+        try {
+            config = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            err.println("berth: " + e.getMessage());
+            return 2;
+        }
+        return command.apply(config);
     }
 
     private static String encoded(String word) {
         return URLEncoder.encode(word, StandardCharsets.UTF_8);
-    }
-
-    /** How many words follow a command. */
-    private static int argumentsOf(String command) {
-        return switch (command) {
-            case "end", "user", "end-user" -> 1;
-            case "drain" -> 2;
-            default -> 0;
-        };
-    }
-
-    private int printAdmissions(HttpResponse<Buffer> response) {
-        return done(
-                response,
-                response.statusCode() == 200
-                        ? "admissions " + response.bodyAsJsonObject().getString("admissions")
-                        : null);
-    }
-
-    /** 0 and {@code message} on a 2xx answer; otherwise the status, and 1. */
-    private int done(HttpResponse<Buffer> response, String message) {
-        if (response.statusCode() / 100 == 2) {
-            if (message != null) {
-                out.println(message);
-            }
-            return 0;
-        }
-        err.println("berth: the gateway answered " + response.statusCode()
-                + (response.statusCode() == 401 ? " (the token in admin.tokenFile is not the gateway's)" : ""));
-        return 1;
     }
 }

@@ -7,7 +7,12 @@ import java.nio.file.Path;
  *
  * @param host where it listens; loopback by default, so only this machine reaches it
  * @param port its port (0: any free port)
- * @param tokenFile the bearer token; made on first start if missing, readable by the gateway's user only
+ * @param tokenFile the bearer token for every call; made on first start if missing, readable by the
+ *     gateway's user only
+ * @param readOnlyTokenFile a second token that may only read (GET): for dashboards, probes and people
+ *     who look but do not change; made on first start like the first
  * @param metrics whether {@code /metrics} is served here instead of on the public listener
+ * @param tls the certificate and key to serve the admin API over https, or null for plain http
  */
-public record AdminConfig(String host, int port, Path tokenFile, boolean metrics) {}
+public record AdminConfig(
+        String host, int port, Path tokenFile, Path readOnlyTokenFile, boolean metrics, ListenConfig.Tls tls) {}

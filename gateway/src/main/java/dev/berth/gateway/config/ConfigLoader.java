@@ -57,23 +57,19 @@ public final class ConfigLoader {
         DuplicateKeys.reject(name, text);
         ConfigNode root = new ConfigNode(name, "", tree)
                 .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "auth", "routes"));
+        // The sections in the file's own order, so the first mistake reported is the first one there.
+        ListenConfig listen = listen(root.child("listen"), absolute.getParent());
         LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
         DockerConfig docker = docker(root.child("docker"), launcher);
+        SessionsConfig sessions = sessions(root.child("sessions"), absolute.getParent());
+        AdminConfig admin = admin(root.child("admin"), absolute.getParent());
+        AuthConfig auth = AuthLoader.auth(root.child("auth"), absolute.getParent());
         List<RouteConfig> routes = RoutesLoader.routes(root.child("routes"), launcher);
         if (launcher == LauncherKind.SWARM && docker.swarm().dial() == DockerConfig.Dial.PUBLISHED) {
             requirePublishable(root, routes);
         }
         return new BerthConfig(
-                absolute,
-                text,
-                absolute.getParent(),
-                listen(root.child("listen"), absolute.getParent()),
-                launcher,
-                docker,
-                sessions(root.child("sessions"), absolute.getParent()),
-                admin(root.child("admin"), absolute.getParent()),
-                AuthLoader.auth(root.child("auth"), absolute.getParent()),
-                routes);
+                absolute, text, absolute.getParent(), listen, launcher, docker, sessions, admin, auth, routes);
     }
 
     /** A task on an internal network publishes no port, so the gateway could not dial it. */
@@ -248,12 +244,15 @@ public final class ConfigLoader {
     }
 
     private static AdminConfig admin(ConfigNode node, Path folder) {
-        node.onlyKeys(Set.of("host", "port", "tokenFile", "metrics"));
+        node.onlyKeys(Set.of("host", "port", "tokenFile", "readOnlyTokenFile", "metrics", "tls"));
         return new AdminConfig(
                 node.child("host").string("127.0.0.1"),
                 node.child("port").integer(8081, 0, 65535),
                 folder.resolve(node.child("tokenFile").string("berth-admin.key"))
                         .normalize(),
-                node.child("metrics").bool(false));
+                folder.resolve(node.child("readOnlyTokenFile").string("berth-admin-read.key"))
+                        .normalize(),
+                node.child("metrics").bool(false),
+                tls(node.child("tls"), folder));
     }
 }

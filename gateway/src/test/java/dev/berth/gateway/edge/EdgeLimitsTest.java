@@ -284,26 +284,7 @@ class EdgeLimitsTest extends FakeLauncherGatewayTest {
     void tlsServesWssAndMarksTheCookieSecure(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
-        Process openssl = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "rsa:2048",
-                        "-nodes",
-                        "-days",
-                        "1",
-                        "-subj",
-                        "/CN=localhost",
-                        "-keyout",
-                        key.toString(),
-                        "-out",
-                        cert.toString())
-                .redirectErrorStream(true)
-                .start();
-        assertTrue(
-                openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0,
-                new String(openssl.getInputStream().readAllBytes()));
+        TlsFrontDoor.certificate(dir);
         gateway = gatewayOn()
                 .listen("tls: {cert: \"" + cert + "\", key: \"" + key + "\"}")
                 .start(vertx);

@@ -12,6 +12,7 @@ import dev.berth.gateway.failure.Failure;
 import dev.berth.gateway.launcher.InJvmLauncher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -226,23 +227,9 @@ class SignInTest {
     void aVerifiedJwtNamesTheUserAndAnyOtherTokenIs401(Vertx vertx) throws Exception {
         KeyPair keys = KeyPairGenerator.getInstance("RSA").generateKeyPair();
         KeyPair stranger = KeyPairGenerator.getInstance("RSA").generateKeyPair();
-        RSAPublicKey publicKey = (RSAPublicKey) keys.getPublic();
         Path jwks = Files.createTempFile("berth-jwks-", ".json");
         try {
-            Files.writeString(
-                    jwks,
-                    new JsonObject()
-                            .put(
-                                    "keys",
-                                    new JsonArray()
-                                            .add(new JsonObject()
-                                                    .put("kty", "RSA")
-                                                    .put("kid", "k1")
-                                                    .put("alg", "RS256")
-                                                    .put("use", "sig")
-                                                    .put("n", base64(publicKey.getModulus()))
-                                                    .put("e", base64(publicKey.getPublicExponent()))))
-                            .encode());
+            Files.writeString(jwks, jwksOf(keys).encode());
             gateway = gatewayOn()
                     .auth("from: jwt, jwt: {jwks: \"" + jwks + "\", issuer: https://sso.example, audience: berth,"
                             + " emailClaim: email}")
@@ -272,6 +259,45 @@ class SignInTest {
         } finally {
             Files.deleteIfExists(jwks);
         }
+    }
+
+    @Test
+    void keysFetchedFromAJwksUrlVerifyTokensToo(Vertx vertx) throws Exception {
+        KeyPair keys = KeyPairGenerator.getInstance("RSA").generateKeyPair();
+        HttpServer issuer = vertx.createHttpServer()
+                .requestHandler(request -> request.response()
+                        .putHeader("Content-Type", "application/json")
+                        .end(jwksOf(keys).encode()))
+                .listen(0, "127.0.0.1")
+                .await(10, TimeUnit.SECONDS);
+        try {
+            gateway = gatewayOn()
+                    .auth("from: jwt, jwt: {jwks: \"http://127.0.0.1:" + issuer.actualPort() + "/jwks.json\"}")
+                    .start(vertx);
+            String token = jwt(keys, "RS256", new JsonObject().put("sub", "erin"));
+            assertEquals(
+                    "erin",
+                    hello(from("127.0.0.2", Map.of("Authorization", "Bearer " + token)))
+                            .getString("user"));
+        } finally {
+            issuer.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A JWKS holding the public half of {@code keys}, as an identity provider publishes it. */
+    private static JsonObject jwksOf(KeyPair keys) {
+        RSAPublicKey publicKey = (RSAPublicKey) keys.getPublic();
+        return new JsonObject()
+                .put(
+                        "keys",
+                        new JsonArray()
+                                .add(new JsonObject()
+                                        .put("kty", "RSA")
+                                        .put("kid", "k1")
+                                        .put("alg", "RS256")
+                                        .put("use", "sig")
+                                        .put("n", base64(publicKey.getModulus()))
+                                        .put("e", base64(publicKey.getPublicExponent()))));
     }
 
     private static String jwt(KeyPair keys, String algorithm, JsonObject claims) throws Exception {

@@ -241,8 +241,8 @@ public final class TlsFrontDoor implements AutoCloseable {
         return lines.toString();
     }
 
-    /** A self-signed certificate for 127.0.0.1 (as its IP SAN), good for a day. */
-    private static void certificate(Path dir) throws Exception {
+    /** A self-signed certificate for 127.0.0.1 (as its IP SAN), good for a day: {@code cert.pem} and {@code key.pem} in {@code dir}. */
+    public static void certificate(Path dir) throws Exception {
         Command.Result made = Command.run(
                 List.of(
                         "openssl",
