@@ -46,6 +46,7 @@ public final class Main {
         if (config == null) {
             return; // it asked for help or the version
         }
+        Logs.apply(config.log());
         // Linux's epoll when its library loads (less CPU per frame than the JDK's selector), else NIO.
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         LOG.info(

@@ -13,6 +13,8 @@ import com.github.dockerjava.api.model.HostConfig;
 import dev.berth.gateway.config.LauncherKind;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
@@ -96,6 +98,28 @@ class DockerSessionTest extends LauncherContractTest {
                     client.socket().headers().toString() + client.hello().encode();
             assertTrue(!handshake.contains(address), "the client never sees the backend address " + address);
         }
+    }
+
+    @Test
+    void theEndOfAnEndedSessionsContainerLogIsKeptWhenAsked(@org.junit.jupiter.api.io.TempDir Path logs)
+            throws Exception {
+        gateway = gatewayOn()
+                .log("sessionLogs: {dir: \"" + logs + "\", maxSize: 1k}")
+                .start(vertx);
+        String key;
+        try (FrameClient client = connect(null)) {
+            key = client.hello().getString("session");
+        } // closed with 1000: the session ends, its container is stopped and removed
+        awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "the container removed");
+        Path kept;
+        try (var files = Files.list(logs)) {
+            kept = files.filter(file -> file.getFileName().toString().contains(key))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        String log = Files.readString(kept);
+        assertTrue(log.contains("connect #1 from"), "the handler's own output: " + log);
+        assertTrue(Files.size(kept) <= 1024, "the end of it, at most log.sessionLogs.maxSize: " + Files.size(kept));
     }
 
     @Test

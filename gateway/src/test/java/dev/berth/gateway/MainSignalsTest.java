@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,6 +82,38 @@ class MainSignalsTest {
         gateway.terminate();
         assertTrue(gateway.process.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops it");
         assertEquals(0, gateway.process.exitValue(), "a clean exit on SIGTERM");
+    }
+
+    @Test
+    void aGatewayLogsJsonLinesWithBerthsDebugRecordsButNotTheLibraries() throws Exception {
+        Files.writeString(
+                config,
+                Files.readString(config).replace("port: 0}", "port: 0, handshakeTimeout: 200ms}")
+                        + "log: {format: json, level: debug}\n");
+        GatewayProcess gateway = start();
+        try (java.net.Socket silent = new java.net.Socket("127.0.0.1", gateway.port)) {
+            gateway.awaitLogLine("sent no whole request within 200ms"); // a debug record of Berth's
+        }
+        gateway.terminate();
+        assertTrue(gateway.process.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops it");
+        List<JsonObject> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(gateway.log)) {
+            if (line.startsWith("{")) {
+                lines.add(new JsonObject(line)); // each one whole JSON: a log pipeline reads it as is
+            }
+        }
+        assertTrue(lines.size() > 5, Files.readString(gateway.log));
+        assertTrue(lines.stream().allMatch(line -> line.getString("time") != null && line.getString("logger") != null));
+        assertTrue(
+                lines.stream()
+                        .anyMatch(line -> line.getString("level").equals("FINE")
+                                && line.getString("logger").startsWith("dev.berth")),
+                "Berth's debug records are written");
+        assertFalse(
+                lines.stream()
+                        .anyMatch(line -> line.getString("level").equals("FINE")
+                                && !line.getString("logger").startsWith("dev.berth")),
+                "the libraries' are not");
     }
 
     /** A gateway on the config, started through {@code prefix} (e.g. env setting its signals). */

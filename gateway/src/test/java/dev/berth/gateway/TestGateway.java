@@ -106,6 +106,7 @@ public final class TestGateway implements AutoCloseable {
         private String sessionsExtra = "";
         private String routeExtra = "";
         private String authSection = "";
+        private String logSection = "";
         /** The route's env: the handler's test commands (close, leak, probe) on, which tests send. */
         private final Map<String, String> env = new LinkedHashMap<>(Map.of("BERTH_TEST_HOOKS", "1"));
 
@@ -201,6 +202,12 @@ public final class TestGateway implements AutoCloseable {
         /** More keys of the sessions mapping, e.g. "perClient: {maxSessions: 2}". */
         public Builder sessions(String entries) {
             this.sessionsExtra += ", " + entries;
+            return this;
+        }
+
+        /** A log section, as YAML flow entries, e.g. "format: json". */
+        public Builder log(String entries) {
+            this.logSection = "log: {" + entries + "}\n";
             return this;
         }
 
@@ -305,7 +312,7 @@ public final class TestGateway implements AutoCloseable {
           launcher: %s
           docker: {host: "%s", apiTimeout: %s%s}
           sessions: {onShutdown: %s, reapInterval: %s, tokenSecretFile: "%s"%s}
-          %sroutes:
+          %s%sroutes:
             - name: %s
               path: /ws
               version: %s
@@ -332,6 +339,7 @@ public final class TestGateway implements AutoCloseable {
                             tokenSecret,
                             sessionsExtra,
                             authSection,
+                            logSection,
                             route,
                             version,
                             image,

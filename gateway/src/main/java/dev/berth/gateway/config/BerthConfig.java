@@ -11,6 +11,7 @@ import java.util.List;
  * @param text the file's text as it was read, for the admin API (its sha-256 is the config's version)
  * @param workingDirectory where process-launched handlers run: the folder holding the file
  * @param auth who the user is, or null when sessions belong to no one
+ * @param log what the gateway logs, how, and which session logs it keeps
  */
 public record BerthConfig(
         Path source,
@@ -22,6 +23,7 @@ public record BerthConfig(
         SessionsConfig sessions,
         AdminConfig admin,
         AuthConfig auth,
+        LogConfig log,
         List<RouteConfig> routes) {
 
     /** The route called {@code name}, if the configuration has one. */
@@ -43,6 +45,16 @@ public record BerthConfig(
     /** The same configuration listening on another port (the {@code --port} flag). */
     public BerthConfig withListenPort(int port) {
         return new BerthConfig(
-                source, text, workingDirectory, listen.withPort(port), launcher, docker, sessions, admin, auth, routes);
+                source,
+                text,
+                workingDirectory,
+                listen.withPort(port),
+                launcher,
+                docker,
+                sessions,
+                admin,
+                auth,
+                log,
+                routes);
     }
 }

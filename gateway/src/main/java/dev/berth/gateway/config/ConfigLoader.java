@@ -56,7 +56,7 @@ public final class ConfigLoader {
         }
         DuplicateKeys.reject(name, text);
         ConfigNode root = new ConfigNode(name, "", tree)
-                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "auth", "routes"));
+                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "auth", "log", "routes"));
         // The sections in the file's own order, so the first mistake reported is the first one there.
         ListenConfig listen = listen(root.child("listen"), absolute.getParent());
         LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
@@ -64,12 +64,13 @@ public final class ConfigLoader {
         SessionsConfig sessions = sessions(root.child("sessions"), absolute.getParent());
         AdminConfig admin = admin(root.child("admin"), absolute.getParent());
         AuthConfig auth = AuthLoader.auth(root.child("auth"), absolute.getParent());
+        LogConfig log = log(root.child("log"), absolute.getParent());
         List<RouteConfig> routes = RoutesLoader.routes(root.child("routes"), launcher);
         if (launcher == LauncherKind.SWARM && docker.swarm().dial() == DockerConfig.Dial.PUBLISHED) {
             requirePublishable(root, routes);
         }
         return new BerthConfig(
-                absolute, text, absolute.getParent(), listen, launcher, docker, sessions, admin, auth, routes);
+                absolute, text, absolute.getParent(), listen, launcher, docker, sessions, admin, auth, log, routes);
     }
 
     /** A task on an internal network publishes no port, so the gateway could not dial it. */
@@ -241,6 +242,32 @@ public final class ConfigLoader {
                 launches.child("queue").integer(64, 0, 100_000),
                 node.child("drainDeadline").duration(Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
                 gatewayId);
+    }
+
+    private static LogConfig log(ConfigNode node, Path folder) {
+        node.onlyKeys(Set.of("level", "format", "sessionLogs"));
+        String level = node.child("level").string("info");
+        java.util.logging.Level parsed = switch (level) {
+            case "error" -> java.util.logging.Level.SEVERE;
+            case "warning" -> java.util.logging.Level.WARNING;
+            case "info" -> java.util.logging.Level.INFO;
+            case "debug" -> java.util.logging.Level.FINE;
+            default ->
+                throw node.child("level")
+                        .error("'" + level + "' is not a log level", "use error, warning, info or debug");
+        };
+        ConfigNode sessionLogs = node.child("sessionLogs").onlyKeys(Set.of("dir", "maxSize"));
+        String dir = sessionLogs.child("dir").string(null);
+        if (sessionLogs.present() && dir == null) {
+            throw sessionLogs
+                    .child("dir")
+                    .error("is missing", "add log.sessionLogs.dir: session-logs, or remove log.sessionLogs");
+        }
+        return new LogConfig(
+                parsed,
+                node.child("format").choice(LogConfig.Format.class, LogConfig.Format.PLAIN),
+                dir == null ? null : folder.resolve(dir).normalize(),
+                sessionLogs.child("maxSize").bytes(1L << 20, 1024, 1L << 30));
     }
 
     private static AdminConfig admin(ConfigNode node, Path folder) {

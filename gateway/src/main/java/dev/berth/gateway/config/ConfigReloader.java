@@ -129,6 +129,7 @@ public final class ConfigReloader {
         sections.put("sessions", new Object[] {before.sessions(), parsed.sessions()});
         sections.put("admin", new Object[] {before.admin(), parsed.admin()});
         sections.put("auth", new Object[] {before.auth(), parsed.auth()});
+        sections.put("log", new Object[] {before.log(), parsed.log()});
         sections.forEach((section, values) -> {
             if (!Objects.equals(values[0], values[1])) {
                 throw new ConfigException(
@@ -146,6 +147,7 @@ public final class ConfigReloader {
                 current.sessions(),
                 current.admin(),
                 current.auth(),
+                current.log(),
                 parsed.routes());
     }
 }

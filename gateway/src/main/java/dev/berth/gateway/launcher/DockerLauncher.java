@@ -10,6 +10,7 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
+import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.DockerConfig;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.failure.Failure;
@@ -48,8 +49,11 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
     private final DockerDiscovery discovery;
     private final TwoPhaseLaunch launches;
 
-    private DockerLauncher(Vertx vertx, DockerConfig config, String owner, EngineWatch watch) {
+    private final SessionLogs logs;
+
+    private DockerLauncher(Vertx vertx, DockerConfig config, String owner, SessionLogs logs, EngineWatch watch) {
         this.owner = owner;
+        this.logs = logs;
         this.engine = new EngineConnection(vertx, config);
         this.docker = engine.docker;
         this.networks = new DockerNetworks(docker, config);
@@ -64,9 +68,11 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
      * present, and container deaths are watched. Fails with {@link Failure#ENGINE_UNAVAILABLE}
      * when no engine answers, so {@code launcher: auto} can fall back.
      */
-    static Future<Launcher> connect(
-            Vertx vertx, DockerConfig config, List<RouteConfig> routes, String gatewayId, EngineWatch watch) {
-        DockerLauncher launcher = new DockerLauncher(vertx, config, gatewayId, watch);
+    static Future<Launcher> connect(Vertx vertx, BerthConfig berth, EngineWatch watch) {
+        DockerConfig config = berth.docker();
+        List<RouteConfig> routes = berth.routes();
+        DockerLauncher launcher =
+                new DockerLauncher(vertx, config, berth.sessions().gatewayId(), new SessionLogs(berth.log()), watch);
         return launcher.engine
                 .ping()
                 .compose(pong -> launcher.prepare(routes))
@@ -162,12 +168,15 @@ final class DockerLauncher implements Launcher, DockerEvents.Listener {
     }
 
     /**
-     * Stop (SIGTERM, then SIGKILL after the route's stop timeout) and remove; gone is done. Runs on
+     * Stop (SIGTERM, then SIGKILL after the route's stop timeout), keep its log if asked, and remove;
+     * gone is done. Runs on
      * the stop pool, so ending many sessions at once never holds up launches.
      */
     private Future<Void> stopAndRemove(String id, RouteConfig route, Duration stopTimeout) {
         return engine.stopping(networks.of(route), stopTimeout, () -> {
-            engine.stopAndRemove(id, stopTimeout);
+            engine.stop(id, stopTimeout);
+            logs.keep(docker, id);
+            engine.forceRemove(id);
             return null;
         });
     }

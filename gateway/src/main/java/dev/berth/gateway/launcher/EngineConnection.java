@@ -106,14 +106,19 @@ final class EngineConnection {
      * one already stopped or gone is fine.
      */
     void stopAndRemove(String containerId, Duration stopTimeout) {
+        stop(containerId, stopTimeout);
+        forceRemove(containerId);
+    }
+
+    /** Blocking: stops a container (SIGTERM, then SIGKILL after {@code stopTimeout}); one already stopped or gone is fine. */
+    void stop(String containerId, Duration stopTimeout) {
         try {
             docker.stopContainerCmd(containerId)
                     .withTimeout((int) Math.ceil(stopTimeout.toMillis() / 1000.0))
                     .exec();
         } catch (NotFoundException | NotModifiedException alreadyStopped) {
-            // nothing to stop; removal below still applies
+            // nothing to stop
         }
-        forceRemove(containerId);
     }
 
     /** Blocking: removes a container, running or not; one already gone, or being removed, is fine. */

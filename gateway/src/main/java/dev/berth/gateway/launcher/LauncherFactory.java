@@ -23,12 +23,7 @@ public final class LauncherFactory {
     public static Future<Launcher> create(Vertx vertx, BerthConfig config, EngineWatch watch) {
         return switch (config.launcher()) {
             case DOCKER ->
-                DockerLauncher.connect(
-                                vertx,
-                                config.docker(),
-                                config.routes(),
-                                config.sessions().gatewayId(),
-                                watch)
+                DockerLauncher.connect(vertx, config, watch)
                         .onSuccess(launcher -> LOG.info("launcher docker: configured; engine at "
                                 + config.docker().host()));
             case SWARM ->
@@ -56,12 +51,7 @@ public final class LauncherFactory {
                 yield Future.succeededFuture(new FixedLauncher());
             }
             case AUTO ->
-                DockerLauncher.connect(
-                                vertx,
-                                config.docker(),
-                                config.routes(),
-                                config.sessions().gatewayId(),
-                                watch)
+                DockerLauncher.connect(vertx, config, watch)
                         .onSuccess(launcher -> LOG.info("launcher auto: picked docker, an engine answers at "
                                 + config.docker().host()))
                         .recover(error -> {
