@@ -130,7 +130,7 @@ public final class GatewayVerticle extends VerticleBase {
                     }
                     registry.startReaping();
                     registry.fillPools();
-                    reloader = new ConfigReloader(vertx, context, config, this::apply);
+                    reloader = new ConfigReloader(vertx, context, config, this::apply, metrics);
                     versionGauges = vertx.setPeriodic(
                             VERSION_GAUGES_MS, id -> registry.versions().onSuccess(metrics::versions));
                     edge = new EdgeRouter(
@@ -368,6 +368,11 @@ public final class GatewayVerticle extends VerticleBase {
                         Future.join(servers.stream().map(HttpServer::close).toList()))
                 .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
                 .eventually(() -> launcher == null ? Future.succeededFuture() : launcher.close())
-                .eventually(() -> upstream == null ? Future.succeededFuture() : upstream.close());
+                .eventually(() -> upstream == null ? Future.succeededFuture() : upstream.close())
+                .andThen(closed -> {
+                    if (metrics != null) {
+                        metrics.close(); // the JVM binders' GC listeners
+                    }
+                });
     }
 }

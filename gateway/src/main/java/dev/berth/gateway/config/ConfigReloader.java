@@ -20,6 +20,23 @@ import java.util.logging.Logger;
  */
 public final class ConfigReloader {
 
+    /** What reloads come to, for metrics (metrics/ implements it). */
+    public interface Meter {
+
+        /** How a reload ended. */
+        enum Outcome {
+            /** The file changed and its routes were swapped in. */
+            APPLIED,
+            /** The file was read and validated, and is the config in force. */
+            UNCHANGED,
+            /** The file could not be read, parsed, validated or applied: the config in force stays. */
+            REJECTED
+        }
+
+        /** A reload ended with {@code outcome}; APPLIED and UNCHANGED are good loads of the file. */
+        void reloaded(Outcome outcome);
+    }
+
     private static final Logger LOG = Logger.getLogger(ConfigReloader.class.getName());
     /** How often the file is read to see whether it changed: cheap, and quicker than an operator. */
     private static final long POLL_MS = 1000;
@@ -29,6 +46,8 @@ public final class ConfigReloader {
     /** Swaps a validated config in; completes with a summary of what changed, or fails changing nothing. */
     private final Function<BerthConfig, Future<String>> apply;
 
+    private final Meter meter;
+
     private volatile BerthConfig inForce;
     /** The text last read from the file, applied or rejected: the watch reacts only when it changes. */
     private String lastSeen;
@@ -37,8 +56,13 @@ public final class ConfigReloader {
     private long timer = -1;
 
     public ConfigReloader(
-            Vertx vertx, Context control, BerthConfig initial, Function<BerthConfig, Future<String>> apply) {
+            Vertx vertx,
+            Context control,
+            BerthConfig initial,
+            Function<BerthConfig, Future<String>> apply,
+            Meter meter) {
         this.vertx = vertx;
+        this.meter = meter;
         this.control = control;
         this.inForce = initial;
         this.lastSeen = initial.text();
@@ -83,9 +107,11 @@ public final class ConfigReloader {
         return EventLoops.call(
                 control,
                 () -> vertx.executeBlocking(() -> Files.readString(inForce.source()), false)
-                        .recover(
-                                error -> Future.failedFuture(new ConfigException(inForce.source() + ": cannot be read ("
-                                        + error.getMessage() + "). Fix: check the path and its permissions")))
+                        .recover(error -> {
+                            meter.reloaded(Meter.Outcome.REJECTED);
+                            return Future.failedFuture(new ConfigException(inForce.source() + ": cannot be read ("
+                                    + error.getMessage() + "). Fix: check the path and its permissions"));
+                        })
                         .compose(text -> reload(trigger, text)));
     }
 
@@ -100,17 +126,22 @@ public final class ConfigReloader {
             }
             if (next.text().equals(inForce.text())) {
                 LOG.info("config reloaded (" + trigger + "): the file is unchanged, version " + inForce.version());
+                meter.reloaded(Meter.Outcome.UNCHANGED);
                 return Future.succeededFuture(inForce);
             }
             return apply.apply(next).map(summary -> {
                 inForce = next;
                 LOG.info("config reloaded (" + trigger + "): " + summary + "; version " + next.version());
+                meter.reloaded(Meter.Outcome.APPLIED);
                 return next;
             });
         });
         previous = done;
-        return done.onFailure(error -> LOG.warning("config reload (" + trigger + ") rejected, the config in force stays"
-                + " (version " + inForce.version() + "): " + error.getMessage()));
+        return done.onFailure(error -> {
+            meter.reloaded(Meter.Outcome.REJECTED);
+            LOG.warning("config reload (" + trigger + ") rejected, the config in force stays (version "
+                    + inForce.version() + "): " + error.getMessage());
+        });
     }
 
     /**

@@ -177,6 +177,25 @@ public enum Failure {
         };
     }
 
+    /**
+     * Whether a launch can end with it: the launchers' own failures (the engine, the two start
+     * phases, the dial) and the launch gate's in front of them (its queue full, or the launch
+     * withdrawn while it waited there). The outcomes of {@code berth_launches_total} besides success.
+     */
+    public boolean endsLaunch() {
+        return switch (this) {
+            case ENGINE_UNAVAILABLE,
+                    START_FAILED,
+                    START_TIMEOUT,
+                    READY_TIMEOUT,
+                    EXITED_EARLY,
+                    UNREACHABLE,
+                    LAUNCH_QUEUE_FULL,
+                    ABANDONED -> true;
+            default -> false;
+        };
+    }
+
     /** The value used as a metric tag and in log lines, e.g. "ready_timeout". */
     public String tag() {
         return name().toLowerCase(Locale.ROOT);

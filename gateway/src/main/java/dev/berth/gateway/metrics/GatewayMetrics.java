@@ -1,5 +1,6 @@
 package dev.berth.gateway.metrics;
 
+import dev.berth.gateway.config.ConfigReloader;
 import dev.berth.gateway.config.RouteConfig;
 import dev.berth.gateway.edge.ConnectionMeter;
 import dev.berth.gateway.failure.Failure;
@@ -28,21 +29,34 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * The gateway's metrics, behind domain methods. Every series is registered up front (all routes,
  * outcomes, states, failures and directions), so a scrape shows zeros rather than missing lines,
- * and the frame path only touches pre-resolved counters. Names are listed in docs/sessions.md and
- * docs/architecture.md.
+ * and the frame path only touches pre-resolved counters. Names are listed in docs/operations.md (with
+ * the alerts on them) and docs/architecture.md.
  */
-public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMeter, ConnectionMeter, LaunchMeter {
-
-    private static final String SUCCESS = "success";
+public final class GatewayMetrics
+        implements SessionMeter,
+                EngineWatch,
+                PoolMeter,
+                ConnectionMeter,
+                LaunchMeter,
+                ConfigReloader.Meter,
+                AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Map<String, Map<String, Counter>> launches = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, Timer>> launchDurations = new ConcurrentHashMap<>();
+    private final RuntimeSeries runtime = new RuntimeSeries(registry);
+    private final LaunchSeries launches = new LaunchSeries(registry);
+    private final Map<ConfigReloader.Meter.Outcome, Counter> reloads =
+            new EnumMap<>(ConfigReloader.Meter.Outcome.class);
+    /** When the config file was last read and found good: at start, then by every good reload. */
+    private final AtomicLong lastGoodLoadMillis = new AtomicLong(System.currentTimeMillis());
+
+    private final Counter resumeReplays;
+    private final Counter resumeReplayedMessages;
     private final Map<String, Map<SessionState, Counter>> transitions = new ConcurrentHashMap<>();
     private final Map<String, Map<Failure, Counter>> ends = new ConcurrentHashMap<>();
     private final Map<String, Map<Failure, Counter>> refusals = new ConcurrentHashMap<>();
@@ -95,6 +109,26 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
         eventStreamReconnects = Counter.builder("berth.engine.event.stream.reconnects")
                 .description("Times the engine's event stream broke and was opened again")
                 .register(registry);
+        resumeReplays = Counter.builder("berth.resume.replays")
+                .description("Resume-protocol clients back on their session that were sent messages again "
+                        + "(written to a connection that dropped before they were acknowledged)")
+                .register(registry);
+        resumeReplayedMessages = Counter.builder("berth.resume.replayed.messages")
+                .description("Backend messages sent again to resume-protocol clients that came back")
+                .register(registry);
+        for (ConfigReloader.Meter.Outcome outcome : ConfigReloader.Meter.Outcome.values()) {
+            reloads.put(
+                    outcome,
+                    Counter.builder("berth.config.reloads")
+                            .description("Config file reloads (file change, SIGHUP, admin API), by outcome: applied, "
+                                    + "unchanged, or rejected (the config in force stays)")
+                            .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                            .register(registry));
+        }
+        Gauge.builder("berth.config.last.reload.success.timestamp.seconds", lastGoodLoadMillis, ms -> ms.get() / 1000.0)
+                .description("When the config file was last loaded and found good (Unix time): at start, then by "
+                        + "each applied or unchanged reload")
+                .register(registry);
         for (Failure limit : List.of(Failure.TOO_MANY_CONNECTIONS, Failure.CLIENT_CONNECTION_LIMIT)) {
             connectionRefusals.put(
                     limit,
@@ -134,30 +168,10 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
 
     /** Registers every series of a route (at start, or when a reload adds it); a route already known is left as is. */
     public void routeAdded(String route) {
-        if (launches.containsKey(route)) {
+        if (transitions.containsKey(route)) {
             return;
         }
-        Map<String, Counter> byOutcome = new HashMap<>();
-        Map<String, Timer> durations = new HashMap<>();
-        for (String outcome : outcomes()) {
-            byOutcome.put(
-                    outcome,
-                    Counter.builder("berth.launches")
-                            .description("Backend launches by outcome")
-                            .tags("route", route, "outcome", outcome)
-                            .register(registry));
-            durations.put(
-                    outcome,
-                    Timer.builder("berth.launch.duration")
-                            .description("Time from launch request to a ready backend, or to the failure")
-                            .tags("route", route, "outcome", outcome)
-                            .publishPercentileHistogram()
-                            .minimumExpectedValue(Duration.ofMillis(50))
-                            .maximumExpectedValue(Duration.ofMinutes(2))
-                            .register(registry));
-        }
-        launches.put(route, byOutcome);
-        launchDurations.put(route, durations);
+        launches.routeAdded(route);
         Map<SessionState, Counter> byState = new EnumMap<>(SessionState.class);
         for (SessionState state : SessionState.values()) {
             byState.put(
@@ -225,29 +239,22 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
     /** The phases of {@link #sessionStartPhase}. */
     public static final List<String> START_PHASES = List.of("backend", "upstream", "handshake", "first_frame", "total");
 
-    private static List<String> outcomes() {
-        List<String> outcomes = new ArrayList<>();
-        outcomes.add(SUCCESS);
-        for (Failure failure : Failure.values()) {
-            outcomes.add(failure.tag());
-        }
-        return outcomes;
-    }
-
     @Override
     public void launchSucceeded(RouteConfig route, Duration took) {
-        launchFinished(route, SUCCESS, took);
+        launches.record(route.name(), LaunchSeries.SUCCESS, took);
     }
 
     @Override
     public void launchFailed(RouteConfig route, Failure failure, Duration took) {
-        launchFinished(route, failure.tag(), took);
+        launches.record(route.name(), failure.tag(), took);
     }
 
-    /** @param outcome {@link #SUCCESS} or a {@link Failure#tag()} */
-    private void launchFinished(RouteConfig route, String outcome, Duration took) {
-        launches.get(route.name()).get(outcome).increment();
-        launchDurations.get(route.name()).get(outcome).record(took);
+    @Override
+    public void reloaded(ConfigReloader.Meter.Outcome outcome) {
+        reloads.get(outcome).increment();
+        if (outcome != ConfigReloader.Meter.Outcome.REJECTED) {
+            lastGoodLoadMillis.set(System.currentTimeMillis());
+        }
     }
 
     @Override
@@ -313,6 +320,14 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
         attachments[onPipeLoop ? 1 : 0].increment();
     }
 
+    @Override
+    public void resumed(long replayedMessages) {
+        if (replayedMessages > 0) {
+            resumeReplays.increment();
+            resumeReplayedMessages.increment(replayedMessages);
+        }
+    }
+
     /**
      * Sets the version gauges from what runs now (called by the registry every second, since versions
      * come and go with reloads).
@@ -340,6 +355,12 @@ public final class GatewayMetrics implements SessionMeter, EngineWatch, PoolMete
                                 canary.brakedBecause() == null ? 0 : 1))
                         .toList(),
                 true);
+    }
+
+    /** Lets go of what the JVM binders hold (GC listeners); the series stay as they are. */
+    @Override
+    public void close() {
+        runtime.close();
     }
 
     /** The Prometheus text exposition of every series. */

@@ -9,4 +9,10 @@ public interface FrameMeter {
      * between the two loops, at some cost per frame).
      */
     void clientAttached(boolean onPipeLoop);
+
+    /**
+     * A resume-protocol client came back to its session and is sent again the {@code replayedMessages}
+     * backend messages it had not received (0: it missed nothing). Once per resume, on the pipe's loop.
+     */
+    default void resumed(long replayedMessages) {}
 }

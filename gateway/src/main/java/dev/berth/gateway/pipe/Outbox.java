@@ -102,6 +102,17 @@ final class Outbox {
         }
     }
 
+    /** Whole messages waiting to be written again: written to a client before a {@link #rewind}, not acknowledged. */
+    long messagesToWriteAgain() {
+        long messages = 0;
+        for (Entry entry : pending) {
+            if (entry.last && entry.seq <= lastWrittenSeq) {
+                messages++;
+            }
+        }
+        return messages;
+    }
+
     boolean hasPending() {
         return !pending.isEmpty();
     }

@@ -108,6 +108,7 @@ final class ResumeClient extends ClientLink {
                     this, Failure.RESUME_PROTOCOL, "resume " + lastReceived + ": past the last message written");
             return;
         }
+        pipe.resumed(ledger.replayed());
         sendText(ledger.resumeAnswer());
         pipe.clientCanTakeMore(this);
     }

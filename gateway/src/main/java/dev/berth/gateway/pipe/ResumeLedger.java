@@ -62,6 +62,11 @@ final class ResumeLedger {
         return !clientStream.equals(stream) || outbox.acknowledge(lastReceived);
     }
 
+    /** The backend messages a client that just resumed gets again: written before, and not acknowledged. */
+    long replayed() {
+        return outbox.messagesToWriteAgain();
+    }
+
     /** The answer to a client's resume: up to where its messages reached the backend, and the stream. */
     String resumeAnswer() {
         return "resume " + clientSeq + " " + stream;

@@ -273,6 +273,11 @@ public final class SessionPipe {
         }
     }
 
+    /** A resume client said where it stopped: {@code replayedMessages} go to it again (counted only). */
+    void resumed(long replayedMessages) {
+        meter.resumed(replayedMessages);
+    }
+
     /** The client can take more: its writes drained, or it said where to resume. */
     void clientCanTakeMore(ClientLink link) {
         if (link == client) {
