@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
 
 /**
  * The process under the gateway: Micrometer's JVM and process binders (memory, GC, threads,
@@ -51,18 +50,10 @@ final class RuntimeSeries implements AutoCloseable {
         gc.close();
     }
 
-    /** The version Maven wrote into the gateway's jar. */
+    /** The version the build wrote into the gateway jar's manifest, as {@code ./berth --version} shows it. */
     static String berthVersion() {
-        Properties pom = new Properties();
-        try (InputStream in = resource("META-INF/maven/dev.berth/berth-gateway/pom.properties")) {
-            if (in == null) {
-                return UNKNOWN;
-            }
-            pom.load(in);
-            return pom.getProperty("version", UNKNOWN);
-        } catch (IOException unreadable) {
-            return UNKNOWN;
-        }
+        String version = RuntimeSeries.class.getPackage().getImplementationVersion();
+        return version == null ? UNKNOWN : version;
     }
 
     /** The version vertx-core ships in its jar (what Vert.x's own version command reads). */
