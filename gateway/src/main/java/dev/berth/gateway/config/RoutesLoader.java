@@ -18,8 +18,15 @@ final class RoutesLoader {
     private static final Set<String> RESERVED_PATHS = Set.of("/", "/health", "/metrics", "/berth.js");
     private static final Pattern USER = Pattern.compile("\\d+(:\\d+)?");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final Set<String> RESERVED_ENV =
-            Set.of("BERTH_SESSION", "BERTH_POOL", "BERTH_VERSION", "BERTH_PORT", "BERTH_HOST", "BERTH_IDLE_GRACE_MS");
+    private static final Set<String> RESERVED_ENV = Set.of(
+            "BERTH_SESSION",
+            "BERTH_POOL",
+            "BERTH_VERSION",
+            "BERTH_PORT",
+            "BERTH_HOST",
+            "BERTH_IDLE_GRACE_MS",
+            "BERTH_USER", // the signed-in user: a route could otherwise name one for every session
+            "BERTH_USER_EMAIL");
 
     private RoutesLoader() {}
 
