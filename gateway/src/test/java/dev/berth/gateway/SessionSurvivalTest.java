@@ -150,7 +150,7 @@ class SessionSurvivalTest {
         Path file = Files.createTempFile("berth-survival-", ".yaml");
         Files.writeString(file, """
         listen: {host: 127.0.0.1, port: 0}
-        admin: {port: 0, tokenFile: "%s"}
+        admin: {port: 0, tokenFile: "%s", readOnlyTokenFile: "%s"}
         launcher: docker
         sessions: {onShutdown: keep, drainDeadline: %ds}
         routes:
@@ -160,7 +160,8 @@ class SessionSurvivalTest {
             docker: {image: "%s"}
             maxSessions: 40
             timeouts: {grace: 60s, start: 30s, ready: 30s} # a loaded test machine
-        """.formatted(file + ".admin.key", DRAIN.toSeconds(), route, TestGateway.IMAGE));
+        """.formatted(
+                        file + ".admin.key", file + ".admin-read.key", DRAIN.toSeconds(), route, TestGateway.IMAGE));
         return file;
     }
 
@@ -406,6 +407,7 @@ class SessionSurvivalTest {
         if (config != null) {
             Files.deleteIfExists(config);
             Files.deleteIfExists(Path.of(config + ".admin.key"));
+            Files.deleteIfExists(Path.of(config + ".admin-read.key"));
         }
         vertx.close().await(30, TimeUnit.SECONDS);
     }

@@ -252,7 +252,7 @@ class TwoGatewaysTest {
         Path config = dir.resolve(gatewayId + ".yaml");
         Files.writeString(config, """
         listen: {host: 127.0.0.1, port: 0}
-        admin: {port: 0, tokenFile: "%s"}
+        admin: {port: 0, tokenFile: "%s", readOnlyTokenFile: "%s"}
         launcher: %s
         sessions: {onShutdown: keep, gatewayId: %s, tokenSecretFile: "%s", drainDeadline: 1s}
         routes:
@@ -264,6 +264,7 @@ class TwoGatewaysTest {
             timeouts: {grace: 60s, start: 30s, ready: 30s} # a loaded test machine
         """.formatted(
                         dir.resolve(gatewayId + ".admin.key"),
+                        dir.resolve(gatewayId + ".admin-read.key"),
                         launcher().name().toLowerCase(java.util.Locale.ROOT),
                         gatewayId,
                         dir.resolve("token.key"),
@@ -273,6 +274,7 @@ class TwoGatewaysTest {
                         SESSIONS));
         files.add(config);
         files.add(dir.resolve(gatewayId + ".admin.key"));
+        files.add(dir.resolve(gatewayId + ".admin-read.key"));
         files.add(dir.resolve("token.key"));
         GatewayProcess run =
                 GatewayProcess.startGateway(config, 0, LOG_DIR.resolve("two-gateways-" + gatewayId + ".log"));
