@@ -16,16 +16,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 me=compose/check.sh
-say() { echo "$me: $*"; }
-fail() { echo "$me: FAIL: $*" >&2; exit 1; }
-port=18580 admin_port=18581
-while (( $# )); do
-  case "$1" in
-    --port) port="$2"; shift 2 ;;
-    --admin-port) admin_port="$2"; shift 2 ;;
-    *) sed -n '2,/^set /p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
-  esac
-done
+default_port=18580
+source deploy/check-lib.sh "$@"
 
 if docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose)

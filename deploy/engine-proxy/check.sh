@@ -15,16 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 me=engine-proxy/check.sh
-say() { echo "$me: $*"; }
-fail() { echo "$me: FAIL: $*" >&2; exit 1; }
-port=18680 admin_port=18681
-while (( $# )); do
-  case "$1" in
-    --port) port="$2"; shift 2 ;;
-    --admin-port) admin_port="$2"; shift 2 ;;
-    *) sed -n '2,/^set /p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
-  esac
-done
+default_port=18680
+source deploy/check-lib.sh "$@"
 [[ "$(id -u)" == 0 ]] || fail "run it as root"
 command -v nginx >/dev/null 2>&1 || fail "no nginx (apt-get install -y nginx)"
 docker info >/dev/null 2>&1 || fail "no Docker engine answers"

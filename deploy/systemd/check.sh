@@ -23,17 +23,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 me=systemd/check.sh
-say() { echo "$me: $*"; }
-fail() { echo "$me: FAIL: $*" >&2; exit 1; }
 unit=deploy/systemd/berth.service
-port=18480 admin_port=18481
-while (( $# )); do
-  case "$1" in
-    --port) port="$2"; shift 2 ;;
-    --admin-port) admin_port="$2"; shift 2 ;;
-    *) sed -n '2,/^set /p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
-  esac
-done
+default_port=18480
+source deploy/check-lib.sh "$@"
 
 # --- 1 -----------------------------------------------------------------------------------
 command -v systemd-analyze >/dev/null || fail "no systemd-analyze (apt-get install -y systemd)"
@@ -58,6 +50,7 @@ user="$(directive User)"
 [[ " $(directive SupplementaryGroups) " == *" docker "* ]] || fail "the user is not put in the docker group"
 [[ " $(directive ReadWritePaths) " == *" /var/lib/berth "* ]] || fail "ReadWritePaths does not hold /var/lib/berth (the key files)"
 grep -q 'tokenSecretFile: /var/lib/berth/' "$unit" && grep -q 'tokenFile: /var/lib/berth/' "$unit" \
+  && grep -q 'readOnlyTokenFile: /var/lib/berth/' "$unit" \
   || fail "the unit's install notes do not put the key files in /var/lib/berth"
 say "User=$user (not root), SupplementaryGroups=docker, ReadWritePaths=/var/lib/berth for the key files"
 
@@ -85,11 +78,12 @@ chown "$uid:$gid" "$work/state" && chmod 700 "$work/state" # StateDirectoryMode=
 sed -e "s|^launcher: auto|launcher: docker|" \
     -e "s|^  tokenSecretFile: berth-token.key|  tokenSecretFile: $work/state/berth-token.key|" \
     -e "s|^  tokenFile: berth-admin.key|  tokenFile: $work/state/berth-admin.key|" \
+    -e "s|^  readOnlyTokenFile: berth-admin-read.key|  readOnlyTokenFile: $work/state/berth-admin-read.key|" \
     -e "s|^  port: 8081|  port: $admin_port|" \
     -e "s|^  onShutdown: keep|  onShutdown: end|" \
     -e "s|^  gatewayId: default|  gatewayId: $gateway_id|" \
     config/berth.yaml >"$work/etc/berth.yaml"
-[[ "$(grep -c "^launcher: docker\|$work/state/berth-\|port: $admin_port\|onShutdown: end\|gatewayId: $gateway_id" "$work/etc/berth.yaml")" == 6 ]] \
+[[ "$(grep -c "^launcher: docker\|$work/state/berth-\|port: $admin_port\|onShutdown: end\|gatewayId: $gateway_id" "$work/etc/berth.yaml")" == 7 ]] \
   || fail "could not set up the config copy"
 chmod 644 "$work/etc/berth.yaml"
 

@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * @param tokenFile the bearer token for every call; made on first start if missing, readable by the
  *     gateway's user only
  * @param readOnlyTokenFile a second token that may only read (GET): for dashboards, probes and people
- *     who look but do not change; made on first start like the first
+ *     who look but do not change; made on first start like the first, beside it unless set
  * @param metrics whether {@code /metrics} is served here instead of on the public listener
  * @param tls the certificate and key to serve the admin API over https, or null for plain http
  */

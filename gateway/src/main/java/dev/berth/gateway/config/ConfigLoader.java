@@ -272,13 +272,20 @@ public final class ConfigLoader {
 
     private static AdminConfig admin(ConfigNode node, Path folder) {
         node.onlyKeys(Set.of("host", "port", "tokenFile", "readOnlyTokenFile", "metrics", "tls"));
+        Path tokenFile = folder.resolve(node.child("tokenFile").string("berth-admin.key"))
+                .normalize();
+        // Beside the full token by default: wherever an operator made room for one key file, the other fits.
+        String fullName = tokenFile.getFileName().toString();
+        String readOnlyName =
+                (fullName.endsWith(".key") ? fullName.substring(0, fullName.length() - 4) : fullName) + "-read.key";
+        String readOnly = node.child("readOnlyTokenFile").string(null);
         return new AdminConfig(
                 node.child("host").string("127.0.0.1"),
                 node.child("port").integer(8081, 0, 65535),
-                folder.resolve(node.child("tokenFile").string("berth-admin.key"))
-                        .normalize(),
-                folder.resolve(node.child("readOnlyTokenFile").string("berth-admin-read.key"))
-                        .normalize(),
+                tokenFile,
+                readOnly == null
+                        ? tokenFile.resolveSibling(readOnlyName)
+                        : folder.resolve(readOnly).normalize(),
                 node.child("metrics").bool(false),
                 tls(node.child("tls"), folder));
     }

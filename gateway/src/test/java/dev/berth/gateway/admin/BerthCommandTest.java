@@ -219,12 +219,12 @@ class BerthCommandTest {
     @Test
     void theReadOnlyTokenReadsButChangesNothingAndReadyNeedsNoToken() throws Exception {
         Files.delete(dir.resolve("admin.key")); // this user can read only the read-only token
-        Files.writeString(dir.resolve("berth-admin-read.key"), gateway.adminReadOnlyToken + "\n");
+        Files.writeString(dir.resolve("admin-read.key"), gateway.adminReadOnlyToken + "\n");
         assertEquals(0, berth("sessions"), err.toString());
         assertEquals(0, berth("admissions"), err.toString());
         assertEquals(1, berth("pause"));
         assertTrue(err.toString().contains("403"), err.toString());
-        Files.delete(dir.resolve("berth-admin-read.key"));
+        Files.delete(dir.resolve("admin-read.key"));
         assertEquals(2, berth("sessions"));
         assertTrue(err.toString().contains("cannot read the admin token"), err.toString());
         assertEquals(0, berth("ready"), "no token at all: " + err);
