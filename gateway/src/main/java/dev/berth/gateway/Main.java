@@ -131,6 +131,12 @@ public final class Main {
 
         @Option(names = "--port", paramLabel = "N", description = "listen on this port instead of listen.port")
         Integer port;
+
+        @Option(
+                names = "--gateway-id",
+                paramLabel = "ID",
+                description = "this gateway's sessions.gatewayId, e.g. its pod's name on Kubernetes")
+        String gatewayId;
     }
 
     /**
@@ -154,6 +160,9 @@ public final class Main {
             throw new IllegalArgumentException("--port takes a number from 0 to 65535, not " + arguments.port);
         }
         BerthConfig config = ConfigLoader.load(arguments.file);
+        if (arguments.gatewayId != null) {
+            config = config.withGatewayId(arguments.gatewayId);
+        }
         return arguments.port == null ? config : config.withListenPort(arguments.port);
     }
 }

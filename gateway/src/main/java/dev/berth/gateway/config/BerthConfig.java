@@ -42,6 +42,30 @@ public record BerthConfig(
         }
     }
 
+    /**
+     * The same configuration for the gateway called {@code id} (the {@code --gateway-id} flag: a
+     * Kubernetes Deployment names each gateway after its pod); an {@link IllegalArgumentException}
+     * when it is no valid gateway id.
+     */
+    public BerthConfig withGatewayId(String id) {
+        if (!RoutesLoader.ROUTE_NAME.matcher(id).matches()) {
+            throw new IllegalArgumentException("--gateway-id '" + id
+                    + "' is not a valid gateway id: use 1-32 lower-case letters, digits or '-', e.g. gw-1");
+        }
+        return new BerthConfig(
+                source,
+                text,
+                workingDirectory,
+                listen,
+                launcher,
+                docker,
+                sessions.withGatewayId(id),
+                admin,
+                auth,
+                log,
+                routes);
+    }
+
     /** The same configuration listening on another port (the {@code --port} flag). */
     public BerthConfig withListenPort(int port) {
         return new BerthConfig(

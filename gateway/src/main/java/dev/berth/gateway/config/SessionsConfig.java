@@ -41,6 +41,23 @@ public record SessionsConfig(
         Duration drainDeadline,
         String gatewayId) {
 
+    /** The same settings for the gateway called {@code id} (the {@code --gateway-id} flag). */
+    public SessionsConfig withGatewayId(String id) {
+        return new SessionsConfig(
+                onShutdown,
+                reapInterval,
+                tokenSecretFile,
+                maxSessions,
+                perClientMaxSessions,
+                perClientNewPerMinute,
+                perClientMaxStarting,
+                perUserMaxSessions,
+                maxConcurrentLaunches,
+                launchQueue,
+                drainDeadline,
+                id);
+    }
+
     public enum OnShutdown {
         KEEP,
         END
