@@ -389,6 +389,17 @@ public final class TestGateway implements AutoCloseable {
     }
 
     /** GET {@code path} on the gateway, as text. */
+    /** The value of the sample {@code name{labels}} on /metrics (labels as the exposition writes them), NaN if absent. */
+    public double sample(String name, String labels) {
+        String prefix = name + (labels.isEmpty() ? "" : "{" + labels + "}") + " ";
+        return get("/metrics")
+                .lines()
+                .filter(line -> line.startsWith(prefix))
+                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length())))
+                .findFirst()
+                .orElse(Double.NaN);
+    }
+
     public String get(String path) {
         try {
             return http.send(

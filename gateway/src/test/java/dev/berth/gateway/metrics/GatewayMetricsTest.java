@@ -33,17 +33,6 @@ class GatewayMetricsTest extends FakeLauncherGatewayTest {
 
     private static final Pattern FAILURE_CONSTANT = Pattern.compile("\\bFailure\\.([A-Z_]+)\\b");
 
-    /** The value of the sample {@code name{labels}} (labels as the exposition writes them), NaN if absent. */
-    private double sample(String name, String labels) {
-        String prefix = name + (labels.isEmpty() ? "" : "{" + labels + "}") + " ";
-        return gateway.get("/metrics")
-                .lines()
-                .filter(line -> line.startsWith(prefix))
-                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length())))
-                .findFirst()
-                .orElse(Double.NaN);
-    }
-
     @Test
     void aRoutesLaunchSeriesAreSuccessAndTheFailuresALaunchCanEndWith() throws Exception {
         gateway = gatewayOn().start(vertx);
@@ -125,38 +114,38 @@ class GatewayMetricsTest extends FakeLauncherGatewayTest {
     void reloadsAreCountedByOutcomeAndOnlyGoodLoadsMoveTheLastSuccessTime() throws Exception {
         double started = System.currentTimeMillis() / 1000.0;
         gateway = gatewayOn().start(vertx);
-        double atStart = sample("berth_config_last_reload_success_timestamp_seconds", "");
+        double atStart = gateway.sample("berth_config_last_reload_success_timestamp_seconds", "");
         assertTrue(
                 atStart >= started - 1 && atStart <= System.currentTimeMillis() / 1000.0,
                 "the start's load counts as the last good one: " + atStart);
         for (String outcome : List.of("applied", "unchanged", "rejected")) {
-            assertEquals(0, sample("berth_config_reloads_total", "outcome=\"" + outcome + "\""), outcome);
+            assertEquals(0, gateway.sample("berth_config_reloads_total", "outcome=\"" + outcome + "\""), outcome);
         }
 
         Thread.sleep(20); // so that a later load has a later time
         assertEquals(200, gateway.admin("POST", "/config/reload").statusCode());
-        assertEquals(1, sample("berth_config_reloads_total", "outcome=\"unchanged\""));
-        double unchanged = sample("berth_config_last_reload_success_timestamp_seconds", "");
+        assertEquals(1, gateway.sample("berth_config_reloads_total", "outcome=\"unchanged\""));
+        double unchanged = gateway.sample("berth_config_last_reload_success_timestamp_seconds", "");
         assertTrue(unchanged > atStart, "an unchanged file was read and found good");
 
         // The file watch (or a reload) applies a change of the routes.
         Thread.sleep(20);
         gateway.editConfig(text -> text.replace("maxSessions: 20", "maxSessions: 19"));
         Await.until(
-                () -> sample("berth_config_reloads_total", "outcome=\"applied\"") == 1,
+                () -> gateway.sample("berth_config_reloads_total", "outcome=\"applied\"") == 1,
                 10_000,
                 "the changed file was applied");
-        double applied = sample("berth_config_last_reload_success_timestamp_seconds", "");
+        double applied = gateway.sample("berth_config_last_reload_success_timestamp_seconds", "");
         assertTrue(applied > unchanged, "applied: a good load");
 
         gateway.editConfig(text -> "bogus: 1\n" + text);
         Await.until(
-                () -> sample("berth_config_reloads_total", "outcome=\"rejected\"") == 1,
+                () -> gateway.sample("berth_config_reloads_total", "outcome=\"rejected\"") == 1,
                 10_000,
                 "the broken file was rejected");
         assertEquals(
                 applied,
-                sample("berth_config_last_reload_success_timestamp_seconds", ""),
+                gateway.sample("berth_config_last_reload_success_timestamp_seconds", ""),
                 "a rejected file is no good load");
     }
 
@@ -173,13 +162,13 @@ class GatewayMetricsTest extends FakeLauncherGatewayTest {
             token = first.sessionToken();
             first.leave(); // nothing acknowledged: both are held for the next connection
         }
-        assertEquals(0, sample("berth_resume_replays_total", ""), "a first resume replays nothing");
+        assertEquals(0, gateway.sample("berth_resume_replays_total", ""), "a first resume replays nothing");
 
         try (FrameClient again = FrameClient.connect(vertx, gateway.port, token, ResumingClient.SUBPROTOCOL)) {
             again.socket().writeTextMessage("resume 0 " + stream); // it says it got nothing
             awaitMessage(again, "2 ping");
-            assertEquals(1, sample("berth_resume_replays_total", ""));
-            assertEquals(2, sample("berth_resume_replayed_messages_total", ""), "the hello and the echo");
+            assertEquals(1, gateway.sample("berth_resume_replays_total", ""));
+            assertEquals(2, gateway.sample("berth_resume_replayed_messages_total", ""), "the hello and the echo");
         }
     }
 

@@ -39,14 +39,9 @@ class DemandPoolTest extends FakeLauncherGatewayTest {
         return Duration.ofSeconds(1);
     }
 
+    /** A gauge of this test's route. */
     private double gauge(String name) {
-        String prefix = name + "{route=\"" + gateway.route + "\"} ";
-        return gateway.get("/metrics")
-                .lines()
-                .filter(line -> line.startsWith(prefix))
-                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length())))
-                .findFirst()
-                .orElse(Double.NaN);
+        return gateway.sample(name, "route=\"" + gateway.route + "\"");
     }
 
     @Test
