@@ -90,4 +90,51 @@ abstract class RealLauncherTest {
     static void awaitTrue(BooleanSupplier condition, long withinMs, String what) throws InterruptedException {
         Await.until(condition, withinMs, what);
     }
+
+    /**
+     * A route's maxSessions of 1 held by two gateways (ids one and two) together: the second refuses
+     * a session while the first holds one, and admits again once its {@code backend} is gone.
+     */
+    void routeLimitHoldsAcrossTwoGateways(String backend) throws Exception {
+        gateway = gatewayOn().maxSessions(1).sessions("gatewayId: one").start(vertx);
+        TestGateway second = gatewayOn()
+                .sameAs(gateway)
+                .port(0)
+                .maxSessions(1)
+                .sessions("gatewayId: two")
+                .start(vertx);
+        try (FrameClient onFirst = connect(null)) {
+            onFirst.hello();
+            awaitTrue(
+                    () -> refusedWith503(second.port),
+                    10_000,
+                    "the second gateway counts the first's " + backend + " against the limit");
+            onFirst.socket().close((short) 1000);
+            awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the first session ended");
+            awaitTrue(
+                    () -> !refusedWith503(second.port),
+                    10_000,
+                    "the second gateway admits again once the " + backend + " is gone");
+        } finally {
+            second.close();
+        }
+    }
+
+    /**
+     * Whether gateway {@code port} refuses a new session with 503 (at capacity); a session it admits
+     * is ended again at once.
+     */
+    boolean refusedWith503(int port) {
+        try (FrameClient client = FrameClient.connect(vertx, port, null)) {
+            client.hello();
+            client.socket().close((short) 1000);
+            awaitTrue(() -> backends.running(gateway.route) <= 1, 20_000, "the probe session ended");
+            return false;
+        } catch (Exception refused) {
+            if (refused.getMessage() != null && refused.getMessage().contains("503")) {
+                return true;
+            }
+            throw new AssertionError("refused, but not with 503", refused);
+        }
+    }
 }

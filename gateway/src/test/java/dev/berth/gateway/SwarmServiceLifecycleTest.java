@@ -149,41 +149,6 @@ class SwarmServiceLifecycleTest extends RealLauncherTest {
 
     @Test
     void aRouteLimitHoldsAcrossTwoGatewaysOnTheSwarm() throws Exception {
-        gateway = gatewayOn().maxSessions(1).sessions("gatewayId: one").start(vertx);
-        TestGateway second = gatewayOn()
-                .sameAs(gateway)
-                .port(0)
-                .maxSessions(1)
-                .sessions("gatewayId: two")
-                .start(vertx);
-        try (FrameClient onFirst = connect(null)) {
-            onFirst.hello();
-            awaitTrue(
-                    () -> refusedWith503(second.port),
-                    10_000,
-                    "the second gateway counts the first's task against the limit");
-            onFirst.socket().close((short) 1000);
-            awaitTrue(() -> backends.running(gateway.route) == 0, 20_000, "the first session ended");
-            awaitTrue(
-                    () -> !refusedWith503(second.port),
-                    10_000,
-                    "the second gateway admits again once the task is gone");
-        } finally {
-            second.close();
-        }
-    }
-
-    private boolean refusedWith503(int port) {
-        try (FrameClient client = FrameClient.connect(vertx, port, null)) {
-            client.hello();
-            client.socket().close((short) 1000);
-            awaitTrue(() -> backends.running(gateway.route) <= 1, 20_000, "the probe session ended");
-            return false;
-        } catch (Exception refused) {
-            if (refused.getMessage() != null && refused.getMessage().contains("503")) {
-                return true;
-            }
-            throw new AssertionError("refused, but not with 503", refused);
-        }
+        routeLimitHoldsAcrossTwoGateways("task");
     }
 }

@@ -12,6 +12,7 @@ import java.util.List;
  * @param workingDirectory where process-launched handlers run: the folder holding the file
  * @param auth who the user is, or null when sessions belong to no one
  * @param log what the gateway logs, how, and which session logs it keeps
+ * @param kubernetes where the kubernetes launcher runs sessions ({@link KubernetesConfig#DEFAULT} when unset)
  */
 public record BerthConfig(
         Path source,
@@ -20,6 +21,7 @@ public record BerthConfig(
         ListenConfig listen,
         LauncherKind launcher,
         DockerConfig docker,
+        KubernetesConfig kubernetes,
         SessionsConfig sessions,
         AdminConfig admin,
         AuthConfig auth,
@@ -75,6 +77,7 @@ public record BerthConfig(
                 listen.withPort(port),
                 launcher,
                 docker,
+                kubernetes,
                 sessions,
                 admin,
                 auth,

@@ -56,11 +56,13 @@ public final class ConfigLoader {
         }
         DuplicateKeys.reject(name, text);
         ConfigNode root = new ConfigNode(name, "", tree)
-                .onlyKeys(Set.of("listen", "launcher", "docker", "sessions", "admin", "auth", "log", "routes"));
+                .onlyKeys(Set.of(
+                        "listen", "launcher", "docker", "kubernetes", "sessions", "admin", "auth", "log", "routes"));
         // The sections in the file's own order, so the first mistake reported is the first one there.
         ListenConfig listen = listen(root.child("listen"), absolute.getParent());
         LauncherKind launcher = root.child("launcher").choice(LauncherKind.class, LauncherKind.AUTO);
         DockerConfig docker = docker(root.child("docker"), launcher);
+        KubernetesConfig kubernetes = kubernetes(root.child("kubernetes"), launcher);
         SessionsConfig sessions = sessions(root.child("sessions"), absolute.getParent());
         AdminConfig admin = admin(root.child("admin"), absolute.getParent());
         AuthConfig auth = AuthLoader.auth(root.child("auth"), absolute.getParent());
@@ -70,7 +72,18 @@ public final class ConfigLoader {
             requirePublishable(root, routes);
         }
         return new BerthConfig(
-                absolute, text, absolute.getParent(), listen, launcher, docker, sessions, admin, auth, log, routes);
+                absolute,
+                text,
+                absolute.getParent(),
+                listen,
+                launcher,
+                docker,
+                kubernetes,
+                sessions,
+                admin,
+                auth,
+                log,
+                routes);
     }
 
     /** A task on an internal network publishes no port, so the gateway could not dial it. */
@@ -204,6 +217,34 @@ public final class ConfigLoader {
         return new DockerConfig.Swarm(
                 node.child("network").string("berth-swarm"),
                 node.child("dial").choice(DockerConfig.Dial.class, DockerConfig.Dial.TASK));
+    }
+
+    /** A DNS-1123 label, as Kubernetes names namespaces. */
+    private static final java.util.regex.Pattern NAMESPACE =
+            java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+    private static KubernetesConfig kubernetes(ConfigNode node, LauncherKind launcher) {
+        node.onlyKeys(Set.of("namespace", "master"));
+        if (node.present() && launcher != LauncherKind.KUBERNETES) {
+            throw node.error(
+                    "is set while launcher is '" + launcher.name().toLowerCase() + "'",
+                    "set launcher: kubernetes, or remove " + node.path());
+        }
+        String namespace = node.child("namespace").string(KubernetesConfig.DEFAULT.namespace());
+        if (!NAMESPACE.matcher(namespace).matches()) {
+            throw node.child("namespace")
+                    .error(
+                            "'" + namespace + "' is not a namespace name",
+                            "use 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit, e.g. berth");
+        }
+        String master = node.child("master").string(null);
+        if (master != null && !master.startsWith("https://") && !master.startsWith("http://")) {
+            throw node.child("master")
+                    .error(
+                            "'" + master + "' is not an API server URL",
+                            "use https://host:port, or remove it to use the in-cluster account or ~/.kube/config");
+        }
+        return new KubernetesConfig(namespace, master);
     }
 
     private static SessionsConfig sessions(ConfigNode node, Path folder) {

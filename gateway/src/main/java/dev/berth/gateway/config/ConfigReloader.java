@@ -175,6 +175,7 @@ public final class ConfigReloader {
                 current.listen(),
                 current.launcher(),
                 current.docker(),
+                current.kubernetes(),
                 current.sessions(),
                 current.admin(),
                 current.auth(),

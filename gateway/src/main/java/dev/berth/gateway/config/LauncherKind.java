@@ -7,6 +7,8 @@ public enum LauncherKind {
     DOCKER,
     /** Each session a one-task Swarm service, placed by the Swarm scheduler (docs/scale-out.md). */
     SWARM,
+    /** Each session a pod in {@code kubernetes.namespace}, through the Kubernetes API (docs/kubernetes.md). */
+    KUBERNETES,
     PROCESS,
     /**
      * No launch: each new session is piped to the next of its route's running {@code fixed.backends}

@@ -39,6 +39,7 @@ public final class LauncherFactory {
                                         ? "address on "
                                                 + config.docker().swarm().network() + ", on this node"
                                         : "published port, on any node")));
+            case KUBERNETES -> KubernetesLauncher.connect(vertx, config);
             case PROCESS -> {
                 LOG.info("launcher process: configured; handlers run as child processes in "
                         + config.workingDirectory());

@@ -252,9 +252,32 @@ class ConfigLoaderTest {
 
     @Test
     void unknownLauncherListsTheChoices() throws Exception {
-        String message = failure(write("launcher: kubernetes\n" + VALID_ROUTE));
-        assertTrue(message.contains("key 'launcher': 'kubernetes' is not a valid choice"), message);
-        assertTrue(message.contains("auto, docker, swarm, process, fixed"), message);
+        String message = failure(write("launcher: nomad\n" + VALID_ROUTE));
+        assertTrue(message.contains("key 'launcher': 'nomad' is not a valid choice"), message);
+        assertTrue(message.contains("auto, docker, swarm, kubernetes, process, fixed"), message);
+    }
+
+    @Test
+    void theKubernetesLauncherRunsPodsInBerthByDefaultAndItsMistakesAreNamed() throws Exception {
+        BerthConfig defaults = ConfigLoader.load(write("launcher: kubernetes\n" + VALID_ROUTE));
+        assertEquals(LauncherKind.KUBERNETES, defaults.launcher());
+        assertEquals(new KubernetesConfig("berth", null), defaults.kubernetes());
+        assertEquals(
+                new KubernetesConfig("sessions", "https://10.0.0.1:6443"),
+                ConfigLoader.load(write("launcher: kubernetes\nkubernetes: {namespace: sessions, master:"
+                                + " \"https://10.0.0.1:6443\"}\n" + VALID_ROUTE))
+                        .kubernetes());
+
+        String elsewhere = failure(write("launcher: docker\nkubernetes: {namespace: berth}\n" + VALID_ROUTE));
+        assertTrue(elsewhere.contains("key 'kubernetes': is set while launcher is 'docker'"), elsewhere);
+        assertTrue(elsewhere.contains("set launcher: kubernetes, or remove kubernetes"), elsewhere);
+        String namespace = failure(write("launcher: kubernetes\nkubernetes: {namespace: Berth_1}\n" + VALID_ROUTE));
+        assertTrue(namespace.contains("key 'kubernetes.namespace': 'Berth_1' is not a namespace name"), namespace);
+        String master = failure(write("launcher: kubernetes\nkubernetes: {master: \"10.0.0.1:6443\"}\n" + VALID_ROUTE));
+        assertTrue(master.contains("key 'kubernetes.master': '10.0.0.1:6443' is not an API server URL"), master);
+        String image = failure(write("launcher: kubernetes\n"
+                + VALID_ROUTE.replace("docker: {image: \"berth/handler:0.1.0\"}", "docker: {port: 8080}")));
+        assertTrue(image.contains("key 'routes[0].docker.image': is missing while launcher is 'kubernetes'"), image);
     }
 
     @Test

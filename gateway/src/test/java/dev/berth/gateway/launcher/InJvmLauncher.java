@@ -92,16 +92,9 @@ public final class InJvmLauncher implements Launcher {
         Map<String, String> env = HandlerEnvironment.of(request, 0)
                 .with("BERTH_HOST", "127.0.0.1")
                 .variables();
-        HandlerConfig config = HandlerConfig.fromEnv(env);
         String key = request.sessionKey();
         Handler[] made = new Handler[1];
-        HandlerServer server = new HandlerServer(
-                config,
-                SessionState.of(config),
-                "in-jvm-" + key,
-                new HandlerLog(config.session() == null ? "pool" : config.session()),
-                () -> exited(made[0], "idle exit"));
-        server.start();
+        HandlerServer server = serve(env, "in-jvm-" + key, () -> exited(made[0], "idle exit"));
         made[0] = new Handler(request.route().name(), key, server, server.actualPort());
         handlers.put(key, made[0]);
         if (exitBeforeReady) {
@@ -109,6 +102,23 @@ public final class InJvmLauncher implements Launcher {
             exited(made[0], "exited at once");
         }
         return made[0];
+    }
+
+    /**
+     * Starts the shipped handler on the environment a container would get ({@code BERTH_HOST} and
+     * {@code BERTH_PORT} included: port 0 picks a free one, {@link HandlerServer#actualPort()} says
+     * which); {@code idleExit} runs when it exits by itself.
+     */
+    static HandlerServer serve(Map<String, String> env, String name, Runnable idleExit) throws Exception {
+        HandlerConfig config = HandlerConfig.fromEnv(env);
+        HandlerServer server = new HandlerServer(
+                config,
+                SessionState.of(config),
+                name,
+                new HandlerLog(config.session() == null ? "pool" : config.session()),
+                idleExit);
+        server.start();
+        return server;
     }
 
     private Backend backendOf(Handler handler, LaunchRequest request) {
