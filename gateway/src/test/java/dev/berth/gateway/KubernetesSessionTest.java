@@ -50,6 +50,43 @@ class KubernetesSessionTest extends LauncherContractTest {
         super(null); // the launcher is given, on the test kubelet's API server: below
     }
 
+    /**
+     * Every call the launchers made over the class's tests (each test kubelet records them as it
+     * closes) is one the Role in deploy/kubernetes allows, and the Role grants nothing they did not
+     * need: least privilege, held to the launcher's code.
+     */
+    @org.junit.jupiter.api.AfterAll
+    static void theRoleAllowsEveryCallTheLauncherMadeAndNothingElse() throws Exception {
+        assertTrue(
+                TestKubelet.LAUNCHER_CALLS.stream()
+                        .anyMatch(call -> call.startsWith("POST /api/v1/namespaces/berth/pods")),
+                "calls were recorded: " + TestKubelet.LAUNCHER_CALLS);
+        assertEquals(
+                java.util.List.of(),
+                dev.berth.gateway.launcher.KubernetesManifestsTest.notAllowedByTheRole(TestKubelet.LAUNCHER_CALLS),
+                "rules the Role in deploy/kubernetes/rbac.yaml lacks; the launcher's calls need "
+                        + dev.berth.gateway.launcher.KubernetesManifestsTest.rulesFor(TestKubelet.LAUNCHER_CALLS));
+        // Least privilege can only be judged on every test's calls: a run of a few tests makes a few calls.
+        long tests = 0;
+        for (Class<?> type = KubernetesSessionTest.class; type != Object.class; type = type.getSuperclass()) {
+            tests += java.util.Arrays.stream(type.getDeclaredMethods())
+                    .filter(method -> method.isAnnotationPresent(Test.class))
+                    .count();
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(FINISHED.get() == tests, "only some of the tests ran");
+        java.util.SortedSet<String> unused = dev.berth.gateway.launcher.KubernetesManifestsTest.granted();
+        unused.removeAll(dev.berth.gateway.launcher.KubernetesManifestsTest.rulesFor(TestKubelet.LAUNCHER_CALLS));
+        assertEquals(java.util.Set.of(), unused, "rules the Role grants that no call of the launcher's needed");
+    }
+
+    /** Tests of this class that ran to their end, for the Role's check. */
+    private static final java.util.concurrent.atomic.AtomicLong FINISHED = new java.util.concurrent.atomic.AtomicLong();
+
+    @org.junit.jupiter.api.AfterEach
+    void countFinished() {
+        FINISHED.incrementAndGet();
+    }
+
     @Override
     TestBackends backends(Vertx vertx) {
         kubelet = new TestKubelet();

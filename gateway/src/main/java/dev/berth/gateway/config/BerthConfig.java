@@ -61,6 +61,7 @@ public record BerthConfig(
                 listen,
                 launcher,
                 docker,
+                kubernetes,
                 sessions.withGatewayId(id),
                 admin,
                 auth,

@@ -60,7 +60,7 @@ public final class TestKubelet implements TestBackends {
         server = new KubernetesMockServer(
                 new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
-        client = newClient();
+        client = server.createClient(new JdkHttpClientFactory()); // its calls are not the launcher's
         informer = client.pods().inNamespace(NAMESPACE).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -79,8 +79,25 @@ public final class TestKubelet implements TestBackends {
         });
     }
 
+    /** The user agent of the launchers' clients, so their calls can be told from the kubelet's and the tests'. */
+    private static final String LAUNCHER_AGENT = "berth-launcher-under-test";
+
+    /**
+     * Every call a launcher made to any test kubelet's API server in this JVM, as {@code METHOD
+     * /path?query}: what the Role in deploy/kubernetes must allow (KubernetesManifestsTest).
+     */
+    public static final java.util.Set<String> LAUNCHER_CALLS = ConcurrentHashMap.newKeySet();
+
+    /** A client of this API server, as a launcher's: its calls are recorded in {@link #LAUNCHER_CALLS}. */
     public KubernetesClient newClient() {
-        return server.createClient(new JdkHttpClientFactory());
+        try (KubernetesClient template = server.createClient(new JdkHttpClientFactory())) {
+            return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                    .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(template.getConfiguration())
+                            .withUserAgent(LAUNCHER_AGENT)
+                            .build())
+                    .withHttpClientFactory(new JdkHttpClientFactory())
+                    .build();
+        }
     }
 
     /** Where gateways get their launcher: kubernetes, on this API server, dialling the kubelet's ports. */
@@ -240,6 +257,13 @@ public final class TestKubelet implements TestBackends {
 
     @Override
     public void close() throws Exception {
+        for (var call = server.takeRequest(0, TimeUnit.SECONDS);
+                call != null;
+                call = server.takeRequest(0, TimeUnit.SECONDS)) {
+            if (LAUNCHER_AGENT.equals(call.getHeader("User-Agent"))) {
+                LAUNCHER_CALLS.add(call.getMethod() + " " + call.getPath());
+            }
+        }
         informer.close();
         handlers.keySet().stream().toList().forEach(this::stop);
         work.shutdownNow();

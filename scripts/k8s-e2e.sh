@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Berth on a real Kubernetes cluster, end to end: the manifests of deploy/kubernetes applied to the
+# cluster of a kubectl context, a session opened through the gateways' Service, its pod checked for
+# the sandbox, one gateway pod deleted while the session lives, and everything removed again.
+#   scripts/k8s-e2e.sh --context CTX --gateway-image IMAGE --handler-image IMAGE [--keep]
+#   --context CTX            the kubectl context of the cluster to use (required: never the current one by accident)
+#   --gateway-image IMAGE    berth/gateway pushed where the cluster pulls from (gateway-image/build-image.sh)
+#   --handler-image IMAGE    berth/handler pushed likewise (handler-image/build-image.sh)
+#   --keep                   leave the namespace (default: delete it at the end, also on failure)
+# It cannot run on the machine Berth is developed on (no cluster can run there): the suite proves the
+# launcher on fabric8's mock API server instead (docs/scale-out.md, "Kubernetes", says what each proves).
+# Needs kubectl and python3 (and the config's route at /ws); a cluster whose CNI enforces NetworkPolicies (or the isolation checks
+# are only as good as the CNI); Kubernetes 1.30+ (the gateway's preStop sleep).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+me=k8s-e2e.sh
+context= gateway_image= handler_image= keep=false
+while (( $# )); do
+  case "$1" in
+    --context) context="$2"; shift 2 ;;
+    --gateway-image) gateway_image="$2"; shift 2 ;;
+    --handler-image) handler_image="$2"; shift 2 ;;
+    --keep) keep=true; shift ;;
+    *) sed -n '2,/^set /p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+[[ -n "$context" && -n "$gateway_image" && -n "$handler_image" ]] \
+  || { sed -n '2,/^set /p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+command -v kubectl >/dev/null || { echo "$me: kubectl is missing" >&2; exit 1; }
+k() { kubectl --context "$context" -n berth "$@"; }
+say() { echo "$me: $*"; }
+fail() { echo "$me: FAIL: $*" >&2; exit 1; }
+
+work=$(mktemp -d)
+forward_pid=
+session_pid=
+finish() {
+  [[ -n "$session_pid" ]] && kill "$session_pid" 2>/dev/null || true
+  [[ -n "$forward_pid" ]] && kill "$forward_pid" 2>/dev/null || true
+  if ! $keep; then kubectl --context "$context" delete namespace berth --wait=false >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap finish EXIT
+
+say "applying deploy/kubernetes to context $context"
+kubectl --context "$context" apply -f deploy/kubernetes/namespace.yaml
+head -c 32 /dev/urandom | base64 -w0 >"$work/berth-token.key" # 32 random bytes, base64, as the gateway makes it
+k create secret generic berth-token --from-file=berth-token.key="$work/berth-token.key" \
+  --dry-run=client -o yaml | k apply -f -
+sed "s|image: berth/handler:[^ ]*|image: $handler_image|" deploy/kubernetes/config.yaml | k apply -f -
+k apply -f deploy/kubernetes/rbac.yaml -f deploy/kubernetes/networkpolicies.yaml
+sed "s|image: berth/gateway:[^ ]*|image: $gateway_image|" deploy/kubernetes/gateway.yaml | k apply -f -
+k rollout status deployment/berth-gateway --timeout=180s
+
+say "a session through the Service"
+port=$((20000 + RANDOM % 20000))
+k port-forward service/berth-gateway "$port:80" >"$work/forward.log" 2>&1 &
+forward_pid=$!
+for _ in $(seq 1 30); do grep -q Forwarding "$work/forward.log" && break; sleep 1; done
+# A session held open (its hello read) while the checks below run; it ends with the script.
+python3 - "$port" >"$work/session.log" 2>&1 <<'PY' &
+import base64, os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /ws HTTP/1.1\r\nHost: berth\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+data = b""
+while b"hello" not in data:
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit("closed before the hello: " + data.decode(errors="replace"))
+    data += chunk
+print("hello", flush=True)
+time.sleep(600)
+PY
+session_pid=$!
+for _ in $(seq 1 120); do grep -q hello "$work/session.log" && break; sleep 1; done
+grep -q hello "$work/session.log" || fail "no session through the Service: $(cat "$work/session.log")"
+pods=$(k get pods -l berth.managed=true -o name | wc -l)
+(( pods >= 1 )) || fail "no session pod in the namespace"
+spec=$(k get pods -l berth.managed=true -o jsonpath='{.items[0].spec}')
+for field in '"runAsNonRoot":true' '"readOnlyRootFilesystem":true' '"allowPrivilegeEscalation":false' \
+             '"automountServiceAccountToken":false' '"drop":\["ALL"\]' '"RuntimeDefault"'; do
+  grep -Eq "$field" <<<"$spec" || fail "the session pod's spec lacks $field"
+done
+say "session pods carry the sandbox: $pods pod(s)"
+
+say "one gateway pod deleted: the other serves on, the session pods stay"
+victim=$(k get pods -l app.kubernetes.io/name=berth-gateway -o name | head -1)
+k delete "$victim" --wait=true
+k rollout status deployment/berth-gateway --timeout=180s
+(( $(k get pods -l berth.managed=true -o name | wc -l) >= pods )) || fail "session pods went with a gateway"
+say "OK"
