@@ -120,7 +120,8 @@ public final class Sessions {
     /** Ends every live session of user {@code name} for an operator; completes with how many. */
     public Future<Integer> endUserSessions(String name) {
         return onControl(() -> {
-            List<Future<Void>> ended = registry.all().stream()
+            // Chosen first, then ended: an ending session can leave the registry while it is read.
+            List<Session> theirs = registry.all().stream()
                     .filter(Session::live)
                     .filter(session -> {
                         Caller caller = admission.callerOf(session.id().key());
@@ -128,10 +129,13 @@ public final class Sessions {
                                 && caller.user() != null
                                 && caller.user().name().equals(name);
                     })
+                    .toList();
+            List<Future<Void>> ended = theirs.stream()
                     .map(session -> session.end(
                             Failure.ENDED_BY_OPERATOR, "ended through the admin API with the user's other sessions"))
                     .toList();
-            return Future.join(ended).map(ended.size());
+            // Each one ends whatever its backend's stop does (a failed stop is logged by the launcher).
+            return Future.join(ended).transform(done -> Future.succeededFuture(theirs.size()));
         });
     }
 
