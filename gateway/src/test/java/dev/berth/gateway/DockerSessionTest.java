@@ -110,16 +110,25 @@ class DockerSessionTest extends LauncherContractTest {
         try (FrameClient client = connect(null)) {
             key = client.hello().getString("session");
         } // closed with 1000: the session ends, its container is stopped and removed
+        // Kept between the container's stop and its removal: wait for the file, not for the stop.
+        awaitTrue(() -> keptLogOf(logs, key) != null, 20_000, "the log kept in " + logs);
         awaitTrue(() -> backends.running(gateway.route, key) == 0, 20_000, "the container removed");
-        Path kept;
-        try (var files = Files.list(logs)) {
-            kept = files.filter(file -> file.getFileName().toString().contains(key))
-                    .findFirst()
-                    .orElseThrow();
-        }
+        Path kept = keptLogOf(logs, key);
         String log = Files.readString(kept);
         assertTrue(log.contains("connect #1 from"), "the handler's own output: " + log);
         assertTrue(Files.size(kept) <= 1024, "the end of it, at most log.sessionLogs.maxSize: " + Files.size(kept));
+    }
+
+    /** The log kept for session {@code key} in {@code dir}, once it is whole (renamed into place), else null. */
+    private static Path keptLogOf(Path dir, String key) {
+        try (var files = Files.list(dir)) {
+            return files.filter(file -> file.getFileName().toString().contains(key))
+                    .filter(file -> file.getFileName().toString().endsWith(".log"))
+                    .findFirst()
+                    .orElse(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     @Test
