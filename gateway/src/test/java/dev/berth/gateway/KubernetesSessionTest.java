@@ -109,19 +109,7 @@ class KubernetesSessionTest extends LauncherContractTest {
             String key = client.hello().getString("session");
             Pod pod = kubelet.pod(gateway.route, key);
             assertEquals("berth-" + gateway.route + "-" + key, pod.getMetadata().getName());
-            assertEquals(
-                    Map.of(
-                            "berth.managed",
-                            "true",
-                            "berth.session",
-                            key,
-                            "berth.route",
-                            gateway.route,
-                            "berth.version",
-                            "test",
-                            "berth.gateway",
-                            "default"),
-                    pod.getMetadata().getLabels());
+            assertEquals(expectedLabels(key), pod.getMetadata().getLabels());
 
             PodSpec spec = pod.getSpec();
             assertEquals("Never", spec.getRestartPolicy(), "a session's pod is not restarted: its state is gone");

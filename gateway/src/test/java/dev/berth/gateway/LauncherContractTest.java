@@ -36,6 +36,16 @@ abstract class LauncherContractTest extends RealLauncherTest {
         assertEquals(payload, frame.binaryData().toString());
     }
 
+    /** The labels every launcher puts on session {@code key}'s backend of this test's gateway (the default one, version test). */
+    java.util.Map<String, String> expectedLabels(String key) {
+        return java.util.Map.of(
+                "berth.managed", "true",
+                "berth.session", key,
+                "berth.route", gateway.route,
+                "berth.version", "test",
+                "berth.gateway", "default");
+    }
+
     static void assertContiguous(List<Long> seqs) {
         assertFalse(seqs.isEmpty());
         for (int i = 1; i < seqs.size(); i++) {

@@ -18,7 +18,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -135,19 +134,7 @@ class SwarmSessionTest extends LauncherContractTest {
             String key = client.hello().getString("session");
             JsonObject spec = serviceSpec(key);
             JsonObject labels = spec.getJsonObject("Labels");
-            assertEquals(
-                    Map.of(
-                            "berth.managed",
-                            "true",
-                            "berth.session",
-                            key,
-                            "berth.route",
-                            gateway.route,
-                            "berth.version",
-                            "test",
-                            "berth.gateway",
-                            "default"),
-                    labels.getMap());
+            assertEquals(expectedLabels(key), labels.getMap());
             assertEquals("berth-" + gateway.route + "-" + key, spec.getString("Name"));
             assertEquals(
                     1, spec.getJsonObject("Mode").getJsonObject("Replicated").getInteger("Replicas"));
