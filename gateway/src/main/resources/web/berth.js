@@ -16,7 +16,7 @@
  * through unchanged (no seq, no ack, at most once) and reconnecting still works.
  *
  * With an onprogress handler, every socket asks for progress (?progress=1): the gateway accepts it
- * at once and sends {"berth":"progress","phase":"queued"|"starting"|"running"|"ready",...} frames
+ * at once and sends {"berth":"progress","phase":"queued"|"starting"|"scheduled"|"pulling"|"running"|"ready",...} frames
  * while the session's container starts; onprogress(phase, frame) gets each, and no message of the
  * session comes before "ready".
  */

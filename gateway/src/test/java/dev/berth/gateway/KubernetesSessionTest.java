@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The session contract ({@link LauncherContractTest}) on {@code launcher: kubernetes}: pods on
+ * The whole session contract ({@link SessionBehaviourTest}, with {@link LauncherContractTest}) on
+ * {@code launcher: kubernetes}: pods on
  * fabric8's mock API server, run by a test kubelet as the shipped handler inside this JVM
  * ({@link TestKubelet}), so frames really flow through the launcher's pods. What only a real
  * cluster can show (scheduling, the pod IP's reachability, the sandbox enforced) is not proven here.
@@ -39,16 +40,14 @@ import org.junit.jupiter.api.Test;
  * ends, a pod deleted under it, and re-adoption from labels after a restart.
  */
 @Tag("kubernetes")
-class KubernetesSessionTest extends LauncherContractTest {
+class KubernetesSessionTest extends SessionBehaviourTest {
 
     /** Held here: a logger only weakly held loses its handlers. */
     private static final Logger SESSION_LOG = Logger.getLogger("dev.berth.gateway.session.Session");
 
-    private TestKubelet kubelet;
+    private static final Logger GATEWAY_LOG = Logger.getLogger("dev.berth.gateway");
 
-    KubernetesSessionTest() {
-        super(null); // the launcher is given, on the test kubelet's API server: below
-    }
+    private TestKubelet kubelet;
 
     /**
      * Every call the launchers made over the class's tests (each test kubelet records them as it
@@ -67,13 +66,13 @@ class KubernetesSessionTest extends LauncherContractTest {
                 "rules the Role in deploy/kubernetes/rbac.yaml lacks; the launcher's calls need "
                         + dev.berth.gateway.launcher.KubernetesManifestsTest.rulesFor(TestKubelet.LAUNCHER_CALLS));
         // Least privilege can only be judged on every test's calls: a run of a few tests makes a few calls.
-        long tests = 0;
+        java.util.Set<String> tests = new java.util.HashSet<>(); // by name: an overridden test runs once
         for (Class<?> type = KubernetesSessionTest.class; type != Object.class; type = type.getSuperclass()) {
-            tests += java.util.Arrays.stream(type.getDeclaredMethods())
+            java.util.Arrays.stream(type.getDeclaredMethods())
                     .filter(method -> method.isAnnotationPresent(Test.class))
-                    .count();
+                    .forEach(method -> tests.add(method.getName()));
         }
-        org.junit.jupiter.api.Assumptions.assumeTrue(FINISHED.get() == tests, "only some of the tests ran");
+        org.junit.jupiter.api.Assumptions.assumeTrue(FINISHED.get() == tests.size(), "only some of the tests ran");
         java.util.SortedSet<String> unused = dev.berth.gateway.launcher.KubernetesManifestsTest.granted();
         unused.removeAll(dev.berth.gateway.launcher.KubernetesManifestsTest.rulesFor(TestKubelet.LAUNCHER_CALLS));
         assertEquals(java.util.Set.of(), unused, "rules the Role grants that no call of the launcher's needed");
@@ -216,6 +215,179 @@ class KubernetesSessionTest extends LauncherContractTest {
                     metrics.contains("berth_pool_claims_total{outcome=\"hit\",route=\"" + gateway.route + "\"} 1.0"),
                     metrics);
         }
+    }
+
+    @Test
+    @Override
+    void aClientThatAsksForProgressHearsItsBackendStartBeforeItsFirstFrame() throws Exception {
+        kubelet.pullTakes(java.time.Duration.ofSeconds(1)); // the first pod of its image on the node pulls it
+        gateway = gatewayOn().start(vertx);
+        assertEquals(
+                List.of("starting", "scheduled", "pulling", "running", "ready"),
+                phasesBeforeTheFirstFrame(),
+                "the scheduler's and the kubelet's events, then the pod running");
+        assertEquals(
+                List.of("starting", "scheduled", "running", "ready"),
+                phasesBeforeTheFirstFrame(),
+                "the second pod finds its image on the node: no pull");
+    }
+
+    @Test
+    void eventsDeliveredAfterTheirPodRunsAreNotToldOutOfOrder() throws Exception {
+        // Events and pods come on two watches: a lagging one brings Scheduled after the pod runs.
+        kubelet.eventsAfterRunning(java.time.Duration.ofMillis(300));
+        gateway = gatewayOn().start(vertx);
+        assertEquals(List.of("starting", "running", "ready"), phasesBeforeTheFirstFrame());
+        try (RawWebSocket client = RawWebSocket.open(
+                java.net.InetAddress.getLoopbackAddress(), gateway.port, "/ws?progress=1", Map.of())) {
+            List<String> heard = new java.util.ArrayList<>();
+            JsonObject frame;
+            do {
+                frame = new JsonObject(client.nextIgnoringPings().text());
+                heard.add(frame.getString("phase", frame.getString("type")));
+            } while (!"hello".equals(frame.getString("type")));
+            Thread.sleep(1_000); // past the late events
+            client.sendText("after the late events");
+            String text;
+            do {
+                text = client.nextIgnoringPings().text();
+                heard.add(text.startsWith("{\"berth\"") ? new JsonObject(text).getString("phase") : "frame");
+            } while (!text.equals("after the late events"));
+            assertEquals(List.of("starting", "running", "ready", "hello"), heard.subList(0, 4), "" + heard);
+            assertFalse(heard.contains("scheduled") || heard.contains("pulling"), "no phase after ready: " + heard);
+        }
+    }
+
+    @Test
+    void aPodThatRunsButIsNeverReadyIsNotDialledAndTimesOut() throws Exception {
+        kubelet.neverReady();
+        gateway = gatewayOn().startTimeout("2s").start(vertx);
+        long begun = System.nanoTime();
+        UpgradeRejectedException rejected =
+                assertInstanceOf(UpgradeRejectedException.class, FrameClient.refusal(vertx, gateway.port));
+        assertEquals(502, rejected.getStatus());
+        assertTrue(
+                rejected.getBody().toString().startsWith("start_timeout: "),
+                rejected.getBody().toString());
+        assertTrue(
+                System.nanoTime() - begun >= 1_900_000_000L,
+                "it waited for the Ready condition, though its handler served from the start");
+        awaitTrue(
+                () -> kubelet.client
+                        .pods()
+                        .inNamespace(TestKubelet.NAMESPACE)
+                        .list()
+                        .getItems()
+                        .isEmpty(),
+                10_000,
+                "the pod that never got ready deleted");
+    }
+
+    @Test
+    void anImageTheNodeCannotPullFailsTheStartAtOnceAndSaysWhich() throws Exception {
+        List<String> lines = logged(GATEWAY_LOG);
+        kubelet.unpullableImages();
+        gateway = gatewayOn().start(vertx); // start timeout 30 s
+        long begun = System.nanoTime();
+        UpgradeRejectedException rejected =
+                assertInstanceOf(UpgradeRejectedException.class, FrameClient.refusal(vertx, gateway.port));
+        long tookMs = (System.nanoTime() - begun) / 1_000_000;
+        assertEquals(502, rejected.getStatus());
+        String body = rejected.getBody().toString();
+        assertTrue(body.startsWith("start_failed: "), body);
+        assertFalse(body.contains(TestGateway.IMAGE), "the image is the operator's business: " + body);
+        assertTrue(tookMs < 10_000, "failed on the kubelet's back-off, not the start timeout: " + tookMs + " ms");
+        assertTrue(
+                lines.stream()
+                        .anyMatch(line ->
+                                line.contains("image " + TestGateway.IMAGE + " cannot be pulled (ImagePullBackOff")
+                                        && line.contains("docker.image")),
+                "the log names the image, the kubelet's reason and the setting: " + lines);
+        awaitTrue(
+                () -> kubelet.client
+                        .pods()
+                        .inNamespace(TestKubelet.NAMESPACE)
+                        .list()
+                        .getItems()
+                        .isEmpty(),
+                10_000,
+                "the pod deleted");
+    }
+
+    @Test
+    void twoGatewaysTakingOneSessionAtOnceCollideOnTheResourceVersionAndTheNewestHoldsIt() throws Exception {
+        gateway = gatewayOn().sessions("gatewayId: one").start(vertx);
+        TestGateway second =
+                gatewayOn().sameAs(gateway).port(0).sessions("gatewayId: two").start(vertx);
+        try (FrameClient onFirst = connect(null)) {
+            String key = onFirst.hello().getString("session");
+            String uid = kubelet.pod(gateway.route, key).getMetadata().getUid();
+            onFirst.socket().writeTextMessage("before the move");
+            onFirst.nextDataFrame();
+            // A third gateway's take-over lands between the second's read and its update.
+            kubelet.raceTheNextTakeOver("three");
+            try (FrameClient onSecond = FrameClient.connect(vertx, second.port, onFirst.sessionToken())) {
+                assertEquals(4001, onFirst.awaitClose(), "the first gateway let it go");
+                assertEquals(
+                        List.of(409),
+                        kubelet.racedAnswers(),
+                        "the second's update was refused: a stale resourceVersion");
+                JsonObject state = onSecond.state();
+                assertEquals(key, state.getString("session"), "its own pod");
+                assertEquals(1, state.getLong("framesReceived"), "with its state");
+                Pod pod = kubelet.pod(gateway.route, key);
+                assertEquals("two", pod.getMetadata().getLabels().get("berth.gateway"), "read again, then taken");
+                assertEquals(uid, pod.getMetadata().getUid(), "the same pod");
+                assertEquals(1, backends.running(gateway.route), "one pod");
+            }
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
+    void anApiServerThatGoesAwayShowsInHealthAndSessionsStartAgainOnceItIsBack() throws Exception {
+        gateway = gatewayOn().start(vertx);
+        assertTrue(get("/health").contains("\"engine\":{\"state\":\"up\""), get("/health"));
+        kubelet.apiServerDown();
+        awaitTrue(
+                () -> get("/health").contains("\"engine\":{\"state\":\"down\""),
+                30_000,
+                "the pods' watch broke: the engine is down in /health");
+        assertTrue(get("/health").contains("is not running"), get("/health"));
+        kubelet.apiServerUp();
+        awaitTrue(() -> get("/health").contains("\"engine\":{\"state\":\"up\""), 60_000, "the watch is back: up again");
+        try (FrameClient client = connect(null)) {
+            String key = client.hello().getString("session");
+            assertEquals(1, backends.running(gateway.route, key), "a new session starts on its own pod");
+        }
+    }
+
+    /** What {@code logger} and the loggers under it log from now until the test ends. */
+    private List<String> logged(Logger logger) {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Handler seen = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                lines.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(seen);
+        listening.add(() -> logger.removeHandler(seen));
+        return lines;
+    }
+
+    private final List<Runnable> listening = new CopyOnWriteArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopListening() {
+        listening.forEach(Runnable::run);
     }
 
     @Test

@@ -1,8 +1,6 @@
 package dev.berth.gateway.launcher;
 
 import static dev.berth.gateway.launcher.EngineLabels.MANAGED_LABEL;
-import static dev.berth.gateway.launcher.EngineLabels.ROUTE_LABEL;
-import static dev.berth.gateway.launcher.EngineLabels.SESSION_LABEL;
 import static dev.berth.gateway.launcher.EngineLabels.VERSION_LABEL;
 
 import dev.berth.gateway.config.BerthConfig;
@@ -33,10 +31,11 @@ import java.util.logging.Logger;
  * Runs each session in its own pod through the Kubernetes API (fabric8's client on the JDK's HTTP
  * client). Pods carry the {@code berth.*} labels and the deterministic name containers get, the
  * sandbox in their spec ({@link KubernetesPods}), and are dialled at their pod IP. A launch creates
- * the pod, waits for it to run with an address (the route's start timeout), then asks the handler's
- * {@code /ready} there (its ready timeout). An informer on the namespace's pods reports a pod that
- * ends (out of memory included) or is deleted. API calls block, so they run on named worker pools:
- * one for launches, one for stops.
+ * the pod, waits for it to run, with an address and Ready (the route's start timeout), telling the
+ * session its scheduled and pulling steps from the namespace's events ({@link KubernetesEvents}),
+ * then asks the handler's {@code /ready} there (its ready timeout). An informer on the namespace's
+ * pods reports a pod that ends (out of memory included) or is deleted. API calls block, so they run
+ * on named worker pools: one for launches, one for stops.
  */
 final class KubernetesLauncher implements Launcher {
 
@@ -72,6 +71,7 @@ final class KubernetesLauncher implements Launcher {
     private final TwoPhaseLaunch launches;
     private final WorkerExecutor launchWorkers;
     private final WorkerExecutor stopWorkers;
+    private final KubernetesEvents events;
     private volatile KubernetesWatch watch;
 
     private KubernetesLauncher(Vertx vertx, KubernetesClient client, String namespace, String owner, PodAddress dial) {
@@ -85,6 +85,7 @@ final class KubernetesLauncher implements Launcher {
         this.launches = new TwoPhaseLaunch(vertx);
         this.launchWorkers = vertx.createSharedWorkerExecutor("berth-kubernetes", LAUNCH_WORKERS);
         this.stopWorkers = vertx.createSharedWorkerExecutor("berth-kubernetes-stop", STOP_WORKERS);
+        this.events = new KubernetesEvents(vertx, client, namespace);
     }
 
     /** On the API server the config names, or the one the client finds (in-cluster, else ~/.kube/config). */
@@ -133,8 +134,11 @@ final class KubernetesLauncher implements Launcher {
                                     new KubernetesWatch(client, namespace, context, launcher::ended, launcher::heldBy))
                             .onFailure(error -> launcher.closeQuietly());
                 })
-                .map(watch -> {
+                .compose(watch -> {
                     launcher.watch = watch;
+                    return launcher.followEvents();
+                })
+                .map(followed -> {
                     LOG.info("launcher kubernetes: configured; pods in namespace " + namespace + " at "
                             + client.getMasterUrl());
                     return launcher;
@@ -144,6 +148,20 @@ final class KubernetesLauncher implements Launcher {
     @Override
     public String name() {
         return "kubernetes";
+    }
+
+    /**
+     * Starts the watch on the namespace's events, which gives starting sessions their scheduled and
+     * pulling phases. Without it sessions still start, with fewer phases: a Role that lacks the right
+     * is told in the log, not a reason to stay down.
+     */
+    private Future<Void> followEvents() {
+        return blocking(events::start).<Void>mapEmpty().recover(error -> {
+            LOG.warning("cannot watch the events of namespace " + namespace + " (" + error.getMessage()
+                    + "): sessions start without their scheduled and pulling phases. The gateway's Role"
+                    + " needs list and watch on events (deploy/kubernetes/rbac.yaml)");
+            return Future.succeededFuture();
+        });
     }
 
     /**
@@ -169,28 +187,38 @@ final class KubernetesLauncher implements Launcher {
         RouteConfig route = request.route();
         // One pod per session whoever holds it: a pod's name cannot change, so its holder is a label.
         String name = EngineLabels.nameOf(route.name(), request.sessionKey());
+        // Followed from before its creation: the scheduler may place it before the create call returns.
+        KubernetesEvents.PodStart followed = events.follow(name, request.progress(), vertx.getOrCreateContext());
         return launches.run(
                 request,
                 () -> CreateThenStart.run(
-                        held,
-                        request,
-                        name,
-                        "cannot create pod from " + route.image() + " (" + route.key("docker.image") + ") in namespace "
-                                + namespace,
-                        () -> blocking(() -> pods().resource(KubernetesPods.of(request, name, owner))
-                                .create()
-                                .getMetadata()
-                                .getName()),
-                        created -> blocking(() -> awaitRunning(created, route))));
+                                held,
+                                request,
+                                name,
+                                "cannot create pod from " + route.image() + " (" + route.key("docker.image")
+                                        + ") in namespace " + namespace,
+                                () -> blocking(() -> pods().resource(KubernetesPods.of(request, name, owner))
+                                        .create()
+                                        .getMetadata()
+                                        .getName()),
+                                created -> blocking(() -> awaitReady(created, route)))
+                        .onComplete(started -> followed.done()));
     }
 
-    /** Blocking: waits for the pod to run with an address, and says where to dial it; fails if it ends first. */
-    private SocketAddress awaitRunning(String name, RouteConfig route) {
+    /**
+     * Blocking: waits for the pod to run with an address and its Ready condition (the kubelet's view:
+     * its containers started, its readiness gates passed), and says where to dial it. Fails if it ends
+     * first, or at once when its image cannot be pulled: the kubelet would only back off and retry.
+     */
+    private SocketAddress awaitReady(String name, RouteConfig route) {
         // A little past the start timeout, so that the launch's own deadline, which names the setting, is what fails.
         long within = route.timeouts().start().plusSeconds(1).toMillis();
         Pod pod = pods().withName(name)
                 .waitUntilCondition(
-                        seen -> seen == null || KubernetesPods.running(seen) || KubernetesPods.ended(seen) != null,
+                        seen -> seen == null
+                                || (KubernetesPods.running(seen) && KubernetesPods.ready(seen))
+                                || KubernetesPods.ended(seen) != null
+                                || KubernetesPods.cannotPull(seen) != null,
                         within,
                         TimeUnit.MILLISECONDS);
         if (pod == null) {
@@ -199,6 +227,11 @@ final class KubernetesLauncher implements Launcher {
         String ended = KubernetesPods.ended(pod);
         if (ended != null) {
             throw new FailureException(Failure.EXITED_EARLY, ended);
+        }
+        String cannotPull = KubernetesPods.cannotPull(pod);
+        if (cannotPull != null) {
+            throw new FailureException(
+                    Failure.START_FAILED, cannotPull + " (" + route.key("docker.image") + ": can the nodes pull it?)");
         }
         return dial.of(pod, route);
     }
@@ -252,43 +285,14 @@ final class KubernetesLauncher implements Launcher {
 
     /**
      * Labels the pod of session {@code sessionKey} as this gateway's, with an update carrying the
-     * resourceVersion it was read at: the API server's compare-and-set. Of two gateways taking it at
+     * resourceVersion it was read at: the API server's compare-and-set ({@link KubernetesTakeOver}). Of two gateways taking it at
      * once one wins; the other (409 Conflict) reads it again and takes it from the winner, so the
      * newest connection wins, as within one gateway. The previous holder's watch sees the label change.
      */
     @Override
     public Future<Backend> takeOver(RouteConfig route, String sessionKey) {
-        return blocking(() -> TakeOverRetry.take(sessionKey, () -> {
-                    // By its labels: a claimed pool pod keeps its pool name.
-                    Pod pod = pods()
-                            .withLabel(MANAGED_LABEL, "true")
-                            .withLabel(ROUTE_LABEL, route.name())
-                            .withLabel(SESSION_LABEL, sessionKey)
-                            .list()
-                            .getItems()
-                            .stream()
-                            .findFirst()
-                            .orElse(null);
-                    if (pod == null) {
-                        return null;
-                    }
-                    String name = pod.getMetadata().getName();
-                    String holder = KubernetesPods.holder(pod);
-                    if (holder.equals(owner)) {
-                        return pod;
-                    }
-                    try {
-                        Pod taken = pods().resource(KubernetesPods.heldBy(pod, owner))
-                                .update();
-                        LOG.info("took session " + sessionKey + " over from gateway " + holder + " (pod " + name + ")");
-                        return taken;
-                    } catch (io.fabric8.kubernetes.client.KubernetesClientException refused) {
-                        if (refused.getCode() == 409 || refused.getCode() == 404) {
-                            throw new TakeOverRetry.Lost(); // changed or gone meanwhile: look again
-                        }
-                        throw refused;
-                    }
-                }))
+        return blocking(() -> TakeOverRetry.take(
+                        sessionKey, () -> KubernetesTakeOver.attempt(pods(), route, sessionKey, owner)))
                 .compose(pod -> {
                     if (pod == null) {
                         return Future.succeededFuture();
@@ -362,6 +366,7 @@ final class KubernetesLauncher implements Launcher {
     private Future<Void> closeQuietly() {
         return vertx.<Void>executeBlocking(
                         () -> {
+                            events.close();
                             if (watch != null) {
                                 watch.close();
                             }

@@ -2,6 +2,7 @@ package dev.berth.gateway.launcher;
 
 import dev.berth.gateway.config.RouteConfig;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -25,6 +26,10 @@ final class KubernetesPods {
     static final String CONTAINER = "handler";
 
     private static final String SCRATCH_VOLUME = "scratch";
+
+    /** The kubelet's waiting reasons for an image it will not pull soon, or ever. */
+    private static final java.util.Set<String> UNPULLABLE =
+            java.util.Set.of("ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull");
 
     private KubernetesPods() {}
 
@@ -107,6 +112,36 @@ final class KubernetesPods {
                 && "Running".equals(status.getPhase())
                 && status.getPodIP() != null
                 && !status.getPodIP().isEmpty();
+    }
+
+    /** Whether the kubelet holds the pod Ready: its containers started and its readiness gates passed. */
+    static boolean ready(Pod pod) {
+        PodStatus status = pod.getStatus();
+        return status != null
+                && status.getConditions().stream()
+                        .anyMatch(condition ->
+                                "Ready".equals(condition.getType()) && "True".equals(condition.getStatus()));
+    }
+
+    /**
+     * Why the pod's image cannot be pulled, or null: the kubelet backs off after a failed pull
+     * ({@code ImagePullBackOff}), and some names it never tries. A transient first failure
+     * ({@code ErrImagePull}) is left to its retry.
+     */
+    static String cannotPull(Pod pod) {
+        PodStatus status = pod.getStatus();
+        if (status == null) {
+            return null;
+        }
+        for (ContainerStatus container : status.getContainerStatuses()) {
+            ContainerStateWaiting waiting =
+                    container.getState() == null ? null : container.getState().getWaiting();
+            if (waiting != null && UNPULLABLE.contains(waiting.getReason())) {
+                return "pod " + pod.getMetadata().getName() + ": image " + container.getImage() + " cannot be pulled ("
+                        + waiting.getReason() + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage()) + ")";
+            }
+        }
+        return null;
     }
 
     /** Why the pod's handler ended, or null while it has not: the pod is over, or its container terminated. */

@@ -15,6 +15,12 @@ public interface LaunchProgress {
     /** Creating and starting the backend. */
     default void starting() {}
 
+    /** Its pod was placed on a node (kubernetes, from the scheduler's event). */
+    default void scheduled() {}
+
+    /** Its image is being pulled onto that node (kubernetes, from the kubelet's event). */
+    default void pulling() {}
+
     /** The backend runs; its app is starting up. */
     default void running() {}
 }

@@ -25,6 +25,16 @@ final class LaunchSteps implements LaunchProgress {
     }
 
     @Override
+    public void scheduled() {
+        told(new Progress(Progress.Phase.SCHEDULED, 0));
+    }
+
+    @Override
+    public void pulling() {
+        told(new Progress(Progress.Phase.PULLING, 0));
+    }
+
+    @Override
     public void running() {
         told(new Progress(Progress.Phase.RUNNING, 0));
     }

@@ -11,6 +11,10 @@ public record Progress(Phase phase, int ahead) {
         QUEUED,
         /** Its container (or process) is being created and started. */
         STARTING,
+        /** Its pod has a node to run on (kubernetes): the scheduler placed it. */
+        SCHEDULED,
+        /** Its image is being pulled onto that node (kubernetes): a first start there waits for it. */
+        PULLING,
         /** Its backend runs; the app in it is starting up. */
         RUNNING,
         /** Piped to its backend: frames flow from now on. */

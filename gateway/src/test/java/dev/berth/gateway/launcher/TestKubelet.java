@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.vertx.core.net.SocketAddress;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +45,9 @@ public final class TestKubelet implements TestBackends {
             Integer.parseInt(pod.getMetadata().getAnnotations().get(PORT_ANNOTATION)),
             pod.getStatus().getPodIP());
 
-    private final KubernetesMockServer server;
+    private final RacingStore store = new RacingStore();
+    private final int apiPort;
+    private volatile KubernetesMockServer server;
     /** The kubelet's own client (each launcher gets another, which it closes). */
     public final KubernetesClient client;
 
@@ -53,13 +57,25 @@ public final class TestKubelet implements TestBackends {
     private final Map<String, Running> handlers = new ConcurrentHashMap<>();
     /** Whether pods created from now on fail at once, their container exiting before it serves. */
     private volatile boolean failing;
+    /** Whether pods created from now on wait for an image the node cannot pull. */
+    private volatile boolean unpullable;
+    /** Whether pods created from now on run and are never Ready (a readiness gate that never passes). */
+    private volatile boolean neverReady;
+    /** How long the first pull of an image on this node takes. */
+    private volatile long pullMillis;
+    /** When set, the scheduler's and the kubelet's events come this long after the pod runs, not before. */
+    private volatile long eventsLateMillis = -1;
+    /** The images this node has pulled: a pod of another image pulls it first, as a real node does. */
+    private final java.util.Set<String> pulled = ConcurrentHashMap.newKeySet();
+
+    private final java.util.concurrent.atomic.AtomicLong eventNumbers = new java.util.concurrent.atomic.AtomicLong();
 
     private record Running(String route, HandlerServer server) {}
 
     public TestKubelet() {
-        server = new KubernetesMockServer(
-                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), store, false);
         server.init();
+        apiPort = server.getPort();
         client = server.createClient(new JdkHttpClientFactory()); // its calls are not the launcher's
         informer = client.pods().inNamespace(NAMESPACE).inform(new ResourceEventHandler<>() {
             @Override
@@ -111,11 +127,51 @@ public final class TestKubelet implements TestBackends {
         return this;
     }
 
-    /** As a kubelet: the container runs (the shipped handler, in this JVM), then the pod is Running and Ready. */
+    /** Pods created from now on wait for an image that cannot be pulled: the kubelet backs off. */
+    public TestKubelet unpullableImages() {
+        unpullable = true;
+        return this;
+    }
+
+    /** Pods created from now on run, with an address, and are never Ready. */
+    public TestKubelet neverReady() {
+        neverReady = true;
+        return this;
+    }
+
+    /** The first pull of an image on this node takes {@code time} (its Pulling event comes before). */
+    public TestKubelet pullTakes(java.time.Duration time) {
+        pullMillis = time.toMillis();
+        return this;
+    }
+
+    /**
+     * The pods' Scheduled and Pulling events reach the API server {@code delay} after the pods run, as
+     * a watch on events that lags behind the watch on pods would deliver them.
+     */
+    public TestKubelet eventsAfterRunning(java.time.Duration delay) {
+        eventsLateMillis = delay.toMillis();
+        return this;
+    }
+
+    /**
+     * As a scheduler and a kubelet: the pod is placed (Scheduled), its image pulled if this node has
+     * not yet (Pulling), its container run (the shipped handler, in this JVM), then the pod is
+     * Running and Ready, each step told as an event as they do.
+     */
     private void run(Pod pod) {
         String name = pod.getMetadata().getName();
+        String image = pod.getSpec().getContainers().get(0).getImage();
+        boolean pulls = pulled.add(image);
+        if (eventsLateMillis < 0) {
+            placed(pod, pulls);
+        }
         if (failing) {
             ended(name, 1, "Error");
+            return;
+        }
+        if (unpullable) {
+            waitingForImage(name, image);
             return;
         }
         Map<String, String> env = new HashMap<>();
@@ -144,7 +200,7 @@ public final class TestKubelet implements TestBackends {
                             .withPodIP("127.0.0.1")
                             .addNewCondition()
                             .withType("Ready")
-                            .withStatus("True")
+                            .withStatus(neverReady ? "False" : "True")
                             .endCondition()
                             .addToContainerStatuses(new ContainerStatusBuilder()
                                     .withName(KubernetesPods.CONTAINER)
@@ -156,9 +212,80 @@ public final class TestKubelet implements TestBackends {
                                     .build())
                             .endStatus()
                             .build());
+            if (eventsLateMillis >= 0) {
+                Thread.sleep(eventsLateMillis);
+                placed(pod, pulls);
+            }
         } catch (Exception e) {
             ended(name, 1, "Error");
         }
+    }
+
+    /** The events of a pod's placement: Scheduled, then Pulling (taking the pull's time) or the image already there. */
+    private void placed(Pod pod, boolean pulls) {
+        String image = pod.getSpec().getContainers().get(0).getImage();
+        event(
+                pod,
+                "default-scheduler",
+                "Scheduled",
+                "Successfully assigned " + NAMESPACE + "/" + pod.getMetadata().getName() + " to test-node");
+        if (pulls) {
+            event(pod, "kubelet", "Pulling", "Pulling image \"" + image + "\"");
+            try {
+                Thread.sleep(pullMillis);
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+            event(pod, "kubelet", "Pulled", "Successfully pulled image \"" + image + "\"");
+        } else {
+            event(pod, "kubelet", "Pulled", "Container image \"" + image + "\" already present on machine");
+        }
+    }
+
+    private void event(Pod pod, String component, String reason, String message) {
+        client.v1()
+                .events()
+                .inNamespace(NAMESPACE)
+                .resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                        .withNewMetadata()
+                        .withName(pod.getMetadata().getName() + "." + eventNumbers.incrementAndGet())
+                        .endMetadata()
+                        .withNewInvolvedObject()
+                        .withKind("Pod")
+                        .withNamespace(NAMESPACE)
+                        .withName(pod.getMetadata().getName())
+                        .withUid(pod.getMetadata().getUid())
+                        .endInvolvedObject()
+                        .withType("Normal")
+                        .withReason(reason)
+                        .withMessage(message)
+                        .withNewSource()
+                        .withComponent(component)
+                        .endSource()
+                        .build())
+                .create();
+    }
+
+    /** As a kubelet whose pull failed: the pod stays Pending, its container waiting in ImagePullBackOff. */
+    private void waitingForImage(String name, String image) {
+        client.pods()
+                .inNamespace(NAMESPACE)
+                .withName(name)
+                .editStatus(seen -> new PodBuilder(seen)
+                        .withNewStatus()
+                        .withPhase("Pending")
+                        .addToContainerStatuses(new ContainerStatusBuilder()
+                                .withName(KubernetesPods.CONTAINER)
+                                .withImage(image)
+                                .withNewState()
+                                .withNewWaiting()
+                                .withReason("ImagePullBackOff")
+                                .withMessage("Back-off pulling image \"" + image + "\"")
+                                .endWaiting()
+                                .endState()
+                                .build())
+                        .endStatus()
+                        .build());
     }
 
     /** The pod's container ends: its handler stops at once, and the pod is Failed (or Succeeded) with why. */
@@ -255,8 +382,69 @@ public final class TestKubelet implements TestBackends {
         return left;
     }
 
-    @Override
-    public void close() throws Exception {
+    /**
+     * The API server stops answering: its port refuses connections and every watch on it breaks. What
+     * it stores is kept for {@link #apiServerUp()}.
+     */
+    public void apiServerDown() throws InterruptedException {
+        recordLauncherCalls();
+        server.destroy();
+    }
+
+    /** The API server answers again, on the same port, with what it stored. */
+    public void apiServerUp() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), store, false);
+        server.init(java.net.InetAddress.getLoopbackAddress(), apiPort);
+    }
+
+    /**
+     * The next time a launcher updates a pod (a take-over), gateway {@code racer} takes that pod first,
+     * between the launcher's read and its update, as a third gateway would.
+     */
+    public void raceTheNextTakeOver(String racer) {
+        store.racer = racer;
+    }
+
+    /** What the API server answered the launchers' updates that raced (409 Conflict, if it checks versions). */
+    public List<Integer> racedAnswers() {
+        return List.copyOf(store.racedAnswers);
+    }
+
+    /** The API server's store: fabric8's CRUD dispatcher, able to make one take-over race another. */
+    private static final class RacingStore extends KubernetesCrudDispatcher {
+
+        private volatile String racer;
+        private final List<Integer> racedAnswers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public MockResponse handleUpdate(RecordedRequest request) {
+            String racing = racer;
+            if (racing == null
+                    || !LAUNCHER_AGENT.equals(request.getHeader("User-Agent"))
+                    || !request.getPath().contains("/pods/")) {
+                return super.handleUpdate(request);
+            }
+            racer = null;
+            String sent = request.getUtf8Body(); // read once: reading drains the request's body
+            io.vertx.core.json.JsonObject pod = new io.vertx.core.json.JsonObject(sent);
+            pod.getJsonObject("metadata").getJsonObject("labels").put(EngineLabels.GATEWAY_LABEL, racing);
+            super.handleUpdate(withBody(request, pod.encode()));
+            MockResponse answer = super.handleUpdate(withBody(request, sent));
+            racedAnswers.add(answer.code());
+            return answer;
+        }
+
+        private static RecordedRequest withBody(RecordedRequest request, String body) {
+            return new RecordedRequest(
+                    request.getHttpVersion(),
+                    request.method(),
+                    request.getPath(),
+                    request.getHeaders(),
+                    new io.fabric8.mockwebserver.http.Buffer(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+    }
+
+    private void recordLauncherCalls() throws InterruptedException {
         for (var call = server.takeRequest(0, TimeUnit.SECONDS);
                 call != null;
                 call = server.takeRequest(0, TimeUnit.SECONDS)) {
@@ -264,6 +452,11 @@ public final class TestKubelet implements TestBackends {
                 LAUNCHER_CALLS.add(call.getMethod() + " " + call.getPath());
             }
         }
+    }
+
+    @Override
+    public void close() throws Exception {
+        recordLauncherCalls();
         informer.close();
         handlers.keySet().stream().toList().forEach(this::stop);
         work.shutdownNow();
