@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Berth on a real Kubernetes cluster, end to end: the manifests of deploy/kubernetes applied to the
-# cluster of a kubectl context, a session opened through the gateways' Service, its pod checked for
-# the sandbox, one gateway pod deleted while the session lives, and everything removed again.
+# Berth on a real Kubernetes cluster, end to end: deploy/kubernetes applied as the docs say
+# (kubectl apply -k, from a copy holding the images given and a fresh berth-token.key, so no key is
+# ever written into the repository), a session opened through the gateways' Service, its pod checked
+# for the sandbox, one gateway pod deleted while the session lives, and everything removed again.
+# First it reads each node's kubelet configuration (kubectl get --raw /api/v1/nodes/NODE/proxy/configz)
+# and warns when a kubelet sets no podPidsLimit: a pod spec has no pids field, so without it a
+# session's pod can fork until its node runs out of pids (docs/kubernetes.md). A warning, not a failure.
 #   scripts/k8s-e2e.sh --context CTX --gateway-image IMAGE --handler-image IMAGE [--keep]
-#   --context CTX            the kubectl context of the cluster to use (required: never the current one by accident)
+#   --context CTX            the kubectl context of the cluster to use (required: never the current one by accident);
+#                            cluster-admin: it makes the namespace and the Role, and reads nodes/proxy for the kubelets
 #   --gateway-image IMAGE    berth/gateway pushed where the cluster pulls from (gateway-image/build-image.sh)
 #   --handler-image IMAGE    berth/handler pushed likewise (handler-image/build-image.sh)
 #   --keep                   leave the namespace (default: delete it at the end, also on failure)
@@ -30,7 +35,36 @@ done
 command -v kubectl >/dev/null || { echo "$me: kubectl is missing" >&2; exit 1; }
 k() { kubectl --context "$context" -n berth "$@"; }
 say() { echo "$me: $*"; }
+warn() { echo "$me: WARNING: $*" >&2; }
 fail() { echo "$me: FAIL: $*" >&2; exit 1; }
+
+# Each node's kubelet podPidsLimit, from its live configuration; warns for every node that sets none
+# (absent, or -1/0: unlimited) or whose configuration cannot be read. Sets pids_unset to their count.
+pids_unset=0
+check_pids_limit() {
+  local nodes node config limit
+  nodes=$(kubectl --context "$context" get nodes -o jsonpath='{.items[*].metadata.name}') \
+    || fail "cannot list the cluster's nodes"
+  for node in $nodes; do
+    if ! config=$(kubectl --context "$context" get --raw "/api/v1/nodes/$node/proxy/configz" 2>&1); then
+      warn "cannot read node $node's kubelet configuration (get on nodes/proxy): $config"
+      pids_unset=$((pids_unset + 1))
+      continue
+    fi
+    limit=$(python3 -c 'import json, sys; print(json.load(sys.stdin).get("kubeletconfig", {}).get("podPidsLimit", ""))' \
+      <<<"$config") || limit=
+    if [[ "$limit" =~ ^[0-9]+$ ]] && (( limit > 0 )); then
+      say "node $node: kubelet podPidsLimit $limit"
+    else
+      warn "node $node's kubelet sets no podPidsLimit (${limit:-absent}): a session pod there can fork until the node" \
+        "runs out of pids. A pod spec has no pids field; set podPidsLimit in the kubelet's configuration file."
+      pids_unset=$((pids_unset + 1))
+    fi
+  done
+}
+
+say "the kubelets' pids limit"
+check_pids_limit # before the trap: a failure here leaves the cluster as it was
 
 work=$(mktemp -d)
 forward_pid=
@@ -43,14 +77,16 @@ finish() {
 }
 trap finish EXIT
 
-say "applying deploy/kubernetes to context $context"
-kubectl --context "$context" apply -f deploy/kubernetes/namespace.yaml
-head -c 32 /dev/urandom | base64 -w0 >"$work/berth-token.key" # 32 random bytes, base64, as the gateway makes it
-k create secret generic berth-token --from-file=berth-token.key="$work/berth-token.key" \
-  --dry-run=client -o yaml | k apply -f -
-sed "s|image: berth/handler:[^ ]*|image: $handler_image|" deploy/kubernetes/config.yaml | k apply -f -
-k apply -f deploy/kubernetes/rbac.yaml -f deploy/kubernetes/networkpolicies.yaml
-sed "s|image: berth/gateway:[^ ]*|image: $gateway_image|" deploy/kubernetes/gateway.yaml | k apply -f -
+say "applying deploy/kubernetes to context $context (kubectl apply -k)"
+# A copy, so the images given and the key never touch the repository; $work goes at the end.
+cp -R deploy/kubernetes "$work/kubernetes"
+rm -f "$work/kubernetes/berth-token.key" # an operator's own key, if one lies in the folder: not ours to use
+sed -i "s|image: berth/handler:[^ ]*|image: $handler_image|" "$work/kubernetes/config.yaml"
+sed -i "s|image: berth/gateway:[^ ]*|image: $gateway_image|" "$work/kubernetes/gateway.yaml"
+grep -qF "image: $handler_image" "$work/kubernetes/config.yaml" || fail "the handler image was not set in config.yaml"
+grep -qF "image: $gateway_image" "$work/kubernetes/gateway.yaml" || fail "the gateway image was not set in gateway.yaml"
+(umask 077 && head -c 32 /dev/urandom | base64 -w0 >"$work/kubernetes/berth-token.key") # as the docs say
+kubectl --context "$context" apply -k "$work/kubernetes"
 k rollout status deployment/berth-gateway --timeout=180s
 
 say "a session through the Service"
@@ -91,4 +127,8 @@ victim=$(k get pods -l app.kubernetes.io/name=berth-gateway -o name | head -1)
 k delete "$victim" --wait=true
 k rollout status deployment/berth-gateway --timeout=180s
 (( $(k get pods -l berth.managed=true -o name | wc -l) >= pods )) || fail "session pods went with a gateway"
-say "OK"
+if (( pids_unset > 0 )); then
+  say "OK, but $pids_unset node(s) without a known podPidsLimit: see the warnings above"
+else
+  say "OK"
+fi

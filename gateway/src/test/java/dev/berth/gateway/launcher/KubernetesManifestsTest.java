@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.berth.gateway.Command;
 import dev.berth.gateway.TestGateway;
 import dev.berth.gateway.config.BerthConfig;
 import dev.berth.gateway.config.ConfigLoader;
 import dev.berth.gateway.config.LauncherKind;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,18 +25,24 @@ import org.junit.jupiter.api.Test;
  * is in; the Deployment runs that file, listens and probes where it says, mounts the token secret
  * and a writable folder where its key files are, names each gateway after its pod and gives a drain
  * the time it needs; the Service sends to the port it listens on; the session pods' NetworkPolicy,
- * which the launcher makes, lets in the pods this Deployment runs and no others.
+ * which the launcher makes, lets in the pods this Deployment runs and no others. kustomization.yaml
+ * ({@code kubectl apply -k deploy/kubernetes}) applies every manifest of the folder and makes the
+ * token Secret the Deployment mounts, at the file the config reads, from a key file git ignores.
  */
 public class KubernetesManifestsTest {
 
     private static final Path DIR = TestGateway.ROOT.resolve("deploy/kubernetes");
+    /** Kustomize's file: it lists the manifests, it is not one. */
+    private static final String KUSTOMIZATION = "kustomization.yaml";
 
     private static List<JsonNode> objects() throws Exception {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         List<JsonNode> all = new ArrayList<>();
         try (Stream<Path> files = Files.list(DIR)) {
-            for (Path file :
-                    files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml"))
+                    .filter(f -> !f.getFileName().toString().equals(KUSTOMIZATION))
+                    .sorted()
+                    .toList()) {
                 try (var documents = yaml.readValues(yaml.createParser(file.toFile()), JsonNode.class)) {
                     documents.forEachRemaining(node -> {
                         if (node != null && node.has("kind")) {
@@ -45,6 +53,26 @@ public class KubernetesManifestsTest {
             }
         }
         return all;
+    }
+
+    private static JsonNode kustomization() throws Exception {
+        return new ObjectMapper(new YAMLFactory())
+                .readTree(DIR.resolve(KUSTOMIZATION).toFile());
+    }
+
+    /** The one file source of the kustomization's one Secret: {@code KEY=FILE}, or {@code FILE} whose name is the key. */
+    private static String secretSource() throws Exception {
+        JsonNode generators = kustomization().path("secretGenerator");
+        assertEquals(1, generators.size(), "one Secret made by kustomization.yaml: the token secret");
+        JsonNode files = generators.get(0).path("files");
+        assertEquals(1, files.size(), "the token Secret holds one file: " + generators.get(0));
+        return files.get(0).asText();
+    }
+
+    /** The key file the operator makes, relative to the folder. */
+    private static String keyFile() throws Exception {
+        String source = secretSource();
+        return source.substring(source.indexOf('=') + 1);
     }
 
     private static JsonNode only(List<JsonNode> objects, String kind) {
@@ -157,6 +185,99 @@ public class KubernetesManifestsTest {
         assertTrue(sessions.getSpec().getEgress().isEmpty(), "the session pods reach nothing");
     }
 
+    @Test
+    void theKustomizationAppliesEveryManifestInTheFolderInTheConfigsNamespace() throws Exception {
+        List<String> manifests;
+        try (Stream<Path> files = Files.list(DIR)) {
+            manifests = files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.endsWith(".yaml") || name.endsWith(".yml"))
+                    .filter(name -> !name.equals(KUSTOMIZATION))
+                    .sorted()
+                    .toList();
+        }
+        JsonNode kustomization = kustomization();
+        List<String> resources = new ArrayList<>();
+        kustomization.path("resources").forEach(resource -> resources.add(resource.asText()));
+        assertEquals(
+                manifests,
+                resources.stream().sorted().toList(),
+                "kustomization.yaml's resources are the folder's manifests, each once");
+        assertEquals(
+                configIn(only(objects(), "ConfigMap")).kubernetes().namespace(),
+                kustomization.path("namespace").asText());
+    }
+
+    @Test
+    void theKustomizationsSecretIsTheOneTheGatewaysMountAtTheConfigsTokenSecretFile() throws Exception {
+        List<JsonNode> objects = objects();
+        BerthConfig config = configIn(only(objects, "ConfigMap"));
+        JsonNode pod = only(objects, "Deployment").path("spec").path("template").path("spec");
+        JsonNode volume = volumeOf(pod, "secret");
+        JsonNode kustomization = kustomization();
+        JsonNode secret = kustomization.path("secretGenerator").get(0);
+        String secretName = volume.path("secret").path("secretName").asText();
+        assertEquals(secretName, secret.path("name").asText(), "the Secret the Deployment mounts");
+        JsonNode noHash = secret.path("options").has("disableNameSuffixHash")
+                ? secret.path("options").path("disableNameSuffixHash")
+                : kustomization.path("generatorOptions").path("disableNameSuffixHash");
+        assertTrue(
+                noHash.asBoolean(),
+                "disableNameSuffixHash: kustomize would otherwise name the Secret " + secretName
+                        + "-<hash>, which the Deployment does not mount");
+        String source = secretSource();
+        String key = source.contains("=")
+                ? source.substring(0, source.indexOf('='))
+                : Path.of(source).getFileName().toString();
+        String fileInVolume = key;
+        for (JsonNode item : volume.path("secret").path("items")) {
+            fileInVolume =
+                    item.path("key").asText().equals(key) ? item.path("path").asText() : fileInVolume;
+        }
+        assertEquals(
+                mountOf(pod, pod.path("containers").get(0), "secret").resolve(fileInVolume),
+                config.sessions().tokenSecretFile(),
+                "sessions.tokenSecretFile is the Secret's key " + key + " where the Deployment mounts it");
+    }
+
+    @Test
+    void theGatewaysUserCanReadTheTokenSecretTheKubeletWrites() throws Exception {
+        JsonNode pod =
+                only(objects(), "Deployment").path("spec").path("template").path("spec");
+        JsonNode context = pod.path("securityContext");
+        JsonNode containerUser =
+                pod.path("containers").get(0).path("securityContext").path("runAsUser");
+        long user = containerUser.isMissingNode() ? context.path("runAsUser").asLong() : containerUser.asLong();
+        int mode = volumeOf(pod, "secret").path("secret").path("defaultMode").asInt(0644);
+        // The kubelet writes a Secret volume's files as root:root with defaultMode; with fsGroup they
+        // are that group's, group-readable, and the group is among the container's
+        // (kubernetes/kubernetes#57923).
+        assertTrue(
+                user == 0 || context.has("fsGroup") || (mode & 0004) != 0,
+                "uid " + user + " cannot read a root-owned secret of mode 0" + Integer.toOctalString(mode)
+                        + ": set the pod's fsGroup");
+    }
+
+    @Test
+    void theTokenKeyFileIsNeverCommitted() throws Exception {
+        String file =
+                TestGateway.ROOT.relativize(DIR.resolve(keyFile()).normalize()).toString();
+        Command.Result git;
+        try {
+            git = Command.run(List.of("git", "-C", TestGateway.ROOT.toString(), "check-ignore", "-q", file), 30);
+        } catch (IOException noGit) {
+            git = null;
+        }
+        if (git != null && git.status() != 128) {
+            // 0: ignored; 1: not ignored, or tracked (check-ignore reports a tracked file as not ignored)
+            assertEquals(0, git.status(), file + " is not git-ignored, or is committed: a key checked in is no secret");
+        } else { // no git or no repository (a source archive): the line .gitignore should hold
+            List<String> lines = Files.readAllLines(TestGateway.ROOT.resolve(".gitignore")).stream()
+                    .map(String::strip)
+                    .toList();
+            assertTrue(lines.contains(file) || lines.contains("/" + file), file + " is not in .gitignore");
+        }
+    }
+
     /**
      * The calls in {@code calls} ({@code METHOD /path?query}, as {@link TestKubelet#LAUNCHER_CALLS}
      * records them) that the Role in rbac.yaml does not allow, each with the rule it would need.
@@ -265,6 +386,17 @@ public class KubernetesManifestsTest {
             }
         }
         throw new AssertionError("no port named " + name);
+    }
+
+    private static JsonNode volumeOf(JsonNode pod, String type) {
+        List<JsonNode> found = new ArrayList<>();
+        pod.path("volumes").forEach(volume -> {
+            if (volume.has(type)) {
+                found.add(volume);
+            }
+        });
+        assertEquals(1, found.size(), "one " + type + " volume");
+        return found.get(0);
     }
 
     /** Where the container mounts the pod's volume of {@code type} (configMap, secret, emptyDir). */
