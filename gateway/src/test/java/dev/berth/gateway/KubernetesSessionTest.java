@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * ends, a pod deleted under it, and re-adoption from labels after a restart.
  */
 @Tag("kubernetes")
+@CpuCost(seconds = 28)
 class KubernetesSessionTest extends SessionBehaviourTest {
 
     /** Held here: a logger only weakly held loses its handlers. */
