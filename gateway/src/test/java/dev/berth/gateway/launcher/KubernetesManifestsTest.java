@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * ({@code kubectl apply -k deploy/kubernetes}) applies every manifest of the folder and makes the
  * token Secret the Deployment mounts, at the file the config reads, from a key file git ignores.
  */
+@org.junit.jupiter.api.Tag("kubernetes")
 public class KubernetesManifestsTest {
 
     private static final Path DIR = TestGateway.ROOT.resolve("deploy/kubernetes");
