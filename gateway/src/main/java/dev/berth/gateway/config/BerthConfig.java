@@ -51,8 +51,9 @@ public record BerthConfig(
      */
     public BerthConfig withGatewayId(String id) {
         if (!RoutesLoader.ROUTE_NAME.matcher(id).matches()) {
-            throw new IllegalArgumentException("--gateway-id '" + id
-                    + "' is not a valid gateway id: use 1-32 lower-case letters, digits or '-', e.g. gw-1");
+            throw new IllegalArgumentException(
+                    "--gateway-id '" + id
+                            + "' is not a valid gateway id: use 1-32 lower-case letters, digits or '-', starting and ending with a letter or digit, e.g. gw-1");
         }
         return new BerthConfig(
                 source,

@@ -263,7 +263,8 @@ public final class ConfigLoader {
             throw node.child("gatewayId")
                     .error(
                             "'" + gatewayId + "' is not a valid gateway id",
-                            "use 1-32 lower-case letters, digits or '-', e.g. gw-1; every gateway on one engine needs its own");
+                            "use 1-32 lower-case letters, digits or '-', starting and ending with a letter or digit, e.g. gw-1;"
+                                    + " every gateway on one engine needs its own");
         }
         ConfigNode perClient = node.child("perClient").onlyKeys(Set.of("maxSessions", "newPerMinute", "maxStarting"));
         ConfigNode perUser = node.child("perUser").onlyKeys(Set.of("maxSessions"));

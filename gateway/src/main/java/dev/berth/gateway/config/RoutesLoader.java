@@ -12,7 +12,11 @@ import java.util.regex.Pattern;
 final class RoutesLoader {
 
     /** A route's name, and a gateway's id (both end up in container names). */
-    static final Pattern ROUTE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    /** Route names and gateway ids: each is a label value and part of a name on every engine. */
+    static final Pattern ROUTE_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
+
+    /** What the Kubernetes API accepts as a label value, as each pod's {@code berth.version} is. */
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?");
 
     private static final Pattern ROUTE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
     private static final Set<String> RESERVED_PATHS = Set.of("/", "/health", "/metrics", "/berth.js");
@@ -77,7 +81,7 @@ final class RoutesLoader {
             throw node.child("name")
                     .error(
                             "'" + name + "' is not a valid route name",
-                            "use 1-32 lower-case letters, digits or '-', starting with a letter or digit");
+                            "use 1-32 lower-case letters, digits or '-', starting and ending with a letter or digit");
         }
         String path = node.child("path").requiredString(node.path() + ".path: /ws");
         if (!ROUTE_PATH.matcher(path).matches() || RESERVED_PATHS.contains(path)) {
@@ -123,7 +127,7 @@ final class RoutesLoader {
                             "add " + process.path()
                                     + ".command: [java, -jar, ../handler-image/target/berth-handler.jar], or set launcher: docker");
         }
-        String version = node.child("version").string("dev");
+        String version = labelSafe(node.child("version"), node.child("version").string("dev"), launcher);
         return new RouteConfig(
                 name,
                 path,
@@ -175,12 +179,23 @@ final class RoutesLoader {
         return new RouteConfig.Pool(min, max, decay);
     }
 
+    /** A version, which on kubernetes each pod carries as a label: the API server refuses other characters. */
+    private static String labelSafe(ConfigNode node, String version, LauncherKind launcher) {
+        if (launcher == LauncherKind.KUBERNETES && !LABEL_VALUE.matcher(version).matches()) {
+            throw node.error(
+                    "'" + version + "' cannot be a Kubernetes label value, which each pod carries as berth.version",
+                    "use up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, e.g. 0.2.0");
+        }
+        return version;
+    }
+
     private static RouteConfig.Canary canary(ConfigNode node, LauncherKind launcher, String routeVersion) {
         if (!node.present()) {
             return null;
         }
         node.onlyKeys(Set.of("version", "image", "command", "weight", "brake"));
-        String version = node.child("version").requiredString(node.path() + ".version: 0.2.0");
+        String version = labelSafe(
+                node.child("version"), node.child("version").requiredString(node.path() + ".version: 0.2.0"), launcher);
         if (version.equals(routeVersion)) {
             throw node.child("version")
                     .error(

@@ -278,6 +278,26 @@ class ConfigLoaderTest {
         String image = failure(write("launcher: kubernetes\n"
                 + VALID_ROUTE.replace("docker: {image: \"berth/handler:0.1.0\"}", "docker: {port: 8080}")));
         assertTrue(image.contains("key 'routes[0].docker.image': is missing while launcher is 'kubernetes'"), image);
+        String versioned = VALID_ROUTE.replace("path: /ws\n", "path: /ws\n    version: 1.2+b7\n");
+        String version = failure(write("launcher: kubernetes\n" + versioned));
+        assertTrue(version.contains("key 'routes[0].version': '1.2+b7' cannot be a Kubernetes label value"), version);
+        assertTrue(version.contains("e.g. 0.2.0"), version);
+        assertEquals(
+                "1.2+b7",
+                ConfigLoader.load(write("launcher: docker\n" + versioned))
+                        .routes()
+                        .get(0)
+                        .version(),
+                "a docker label takes any version");
+    }
+
+    @Test
+    void aRouteNameOrGatewayIdEndingInAHyphenIsRefusedForNoEngineLabelTakesIt() throws Exception {
+        String route = failure(write("launcher: docker\n" + VALID_ROUTE.replace("name: listings", "name: listings-")));
+        assertTrue(route.contains("key 'routes[0].name': 'listings-' is not a valid route name"), route);
+        assertTrue(route.contains("ending with a letter or digit"), route);
+        String gateway = failure(write("launcher: docker\nsessions: {gatewayId: gw-}\n" + VALID_ROUTE));
+        assertTrue(gateway.contains("key 'sessions.gatewayId': 'gw-' is not a valid gateway id"), gateway);
     }
 
     @Test
