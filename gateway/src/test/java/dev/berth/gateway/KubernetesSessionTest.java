@@ -221,7 +221,8 @@ class KubernetesSessionTest extends SessionBehaviourTest {
     @Test
     @Override
     void aClientThatAsksForProgressHearsItsBackendStartBeforeItsFirstFrame() throws Exception {
-        kubelet.pullTakes(java.time.Duration.ofSeconds(1)); // the first pod of its image on the node pulls it
+        kubelet.pullTakes(java.time.Duration.ofSeconds(1)) // the first pod of its image on the node pulls it
+                .startTakes(java.time.Duration.ofMillis(500));
         gateway = gatewayOn().start(vertx);
         assertEquals(
                 List.of("starting", "scheduled", "pulling", "running", "ready"),
@@ -362,6 +363,18 @@ class KubernetesSessionTest extends SessionBehaviourTest {
             String key = client.hello().getString("session");
             assertEquals(1, backends.running(gateway.route, key), "a new session starts on its own pod");
         }
+        // The events have a watch of their own, which comes back on its own schedule.
+        kubelet.startTakes(java.time.Duration.ofMillis(500));
+        List<String> phases = phasesBeforeTheFirstFrame();
+        for (long until = System.currentTimeMillis() + 30_000;
+                !phases.contains("scheduled") && System.currentTimeMillis() < until; ) {
+            Thread.sleep(500);
+            phases = phasesBeforeTheFirstFrame();
+        }
+        assertEquals(
+                List.of("starting", "scheduled", "running", "ready"),
+                phases,
+                "the watch on events is back too: a new session hears its pod scheduled");
     }
 
     /** What {@code logger} and the loggers under it log from now until the test ends. */

@@ -63,6 +63,8 @@ public final class TestKubelet implements TestBackends {
     private volatile boolean neverReady;
     /** How long the first pull of an image on this node takes. */
     private volatile long pullMillis;
+    /** How long a container takes to start, after its image is there. */
+    private volatile long startMillis;
     /** When set, the scheduler's and the kubelet's events come this long after the pod runs, not before. */
     private volatile long eventsLateMillis = -1;
     /** The images this node has pulled: a pod of another image pulls it first, as a real node does. */
@@ -142,6 +144,12 @@ public final class TestKubelet implements TestBackends {
     /** The first pull of an image on this node takes {@code time} (its Pulling event comes before). */
     public TestKubelet pullTakes(java.time.Duration time) {
         pullMillis = time.toMillis();
+        return this;
+    }
+
+    /** A container takes {@code time} to start once its image is on the node: its events come that long before it runs. */
+    public TestKubelet startTakes(java.time.Duration time) {
+        startMillis = time.toMillis();
         return this;
     }
 
@@ -231,14 +239,19 @@ public final class TestKubelet implements TestBackends {
                 "Successfully assigned " + NAMESPACE + "/" + pod.getMetadata().getName() + " to test-node");
         if (pulls) {
             event(pod, "kubelet", "Pulling", "Pulling image \"" + image + "\"");
-            try {
-                Thread.sleep(pullMillis);
-            } catch (InterruptedException stopped) {
-                Thread.currentThread().interrupt();
-            }
+            pause(pullMillis);
             event(pod, "kubelet", "Pulled", "Successfully pulled image \"" + image + "\"");
         } else {
             event(pod, "kubelet", "Pulled", "Container image \"" + image + "\" already present on machine");
+        }
+        pause(startMillis);
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException stopped) {
+            Thread.currentThread().interrupt();
         }
     }
 
