@@ -78,6 +78,10 @@ public final class TestLog implements BeforeAllCallback, BeforeEachCallback, Aft
             }
         }
 
+        synchronized List<String> peek(String owner) {
+            return List.copyOf(lines.getOrDefault(owner, List.of()));
+        }
+
         synchronized List<String> drain(String owner) {
             List<String> taken = lines.remove(owner);
             return taken == null ? List.of() : taken;
@@ -88,6 +92,11 @@ public final class TestLog implements BeforeAllCallback, BeforeEachCallback, Aft
 
         @Override
         public void close() {}
+    }
+
+    /** What the running test has logged so far, formatted, for a test that checks what its log says. */
+    public static List<String> soFar() {
+        return CAPTURE.peek(OWNER.get());
     }
 
     @Override

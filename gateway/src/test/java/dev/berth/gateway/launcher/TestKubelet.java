@@ -65,12 +65,16 @@ public final class TestKubelet implements TestBackends {
     private volatile long pullMillis;
     /** How long a container takes to start, after its image is there. */
     private volatile long startMillis;
+    /** How long the app in a running container takes to listen: the pod runs, its /ready does not answer yet. */
+    private volatile long appListensMillis;
     /** When set, the scheduler's and the kubelet's events come this long after the pod runs, not before. */
     private volatile long eventsLateMillis = -1;
     /** The images this node has pulled: a pod of another image pulls it first, as a real node does. */
     private final java.util.Set<String> pulled = ConcurrentHashMap.newKeySet();
 
     private final java.util.concurrent.atomic.AtomicLong eventNumbers = new java.util.concurrent.atomic.AtomicLong();
+    /** Pods whose placement (Scheduled, and Pulling or Pulled) the API server has been told. */
+    private final java.util.concurrent.atomic.AtomicInteger placed = new java.util.concurrent.atomic.AtomicInteger();
 
     private record Running(String route, HandlerServer server) {}
 
@@ -147,6 +151,12 @@ public final class TestKubelet implements TestBackends {
         return this;
     }
 
+    /** The app in each container listens {@code time} after the pod runs, as an app that starts slowly. */
+    public TestKubelet appListensAfter(java.time.Duration time) {
+        appListensMillis = time.toMillis();
+        return this;
+    }
+
     /** A container takes {@code time} to start once its image is on the node: its events come that long before it runs. */
     public TestKubelet startTakes(java.time.Duration time) {
         startMillis = time.toMillis();
@@ -187,16 +197,21 @@ public final class TestKubelet implements TestBackends {
             env.put(variable.getName(), variable.getValue());
         }
         env.put("BERTH_HOST", "127.0.0.1");
-        env.put("BERTH_PORT", "0");
         try {
-            HandlerServer handler = InJvmLauncher.serve(env, "pod-" + name, () -> ended(name, 0, "Completed"));
-            handlers.put(name, new Running(KubernetesPods.label(pod, EngineLabels.ROUTE_LABEL), handler));
+            int port;
+            if (appListensMillis > 0) {
+                try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                    port = free.getLocalPort();
+                }
+            } else {
+                port = serve(pod, env, 0).actualPort();
+            }
             client.pods()
                     .inNamespace(NAMESPACE)
                     .withName(name)
                     .edit(seen -> new PodBuilder(seen)
                             .editMetadata()
-                            .addToAnnotations(PORT_ANNOTATION, Integer.toString(handler.actualPort()))
+                            .addToAnnotations(PORT_ANNOTATION, Integer.toString(port))
                             .endMetadata()
                             .build());
             client.pods()
@@ -224,9 +239,22 @@ public final class TestKubelet implements TestBackends {
                 Thread.sleep(eventsLateMillis);
                 placed(pod, pulls);
             }
+            if (appListensMillis > 0) {
+                Thread.sleep(Math.max(0, appListensMillis - Math.max(0, eventsLateMillis)));
+                serve(pod, env, port);
+            }
         } catch (Exception e) {
             ended(name, 1, "Error");
         }
+    }
+
+    /** Runs the pod's handler (the shipped one, in this JVM) on {@code port} (0: any). */
+    private HandlerServer serve(Pod pod, Map<String, String> env, int port) throws Exception {
+        String name = pod.getMetadata().getName();
+        env.put("BERTH_PORT", Integer.toString(port));
+        HandlerServer handler = InJvmLauncher.serve(env, "pod-" + name, () -> ended(name, 0, "Completed"));
+        handlers.put(name, new Running(KubernetesPods.label(pod, EngineLabels.ROUTE_LABEL), handler));
+        return handler;
     }
 
     /** The events of a pod's placement: Scheduled, then Pulling (taking the pull's time) or the image already there. */
@@ -244,7 +272,13 @@ public final class TestKubelet implements TestBackends {
         } else {
             event(pod, "kubelet", "Pulled", "Container image \"" + image + "\" already present on machine");
         }
+        placed.incrementAndGet();
         pause(startMillis);
+    }
+
+    /** How many pods' placement events the API server has been told so far. */
+    public int placedPods() {
+        return placed.get();
     }
 
     private static void pause(long millis) {
