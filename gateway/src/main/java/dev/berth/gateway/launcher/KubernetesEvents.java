@@ -25,6 +25,7 @@ final class KubernetesEvents {
 
     private static final Logger LOG = Logger.getLogger(KubernetesEvents.class.getName());
     private static final long RESTART_DELAY_MS = 1_000;
+    private static final long RESTART_DELAY_MAX_MS = 30_000;
 
     private final Vertx vertx;
     private final KubernetesClient client;
@@ -64,23 +65,29 @@ final class KubernetesEvents {
                     public void onClose(WatcherException cause) {
                         LOG.info("the watch on the events of namespace " + namespace + " ended (" + cause.getMessage()
                                 + "): starting it again, so starting pods are followed");
-                        restartLater();
+                        restartLater(RESTART_DELAY_MS);
                     }
                 });
         return this;
     }
 
-    private void restartLater() {
+    /** Starts the watch again after {@code delay}, and, while the API server does not answer, less often. */
+    private void restartLater(long delay) {
         if (closed) {
             return;
         }
-        vertx.setTimer(
-                RESTART_DELAY_MS,
-                id -> vertx.executeBlocking(this::start, false).onFailure(error -> {
+        vertx.setTimer(delay, id -> {
+            if (closed) {
+                return;
+            }
+            vertx.executeBlocking(this::start, false).onFailure(error -> {
+                if (delay == RESTART_DELAY_MS) { // once per outage
                     LOG.warning("cannot watch the events of namespace " + namespace + " (" + error.getMessage()
                             + "): starting pods show no scheduled or pulling phase until it answers");
-                    restartLater();
-                }));
+                }
+                restartLater(Math.min(delay * 2, RESTART_DELAY_MAX_MS));
+            });
+        });
     }
 
     /**
