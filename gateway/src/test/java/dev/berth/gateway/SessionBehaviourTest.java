@@ -319,6 +319,10 @@ class SessionBehaviourTest extends LauncherContractTest {
         java.util.Map<String, String> cookie = java.util.Map.of("Cookie", "berth_session=" + forged);
         try (RawWebSocket refused = RawWebSocket.open(gateway.port, cookie)) {
             assertEquals(401, refused.status);
+            assertEquals(
+                    "Bearer realm=\"berth\", error=\"invalid_token\"",
+                    refused.headers.get("www-authenticate"),
+                    "a 401 carries its challenge (RFC 9110)");
             assertTrue(
                     refused.headers.get("set-cookie").startsWith("berth_session=; Path=/ws; Max-Age=0"),
                     refused.headers.toString());

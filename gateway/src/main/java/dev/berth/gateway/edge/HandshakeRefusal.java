@@ -61,10 +61,16 @@ final class HandshakeRefusal {
         answer(response, failure);
     }
 
-    /** The failure's status, Retry-After when a retry later can succeed, and the one-line body {@code tag: reason}. */
+    /**
+     * The failure's status, Retry-After when a retry later can succeed, the challenge of a 401, and
+     * the one-line body {@code tag: reason}.
+     */
     static void answer(HttpServerResponse response, Failure failure) {
         if (failure.temporary()) {
             response.putHeader("Retry-After", Integer.toString(Failure.RETRY_AFTER_SECONDS));
+        }
+        if (failure.challenge() != null) {
+            response.putHeader("WWW-Authenticate", failure.challenge());
         }
         response.setStatusCode(failure.httpStatus())
                 .putHeader("Content-Type", "text/plain; charset=utf-8")

@@ -146,6 +146,20 @@ public enum Failure {
         return httpStatus == 503 || httpStatus == 429;
     }
 
+    /**
+     * The challenge a 401 carries in {@code WWW-Authenticate}, which RFC 9110 requires of every 401;
+     * null for any other status. Both tokens are bearer tokens (RFC 6750): the session's, whoever
+     * holds it has the session, and a signed-in user's JWT. No Basic: a browser would ask for a
+     * password no one has.
+     */
+    public String challenge() {
+        return switch (this) {
+            case INVALID_TOKEN -> "Bearer realm=\"berth\", error=\"invalid_token\"";
+            case UNAUTHENTICATED -> "Bearer realm=\"berth\"";
+            default -> null;
+        };
+    }
+
     /** The websocket close code a client attached at the time gets; 0 when the peer's own code is passed on or no client is told. */
     public int closeCode() {
         return closeCode;

@@ -45,6 +45,11 @@ class RefusalsTest extends FakeLauncherGatewayTest {
         assertEquals(
                 failure.temporary() ? "5" : null, refusal.headers.get("retry-after"), failure.tag() + "'s Retry-After");
         assertEquals(failure.tag() + ": " + failure.publicReason() + "\n", refusal.body());
+        if (refusal.status == 401) {
+            assertTrue(
+                    refusal.headers.getOrDefault("www-authenticate", "").startsWith("Bearer realm=\"berth\""),
+                    "a 401 carries its challenge (RFC 9110): " + refusal.headers);
+        }
     }
 
     private static void assertBody(UpgradeRejectedException rejected, Failure failure) {

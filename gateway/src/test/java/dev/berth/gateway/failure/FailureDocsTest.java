@@ -69,6 +69,10 @@ class FailureDocsTest {
                         failure.temporary(),
                         row.first().contains("Retry-After"),
                         tag + "'s Retry-After: " + row.line());
+                assertEquals(
+                        failure.challenge() != null,
+                        row.first().contains("WWW-Authenticate"),
+                        tag + "'s WWW-Authenticate: " + row.line());
                 seen.add(failure);
             }
         }
