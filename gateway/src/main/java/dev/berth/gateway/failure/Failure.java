@@ -210,6 +210,16 @@ public enum Failure {
         };
     }
 
+    /**
+     * Whether a session, once made, can end with it: every failure but the admission refusals that
+     * come before any session exists. A launch's failures end the session that waited for it; a
+     * session taken over through another gateway ends here. The reasons of {@code
+     * berth_sessions_ended_total}.
+     */
+    public boolean endsSession() {
+        return !refusesUpgrade() || endsLaunch() || this == MOVED_AWAY;
+    }
+
     /** The value used as a metric tag and in log lines, e.g. "ready_timeout". */
     public String tag() {
         return name().toLowerCase(Locale.ROOT);

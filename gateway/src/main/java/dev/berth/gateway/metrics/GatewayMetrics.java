@@ -182,21 +182,16 @@ public final class GatewayMetrics
                             .register(registry));
         }
         transitions.put(route, byState);
+        // Up front only the reasons each can count, so a scrape is not mostly zeros that cannot move.
         Map<Failure, Counter> endsByReason = new EnumMap<>(Failure.class);
         Map<Failure, Counter> refusalsByReason = new EnumMap<>(Failure.class);
         for (Failure failure : Failure.values()) {
-            endsByReason.put(
-                    failure,
-                    Counter.builder("berth.sessions.ended")
-                            .description("Sessions ended, by reason")
-                            .tags("route", route, "reason", failure.tag())
-                            .register(registry));
-            refusalsByReason.put(
-                    failure,
-                    Counter.builder("berth.refusals")
-                            .description("Websocket upgrades refused before the handshake, by reason")
-                            .tags("route", route, "reason", failure.tag())
-                            .register(registry));
+            if (failure.endsSession()) {
+                endsByReason.put(failure, endCounter(route, failure));
+            }
+            if (failure.refusesUpgrade()) {
+                refusalsByReason.put(failure, refusalCounter(route, failure));
+            }
         }
         ends.put(route, endsByReason);
         refusals.put(route, refusalsByReason);
@@ -264,12 +259,29 @@ public final class GatewayMetrics
 
     @Override
     public void ended(String route, Failure reason) {
-        ends.get(route).get(reason).increment();
+        Counter counter = ends.get(route).get(reason);
+        (counter == null ? endCounter(route, reason) : counter).increment();
     }
 
     @Override
     public void refused(String route, Failure reason) {
-        refusals.get(route).get(reason).increment();
+        Counter counter = refusals.get(route).get(reason);
+        (counter == null ? refusalCounter(route, reason) : counter).increment();
+    }
+
+    /** Registered once, then found: also for a reason not expected, which still counts. */
+    private Counter endCounter(String route, Failure reason) {
+        return Counter.builder("berth.sessions.ended")
+                .description("Sessions ended, by reason")
+                .tags("route", route, "reason", reason.tag())
+                .register(registry);
+    }
+
+    private Counter refusalCounter(String route, Failure reason) {
+        return Counter.builder("berth.refusals")
+                .description("Websocket upgrades refused before the handshake, by reason")
+                .tags("route", route, "reason", reason.tag())
+                .register(registry);
     }
 
     @Override

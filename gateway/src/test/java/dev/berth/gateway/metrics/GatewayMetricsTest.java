@@ -1,6 +1,7 @@
 package dev.berth.gateway.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.gateway.Await;
@@ -61,6 +62,41 @@ class GatewayMetricsTest extends FakeLauncherGatewayTest {
                         "launch_queue_full",
                         "abandoned")),
                 "" + outcomes);
+    }
+
+    @Test
+    void aRoutesRefusalAndEndSeriesAreTheReasonsEachCanCountAndAnyOtherStillCounts() {
+        GatewayMetrics metrics = new GatewayMetrics(List.of(), () -> 0);
+        metrics.routeAdded("listings");
+        Set<String> refusals = reasons(metrics.scrape(), "berth_refusals_total");
+        Set<String> ends = reasons(metrics.scrape(), "berth_sessions_ended_total");
+        assertTrue(
+                refusals.containsAll(List.of("capacity", "invalid_token", "draining", "start_failed", "moved_away")),
+                "" + refusals);
+        assertTrue(
+                ends.containsAll(List.of("client_ended", "grace_expired", "start_failed", "abandoned", "moved_away")),
+                "" + ends);
+        assertFalse(refusals.contains("client_ended"), "a session's end is no refusal: " + refusals);
+        assertFalse(
+                ends.contains("capacity") || ends.contains("forbidden_origin"), "refused before any session: " + ends);
+        assertTrue(
+                refusals.size() + ends.size() < 2 * Failure.values().length * 2 / 3,
+                "a third fewer series than every reason twice: " + refusals.size() + " + " + ends.size());
+
+        metrics.ended("listings", Failure.CAPACITY); // not expected, and still counted
+        assertTrue(
+                metrics.scrape().contains("berth_sessions_ended_total{reason=\"capacity\",route=\"listings\"} 1.0"),
+                metrics.scrape());
+    }
+
+    private static Set<String> reasons(String scrape, String family) {
+        Set<String> reasons = new TreeSet<>();
+        Matcher series = Pattern.compile("(?m)^" + family + "\\{reason=\"([a-z_]+)\",route=\"listings\"}")
+                .matcher(scrape);
+        while (series.find()) {
+            reasons.add(series.group(1));
+        }
+        return reasons;
     }
 
     /** A failure the launchers (or the launch gate before them) can raise is one a launch can end with. */
