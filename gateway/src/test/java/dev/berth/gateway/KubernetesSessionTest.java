@@ -437,6 +437,28 @@ class KubernetesSessionTest extends SessionBehaviourTest {
     }
 
     @Test
+    void anEndedPodOfAGoneGatewayIsRemovedByTheOneLeft() throws Exception {
+        gateway = gatewayOn().sessions("gatewayId: one").onShutdown("keep").start(vertx);
+        TestGateway second =
+                gatewayOn().sameAs(gateway).port(0).sessions("gatewayId: two").start(vertx);
+        try {
+            String key;
+            try (FrameClient client = connect(null)) {
+                key = client.hello().getString("session");
+                gateway.close(); // keeps its pod; its client never comes back
+            }
+            String pod = kubelet.pod(gateway.route, key).getMetadata().getName();
+            assertEquals(
+                    "one",
+                    kubelet.pod(gateway.route, key).getMetadata().getLabels().get("berth.gateway"));
+            kubelet.ended(pod, 0, "Completed"); // the handler's own idle backstop ends it
+            awaitTrue(() -> kubelet.pod(gateway.route, key) == null, 10_000, "the gateway left deleted the ended pod");
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
     void aRouteLimitHoldsAcrossTwoGatewaysOnTheNamespace() throws Exception {
         routeLimitHoldsAcrossTwoGateways("pod");
     }
