@@ -11,7 +11,8 @@
 #                            cluster-admin: it makes the namespace and the Role, and reads nodes/proxy for the kubelets
 #   --gateway-image IMAGE    berth/gateway pushed where the cluster pulls from (gateway-image/build-image.sh)
 #   --handler-image IMAGE    berth/handler pushed likewise (handler-image/build-image.sh)
-#   --keep                   leave the namespace (default: delete it at the end, also on failure)
+#   --keep                   leave the namespace (default: delete it at the end, also on failure); it refuses
+#                            to start when namespace berth exists already, so it never deletes one it did not make
 # It cannot run on the machine Berth is developed on (no cluster can run there): the suite proves the
 # launcher on fabric8's mock API server instead (docs/scale-out.md, "Kubernetes", says what each proves).
 # Needs kubectl and python3 (and the config's route at /ws); a cluster whose CNI enforces NetworkPolicies (or the isolation checks
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 me=k8s-e2e.sh
-context= gateway_image= handler_image= keep=false
+context='' gateway_image='' handler_image='' keep=false
 while (( $# )); do
   case "$1" in
     --context) context="$2"; shift 2 ;;
@@ -62,6 +63,12 @@ check_pids_limit() {
     fi
   done
 }
+
+# It makes namespace berth and deletes it at the end: one that is there already is someone's.
+if kubectl --context "$context" get namespace berth >/dev/null 2>&1; then
+  fail "namespace berth already exists in context $context: this test makes its own and deletes it at the end." \
+    "Delete it first (kubectl --context $context delete namespace berth) if it is a test's, or use another cluster"
+fi
 
 say "the kubelets' pids limit"
 check_pids_limit # before the trap: a failure here leaves the cluster as it was
