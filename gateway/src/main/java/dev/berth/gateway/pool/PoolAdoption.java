@@ -71,6 +71,14 @@ final class PoolAdoption {
     }
 
     /**
+     * Completes once every look in progress now is settled, a claimed entry's session registered
+     * included; never fails.
+     */
+    Future<Void> settled() {
+        return Future.join(List.copyOf(adopting)).<Void>mapEmpty().otherwiseEmpty();
+    }
+
+    /**
      * A pooled backend an earlier gateway left running, dialled and given a moment to greet: a
      * handler claimed before greets every new connection at once with its session's hello (the
      * gateway that claimed it died before the engine had the session's name), and is that session's,
@@ -103,8 +111,7 @@ final class PoolAdoption {
         }
         socket.close();
         if (session != null) {
-            foundClaimed(pooled, session);
-            return Future.succeededFuture();
+            return foundClaimed(pooled, session);
         }
         if (stock.closed()) { // the gateway is stopping: its pool's backends go or stay with the others
             return stock.leaveClosed(pooled);
@@ -114,14 +121,14 @@ final class PoolAdoption {
 
     /**
      * A pool backend that serves {@code session} already: named after it and handed to the
-     * registry as that session, whose client can come back to it. While the engine cannot rename
-     * it, it is let go, and the next look on the engine finds it again.
+     * registry as that session, whose client can come back to it; completes once it is. While the
+     * engine cannot rename it, it is let go, and the next look on the engine finds it again.
      */
-    void foundClaimed(Backend pooled, String session) {
+    Future<Void> foundClaimed(Backend pooled, String session) {
         LOG.warning(
                 "pool of route " + route.name() + ": " + pooled.description() + " serves session " + session
                         + " already (its gateway stopped before the engine had the session's name): adopting it as that session");
-        launcher.claim(pooled, session).onComplete(named -> {
+        return launcher.claim(pooled, session).transform(named -> {
             if (named.succeeded()) {
                 sessionFound.accept(named.result());
             } else {
@@ -130,6 +137,7 @@ final class PoolAdoption {
                         + " after session " + session + " yet (" + named.cause().getMessage()
                         + "); the next look on the engine tries again");
             }
+            return Future.succeededFuture();
         });
     }
 

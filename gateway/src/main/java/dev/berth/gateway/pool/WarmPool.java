@@ -240,6 +240,14 @@ public final class WarmPool {
     }
 
     /**
+     * Completes once the entries being looked at now are settled: one that serves a session already
+     * is that session's by then, so a client coming back for it finds it registered.
+     */
+    public Future<Void> looksSettled() {
+        return adoption.settled();
+    }
+
+    /**
      * A ready backend for session {@code key} (serving {@code user}, or no one), dialled from {@code loop} if one is, or null when the
      * pool is empty. The handler itself settles the claim ({@link PoolHandshakes#claim}): it accepts
      * the first session it is claimed for and answers with its hello, and refuses any other (1008),

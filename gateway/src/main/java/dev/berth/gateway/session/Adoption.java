@@ -104,15 +104,21 @@ final class Adoption {
         if (inFlight != null) {
             return inFlight;
         }
-        Future<Session> taken = services.launcher().takeOver(route, key).map(backend -> {
-            if (backend == null || registry.get(key) != null) {
-                return registry.get(key);
-            }
-            Session session = registry.register(
-                    Session.adopt(backend, versionOf(route, backend.version()), services, registry::forget));
-            session.connectAdopted();
-            return session;
-        });
+        // A pool entry being looked at may serve this very session (its gateway stopped before the
+        // engine had the session's name): once settled it is registered, and nothing is to be taken.
+        Future<Session> taken = pools.looksSettled(route.name())
+                .compose(settled -> registry.get(key) != null
+                        ? Future.succeededFuture(null)
+                        : services.launcher().takeOver(route, key))
+                .map(backend -> {
+                    if (backend == null || registry.get(key) != null) {
+                        return registry.get(key);
+                    }
+                    Session session = registry.register(
+                            Session.adopt(backend, versionOf(route, backend.version()), services, registry::forget));
+                    session.connectAdopted();
+                    return session;
+                });
         takingOver.put(key, taken);
         // After the put: a launcher that has nothing to take over completes at once.
         taken.onComplete(done -> takingOver.remove(key, taken));

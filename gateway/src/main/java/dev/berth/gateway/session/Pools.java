@@ -123,6 +123,12 @@ final class Pools {
         return byRoute.get(route);
     }
 
+    /** Completes once {@code route}'s pool entries being looked at now are settled (at once without a pool). */
+    Future<Void> looksSettled(String route) {
+        WarmPool pool = byRoute.get(route);
+        return pool == null ? Future.succeededFuture() : pool.looksSettled();
+    }
+
     /**
      * Takes a pool entry found on the engine (no session claimed it yet) into its route's pool, or
      * stops it when the route keeps no pool any more.

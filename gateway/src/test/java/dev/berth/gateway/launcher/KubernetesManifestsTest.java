@@ -117,6 +117,10 @@ public class KubernetesManifestsTest {
         gateway.path("args").forEach(arg -> args.add(arg.asText()));
         String configMount = mountOf(pod, gateway, "configMap").toString();
         assertEquals(List.of("--config", configMount + "/berth.yaml", "--gateway-id", "$(POD_NAME)"), args);
+        // A Deployment's pod is <name>-<template hash, up to 10>-<5>: the longest is a valid gateway id.
+        String longestPod =
+                only(objects, "Deployment").path("metadata").path("name").asText() + "-9d7cbf5f4x-x7k2p";
+        assertEquals(longestPod, config.withGatewayId(longestPod).sessions().gatewayId());
         assertEquals(
                 "metadata.name",
                 gateway.path("env")
