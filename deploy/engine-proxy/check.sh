@@ -9,7 +9,7 @@
 #      copy of the config (its own ports and gateway id, sessions.onShutdown: end) comes up, serves
 #      the page and a session (scripts/probe-first-frame.py), and stops leaving nothing; every call
 #      it made through the proxy was let through (none answered 403), and they are listed.
-# Needs root (nginx's worker joins the docker group), nginx, an engine and the images
+# Needs root (nginx's worker joins the docker group), nginx with njs (libnginx-mod-http-js), an engine and the images
 # (scripts/build.sh --gateway-image).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -36,6 +36,7 @@ trap cleanup EXIT
 
 # --- 1 -----------------------------------------------------------------------------------
 sed "s|/run/berth-engine-proxy|$work|g" deploy/engine-proxy/nginx.conf >"$work/nginx.conf"
+cp deploy/engine-proxy/berth-policy.js "$work/"
 nginx -t -c "$work/nginx.conf" -p "$work" 2>&1 | sed "s|^|$me: |"
 nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
 nginx_pid=$!
@@ -55,7 +56,11 @@ for denied in "POST /containers/anything/exec" "POST /exec/anything/start" "POST
   status="$(call $denied)"
   [[ "$status" == 403 ]] || fail "$denied answered $status, not 403"
 done
-say "denied (403): exec, image pull and build, volumes, secrets, archives, kill, plugins, swarm init, GET /containers/create"
+privileged='{"Image":"berth/handler:0.1.0","User":"65534","Labels":{"berth.managed":"true"},"HostConfig":{"Privileged":true}}'
+status="$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" -H 'Content-Type: application/json' \
+  -X POST -d "$privileged" http://engine/containers/create)"
+[[ "$status" == 403 ]] || fail "a privileged container create answered $status, not 403"
+say "denied (403): exec, image pull and build, volumes, secrets, archives, kill, plugins, swarm init, GET /containers/create, a privileged container"
 before="$(wc -l <"$work/access.log")"
 
 # --- 3 -----------------------------------------------------------------------------------
