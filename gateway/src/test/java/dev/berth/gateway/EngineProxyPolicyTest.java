@@ -76,8 +76,12 @@ class EngineProxyPolicyTest extends RealLauncherTest {
                         .build());
     }
 
+    /** Runs before RealLauncherTest's check: the gateway removes its containers while the proxy still answers. */
     @AfterEach
     void stopTheProxy() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
         throughProxy.close();
         nginx.destroy();
         nginx.waitFor(10, TimeUnit.SECONDS);
@@ -91,11 +95,20 @@ class EngineProxyPolicyTest extends RealLauncherTest {
     @Test
     void aGatewayBehindTheProxyServesSessionsAndItsPoolWithEveryCallLetThrough() throws Exception {
         gateway = gatewayOn().dockerHost(proxyHost()).route("pool: {size: 1}").start(vertx);
+        awaitTrue(
+                () -> get("/metrics").contains("berth_pool_idle{route=\"" + gateway.route + "\"} 1.0"),
+                30_000,
+                "the pool's container is ready");
         try (FrameClient first = connect(null);
                 FrameClient second = connect(null)) {
-            first.hello();
-            second.hello();
-            assertEquals(2, backends.running(gateway.route), "a session from the pool, and one launched");
+            String one = first.hello().getString("session");
+            String two = second.hello().getString("session");
+            assertEquals(1, backends.running(gateway.route, one), "its own container");
+            assertEquals(1, backends.running(gateway.route, two), "its own container");
+            assertTrue(
+                    get("/metrics")
+                            .contains("berth_pool_claims_total{outcome=\"hit\",route=\"" + gateway.route + "\"} 1.0"),
+                    "one came from the pool");
         }
         awaitTrue(() -> get("/health").contains("\"sessions\":0"), 20_000, "both ended, their containers removed");
         gateway.close();

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,7 +53,7 @@ class SessionSurvivalTest {
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(60);
     private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
-    private final String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String route = TestRoutes.newName();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<GatewayProcess> gateways = new ArrayList<>();

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -89,7 +88,7 @@ public final class TestGateway implements AutoCloseable {
     public static final class Builder {
         private final LauncherKind launcher;
         private LauncherFactory.Source launchers = LauncherFactory::create;
-        private String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        private String route = TestRoutes.newName();
         private int port;
         private String grace = "30s";
         private String idle = "30m";

@@ -2,21 +2,20 @@ package dev.berth.gateway;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 import org.junit.platform.launcher.LauncherSession;
 import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
- * Removes what an earlier test run left on the engine, before the tests start and again when they
- * are over: containers and swarm services of test routes (their route names start with {@code t-},
- * see {@link TestGateway}), and a swarm the tests made (at the end, this run's own). A test cleans
- * up after itself even when it fails; this is for a test JVM that died (killed, out of memory, a
- * hung build stopped by hand). One test run at a time per engine: a second one's containers would
- * be swept too. No engine: nothing to do.
+ * Removes what test runs left on the engine: before the tests start, the containers and swarm
+ * services of test routes whose run is over (their JVM is gone: killed, out of memory, a hung build
+ * stopped by hand), and when they are over, this run's own ({@link TestRoutes} knows which run
+ * made each route); and a swarm the tests made (at the end, this run's own). A test cleans up after
+ * itself even when it fails; this is for a JVM that could not. Another test run on the same engine
+ * keeps its sessions. No engine: nothing to do.
  */
 public final class TestSweep implements LauncherSessionListener {
-
-    /** Names the launchers give a test route's containers, services and their tasks: berth-ROUTE-KEY... */
-    private static final String OF_A_TEST_ROUTE = "^berth-t-[0-9a-f]{8}-.+";
 
     @Override
     public void launcherSessionOpened(LauncherSession session) {
@@ -30,6 +29,12 @@ public final class TestSweep implements LauncherSessionListener {
 
     private static void sweep(String which, boolean atStart) {
         try {
+            Set<String> live = atStart ? TestRoutes.ofLiveRuns() : Set.of();
+            Set<String> mine = atStart ? Set.of() : TestRoutes.ofThisRun();
+            Predicate<String> leftOver = name -> {
+                String route = TestRoutes.routeOf(name);
+                return route != null && (atStart ? !live.contains(route) : mine.contains(route));
+            };
             if (Command.run(List.of("docker", "info", "--format", "{{.ServerVersion}}"), 20)
                             .status()
                     != 0) {
@@ -38,6 +43,7 @@ public final class TestSweep implements LauncherSessionListener {
             // By name: `service ls` has no template for a label.
             List<String> services = remove(
                     "service",
+                    leftOver,
                     List.of(
                             "docker",
                             "service",
@@ -48,6 +54,7 @@ public final class TestSweep implements LauncherSessionListener {
                             "{{.ID}} {{.Name}}"));
             List<String> containers = remove(
                     "container",
+                    leftOver,
                     List.of(
                             "docker",
                             "ps",
@@ -56,6 +63,9 @@ public final class TestSweep implements LauncherSessionListener {
                             "label=berth.managed=true",
                             "--format",
                             "{{.ID}} {{.Names}}"));
+            if (!atStart) {
+                TestRoutes.forgetThisRun();
+            }
             if (atStart) {
                 // Its state is whatever the dead run left: in one, every task failed on a stale network.
                 OneNodeSwarm.leaveOneTheTestsMade();
@@ -72,8 +82,8 @@ public final class TestSweep implements LauncherSessionListener {
         }
     }
 
-    /** Removes the listed objects of test routes; their names. */
-    private static List<String> remove(String kind, List<String> list) throws Exception {
+    /** Removes the listed objects that are {@code leftOver}; their names. */
+    private static List<String> remove(String kind, Predicate<String> leftOver, List<String> list) throws Exception {
         Command.Result listed = Command.run(list, 60);
         if (listed.status() != 0) {
             return List.of(); // e.g. no swarm: no services to list
@@ -81,7 +91,7 @@ public final class TestSweep implements LauncherSessionListener {
         List<String> removed = new ArrayList<>();
         for (String line : listed.output().lines().toList()) {
             String[] idAndName = line.trim().split(" ");
-            if (idAndName.length == 2 && idAndName[1].matches(OF_A_TEST_ROUTE)) {
+            if (idAndName.length == 2 && leftOver.test(idAndName[1])) {
                 Command.run(
                         kind.equals("service")
                                 ? List.of("docker", "service", "rm", idAndName[0])

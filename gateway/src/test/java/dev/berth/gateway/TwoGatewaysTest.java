@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +46,7 @@ class TwoGatewaysTest {
 
     private static final Path LOG_DIR = TestGateway.ROOT.resolve("gateway/target");
 
-    private final String route = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String route = TestRoutes.newName();
     private final List<GatewayProcess> gateways = new ArrayList<>();
     private final List<TestGateway> inThisJvm = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
