@@ -19,7 +19,9 @@
 #      package-lock.json: the only step that needs the npm registry, so later builds work offline,
 #   2. skips the build when the image was built from the same app, node, libraries and script,
 #   3. copies node and the shared libraries ldd lists for it, at their absolute paths, plus the
-#      dynamic loader (the image has no libc of its own), with the app under /app,
+#      dynamic loader (the image has no libc of its own) and the builtins a distribution's node
+#      keeps outside itself (Debian's: /usr/share/nodejs/{acorn,cjs-module-lexer,undici}), with
+#      the app under /app,
 #   4. writes a Dockerfile FROM scratch: /tmp (1777), /etc/{passwd,group,nsswitch.conf}, user
 #      65534, EXPOSE 8080, label berth.version=<version>, and a RUN that starts the app once with
 #      the image's own node (a missing library or module fails here, not in a session),
@@ -79,10 +81,14 @@ fi
 # --- 2: up to date? ------------------------------------------------------------------------------
 libs="$(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)"
 [[ -n "$libs" ]] || die "ldd listed no libraries for $node_bin (a static node needs none: drop this check)"
+# Files a distribution's node reads at start besides its libraries: Debian's keeps some builtins
+# (cjs-module-lexer, undici, acorn) in /usr/share/nodejs, and its build config names each one.
+builtins="$("$node_bin" -p 'JSON.stringify(process.config)' | grep -o 'NODE_SHARED_BUILTIN_[A-Z_]*_PATH=[^"\\]*' |
+  cut -d= -f2 | sort -u || true)"
 app_files=(server.js test-hooks.js package.json package-lock.json)
 inputs="$({
   cd "$here" && sha256sum "${app_files[@]}" "$script" && "$node_bin" --version &&
-    while read -r lib; do sha256sum "$lib"; done <<<"$libs" && sha256sum "$node_bin"
+    while read -r file; do [[ -z "$file" ]] || sha256sum "$file"; done <<<"$libs"$'\n'"$builtins" && sha256sum "$node_bin"
 } | sha256sum | cut -c1-16)"
 if [[ "$(docker image inspect -f '{{index .Config.Labels "berth.node-handler.inputs"}}' "$image" 2>/dev/null)" == "$inputs" ]]; then
   say "$image is up to date (built from this app, node $("$node_bin" --version) and script)"
@@ -96,9 +102,10 @@ rootfs="$work/rootfs"
 mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/usr/bin" "$rootfs/app"
 cp "$node_bin" "$rootfs/usr/bin/node"
 while read -r lib; do
+  [[ -n "$lib" ]] || continue
   mkdir -p "$rootfs$(dirname "$lib")"
   cp -L "$lib" "$rootfs$lib"
-done <<<"$libs"
+done <<<"$libs"$'\n'"$builtins"
 (cd "$here" && cp -r "${app_files[@]}" node_modules "$rootfs/app/")
 rm -f "$rootfs/app/node_modules/.berth-lock.sha256"
 
