@@ -178,7 +178,7 @@ sed "s/@INPUTS@/$inputs_hash/g" "$dockerfile" >"$ctx/Dockerfile"
 
 # --- 4: build ----------------------------------------------------------------------------
 old_id="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
-if ! build_log="$(docker build --tag "$image" "$ctx" 2>&1)"; then
+if ! build_log="$(docker build --force-rm --tag "$image" "$ctx" 2>&1)"; then
   echo "$build_log" >&2
   die "docker build of $image failed"
 fi

@@ -25,7 +25,7 @@
 #   4. writes a Dockerfile FROM scratch: /tmp (1777), /etc/{passwd,group,nsswitch.conf}, user
 #      65534, EXPOSE 8080, label berth.version=<version>, and a RUN that starts the app once with
 #      the image's own node (a missing library or module fails here, not in a session),
-#   5. docker builds it, removes the image the tag pointed to before (if now unused) and prints
+#   5. docker builds it (a failed step leaves no container: --force-rm), removes the image the tag pointed to before (if now unused) and prints
 #      the tag and size.
 set -euo pipefail
 
@@ -134,7 +134,7 @@ EOF
 
 # --- 5: build ------------------------------------------------------------------------------------
 old_id="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
-if ! build_log="$(docker build --tag "$image" "$work" 2>&1)"; then
+if ! build_log="$(docker build --force-rm --tag "$image" "$work" 2>&1)"; then
   echo "$build_log" >&2
   die "docker build of $image failed"
 fi
