@@ -250,15 +250,7 @@ class KubernetesSessionTest extends SessionBehaviourTest {
         assertTrue(
                 System.nanoTime() - begun >= 1_900_000_000L,
                 "it waited for the Ready condition, though its handler served from the start");
-        awaitTrue(
-                () -> kubelet.client
-                        .pods()
-                        .inNamespace(TestKubelet.NAMESPACE)
-                        .list()
-                        .getItems()
-                        .isEmpty(),
-                10_000,
-                "the pod that never got ready deleted");
+        awaitNoPodLeft("the pod that never got ready deleted");
     }
 
     @Test
@@ -280,6 +272,11 @@ class KubernetesSessionTest extends SessionBehaviourTest {
                                 line.contains("image " + TestGateway.IMAGE + " cannot be pulled (ImagePullBackOff")
                                         && line.contains("docker.image")),
                 "the log names the image, the kubelet's reason and the setting");
+        awaitNoPodLeft("the pod deleted");
+    }
+
+    /** Waits until the API server holds no pod at all, {@code what} saying why there should be none. */
+    private void awaitNoPodLeft(String what) throws InterruptedException {
         awaitTrue(
                 () -> kubelet.client
                         .pods()
@@ -288,7 +285,7 @@ class KubernetesSessionTest extends SessionBehaviourTest {
                         .getItems()
                         .isEmpty(),
                 10_000,
-                "the pod deleted");
+                what);
     }
 
     @Test
@@ -338,15 +335,7 @@ class KubernetesSessionTest extends SessionBehaviourTest {
         String body = rejected.getBody().toString();
         assertTrue(body.startsWith("exited_early: "), body);
         assertFalse(body.contains(gateway.route) || body.contains("pod"), "no backend names: " + body);
-        awaitTrue(
-                () -> kubelet.client
-                        .pods()
-                        .inNamespace(TestKubelet.NAMESPACE)
-                        .list()
-                        .getItems()
-                        .isEmpty(),
-                10_000,
-                "the failed pod deleted");
+        awaitNoPodLeft("the failed pod deleted");
         String metrics = get("/metrics");
         assertTrue(
                 metrics.contains("berth_launches_total{outcome=\"exited_early\",route=\"" + gateway.route + "\"} 1.0"),
